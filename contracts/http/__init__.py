@@ -1,0 +1,1 @@
+"""Schemas of the HTTP API, one module per resource family."""

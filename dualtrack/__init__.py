@@ -1,0 +1,1 @@
+"""dualtrack: the shell around the bounded contexts (settings, composition root, web, messaging, CLI)."""

@@ -1,0 +1,146 @@
+"""The composition root: builds applications, relays, projectors and views from Settings.
+
+Nothing is built at import time; everything is built here, once, on demand.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from dualtrack.settings import CONTEXTS, Settings
+from services.centres.projection import CentresProjection
+from services.centres.views import CentresView
+from services.common.application import DualtrackApplication
+from services.common.projection import Projection
+from services.common.viewstore import ViewDatabase
+from services.placements.application import PlacementsApplication
+
+APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {"placements": PlacementsApplication}
+PROJECTION_CLASSES: dict[str, type[Projection]] = {"centres": CentresProjection}
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """eventsourcing's PostgreSQL settings from a postgresql:// URL."""
+    u = urlparse(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": u.path.lstrip("/"),
+        "POSTGRES_HOST": u.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(u.port or 5432),
+        "POSTGRES_USER": unquote(u.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(u.password or ""),
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+    }
+
+
+class Container:
+    """Everything a process of dualtrack needs, built from one Settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._apps: dict[str, DualtrackApplication] = {}
+
+    # -- write side -------------------------------------------------------------------------
+    def store_path(self, context: str) -> Path:
+        return self.settings.data_dir / f"{context}.sqlite3"
+
+    def app(self, context: str) -> DualtrackApplication:
+        if context not in self._apps:
+            env: dict[str, Any] = dict(self.settings.eventsourcing_env)
+            if self.settings.uses_postgres:
+                env.update(postgres_env(self.settings.database_url or ""))
+            else:
+                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+                env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.store_path(context))})
+            self._apps[context] = APPLICATION_CLASSES[context](env=env)
+        return self._apps[context]
+
+    @property
+    def placements(self) -> PlacementsApplication:
+        return self.app("placements")  # type: ignore[return-value]
+
+    def apps(self) -> dict[str, DualtrackApplication]:
+        return {c: self.app(c) for c in CONTEXTS}
+
+    # -- messaging --------------------------------------------------------------------------
+    def relay_positions(self, context: str) -> Any:
+        from dualtrack.messaging.positions import PostgresRelayPositions, SQLiteRelayPositions
+
+        self.app(context)  # the store's tables exist before the relay looks at them
+        if self.settings.uses_postgres:
+            return PostgresRelayPositions(self.settings.database_url or "", context)
+        return SQLiteRelayPositions(self.store_path(context), context)
+
+    def relay(self, context: str, **options: Any) -> Any:
+        from dualtrack.messaging.relay import Relay, make_producer
+
+        bootstrap = self.require_bootstrap()
+        return Relay(
+            self.app(context),
+            self.settings.topic(context),
+            self.relay_positions(context),
+            lambda: make_producer(bootstrap),
+            **options,
+        )
+
+    def ensure_topics(self) -> None:
+        from dualtrack.messaging.topics import ensure_topics
+
+        ensure_topics(
+            self.require_bootstrap(), [self.settings.topic(c) for c in CONTEXTS], self.settings.topic_partitions
+        )
+
+    def require_bootstrap(self) -> str:
+        if not self.settings.kafka_bootstrap_servers:
+            raise RuntimeError("no Kafka broker configured: set KAFKA_BOOTSTRAP_SERVERS or run `dualtrack kafka start`")
+        return self.settings.kafka_bootstrap_servers
+
+    # -- read side --------------------------------------------------------------------------
+    @cached_property
+    def view_db(self) -> ViewDatabase:
+        if self.settings.uses_postgres:
+            return ViewDatabase(self.settings.database_url or "")
+        return ViewDatabase(str(self.settings.data_dir / "views.sqlite3"))
+
+    def projection(self, name: str) -> Projection:
+        if name not in PROJECTION_CLASSES:
+            raise KeyError(f"no projection named {name!r}; known: {sorted(PROJECTION_CLASSES)}")
+        return PROJECTION_CLASSES[name]()
+
+    def source(self, projection: Projection, *, embedded: bool = False) -> Any:
+        from dualtrack.messaging.sources import KafkaSource, NotificationLogSource
+
+        if embedded:
+            apps = {c: self.app(c) for c in projection.contexts}
+            return NotificationLogSource(apps, {c: self.settings.topic(c) for c in projection.contexts})
+        return KafkaSource(
+            self.require_bootstrap(),
+            [self.settings.topic(c) for c in projection.contexts],
+            group_id=f"dualtrack-projection-{projection.name}",
+        )
+
+    def projector(self, name: str, *, embedded: bool = False, suffix: str = "", **options: Any) -> Any:
+        from dualtrack.messaging.projector import Projector
+
+        projection = self.projection(name)
+        return Projector(projection, self.view_db, self.source(projection, embedded=embedded), suffix=suffix, **options)
+
+    @cached_property
+    def centres_view(self) -> CentresView:
+        from services.common.projection import ensure_offsets_table
+
+        with self.view_db.transaction() as tx:  # queries work before the projector's first event
+            ensure_offsets_table(tx)
+            self.projection("centres").create_tables(tx)
+        return CentresView(self.view_db)
+
+    def close(self) -> None:
+        for app in self._apps.values():
+            app.close()
+        self._apps.clear()
+        if "view_db" in self.__dict__:
+            self.view_db.close()

@@ -1,0 +1,1 @@
+"""Messaging: Kafka plumbing shared by the relays, the projectors and the local broker."""

@@ -1,0 +1,83 @@
+"""Where a relay is in its context's notification log, kept in the event store's own database,
+and the lock that keeps a second relay of the same context from running at the same time."""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import zlib
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class RelayAlreadyRunning(RuntimeError):
+    """Another relay holds this context's lock."""
+
+
+class RelayPositions(Protocol):
+    def get(self) -> int: ...
+    def set(self, position: int) -> None: ...
+    def close(self) -> None: ...
+
+
+_DDL = "CREATE TABLE IF NOT EXISTS dualtrack_relay_positions (context TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+_UPSERT = (
+    "INSERT INTO dualtrack_relay_positions (context, position) VALUES ({p}, {p}) "
+    "ON CONFLICT (context) DO UPDATE SET position = excluded.position"
+)
+
+
+class SQLiteRelayPositions:
+    """Position row in the context's SQLite store file; an exclusive file lock beside it."""
+
+    def __init__(self, db_path: Path, context: str) -> None:
+        self.context = context
+        self._lock_file = open(f"{db_path}.relay.lock", "w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise RelayAlreadyRunning(f"a relay for {context} is already running ({db_path}.relay.lock)") from None
+        self._conn = sqlite3.connect(str(db_path), timeout=30, isolation_level=None)
+        self._conn.execute(_DDL)
+
+    def get(self) -> int:
+        row = self._conn.execute(
+            "SELECT position FROM dualtrack_relay_positions WHERE context = ?", (self.context,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set(self, position: int) -> None:
+        self._conn.execute(_UPSERT.format(p="?"), (self.context, position))
+
+    def close(self) -> None:
+        self._conn.close()
+        self._lock_file.close()
+
+
+class PostgresRelayPositions:
+    """Position row in the store's PostgreSQL database; a session advisory lock per context."""
+
+    def __init__(self, url: str, context: str) -> None:
+        import psycopg
+
+        self.context = context
+        self._conn: Any = psycopg.connect(url, autocommit=True)
+        key = zlib.crc32(f"dualtrack-relay:{context}".encode())
+        locked = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+        if not locked:
+            self._conn.close()
+            raise RelayAlreadyRunning(f"a relay for {context} is already running (advisory lock {key})")
+        self._conn.execute(_DDL)
+
+    def get(self) -> int:
+        row = self._conn.execute(
+            "SELECT position FROM dualtrack_relay_positions WHERE context = %s", (self.context,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set(self, position: int) -> None:
+        self._conn.execute(_UPSERT.format(p="%s"), (self.context, position))
+
+    def close(self) -> None:
+        self._conn.close()

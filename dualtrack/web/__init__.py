@@ -1,0 +1,1 @@
+"""The web shell: app factory, auth, error mapping, health."""

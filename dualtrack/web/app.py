@@ -1,0 +1,71 @@
+"""The Flask app factory: one API (flask-smorest) with a blueprint per context and read model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Flask, g, request
+from flask_smorest import Api
+
+from dualtrack.bootstrap import Container
+from dualtrack.settings import Settings
+from dualtrack.web.context import correlation_id
+from dualtrack.web.errors import register_error_handlers
+
+log = logging.getLogger("dualtrack.http")
+
+
+def create_app(container: Container | None = None, settings: Settings | None = None) -> Flask:
+    """Build the WSGI app around a container (built from the environment when not given)."""
+    container = container or Container(settings or Settings.from_env())
+    app = Flask("dualtrack")
+    app.config.update(
+        API_TITLE="dualtrack",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "School-enterprise apprenticeships, event-sourced. Bearer JWT on every route."},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    app.extensions["dualtrack"] = container
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+    from services.centres.api import blp as centres_blp
+    from services.placements.api import blp as placements_blp
+
+    api.register_blueprint(placements_blp)
+    api.register_blueprint(centres_blp)
+
+    from dualtrack.web.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    register_error_handlers(app)
+
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Any) -> Any:
+        response.headers["X-Correlation-ID"] = correlation_id()
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                "correlation_id": correlation_id(),
+            },
+        )
+        return response
+
+    return app

@@ -1,0 +1,54 @@
+"""Bearer tokens: signed JWTs carrying subject, role and scope (school, enterprise or student)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import jwt
+
+from services.common.identity import Actor, Role
+
+ALGORITHM = "HS256"
+ISSUER = "dualtrack"
+SCOPE_OF_ROLE = {Role.COORDINATOR: "school", Role.MENTOR: "enterprise", Role.STUDENT: "student"}
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired or not ours."""
+
+
+def issue_token(
+    secret: str,
+    *,
+    role: Role,
+    subject: str,
+    school_id: str | None = None,
+    enterprise_id: str | None = None,
+    student_id: str | None = None,
+    ttl: timedelta = timedelta(days=30),
+) -> str:
+    """Mint a token for one person; the role's scope must be given (a coordinator's school, ...)."""
+    scope = {"school": school_id, "enterprise": enterprise_id, "student": student_id}
+    needed = SCOPE_OF_ROLE.get(role)
+    if needed and not scope[needed]:
+        raise ValueError(f"a {role.value} token needs --{needed}")
+    now = datetime.now(timezone.utc)
+    claims: dict[str, Any] = {"iss": ISSUER, "sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
+    claims.update({k: v for k, v in scope.items() if v})
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def actor_from_token(secret: str, token: str) -> Actor:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["sub", "exp"]})
+        role = Role(claims["role"])
+    except (jwt.PyJWTError, KeyError, ValueError) as error:
+        raise InvalidToken(str(error)) from error
+    return Actor(
+        subject=claims["sub"],
+        role=role,
+        school_id=claims.get("school"),
+        enterprise_id=claims.get("enterprise"),
+        student_id=claims.get("student"),
+    )

@@ -1,0 +1,46 @@
+"""One error format for the whole API, and the one mapping of domain errors to HTTP statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from dualtrack.web.context import correlation_id
+from services.common.errors import DomainError, NotAllowed, NotFound, RuleViolated, VersionConflict
+
+log = logging.getLogger(__name__)
+
+STATUS_OF = {NotFound: 404, RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
+CODE_OF = {NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
+    body = {"status": status, "code": code, "message": message, "correlation_id": correlation_id()}
+    body.update({k: v for k, v in extra.items() if v})
+    return jsonify({"error": body}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Any:
+        status = STATUS_OF.get(type(error), 400)
+        code = error.rule if isinstance(error, RuleViolated) else CODE_OF.get(type(error), "bad-request")
+        return error_response(status, code, error.message, details=error.details)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages")  # webargs/marshmallow validation errors, by location
+        if messages:
+            return error_response(status, "invalid-input", "the request has invalid fields", fields=messages)
+        code = (error.name or "error").lower().replace(" ", "-")
+        return error_response(status, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Any:
+        log.exception("unhandled error")
+        return error_response(500, "internal-error", "something went wrong on our side; it was logged")

@@ -1,0 +1,1 @@
+"""Bounded contexts (write side) and read models (query side), one package each."""

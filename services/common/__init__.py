@@ -1,0 +1,1 @@
+"""What every bounded context shares: identity, errors, the application base class."""

@@ -1,0 +1,101 @@
+"""The base of every context's eventsourcing Application: metadata transcoding and command results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, Sequence
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from events.base import EventMeta
+from services.common.errors import NotFound, VersionConflict
+
+
+class EventMetaAsDict(Transcoding):
+    """Stores EventMeta as a plain JSON object."""
+
+    type = EventMeta
+    name = "event_meta"
+
+    def encode(self, obj: EventMeta) -> dict[str, Any]:
+        return {
+            "subject": obj.subject,
+            "role": obj.role,
+            "correlation_id": obj.correlation_id,
+            "reason": obj.reason,
+            "business_date": obj.business_date.isoformat() if obj.business_date else None,
+        }
+
+    def decode(self, data: dict[str, Any]) -> EventMeta:
+        business_date = data.get("business_date")
+        return EventMeta(
+            subject=data["subject"],
+            role=data["role"],
+            correlation_id=data["correlation_id"],
+            reason=data.get("reason"),
+            business_date=date.fromisoformat(business_date) if business_date else None,
+        )
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command handler returns: the aggregate touched, its new version and the log position."""
+
+    id: UUID
+    version: int
+    position: int | None
+    """Notification id of the last event recorded; a query can wait until a read model reached it."""
+
+
+class DualtrackApplication(Application[UUID]):
+    """One bounded context's event store, with dualtrack's metadata and error conventions."""
+
+    context: ClassVar[str]
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(EventMetaAsDict())
+
+    def record(self, aggregate: Aggregate, *others: Aggregate) -> CommandResult:
+        """Save the aggregate's new events; a concurrent writer turns into a VersionConflict."""
+        try:
+            recordings = self.save(aggregate, *others)
+        except IntegrityError as error:
+            raise VersionConflict(
+                f"{type(aggregate).__name__} {aggregate.id} was changed by someone else; reload and retry",
+                id=str(aggregate.id),
+            ) from error
+        position = max((r.notification.id for r in recordings), default=None)
+        return CommandResult(id=aggregate.id, version=aggregate.version, position=position)
+
+    def load(self, kind: type[Aggregate], aggregate_id: UUID, expected_version: int | None = None) -> Any:
+        """Fetch an aggregate of the given kind, or NotFound; check the caller's expected version."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {_label(kind)} with id {aggregate_id}", id=str(aggregate_id)) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {_label(kind)} with id {aggregate_id}", id=str(aggregate_id))
+        if expected_version is not None and aggregate.version != expected_version:
+            raise VersionConflict(
+                f"{_label(kind)} {aggregate_id} is at version {aggregate.version}, not {expected_version}",
+                id=str(aggregate_id),
+                version=aggregate.version,
+                expected_version=expected_version,
+            )
+        return aggregate
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def notifications(self, start: int, limit: int) -> Sequence[Any]:
+        return self.recorder.select_notifications(start=start, limit=limit)
+
+
+def _label(kind: type) -> str:
+    name = kind.__name__
+    return "".join(" " + c.lower() if c.isupper() else c for c in name).strip()

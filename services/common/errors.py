@@ -1,0 +1,34 @@
+"""Typed domain errors, mapped to HTTP in one place (dualtrack/web/errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a user can cause."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    """The named object does not exist."""
+
+
+class RuleViolated(DomainError):
+    """A business rule refuses the command; `rule` names it."""
+
+    def __init__(self, rule: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.rule = rule
+
+
+class VersionConflict(DomainError):
+    """Someone else changed the aggregate since the caller read it."""
+
+
+class NotAllowed(DomainError):
+    """The caller's role or scope does not cover this object."""

@@ -1,0 +1,114 @@
+"""What every projection shares: its tables, the offsets it has consumed, and duplicate detection.
+
+A projection turns CloudEvents into rows. The projector calls `apply` for each event inside one view
+transaction and records the consumed offsets in the same transaction, so a crash never applies an
+event twice. An event whose aggregate version is not newer than the one already applied (a
+redelivery: same `ce_id`) is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from typing import Any, Callable, ClassVar, Protocol
+
+from services.common.viewstore import Tx
+
+OFFSETS_TABLE = "projection_offsets"
+
+
+class Event(Protocol):
+    """The parts of a received CloudEvent a projection relies on."""
+
+    id: str
+    type: str
+    subject: str
+    time: str
+    data: dict[str, Any]
+
+    @property
+    def aggregate_version(self) -> int: ...
+
+
+Handler = Callable[[Any, Tx, Any], None]
+
+
+class Projection(ABC):
+    """A read model built from events of one or more contexts."""
+
+    name: ClassVar[str]
+    contexts: ClassVar[tuple[str, ...]]
+    tables: ClassVar[dict[str, str]]
+    """Table name -> column definitions (without the versions table, which every projection gets)."""
+    handlers: ClassVar[dict[str, Handler]]
+    """CloudEvents type -> handler; events of other types are read and ignored."""
+
+    @property
+    def versions_table(self) -> str:
+        return f"{self.name}_versions"
+
+    def all_tables(self) -> dict[str, str]:
+        return {**self.tables, self.versions_table: "aggregate_id TEXT PRIMARY KEY, version BIGINT NOT NULL"}
+
+    def create_tables(self, tx: Tx) -> None:
+        for table, columns in self.all_tables().items():
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {tx.table(table)} ({columns})")
+
+    def drop_tables(self, tx: Tx) -> None:
+        for table in self.all_tables():
+            tx.execute(f"DROP TABLE IF EXISTS {tx.table(table)}")
+
+    def apply(self, tx: Tx, event: Event) -> bool:
+        """Apply one event unless it was applied before; returns whether it changed anything."""
+        handler = self.handlers.get(event.type)
+        versions = tx.table(self.versions_table)
+        applied = tx.execute(f"SELECT version FROM {versions} WHERE aggregate_id = ?", (event.subject,)).fetchone()
+        version = event.aggregate_version
+        if applied is not None and applied[0] >= version:
+            return False
+        if handler is not None:
+            handler(self, tx, event)
+        tx.execute(
+            f"INSERT INTO {versions} (aggregate_id, version) VALUES (?, ?) "
+            "ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version",
+            (event.subject, version),
+        )
+        return True
+
+    def digest(self, tx: Tx) -> str:
+        """A fingerprint of every row of every table, independent of row order and table suffix."""
+        sha = hashlib.sha256()
+        for table in sorted(self.all_tables()):
+            rows = tx.execute(f"SELECT * FROM {tx.table(table)}").fetchall()
+            sha.update(table.encode())
+            for line in sorted(json.dumps(list(r), default=str, separators=(",", ":")) for r in rows):
+                sha.update(line.encode())
+        return sha.hexdigest()
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line saying what question this read model answers."""
+
+
+def ensure_offsets_table(tx: Tx) -> None:
+    tx.execute(
+        f"CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (projection TEXT NOT NULL, topic TEXT NOT NULL, "
+        "partition_id INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
+        "PRIMARY KEY (projection, topic, partition_id))"
+    )
+
+
+def stored_offsets(tx: Tx, projection: str) -> dict[tuple[str, int], int]:
+    rows = tx.execute(
+        f"SELECT topic, partition_id, next_offset FROM {OFFSETS_TABLE} WHERE projection = ?", (projection,)
+    ).fetchall()
+    return {(topic, partition): offset for topic, partition, offset in rows}
+
+
+def store_offsets(tx: Tx, projection: str, offsets: dict[tuple[str, int], int]) -> None:
+    tx.executemany(
+        f"INSERT INTO {OFFSETS_TABLE} (projection, topic, partition_id, next_offset) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (projection, topic, partition_id) DO UPDATE SET next_offset = excluded.next_offset",
+        [(projection, topic, partition, offset) for (topic, partition), offset in offsets.items()],
+    )

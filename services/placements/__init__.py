@@ -1,0 +1,1 @@
+"""Placements context: enterprises, training centres, mentors (and soon students and placements)."""
