@@ -1,0 +1,287 @@
+"""`dualtrack`: run, serve, relay, project, kafka, token, openapi, projections, seed-demo."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dualtrack.bootstrap import PROJECTION_CLASSES, Container
+from dualtrack.logs import configure_logging
+from dualtrack.settings import CONTEXTS, Settings
+from services.common.identity import Role
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+@click.group()
+def main() -> None:
+    """dualtrack: school-enterprise apprenticeships, event-sourced."""
+
+
+# -- processes ------------------------------------------------------------------------------------
+@main.command()
+@click.option("--embedded", is_flag=True, help="Run the projections in this process from the event stores (no broker).")
+@click.option("--port", type=int, default=None, help="Port (default DUALTRACK_API_PORT or 8000).")
+def serve(embedded: bool, port: int | None) -> None:
+    """Serve the HTTP API."""
+    from dataclasses import replace
+
+    from dualtrack.server import serve as run_server
+
+    settings = _settings()
+    if port:
+        settings = replace(settings, api_port=port)
+    configure_logging(settings.log_level, "api")
+    run_server(settings, embedded=embedded)
+
+
+@main.command()
+@click.argument("context", type=click.Choice(CONTEXTS))
+def relay(context: str) -> None:
+    """Publish a context's stored events to Kafka until stopped."""
+    settings = _settings()
+    configure_logging(settings.log_level, f"relay-{context}")
+    container = Container(settings)
+    stop = _stop_on_signals()
+    _retry_until(stop, container.ensure_topics, "create topics")
+    the_relay = container.relay(context)
+    try:
+        the_relay.run(stop)
+    finally:
+        the_relay.close()
+        container.close()
+
+
+@main.command()
+@click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
+def project(name: str) -> None:
+    """Keep a projection up to date from Kafka until stopped."""
+    settings = _settings()
+    configure_logging(settings.log_level, f"projector-{name}")
+    container = Container(settings)
+    stop = _stop_on_signals()
+    _retry_until(stop, container.ensure_topics, "create topics")
+    projector = container.projector(name)
+    try:
+        projector.run(stop)
+    finally:
+        projector.source.close()
+        container.close()
+
+
+def _retry_until(stop: threading.Event, action: Any, what: str) -> None:
+    import logging
+
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            action()
+            return
+        except Exception as error:  # the broker may still be starting
+            logging.getLogger("dualtrack").warning("cannot %s yet: %s", what, error)
+            stop.wait(delay)
+            delay = min(delay * 2, 5)
+    sys.exit(0)
+
+
+@main.command()
+@click.option("--no-demo", is_flag=True, help="Do not load the demo data on first start.")
+def run(no_demo: bool) -> None:
+    """Start broker (unless configured), API, relays and projectors; Ctrl-C stops everything."""
+    from dualtrack.runner import run_everything
+
+    run_everything(_settings(), load_demo=not no_demo)
+
+
+@main.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo enterprises, centres and mentors."""
+    from dualtrack.demo import seed_demo
+
+    container = Container(_settings())
+    ids = seed_demo(container)
+    click.echo(f"loaded {len(ids.enterprises)} enterprises and {len(ids.centres)} training centres")
+    container.close()
+
+
+# -- kafka ----------------------------------------------------------------------------------------
+@main.group()
+def kafka() -> None:
+    """The local single-node Apache Kafka broker (jars from Maven Central, data under the data dir)."""
+
+
+def _local_broker(settings: Settings) -> Any:
+    from dualtrack.messaging.local_broker import LocalKafkaBroker
+
+    return LocalKafkaBroker(settings.data_dir / "kafka", cache_dir=settings.kafka_cache_dir)
+
+
+@kafka.command("start")
+def kafka_start() -> None:
+    """Start the local broker (resolving its jars on first use) and print its bootstrap address."""
+    click.echo(_local_broker(_settings()).start())
+
+
+@kafka.command("stop")
+def kafka_stop() -> None:
+    """Stop the local broker."""
+    _local_broker(_settings()).stop()
+    click.echo("stopped")
+
+
+@kafka.command("status")
+def kafka_status() -> None:
+    """Is the local broker running, and where."""
+    click.echo(json.dumps(_local_broker(_settings()).status(), indent=2))
+
+
+# -- tokens and docs ------------------------------------------------------------------------------
+@main.group()
+def token() -> None:
+    """Bearer tokens for this deployment."""
+
+
+@token.command("issue")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--subject", default=None, help="Who (default: the role's name).")
+@click.option("--school", default=None, help="A coordinator's school id.")
+@click.option("--enterprise", default=None, help="A mentor's enterprise id.")
+@click.option("--student", default=None, help="A student's own id.")
+@click.option("--days", type=int, default=30, show_default=True, help="Validity.")
+def token_issue(role: str, subject: str | None, school: str | None, enterprise: str | None,
+                student: str | None, days: int) -> None:
+    """Mint a signed JWT with DUALTRACK_SECRET_KEY."""
+    from datetime import timedelta
+
+    from dualtrack.web.auth import issue_token
+
+    try:
+        click.echo(issue_token(
+            _settings().secret_key, role=Role(role), subject=subject or role, school_id=school,
+            enterprise_id=enterprise, student_id=student, ttl=timedelta(days=days),
+        ))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@main.command()
+def openapi() -> None:
+    """Print the OpenAPI 3 document."""
+    import tempfile
+
+    from dataclasses import replace
+
+    from dualtrack.web.app import create_app
+
+    settings = replace(_settings(), data_dir=Path(tempfile.mkdtemp(prefix="dualtrack-openapi-")), database_url=None)
+    app = create_app(Container(settings))
+    with app.test_client() as client:
+        click.echo(json.dumps(client.get("/api/openapi.json").get_json(), indent=2, sort_keys=True))
+
+
+# -- projections ----------------------------------------------------------------------------------
+@main.group()
+def projections() -> None:
+    """Status, rebuild and verification of the read models."""
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Stored and published positions per context; offsets and lag per projection."""
+    from dualtrack.status import projection_offsets, store_positions, topic_end_offsets
+
+    container = Container(_settings())
+    report: dict[str, Any] = {"contexts": store_positions(container), "projections": {}}
+    ends = None
+    if container.settings.kafka_bootstrap_servers:
+        ends = topic_end_offsets(container, [container.settings.topic(c) for c in CONTEXTS])
+    for name in PROJECTION_CLASSES:
+        offsets = projection_offsets(container, name)
+        entry: dict[str, Any] = {"offsets": offsets}
+        if ends is not None:
+            entry["lag"] = sum(max(0, e - offsets.get(k, 0)) for k, e in ends.items())
+        report["projections"][name] = entry
+    click.echo(json.dumps(report, indent=2))
+    container.close()
+
+
+def _progress_bar(description: str) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(description), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>10,.0f} events/s"), TimeElapsedColumn(), transient=False,
+    )
+
+
+def _with_progress(container: Container, name: str, embedded: bool, description: str, action: Any) -> Any:
+    from dualtrack.status import topic_end_offsets
+
+    if embedded:
+        total = sum(container.app(c).max_position() for c in container.projection(name).contexts)
+    else:
+        ends = topic_end_offsets(container, [container.settings.topic(c) for c in container.projection(name).contexts])
+        total = sum(ends.values())
+    started = time.perf_counter()
+    with _progress_bar(description) as bar:
+        task = bar.add_task(name, total=total, rate=0.0)
+        done = 0
+
+        def on_batch(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(task, completed=done, rate=done / max(1e-9, time.perf_counter() - started))
+
+        return action(on_batch)
+
+
+@projections.command("rebuild")
+@click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
+@click.option("--embedded", is_flag=True, help="Read the event stores instead of Kafka.")
+def projections_rebuild(name: str, embedded: bool) -> None:
+    """Rebuild NAME from offset 0 into fresh tables, then swap them in atomically."""
+    from dualtrack.messaging.rebuild import rebuild
+
+    container = Container(_settings())
+    report = _with_progress(container, name, embedded, f"rebuilding {name}",
+                            lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
+    click.echo(f"rebuilt {name}: {report.events} events in {report.seconds:.2f}s "
+               f"({report.events / max(report.seconds, 1e-9):,.0f} events/s)")
+    container.close()
+
+
+@projections.command("verify")
+@click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
+@click.option("--embedded", is_flag=True, help="Read the event stores instead of Kafka.")
+def projections_verify(name: str, embedded: bool) -> None:
+    """Rebuild NAME aside up to the live offsets and compare digests; exit 1 when they differ."""
+    from dualtrack.messaging.rebuild import verify
+
+    container = Container(_settings())
+    report = _with_progress(container, name, embedded, f"verifying {name}",
+                            lambda cb: verify(container, name, embedded=embedded, on_batch=cb))
+    container.close()
+    click.echo(json.dumps({"projection": name, "matches": report.matches, "live": report.live_digest,
+                           "rebuilt": report.rebuilt_digest}, indent=2))
+    if not report.matches:
+        sys.exit(1)

@@ -1,0 +1,118 @@
+"""`dualtrack run`: everything a newcomer needs on one machine, under one supervisor."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from dualtrack.bootstrap import PROJECTION_CLASSES, Container
+from dualtrack.logs import configure_logging
+from dualtrack.settings import CONTEXTS, Settings
+from dualtrack.supervisor import Child, Supervisor
+from services.common.identity import Role
+
+log = logging.getLogger("dualtrack.run")
+
+
+def _executable() -> str:
+    return str(Path(sys.executable).with_name("dualtrack"))
+
+
+def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
+    configure_logging(settings.log_level, "run")
+    broker = None
+    if not settings.kafka_bootstrap_servers:
+        from dualtrack.messaging.local_broker import LocalKafkaBroker
+
+        broker = LocalKafkaBroker(settings.data_dir / "kafka", cache_dir=settings.kafka_cache_dir)
+        print("starting the local Kafka broker (first start resolves its jars with Maven)...", flush=True)
+        settings = replace(settings, kafka_bootstrap_servers=broker.start())
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers or "",
+        "DUALTRACK_DATA_DIR": str(settings.data_dir.resolve()),
+        "DUALTRACK_SECRET_KEY": settings.secret_key,
+    }
+    if settings.database_url:
+        env["DUALTRACK_DATABASE_URL"] = settings.database_url
+
+    container = Container(settings)
+    container.ensure_topics()
+    if load_demo and all(app.max_position() == 0 for app in container.apps().values()):
+        from dualtrack.demo import seed_demo
+
+        ids = seed_demo(container)
+        print(f"loaded demo data: {len(ids.enterprises)} enterprises, {len(ids.centres)} training centres", flush=True)
+    demo_enterprise = _first_enterprise(container)
+    container.close()
+
+    exe = _executable()
+    children = [Child("api", [exe, "serve"], env)]
+    children += [Child(f"relay-{c}", [exe, "relay", c], env) for c in CONTEXTS]
+    children += [Child(f"projector-{p}", [exe, "project", p], env) for p in PROJECTION_CLASSES]
+    supervisor = Supervisor(children)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        supervisor.start()
+        _print_welcome(settings, demo_enterprise)
+        supervisor.watch()
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        supervisor.stop()
+        if broker is not None:
+            broker.stop()
+        print("stopped everything.", flush=True)
+
+
+def _first_enterprise(container: Container) -> str | None:
+    for n in container.placements.notifications(1, 1):
+        return str(n.originator_id)
+    return None
+
+
+def _print_welcome(settings: Settings, enterprise_id: str | None) -> None:
+    from dualtrack.web.auth import issue_token
+
+    time.sleep(1.0)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    tokens = {
+        "admin": issue_token(settings.secret_key, role=Role.ADMIN, subject="admin"),
+        "coordinator": issue_token(settings.secret_key, role=Role.COORDINATOR, subject="coordinator-chen",
+                                   school_id="school-demo"),
+        "mentor": issue_token(settings.secret_key, role=Role.MENTOR, subject="mentor-wang",
+                              enterprise_id=enterprise_id or "enterprise-demo"),
+        "auditor": issue_token(settings.secret_key, role=Role.AUDITOR, subject="auditor-liu"),
+        "student": issue_token(settings.secret_key, role=Role.STUDENT, subject="student-demo",
+                               student_id="student-demo"),
+    }
+    lines = [
+        "",
+        "dualtrack is running.",
+        f"  API:        {base}/api/v1",
+        f"  Docs:       {base}/api/docs",
+        f"  OpenAPI:    {base}/api/openapi.json",
+        f"  Ready?      {base}/readyz",
+        f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
+        "",
+        "Tokens (valid 30 days):",
+        *[f"  {role:<12}{tok}" for role, tok in tokens.items()],
+        "",
+        "Try:",
+        f"  curl -s -H 'Authorization: Bearer {tokens['admin'][:12]}...' {base}/api/v1/centres",
+        f"  export TOKEN={tokens['admin']}",
+        f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/centres | python3 -m json.tool",
+        "",
+        "Ctrl-C stops everything.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,61 @@
+"""Serving the API with gunicorn, optionally with the projections running in the same process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from dualtrack.bootstrap import Container
+from dualtrack.settings import Settings
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app_factory: Any, options: dict[str, Any]) -> None:
+        self._factory = app_factory
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self._factory()
+
+
+def start_embedded_projections(container: Container, stop: threading.Event) -> list[threading.Thread]:
+    """Run every projection from the contexts' notification logs, in threads of this process."""
+    from dualtrack.bootstrap import PROJECTION_CLASSES
+
+    threads = []
+    for name in PROJECTION_CLASSES:
+        projector = container.projector(name, embedded=True)
+        thread = threading.Thread(target=projector.run, args=(stop,), kwargs={"idle_sleep": 0.1},
+                                  name=f"projector-{name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int = 8) -> None:
+    from dualtrack.web.app import create_app
+
+    def factory() -> Any:
+        container = Container(settings)
+        if embedded:
+            start_embedded_projections(container, threading.Event())
+        return create_app(container)
+
+    options = {
+        "bind": f"{settings.api_host}:{settings.api_port}",
+        # Embedded projections write the views from one process: one worker, more threads.
+        "workers": 1 if embedded else workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": None,
+        "graceful_timeout": 5,
+        "timeout": 60,
+    }
+    _Gunicorn(factory, options).run()
