@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
 
 
 class CommandAccepted(Schema):
@@ -33,7 +35,7 @@ class ApiError(Schema):
 
 
 class ReasonRequest(Schema):
-    reason = fields.String(required=True, validate=lambda s: bool(s.strip()), metadata={"description": "Why."})
+    reason = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=2000)], metadata={"description": "Why."})
 
 
 class OptionalReasonRequest(Schema):

@@ -126,7 +126,7 @@ class LocalKafkaBroker:
             if marker.exists():
                 return libs
             command = [
-                mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+                mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(POM), "dependency:copy-dependencies",
                 "-DincludeScope=runtime", f"-DoutputDirectory={libs}",
             ]
             result = subprocess.run(command, capture_output=True, text=True)

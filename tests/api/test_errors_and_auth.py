@@ -1,0 +1,131 @@
+"""What a caller sees when something is wrong: one error format, the right status, nothing lost."""
+
+from __future__ import annotations
+
+import threading
+from uuid import uuid4
+
+import pytest
+
+from services.common.identity import Role
+from tests.conftest import bearer
+
+ADMIN = bearer(Role.ADMIN, "admin-1")
+
+
+def register(client, name: str = "Haier") -> str:
+    response = client.post("/api/v1/enterprises", json={"name": name}, headers=ADMIN)
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def open_centre(client, enterprise_id: str, **overrides) -> dict:
+    body = {"name": "Workshop", "address": "1 Road", "capacity": 5, "specialities": ["mechatronics"], **overrides}
+    response = client.post(f"/api/v1/enterprises/{enterprise_id}/centres", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_given_no_token_then_401_and_nothing_is_recorded(client) -> None:
+    response = client.post("/api/v1/enterprises", json={"name": "X"})
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/centres").status_code == 401
+    assert client.container.placements.max_position() == 0
+
+
+def test_given_a_token_signed_with_another_key_then_401(client) -> None:
+    import jwt
+
+    forged = jwt.encode({"sub": "x", "role": "admin", "iss": "dualtrack", "exp": 4102444800}, "another-key-32-bytes-long-xxxxxxxx")
+    response = client.get("/api/v1/centres", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+def test_given_the_wrong_role_then_403_naming_it(client) -> None:
+    response = client.post("/api/v1/enterprises", json={"name": "X"}, headers=bearer(Role.AUDITOR, "aud"))
+    assert response.status_code == 403
+    assert response.json["error"]["details"]["role"] == "auditor"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "W", "address": "A", "capacity": "five", "specialities": ["x"]}, "capacity"),
+        ({"name": "W", "address": "A", "capacity": 5, "specialities": ["x"], "colour": "red"}, "colour"),
+        ({"name": "W", "address": "A", "specialities": ["x"]}, "capacity"),
+        ({"name": "W", "address": "A", "capacity": 5, "specialities": []}, "specialities"),
+        ({"name": "", "address": "A", "capacity": 5, "specialities": ["x"]}, "name"),
+        ({"name": "W", "address": "A", "capacity": 0, "specialities": ["x"]}, "capacity"),
+    ],
+)
+def test_given_bad_input_then_422_naming_the_field_and_nothing_is_recorded(client, body, field) -> None:
+    enterprise_id = register(client)
+    response = client.post(f"/api/v1/enterprises/{enterprise_id}/centres", json=body, headers=ADMIN)
+    assert response.status_code == 422
+    assert field in response.json["error"]["fields"]["json"]
+    assert client.container.placements.max_position() == 1
+
+
+def test_given_a_body_that_is_not_json_then_a_clear_client_error(client) -> None:
+    response = client.post("/api/v1/enterprises", data="{name", headers={**ADMIN, "Content-Type": "application/json"})
+    assert response.status_code in (400, 422)
+    assert response.json["error"]["status"] == response.status_code
+
+
+def test_given_an_unknown_id_then_404(client) -> None:
+    assert client.put(f"/api/v1/centres/{uuid4()}/capacity", json={"capacity": 3}, headers=ADMIN).status_code == 404
+    assert client.get(f"/api/v1/centres/{uuid4()}", headers=ADMIN).status_code == 404
+    assert client.get("/api/v1/centres/not-a-uuid", headers=ADMIN).status_code == 404
+    assert client.get(f"/api/v1/enterprises/{uuid4()}", headers=ADMIN).status_code == 404
+
+
+def test_given_a_rule_refusal_then_409_naming_the_rule(client) -> None:
+    centre = open_centre(client, register(client))
+    closed = client.post(f"/api/v1/centres/{centre['id']}/closure", json={"reason": "sold"}, headers=ADMIN)
+    assert closed.status_code == 200
+    again = client.post(f"/api/v1/centres/{centre['id']}/closure", json={"reason": "again"}, headers=ADMIN)
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "centre-closed"
+
+
+def test_given_a_closure_without_a_reason_then_422(client) -> None:
+    centre = open_centre(client, register(client))
+    response = client.post(f"/api/v1/centres/{centre['id']}/closure", json={"reason": "  "}, headers=ADMIN)
+    assert response.status_code == 422 and "reason" in response.json["error"]["fields"]["json"]
+
+
+def test_given_concurrent_changes_with_the_same_if_match_then_one_200_and_409s(client) -> None:
+    centre = open_centre(client, register(client))
+    statuses: list[int] = []
+    barrier = threading.Barrier(5)
+    app = client.http.application
+
+    def change(capacity: int) -> None:
+        with app.test_client() as own:
+            barrier.wait()
+            response = own.put(f"/api/v1/centres/{centre['id']}/capacity", json={"capacity": capacity},
+                               headers={**ADMIN, "If-Match": '"1"'})
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=change, args=(10 + i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 409, 409, 409, 409]
+
+
+def test_given_a_command_then_the_response_has_an_etag_and_a_correlation_id_echoed(client) -> None:
+    response = client.post("/api/v1/enterprises", json={"name": "X"}, headers={**ADMIN, "X-Correlation-ID": "abc-1"})
+    assert response.headers["ETag"] == '"1"'
+    assert response.headers["X-Correlation-ID"] == "abc-1"
+    event = client.container.placements.mapper.to_domain_event(client.container.placements.notifications(1, 1)[0])
+    assert event.meta.correlation_id == "abc-1"
+
+
+def test_given_the_openapi_document_then_every_command_route_is_listed_with_bearer_auth(client) -> None:
+    spec = client.get("/api/openapi.json").json
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert "/api/v1/centres/{centre_id}/capacity" in spec["paths"]
+    assert client.get("/api/docs").status_code == 200

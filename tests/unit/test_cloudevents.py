@@ -1,0 +1,58 @@
+"""The wire format: CloudEvents binary mode, readable without our code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from eventsourcing.persistence import Notification
+
+from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
+from services.common.identity import Actor, CommandContext, Role
+from services.placements.application import PlacementsApplication
+
+
+@pytest.fixture
+def app() -> PlacementsApplication:
+    return PlacementsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def first_notifications(app: PlacementsApplication) -> list[Notification]:
+    return list(app.notifications(1, 100))
+
+
+def test_given_a_stored_event_when_encoded_then_headers_carry_the_cloudevents_attributes(app) -> None:
+    ctx = CommandContext(Actor("admin-7", Role.ADMIN), correlation_id="req-42")
+    result = app.register_enterprise(ctx, name="Haier", registration_number="9137")
+    record = CloudEventEncoder(app, "placements").encode(first_notifications(app)[0])
+    headers = dict(record.headers)
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_id"] == f"{result.id}:1".encode()
+    assert headers["ce_type"] == b"dualtrack.placements.EnterpriseRegistered.v1"
+    assert headers["ce_source"] == b"/dualtrack/placements"
+    assert headers["ce_subject"] == str(result.id).encode()
+    assert headers["content-type"] == b"application/json"
+    assert headers["ce_actor"] == b"admin-7" and headers["ce_actorrole"] == b"admin"
+    assert headers["ce_correlationid"] == b"req-42"
+    assert record.key == str(result.id).encode()
+    assert json.loads(record.value) == {"name": "Haier", "registration_number": "9137"}
+
+
+def test_given_an_encoded_record_when_decoded_then_the_same_event_comes_back(app) -> None:
+    ctx = CommandContext(Actor("admin-7", Role.ADMIN), correlation_id="req-42")
+    enterprise = app.register_enterprise(ctx, name="Haier")
+    centre = app.open_centre(ctx, enterprise_id=enterprise.id, name="W", address="A", capacity=3, specialities=["x"])
+    app.change_centre_capacity(ctx, centre.id, capacity=4, reason="bigger room")
+    encoder = CloudEventEncoder(app, "placements")
+    records = encoder.encode_all(first_notifications(app))
+    event = decode(records[-1].headers, records[-1].value, topic="t", partition=2, offset=9)
+    assert event.type == "dualtrack.placements.CentreCapacityChanged.v1"
+    assert event.subject == str(centre.id) and event.aggregate_version == 2
+    assert event.data == {"capacity": 4, "previous_capacity": 3}
+    assert event.extensions["reason"] == "bigger room"
+    assert (event.topic, event.partition, event.offset) == ("t", 2, 9)
+
+
+def test_given_a_record_without_cloudevents_headers_when_decoded_then_it_is_refused_with_its_position() -> None:
+    with pytest.raises(ValueError, match=r"missing headers .* at t\[0\]@5"):
+        decode([("ce_id", b"x")], b"{}", topic="t", partition=0, offset=5)
