@@ -75,7 +75,7 @@ def figures_table(figures: list[Figure], title: str = "dualtrack bench") -> Tabl
     table = Table(title=title)
     for column, justify in [
         ("figure", "left"), ("events", "right"), ("seconds", "right"), ("events/s", "right"),
-        ("reference events/s", "right"), ("ratio", "right"), ("target", "right"), ("", "left"),
+        ("reference/s", "right"), ("ratio", "right"), ("target", "right"), ("", "left"),
     ]:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for f in figures:

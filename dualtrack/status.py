@@ -52,7 +52,7 @@ def topic_end_offsets(container: Container, topics: list[str]) -> dict[str, int]
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
-        bootstrap_servers=container.require_bootstrap(), request_timeout_ms=5000, api_version_auto_timeout_ms=3000
+        bootstrap_servers=container.require_bootstrap(), request_timeout_ms=5000
     )
     try:
         parts = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
