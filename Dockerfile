@@ -36,7 +36,8 @@ RUN groupadd --system --gid 10001 dualtrack \
         --shell /usr/sbin/nologin dualtrack \
  && install -d -o dualtrack -g dualtrack /var/lib/dualtrack
 COPY --from=build /opt/venv /opt/venv
-USER dualtrack
+# Numeric, so that runtimes can check it is not root (e.g. Kubernetes runAsNonRoot).
+USER 10001:10001
 WORKDIR /home/dualtrack
 EXPOSE 8000
 # No HEALTHCHECK here: relays and projectors serve no HTTP; the API's lives in docker-compose.yml.

@@ -1,0 +1,50 @@
+"""The command line a deployment uses: tokens, the OpenAPI document, projection status and rebuilds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jwt
+import pytest
+from click.testing import CliRunner
+
+from dualtrack.cli import main
+
+SECRET = "cli-test-secret-key-long-enough-for-hs256"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"DUALTRACK_DATA_DIR": str(tmp_path / "var"), "DUALTRACK_SECRET_KEY": SECRET, "KAFKA_BOOTSTRAP_SERVERS": ""}
+
+
+def test_given_a_role_and_scope_when_issuing_a_token_then_it_carries_them_signed_with_the_secret(env) -> None:
+    result = CliRunner().invoke(main, ["token", "issue", "--role", "mentor", "--enterprise", "ent-1",
+                                       "--subject", "wang"], env=env)
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(result.output.strip(), SECRET, algorithms=["HS256"], issuer="dualtrack")
+    assert (claims["sub"], claims["role"], claims["enterprise"]) == ("wang", "mentor", "ent-1")
+
+
+def test_given_a_scoped_role_without_its_scope_then_the_token_is_refused(env) -> None:
+    result = CliRunner().invoke(main, ["token", "issue", "--role", "coordinator"], env=env)
+    assert result.exit_code == 2 and "--school" in result.output
+
+
+def test_given_the_openapi_command_then_it_prints_the_api_document(env) -> None:
+    result = CliRunner().invoke(main, ["openapi"], env=env)
+    spec = json.loads(result.output)
+    assert spec["openapi"].startswith("3.") and "/api/v1/enterprises" in spec["paths"]
+
+
+def test_given_demo_data_when_rebuilt_embedded_then_status_shows_the_offsets_and_verify_matches(env) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["seed-demo"], env=env).exit_code == 0
+    rebuilt = runner.invoke(main, ["projections", "rebuild", "centres", "--embedded"], env=env)
+    assert rebuilt.exit_code == 0 and "rebuilt centres: 13 events" in rebuilt.output
+    status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
+    assert status["contexts"]["placements"]["stored"] == 13
+    assert sum(status["projections"]["centres"]["offsets"].values()) == 13
+    verified = runner.invoke(main, ["projections", "verify", "centres", "--embedded"], env=env)
+    assert verified.exit_code == 0 and '"matches": true' in verified.output
