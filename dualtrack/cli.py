@@ -114,11 +114,16 @@ def run(no_demo: bool) -> None:
 
 
 @main.command("seed-demo")
-def seed_demo_command() -> None:
-    """Load the demo enterprises, centres and mentors."""
+@click.option("--force", is_flag=True, help="Load the demo data even if the stores already hold events.")
+def seed_demo_command(force: bool) -> None:
+    """Load the demo enterprises, centres and mentors (once: skipped when the stores hold events)."""
     from dualtrack.demo import seed_demo
 
     container = Container(_settings())
+    if not force and any(app.max_position() for app in container.apps().values()):
+        click.echo("the stores already hold events; demo data not loaded again (use --force to load anyway)")
+        container.close()
+        return
     ids = seed_demo(container)
     click.echo(f"loaded {len(ids.enterprises)} enterprises and {len(ids.centres)} training centres")
     container.close()

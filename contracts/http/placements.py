@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.http.common import OptionalReasonRequest, ReasonRequest
+from contracts.http.common import NOT_BLANK, OptionalReasonRequest, ReasonRequest
 
-_name = validate.Length(min=1, max=200)
+_name = [NOT_BLANK, validate.Length(max=200)]
 
 
 class RegisterEnterpriseRequest(Schema):
@@ -20,10 +20,10 @@ class OpenCentreRequest(Schema):
     """Open a practical training centre of the enterprise."""
 
     name = fields.String(required=True, validate=_name)
-    address = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    address = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=500)])
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
     specialities = fields.List(
-        fields.String(validate=validate.Length(min=1, max=100)),
+        fields.String(validate=[NOT_BLANK, validate.Length(max=100)]),
         required=True,
         validate=validate.Length(min=1),
         metadata={"description": "Majors this centre can train, e.g. mechatronics."},

@@ -56,6 +56,9 @@ def test_given_the_wrong_role_then_403_naming_it(client) -> None:
         ({"name": "W", "address": "A", "specialities": ["x"]}, "capacity"),
         ({"name": "W", "address": "A", "capacity": 5, "specialities": []}, "specialities"),
         ({"name": "", "address": "A", "capacity": 5, "specialities": ["x"]}, "name"),
+        ({"name": "   ", "address": "A", "capacity": 5, "specialities": ["x"]}, "name"),
+        ({"name": "W", "address": "A", "capacity": 5.5, "specialities": ["x"]}, "capacity"),
+        ({"name": "W", "address": "A", "capacity": 5, "specialities": "welding"}, "specialities"),
         ({"name": "W", "address": "A", "capacity": 0, "specialities": ["x"]}, "capacity"),
     ],
 )

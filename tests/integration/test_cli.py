@@ -48,3 +48,15 @@ def test_given_demo_data_when_rebuilt_embedded_then_status_shows_the_offsets_and
     assert sum(status["projections"]["centres"]["offsets"].values()) == 13
     verified = runner.invoke(main, ["projections", "verify", "centres", "--embedded"], env=env)
     assert verified.exit_code == 0 and '"matches": true' in verified.output
+
+
+def test_given_demo_data_loaded_when_seeding_again_then_nothing_is_added_unless_forced(env) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["seed-demo"], env=env)
+    again = runner.invoke(main, ["seed-demo"], env=env)
+    assert again.exit_code == 0 and "not loaded again" in again.output
+    status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
+    assert status["contexts"]["placements"]["stored"] == 13
+    assert runner.invoke(main, ["seed-demo", "--force"], env=env).exit_code == 0
+    status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
+    assert status["contexts"]["placements"]["stored"] == 26
