@@ -51,9 +51,11 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
     container.close()
 
     exe = _executable()
-    children = [Child("api", [exe, "serve"], env)]
-    children += [Child(f"relay-{c}", [exe, "relay", c], env) for c in CONTEXTS]
-    children += [Child(f"projector-{p}", [exe, "project", p], env) for p in PROJECTION_CLASSES]
+    logs = settings.data_dir / "logs"
+    specs = [("api", [exe, "serve"])]
+    specs += [(f"relay-{c}", [exe, "relay", c]) for c in CONTEXTS]
+    specs += [(f"projector-{p}", [exe, "project", p]) for p in PROJECTION_CLASSES]
+    children = [Child(name, argv, env, log_path=logs / f"{name}.log") for name, argv in specs]
     supervisor = Supervisor(children)
 
     def stop(signum: int, frame: Any) -> None:
@@ -62,7 +64,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         supervisor.start()
-        _print_welcome(settings, demo_enterprise)
+        _print_welcome(settings, demo_enterprise, logs)
         supervisor.watch()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
@@ -74,17 +76,30 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
         print("stopped everything.", flush=True)
 
 
+def _wait_for_api(base: str, timeout: float = 30.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    log.warning("the API did not answer on %s within %.0fs; see its log", base, timeout)
+
+
 def _first_enterprise(container: Container) -> str | None:
     for n in container.placements.notifications(1, 1):
         return str(n.originator_id)
     return None
 
 
-def _print_welcome(settings: Settings, enterprise_id: str | None) -> None:
+def _print_welcome(settings: Settings, enterprise_id: str | None, logs: Path) -> None:
     from dualtrack.web.auth import issue_token
 
-    time.sleep(1.0)
     base = f"http://{settings.api_host}:{settings.api_port}"
+    _wait_for_api(base)
     tokens = {
         "admin": issue_token(settings.secret_key, role=Role.ADMIN, subject="admin"),
         "coordinator": issue_token(settings.secret_key, role=Role.COORDINATOR, subject="coordinator-chen",
@@ -103,12 +118,12 @@ def _print_welcome(settings: Settings, enterprise_id: str | None) -> None:
         f"  OpenAPI:    {base}/api/openapi.json",
         f"  Ready?      {base}/readyz",
         f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
+        f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*)",
         "",
         "Tokens (valid 30 days):",
         *[f"  {role:<12}{tok}" for role, tok in tokens.items()],
         "",
         "Try:",
-        f"  curl -s -H 'Authorization: Bearer {tokens['admin'][:12]}...' {base}/api/v1/centres",
         f"  export TOKEN={tokens['admin']}",
         f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/centres | python3 -m json.tool",
         "",

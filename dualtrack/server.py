@@ -56,6 +56,8 @@ def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int 
         "worker_class": "gthread",
         "accesslog": None,
         "graceful_timeout": 5,
+        # One shared control socket in $HOME would clash between deployments on one machine.
+        "control_socket_disable": True,
         "timeout": 60,
     }
     _Gunicorn(factory, options).run()

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ class Child:
     name: str
     argv: Sequence[str]
     env: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+    """Where its output goes (appended); None: the supervisor's own terminal."""
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -37,7 +40,13 @@ class Supervisor:
 
     def _spawn(self, child: Child) -> None:
         env = {**os.environ, **child.env}
-        child.process = subprocess.Popen(list(child.argv), env=env)
+        output = None
+        if child.log_path is not None:
+            child.log_path.parent.mkdir(parents=True, exist_ok=True)
+            output = open(child.log_path, "ab")
+        child.process = subprocess.Popen(list(child.argv), env=env, stdout=output, stderr=subprocess.STDOUT)
+        if output is not None:
+            output.close()  # the child has its own copy
         log.info("started %s (pid %s)", child.name, child.process.pid)
 
     def watch(self, poll: float = 0.5) -> None:
