@@ -59,33 +59,28 @@ def serve(embedded: bool, port: int | None) -> None:
 @click.argument("context", type=click.Choice(CONTEXTS))
 def relay(context: str) -> None:
     """Publish a context's stored events to Kafka until stopped."""
-    settings = _settings()
-    configure_logging(settings.log_level, f"relay-{context}")
-    container = Container(settings)
-    stop = _stop_on_signals()
-    _retry_until(stop, container.ensure_topics, "create topics")
-    the_relay = container.relay(context)
-    try:
-        the_relay.run(stop)
-    finally:
-        the_relay.close()
-        container.close()
+    _run_worker(f"relay-{context}", lambda c: c.relay(context), lambda r: r.close())
 
 
 @main.command()
 @click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
 def project(name: str) -> None:
     """Keep a projection up to date from Kafka until stopped."""
+    _run_worker(f"projector-{name}", lambda c: c.projector(name), lambda p: p.source.close())
+
+
+def _run_worker(component: str, build: Any, close: Any) -> None:
+    """Run a relay or projector until SIGTERM/SIGINT, once its topics exist."""
     settings = _settings()
-    configure_logging(settings.log_level, f"projector-{name}")
+    configure_logging(settings.log_level, component)
     container = Container(settings)
     stop = _stop_on_signals()
     _retry_until(stop, container.ensure_topics, "create topics")
-    projector = container.projector(name)
+    worker = build(container)
     try:
-        projector.run(stop)
+        worker.run(stop)
     finally:
-        projector.source.close()
+        close(worker)
         container.close()
 
 
