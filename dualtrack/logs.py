@@ -1,24 +1,35 @@
-"""Structured (JSON) logs on stderr, one object a line."""
+"""Structured (JSON) logs on stderr, one object a line, for our code and for gunicorn alike."""
 
 from __future__ import annotations
 
-import logging
-import sys
+import logging.config
+from typing import Any
 
-from pythonjsonlogger.json import JsonFormatter
+
+def logging_config(level: str = "INFO", component: str = "dualtrack") -> dict[str, Any]:
+    """A dictConfig that sends every logger through one JSON formatter tagged with the component."""
+    json_handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                "static_fields": {"component": component},
+            }
+        },
+        "handlers": {"json": json_handler},
+        "root": {"level": level, "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            "kafka": {"level": "WARNING"},
+            "werkzeug": {"level": "WARNING"},
+        },
+    }
 
 
 def configure_logging(level: str = "INFO", component: str = "dualtrack") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            static_fields={"component": component},
-        )
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.config.dictConfig(logging_config(level, component))

@@ -8,6 +8,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from dualtrack.bootstrap import Container
+from dualtrack.logs import logging_config
 from dualtrack.settings import Settings
 
 
@@ -58,6 +59,7 @@ def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int 
         "graceful_timeout": 5,
         # One shared control socket in $HOME would clash between deployments on one machine.
         "control_socket_disable": True,
+        "logconfig_dict": logging_config(settings.log_level, "api"),
         "timeout": 60,
     }
     _Gunicorn(factory, options).run()
