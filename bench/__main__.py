@@ -74,7 +74,7 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=100)  # piped (make, CI): wide enough for the table
     started = time.perf_counter()
     figures, context = measure(args, Settings.from_env(), console)
     context.update(machine(), events=args.events, total_seconds=round(time.perf_counter() - started, 2))

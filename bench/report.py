@@ -67,7 +67,7 @@ def _rate(value: float | None) -> str:
 
 
 def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+    return "—" if value is None else f"{value:.3f}"
 
 
 def figures_table(figures: list[Figure], title: str = "dualtrack bench") -> Table:
@@ -85,6 +85,10 @@ def figures_table(figures: list[Figure], title: str = "dualtrack bench") -> Tabl
             _ratio(f.ratio), "—" if f.target is None else f">= {f.target:.2f}", status,
             style="red" if f.status == "MISSED" else None,
         )
+    notes = [f"{f.name}: {f.note}" for f in figures if f.note]
+    if notes:
+        table.caption = "\n".join(notes)
+        table.caption_justify = "left"
     return table
 
 

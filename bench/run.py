@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,10 +72,13 @@ class BenchRun:
         """Relay vs bare producer, alternating which goes first, best of `repeats` each."""
         events = self._events()
         container = self.container()
+        started = time.perf_counter()
         try:
             records = encoded_records(container)
         finally:
             container.close()
+        self.say(f"  encoded {len(records):,} records for the bare producer in {time.perf_counter() - started:.1f} s "
+                 "(outside the timings)")
         if len(records) != events:
             raise RuntimeError(f"encoded {len(records)} records but the store holds {events} events")
         relay_times: list[float] = []
@@ -86,8 +90,9 @@ class BenchRun:
                 step()
         return Figure(
             "relay", events, best_of(relay_times), best_of(bare_times), RELAY_TARGET,
-            note=f"relay batch_size {self.relay_batch_size}; reference: bare KafkaProducer, same records and "
-            "settings, one flush at the end",
+            note=f"publish_batch() of {self.relay_batch_size} "
+            f"({'--relay-batch-size' if batch_size else 'the relay default'}); reference: bare KafkaProducer, "
+            "same records and settings, one flush at the end",
             trials={"relay": relay_times, "bare_producer": bare_times},
         )
 
