@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
@@ -13,6 +14,8 @@ from typing import Any
 import click
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
+from dualtrack.messaging.cloudevents import NotACloudEvent
+from dualtrack.messaging.projector import PoisonMessage
 from dualtrack.logs import configure_logging
 from dualtrack.settings import CONTEXTS, Settings
 from services.common.identity import Role
@@ -79,14 +82,16 @@ def _run_worker(component: str, build: Any, close: Any) -> None:
     worker = build(container)
     try:
         worker.run(stop)
+    except (PoisonMessage, NotACloudEvent) as poison:
+        # Stop here rather than skip: a skipped event would silently corrupt the view.
+        logging.getLogger("dualtrack").error("stopped at a poison message: %s", poison)
+        sys.exit(3)
     finally:
         close(worker)
         container.close()
 
 
 def _retry_until(stop: threading.Event, action: Any, what: str) -> None:
-    import logging
-
     delay = 0.5
     while not stop.is_set():
         try:

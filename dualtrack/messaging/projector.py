@@ -13,8 +13,15 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from dualtrack.messaging.cloudevents import ReceivedEvent
 from dualtrack.messaging.sources import EventSource, Offsets
-from services.common.projection import Projection, ensure_offsets_table, store_offsets, stored_offsets
+from services.common.projection import (
+    EventNotApplicable,
+    Projection,
+    ensure_offsets_table,
+    store_offsets,
+    stored_offsets,
+)
 from services.common.viewstore import ViewDatabase
 
 log = logging.getLogger(__name__)
@@ -67,18 +74,18 @@ class Projector:
             return 0
         offsets = dict(self.offsets)
         with self.db.transaction(self.suffix) as tx:
+            try:
+                outcome = self.projection.apply_batch(tx, events)
+            except EventNotApplicable as failure:
+                e: ReceivedEvent = failure.event  # type: ignore[assignment]
+                raise PoisonMessage(
+                    f"projection {self.projection.name} cannot apply {e.type} {e.id} at "
+                    f"{e.topic}[{e.partition}]@{e.offset}: {failure.error!r}"
+                ) from failure.error
+            applied = sum(outcome)
+            self.progress.applied += applied
+            self.progress.skipped += len(outcome) - applied
             for event in events:
-                try:
-                    changed = self.projection.apply(tx, event)
-                except Exception as error:
-                    raise PoisonMessage(
-                        f"projection {self.projection.name} cannot apply {event.type} {event.id} at "
-                        f"{event.topic}[{event.partition}]@{event.offset}: {error!r}"
-                    ) from error
-                if changed:
-                    self.progress.applied += 1
-                else:
-                    self.progress.skipped += 1
                 offsets[(event.topic, event.partition)] = event.offset + 1
             store_offsets(tx, self.tracking_name, offsets)
         self.offsets = offsets

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar, Protocol
+from typing import Any, Callable, ClassVar, Protocol, Sequence
 
 from services.common.viewstore import Tx
 
@@ -32,6 +32,15 @@ class Event(Protocol):
 
 
 Handler = Callable[[Any, Tx, Any], None]
+
+
+class EventNotApplicable(Exception):
+    """A handler failed on an event: the event is named so the projector can stop right there."""
+
+    def __init__(self, event: Event, error: Exception) -> None:
+        super().__init__(f"{event.type} {event.id}: {error!r}")
+        self.event = event
+        self.error = error
 
 
 class Projection(ABC):
@@ -61,20 +70,48 @@ class Projection(ABC):
 
     def apply(self, tx: Tx, event: Event) -> bool:
         """Apply one event unless it was applied before; returns whether it changed anything."""
-        handler = self.handlers.get(event.type)
-        versions = tx.table(self.versions_table)
-        applied = tx.execute(f"SELECT version FROM {versions} WHERE aggregate_id = ?", (event.subject,)).fetchone()
-        version = event.aggregate_version
-        if applied is not None and applied[0] >= version:
-            return False
-        if handler is not None:
-            handler(self, tx, event)
-        tx.execute(
-            f"INSERT INTO {versions} (aggregate_id, version) VALUES (?, ?) "
+        return self.apply_batch(tx, [event]) == [True]
+
+    def apply_batch(self, tx: Tx, events: Sequence[Event]) -> list[bool]:
+        """Apply events in order, skipping those already applied; says for each whether it was applied.
+
+        The aggregate versions already applied are read once for the whole batch and written back
+        once at its end, in the caller's transaction.
+        """
+        versions_table = tx.table(self.versions_table)
+        versions = self._versions_of(tx, versions_table, {e.subject for e in events})
+        changed: dict[str, int] = {}
+        outcome = []
+        for event in events:
+            version = event.aggregate_version
+            if versions.get(event.subject, 0) >= version:
+                outcome.append(False)
+                continue
+            handler = self.handlers.get(event.type)
+            if handler is not None:
+                try:
+                    handler(self, tx, event)
+                except Exception as error:
+                    raise EventNotApplicable(event, error) from error
+            versions[event.subject] = changed[event.subject] = version
+            outcome.append(True)
+        tx.executemany(
+            f"INSERT INTO {versions_table} (aggregate_id, version) VALUES (?, ?) "
             "ON CONFLICT (aggregate_id) DO UPDATE SET version = excluded.version",
-            (event.subject, version),
+            list(changed.items()),
         )
-        return True
+        return outcome
+
+    @staticmethod
+    def _versions_of(tx: Tx, table: str, subjects: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ids = sorted(subjects)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = tx.execute(f"SELECT aggregate_id, version FROM {table} WHERE aggregate_id IN ({marks})", chunk)
+            found.update(rows.fetchall())
+        return found
 
     def digest(self, tx: Tx) -> str:
         """A fingerprint of every row of every table, independent of row order and table suffix."""

@@ -98,3 +98,32 @@ def test_given_relayed_events_when_projected_from_kafka_then_the_view_answers_an
     assert rebuild(kcontainer, "centres").events == 6
     assert kcontainer.centres_view.centre_by_id(str(centre.id))["capacity"] == 6
     assert verify(kcontainer, "centres").matches
+
+
+@pytest.mark.parametrize("poison", ["not a cloudevent", "payload missing a field"])
+def test_given_a_poison_message_then_the_projector_stops_at_it_with_its_position_and_never_skips_it(
+    kcontainer, admin, poison
+) -> None:
+    from kafka import KafkaProducer
+
+    from dualtrack.messaging.cloudevents import NotACloudEvent
+    from dualtrack.messaging.projector import PoisonMessage
+
+    app = kcontainer.placements
+    good = app.register_enterprise(admin, name="Haier")
+    relay = kcontainer.relay("placements")
+    relay.publish_batch()
+    relay.close()
+    producer = KafkaProducer(bootstrap_servers=kcontainer.settings.kafka_bootstrap_servers)
+    headers = [] if poison == "not a cloudevent" else [
+        ("ce_id", b"bad:1"), ("ce_type", b"dualtrack.placements.CentreOpened.v1"), ("ce_source", b"/x"),
+        ("ce_subject", b"bad"), ("ce_time", b"2026-01-01T00:00:00+00:00")]
+    producer.send(kcontainer.settings.topic("placements"), key=str(good.id).encode(), value=b'{"name": "x"}',
+                  headers=headers).get(timeout=10)
+    producer.close()
+    for attempt in range(2):  # a restart stops at the same place again
+        projector = kcontainer.projector("centres")
+        with pytest.raises((PoisonMessage, NotACloudEvent), match=r"@\d+"):
+            projector.catch_up()
+        projector.source.close()
+    assert projector.progress.applied <= 1

@@ -7,7 +7,7 @@ import json
 import pytest
 from eventsourcing.persistence import Notification
 
-from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
+from dualtrack.messaging.cloudevents import CloudEventEncoder, NotACloudEvent, decode
 from services.common.identity import Actor, CommandContext, Role
 from services.placements.application import PlacementsApplication
 
@@ -54,5 +54,26 @@ def test_given_an_encoded_record_when_decoded_then_the_same_event_comes_back(app
 
 
 def test_given_a_record_without_cloudevents_headers_when_decoded_then_it_is_refused_with_its_position() -> None:
-    with pytest.raises(ValueError, match=r"missing headers .* at t\[0\]@5"):
+    with pytest.raises(NotACloudEvent, match=r"missing headers .* at t\[0\]@5"):
         decode([("ce_id", b"x")], b"{}", topic="t", partition=0, offset=5)
+
+
+def test_given_every_event_type_then_the_fast_encoding_equals_the_schema_dump_of_the_domain_event(app) -> None:
+    from contracts.events import BY_EVENT_TOPIC
+
+    ctx = CommandContext(Actor("admin-7", Role.ADMIN), correlation_id="req-1")
+    enterprise = app.register_enterprise(ctx, name="Haier", registration_number=None)
+    centre = app.open_centre(ctx, enterprise_id=enterprise.id, name="W", address="A", capacity=3,
+                             specialities=["b", "a"])
+    app.change_centre_capacity(ctx, centre.id, capacity=4, reason="bigger")
+    app.assign_mentor(ctx, centre.id, mentor_id="m-1", name="Wang Fang")
+    app.withdraw_mentor(ctx, centre.id, mentor_id="m-1")
+    app.close_centre(ctx, centre.id, reason="sold")
+    notifications = first_notifications(app)
+    assert {n.topic for n in notifications} == set(BY_EVENT_TOPIC), "every published type is exercised"
+    encoder = CloudEventEncoder(app, "placements")
+    for n in notifications:
+        fast = encoder.encode(n)
+        plan = encoder._plans[n.topic]
+        slow = encoder._encode_via_domain_event(n, plan, str(n.originator_id).encode())
+        assert fast == slow, n.topic
