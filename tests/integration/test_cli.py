@@ -60,3 +60,18 @@ def test_given_demo_data_loaded_when_seeding_again_then_nothing_is_added_unless_
     assert runner.invoke(main, ["seed-demo", "--force"], env=env).exit_code == 0
     status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
     assert status["contexts"]["placements"]["stored"] == 26
+
+
+@pytest.mark.kafka
+def test_given_kafka_start_then_status_shows_it_running_and_stop_ends_it(env) -> None:
+    runner = CliRunner()
+    started = runner.invoke(main, ["kafka", "start"], env=env)
+    try:
+        assert started.exit_code == 0, started.output
+        bootstrap = started.output.strip().splitlines()[-1]
+        assert bootstrap.startswith("127.0.0.1:")
+        status = json.loads(runner.invoke(main, ["kafka", "status"], env=env).output)
+        assert status["running"] and status["bootstrap_servers"] == bootstrap
+    finally:
+        runner.invoke(main, ["kafka", "stop"], env=env)
+    assert json.loads(runner.invoke(main, ["kafka", "status"], env=env).output)["running"] is False

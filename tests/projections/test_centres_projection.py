@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,15 +98,19 @@ commands = st.lists(
 )
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=commands, seed_=st.integers(0, 10_000))
 def test_property_whatever_the_commands_and_their_interleaving_the_view_matches_the_aggregates(
-    tmp_path_factory, script, seed_
+    request, tmp_path_factory, backend, script, seed_
 ) -> None:
-    from tests.conftest import make_settings
     from services.common.identity import Actor, Role
+    from tests.conftest import fresh_postgres_database, make_settings
 
-    container = Container(make_settings(tmp_path_factory.mktemp("prop") / "var"))
+    database_url = None
+    if backend == "postgres":
+        database_url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
+    container = Container(make_settings(tmp_path_factory.mktemp("prop") / "var", database_url))
     admin = CommandContext(Actor("admin", Role.ADMIN), "c")
     app = container.placements
     enterprise = app.register_enterprise(admin, name="E")
