@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from dualtrack.bootstrap import Container
-from dualtrack.settings import Settings
 from bench.broker import Broker, delete_topics
 from bench.generate import Generated, Plan, generate
 from bench.rebuild_bench import time_bare_consumer, time_rebuild
 from bench.relay_bench import CONTEXT, encoded_records, time_bare_producer, time_relay
 from bench.report import Figure, best_of
+from dualtrack.bootstrap import Container
+from dualtrack.settings import Settings
 
 RELAY_TARGET = 0.7
 REBUILD_TARGET = 0.35

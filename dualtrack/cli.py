@@ -14,9 +14,9 @@ from typing import Any
 import click
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
+from dualtrack.logs import configure_logging
 from dualtrack.messaging.cloudevents import NotACloudEvent
 from dualtrack.messaging.projector import PoisonMessage
-from dualtrack.logs import configure_logging
 from dualtrack.settings import CONTEXTS, Settings
 from services.common.identity import Role
 
@@ -193,7 +193,6 @@ def token_issue(role: str, subject: str | None, school: str | None, enterprise: 
 def openapi() -> None:
     """Print the OpenAPI 3 document."""
     import tempfile
-
     from dataclasses import replace
 
     from dualtrack.web.app import create_app

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.http.common import CommandAccepted, ApiError
+from contracts.http.common import ApiError, CommandAccepted
 from contracts.http.placements import (
     AssignMentorRequest,
     ChangeCapacityRequest,

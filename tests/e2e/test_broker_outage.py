@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from dualtrack.bootstrap import Container
 from dualtrack.messaging.local_broker import LocalKafkaBroker
+from dualtrack.settings import Settings
 from dualtrack.status import relay_position
 from dualtrack.web.app import create_app
 from services.common.identity import Role
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 @pytest.fixture
 def own_broker(tmp_path: Path):
     """A broker of this test's own, since the test stops and restarts it."""
-    cache = Path(os.environ.get("DUALTRACK_KAFKA_CACHE", Path.home() / ".cache" / "dualtrack" / "kafka"))
+    cache = Settings.from_env().kafka_cache_dir
     broker = LocalKafkaBroker(tmp_path / "broker", cache_dir=cache)
     broker.start()
     yield broker

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from pathlib import Path
@@ -12,10 +11,11 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
 from dualtrack.messaging.local_broker import LocalKafkaBroker
+from dualtrack.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-CACHE_DIR = Path(os.environ.get("DUALTRACK_KAFKA_CACHE") or Path.home() / ".cache" / "dualtrack" / "kafka")
+CACHE_DIR = Settings.from_env().kafka_cache_dir
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dualtrack.messaging.local_broker import LocalKafkaBroker, kafka_version, serves_metadata
+from dualtrack.settings import Settings
 
 from .postgres import postgres_url
 
@@ -43,7 +44,7 @@ def kafka_bootstrap_servers() -> Iterator[str]:
     else:
         tried.append("testcontainers apache/kafka: no Docker engine answers")
 
-    cache_dir = Path(os.environ.get("DUALTRACK_KAFKA_CACHE") or Path.home() / ".cache" / "dualtrack" / "kafka")
+    cache_dir = Settings.from_env().kafka_cache_dir
     with tempfile.TemporaryDirectory(prefix="dualtrack-kafka-") as data_dir:
         broker = LocalKafkaBroker(Path(data_dir), cache_dir=cache_dir)
         try:
