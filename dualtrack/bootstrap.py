@@ -16,10 +16,15 @@ from services.centres.views import CentresView
 from services.common.application import DualtrackApplication
 from services.common.projection import Projection
 from services.common.viewstore import ViewDatabase
+from services.placement_register.projection import PlacementRegisterProjection
+from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
 
 APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {"placements": PlacementsApplication}
-PROJECTION_CLASSES: dict[str, type[Projection]] = {"centres": CentresProjection}
+PROJECTION_CLASSES: dict[str, type[Projection]] = {
+    "centres": CentresProjection,
+    "placement_register": PlacementRegisterProjection,
+}
 
 
 def postgres_env(url: str) -> dict[str, str]:
@@ -129,14 +134,23 @@ class Container:
         projection = self.projection(name)
         return Projector(projection, self.view_db, self.source(projection, embedded=embedded), suffix=suffix, **options)
 
-    @cached_property
-    def centres_view(self) -> CentresView:
+    def _ready_tables(self, name: str) -> None:
+        """Queries work before the projector's first event: make the projection's tables exist."""
         from services.common.projection import ensure_offsets_table
 
-        with self.view_db.transaction() as tx:  # queries work before the projector's first event
+        with self.view_db.transaction() as tx:
             ensure_offsets_table(tx)
-            self.projection("centres").create_tables(tx)
+            self.projection(name).create_tables(tx)
+
+    @cached_property
+    def centres_view(self) -> CentresView:
+        self._ready_tables("centres")
         return CentresView(self.view_db)
+
+    @cached_property
+    def placement_register_view(self) -> PlacementRegisterView:
+        self._ready_tables("placement_register")
+        return PlacementRegisterView(self.view_db)
 
     def close(self) -> None:
         for app in self._apps.values():

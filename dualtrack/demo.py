@@ -1,52 +1,147 @@
-"""Demo data loaded by `dualtrack seed-demo` (and by `dualtrack run` on first start)."""
+"""Demo data loaded by `dualtrack seed-demo` (and by `dualtrack run` on first start).
+
+It walks every capability once, so a newcomer sees each of them in the read models and on the topic:
+enterprises, centres and mentors; schools under both rule sets; students (a minor with a guardian);
+placements proposed, approved by school and enterprise, confirmed (by a guardian for the minor),
+agreed, activated, paused and resumed, amended and re-approved, transferred, stopped, completed and
+withdrawn; a capacity override and a speciality override.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from dualtrack.bootstrap import Container
-from services.common.identity import CommandContext
+from services.common.identity import Actor, CommandContext, Role
 
 ENTERPRISES = [
     ("Haier Smart Home", "91370200163562681G", [
-        ("Qingdao Appliance Training Centre", "1 Haier Road, Laoshan, Qingdao", 12, ["mechatronics", "industrial-robotics"]),
-        ("Hefei Refrigeration Workshop", "88 Jinxiu Avenue, Hefei", 8, ["refrigeration", "mechatronics"]),
+        ("Qingdao Appliance Training Centre", "1 Haier Road, Laoshan, Qingdao", 12,
+         ["mechatronics", "industrial-robotics"]),
+        ("Hefei Refrigeration Workshop", "88 Jinxiu Avenue, Hefei", 1, ["refrigeration", "mechatronics"]),
     ]),
     ("CRRC Qingdao Sifang", "913702007180260384", [
-        ("High-Speed Train Maintenance Base", "88 Jinhongdong Road, Chengyang, Qingdao", 20, ["rail-maintenance", "welding"]),
+        ("High-Speed Train Maintenance Base", "88 Jinhongdong Road, Chengyang, Qingdao", 20,
+         ["rail-maintenance", "welding"]),
     ]),
     ("Shenzhen Mindray Bio-Medical", "91440300736272532A", [
-        ("Medical Devices Assembly Line", "Mindray Building, Nanshan, Shenzhen", 10, ["biomedical-engineering", "electronics"]),
+        ("Medical Devices Assembly Line", "Mindray Building, Nanshan, Shenzhen", 10,
+         ["biomedical-engineering", "electronics"]),
         ("Service Engineering Lab", "Guangming Science Park, Shenzhen", 6, ["electronics"]),
     ]),
 ]
 
-MENTORS = [("mentor-wang", "Wang Fang"), ("mentor-li", "Li Wei"), ("mentor-zhao", "Zhao Min")]
+MENTORS = [("mentor-wang", "Wang Fang"), ("mentor-li", "Li Wei"), ("mentor-zhao", "Zhao Min"),
+           ("mentor-sun", "Sun Lei")]
 
 
 @dataclass(frozen=True)
 class DemoIds:
     enterprises: list[str]
     centres: list[str]
+    schools: list[str]
+    students: list[str]
+    placements: list[str]
 
 
 def seed_demo(container: Container) -> DemoIds:
-    """Register three enterprises with their centres and mentors; change a capacity; close one centre."""
+    """Load the demo world through the application's command handlers, as real users would."""
     app = container.placements
-    ctx = CommandContext.for_system("demo-loader")
+    admin = CommandContext.for_system("demo-loader")
     enterprise_ids, centre_ids = [], []
     for name, number, centres in ENTERPRISES:
-        enterprise = app.register_enterprise(ctx, name=name, registration_number=number)
+        enterprise = app.register_enterprise(admin, name=name, registration_number=number)
         enterprise_ids.append(str(enterprise.id))
         for centre_name, address, capacity, specialities in centres:
-            centre = app.open_centre(
-                ctx, enterprise_id=enterprise.id, name=centre_name, address=address,
-                capacity=capacity, specialities=specialities,
-            )
+            centre = app.open_centre(admin, enterprise_id=enterprise.id, name=centre_name, address=address,
+                                     capacity=capacity, specialities=specialities)
             centre_ids.append(str(centre.id))
-    for (mentor_id, mentor_name), centre_id in zip(MENTORS, centre_ids):
-        app.assign_mentor(ctx, UUID(centre_id), mentor_id=mentor_id, name=mentor_name)
-    app.change_centre_capacity(ctx, UUID(centre_ids[0]), capacity=15, reason="second assembly hall opened")
-    app.close_centre(ctx, UUID(centre_ids[-1]), reason="lab merged into the Medical Devices Assembly Line")
-    return DemoIds(enterprise_ids, centre_ids)
+    qingdao, hefei, rail, assembly, lab = (UUID(c) for c in centre_ids)
+    for (mentor_id, mentor_name), centre_id in zip(MENTORS, (qingdao, hefei, rail, assembly)):
+        app.assign_mentor(admin, centre_id, mentor_id=mentor_id, name=mentor_name)
+    app.assign_mentor(admin, qingdao, mentor_id="mentor-li", name="Li Wei")
+    app.withdraw_mentor(admin, qingdao, mentor_id="mentor-li", reason="back to Hefei full time")
+    app.change_centre_capacity(admin, qingdao, capacity=15, reason="second assembly hall opened")
+    app.close_centre(admin, lab, reason="lab merged into the Medical Devices Assembly Line")
+
+    school = app.register_school(admin, name="Qingdao Technician College", code="QTC", rule_set="default")
+    vocational = app.register_school(admin, name="Shenzhen Polytechnic Secondary School", code="SZPS",
+                                     rule_set="cn-vocational-internship")
+    coordinator = _as(Role.COORDINATOR, "coordinator-chen", school_id=str(school.id))
+    vocational_coordinator = _as(Role.COORDINATOR, "coordinator-huang", school_id=str(vocational.id))
+
+    def enrol(ctx: CommandContext, school_id: UUID, name: str, major: str, born: date, **guardian: str) -> UUID:
+        return app.enrol_student(ctx, school_id, name=name, major=major, cohort=2024,
+                                 enrolment_date=date(2024, 9, 1), date_of_birth=born, **guardian).id
+
+    liu = enrol(coordinator, school.id, "Liu Yang", "mechatronics", date(2005, 4, 12))
+    zhou = enrol(coordinator, school.id, "Zhou Jie", "mechatronics", date(2005, 11, 2))
+    ma = enrol(coordinator, school.id, "Ma Lin", "welding", date(2006, 1, 20))
+    he = enrol(vocational_coordinator, vocational.id, "He Xiaoyu", "electronics", date(2009, 6, 30),
+               guardian_name="He Jianguo", guardian_contact="+86 138 0000 1234")
+
+    enterprises = {str(c): e for e, c in zip(
+        [enterprise_ids[0], enterprise_ids[0], enterprise_ids[1], enterprise_ids[2]], (qingdao, hefei, rail, assembly))}
+    mentors = dict(zip((qingdao, hefei, rail, assembly), (m for m, _ in MENTORS)))
+
+    def agree(ctx: CommandContext, student: UUID, centre: UUID, start: date, end: date, post: str,
+              confirm_as_guardian: str | None = None, **extra: str) -> str:
+        placement = app.propose_placement(ctx, student, centre_id=centre, start=start, planned_end=end, post=post,
+                                          weekly_hours=40, **extra).placement_id
+        app.approve_placement_as_school(ctx, student, placement)
+        mentor = _as(Role.MENTOR, mentors[centre], enterprise_id=enterprises[str(centre)])
+        app.approve_placement_as_enterprise(mentor, student, placement, mentor_id=mentors[centre])
+        me = _as(Role.STUDENT, f"student-{student}", student_id=str(student))
+        if confirm_as_guardian:
+            app.confirm_placement(me, student, placement, confirmed_by="guardian", guardian_name=confirm_as_guardian)
+        else:
+            app.confirm_placement(me, student, placement)
+        return placement
+
+    # Liu: agreed, amended and re-approved, started, a break in learning, then moved to the rail base.
+    liu_first = agree(coordinator, liu, qingdao, date(2026, 3, 2), date(2026, 7, 10), "assembly technician")
+    app.amend_placement(coordinator, liu, liu_first, start=date(2026, 3, 2), planned_end=date(2026, 12, 18),
+                        post="assembly technician", weekly_hours=36, reason="the enterprise extended the programme")
+    app.approve_placement_as_school(coordinator, liu, liu_first)
+    app.approve_placement_as_enterprise(_as(Role.MENTOR, "mentor-wang", enterprise_id=enterprise_ids[0]), liu,
+                                        liu_first, mentor_id="mentor-wang")
+    app.activate_placement(coordinator, liu, liu_first, on=date(2026, 3, 2))
+    app.pause_placement(coordinator, liu, liu_first, on=date(2026, 5, 4), reason="hand injury, two weeks' rest")
+    app.resume_placement(coordinator, liu, liu_first, on=date(2026, 5, 18))
+    liu_second = app.transfer_placement(coordinator, liu, liu_first, to_centre_id=rail, on=date(2026, 9, 1),
+                                        reason="rotation to rail maintenance", post="bogie fitter",
+                                        speciality_override_reason="mechatronics covers the bogie drive systems"
+                                        ).placement_id
+    app.approve_placement_as_school(coordinator, liu, liu_second)
+    app.approve_placement_as_enterprise(_as(Role.MENTOR, "mentor-zhao", enterprise_id=enterprise_ids[1]), liu,
+                                        liu_second, mentor_id="mentor-zhao")
+    app.confirm_placement(_as(Role.STUDENT, f"student-{liu}", student_id=str(liu)), liu, liu_second)
+    app.activate_placement(coordinator, liu, liu_second, on=date(2026, 9, 1))
+
+    # Zhou: the one place at Hefei is taken by Ma, so Zhou's needs a recorded capacity override; later stopped.
+    ma_hefei = agree(coordinator, ma, hefei, date(2026, 4, 1), date(2026, 6, 30), "refrigeration assistant",
+                     speciality_override_reason="welding of refrigerant lines")
+    zhou_hefei = agree(coordinator, zhou, hefei, date(2026, 4, 15), date(2026, 10, 30), "maintenance assistant",
+                       capacity_override_justification="a second bench was lent by the Qingdao centre")
+    app.activate_placement(coordinator, zhou, zhou_hefei, on=date(2026, 4, 15))
+    app.stop_placement(coordinator, zhou, zhou_hefei, on=date(2026, 6, 12), reason_code="health",
+                       reason_text="allergy to refrigerant")
+    app.activate_placement(coordinator, ma, ma_hefei, on=date(2026, 4, 1))
+    app.complete_placement(coordinator, ma, ma_hefei, on=date(2026, 6, 30))
+
+    # He: a minor under the vocational rule set; the guardian confirms; one placement withdrawn.
+    he_withdrawn = app.propose_placement(
+        vocational_coordinator, he, centre_id=assembly, start=date(2026, 9, 7), planned_end=date(2026, 10, 30),
+        post="line assistant", weekly_hours=30).placement_id
+    app.withdraw_placement(vocational_coordinator, he, he_withdrawn, reason="the line moved to night shifts")
+    he_current = agree(vocational_coordinator, he, assembly, date(2026, 11, 2), date(2027, 1, 15), "test assistant",
+                       confirm_as_guardian="He Jianguo")
+    return DemoIds(enterprise_ids, centre_ids, [str(school.id), str(vocational.id)],
+                   [str(s) for s in (liu, zhou, ma, he)],
+                   [liu_first, liu_second, ma_hefei, zhou_hefei, he_withdrawn, he_current])
+
+
+def _as(role: Role, subject: str, **scope: str) -> CommandContext:
+    return CommandContext(Actor(subject, role, **scope), correlation_id=f"demo-{subject}")

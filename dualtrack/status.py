@@ -75,7 +75,9 @@ def readiness(container: Container) -> dict[str, Any]:
             ends = topic_end_offsets(container, topics)
             checks["broker"] = {"ok": True, "end_offsets": ends}
             lags = {}
-            for name in ("centres",):
+            from dualtrack.bootstrap import PROJECTION_CLASSES
+
+            for name in PROJECTION_CLASSES:
                 offsets = projection_offsets(container, name)
                 lags[name] = sum(max(0, end - offsets.get(k, 0)) for k, end in ends.items())
             checks["projections"] = {"ok": True, "lag": lags}

@@ -74,7 +74,7 @@ class CloudEventEncoder:
             return self._encode_via_domain_event(notification, plan, subject)
         state = orjson.loads(self._plain_state(notification.state))
         meta = state["meta"][_DATA]
-        value = orjson.dumps({name: state.get(name) for name in plan.fields})
+        value = orjson.dumps({name: _unwrapped(state.get(name)) for name in plan.fields})
         return OutgoingRecord(
             key=subject,
             value=value,
@@ -157,10 +157,17 @@ class _Plan:
 
 
 def _is_plain_json(field: fields.Field) -> bool:
-    """Fields whose stored value is already the published JSON value."""
+    """Fields whose stored value is already the published JSON value, or ISO text wrapped by the transcoder."""
     if isinstance(field, fields.List):
-        return _is_plain_json(field.inner)
-    return type(field) in (fields.String, fields.Integer, fields.Boolean, fields.Float, fields.Raw)
+        return _is_plain_json(field.inner) and type(field.inner) is not fields.Date
+    return type(field) in (fields.String, fields.Integer, fields.Boolean, fields.Float, fields.Raw, fields.Date)
+
+
+def _unwrapped(value: Any) -> Any:
+    """A date stored as {"_type_": "date_iso", "_data_": "2026-03-01"} is published as "2026-03-01"."""
+    if type(value) is dict and _DATA in value:
+        return value[_DATA]
+    return value
 
 
 class NotACloudEvent(ValueError):

@@ -1,8 +1,10 @@
-"""The `centres` read model: every enterprise training centre as it stands now."""
+"""The `centres` read model: every training centre as it stands now, its places held over time and the
+capacity overrides granted there."""
 
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from typing import Any
 
 from services.common.projection import Projection
@@ -62,6 +64,49 @@ def _centre_closed(p: Any, tx: Tx, e: Any) -> None:
     _touch(tx, e, "status = 'closed', closed_at = ?", (e.time,))
 
 
+def _place_booked(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(
+        f"INSERT INTO {tx.table('centres_bookings')} (centre_id, placement_id, student_id, start_date, end_date, "
+        "booked_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (centre_id, placement_id) DO UPDATE SET "
+        "start_date = excluded.start_date, end_date = excluded.end_date",
+        (e.subject, d["placement_id"], d["student_id"], d["start"], d["end"], e.time),
+    )
+    _touch(tx, e, "status = status", ())
+
+
+def _place_rescheduled(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(
+        f"UPDATE {tx.table('centres_bookings')} SET start_date = ?, end_date = ? WHERE centre_id = ? AND placement_id = ?",
+        (e.data["start"], e.data["end"], e.subject, e.data["placement_id"]),
+    )
+    _touch(tx, e, "status = status", ())
+
+
+def _place_released(p: Any, tx: Tx, e: Any) -> None:
+    from_date = date.fromisoformat(e.data["from_date"])
+    bookings = tx.table("centres_bookings")
+    row = tx.execute(f"SELECT start_date FROM {bookings} WHERE centre_id = ? AND placement_id = ?",
+                     (e.subject, e.data["placement_id"])).fetchone()
+    if row is not None and from_date <= date.fromisoformat(row[0]):
+        tx.execute(f"DELETE FROM {bookings} WHERE centre_id = ? AND placement_id = ?", (e.subject, e.data["placement_id"]))
+    elif row is not None:
+        tx.execute(f"UPDATE {bookings} SET end_date = ? WHERE centre_id = ? AND placement_id = ?",
+                   ((from_date - timedelta(days=1)).isoformat(), e.subject, e.data["placement_id"]))
+    _touch(tx, e, "status = status", ())
+
+
+def _capacity_override_granted(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(
+        f"INSERT INTO {tx.table('centres_capacity_overrides')} (centre_id, placement_id, capacity, occupancy, "
+        "justification, justified_by, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (centre_id, placement_id, granted_at) DO NOTHING",
+        (e.subject, d["placement_id"], d["capacity"], d["occupancy"], d["justification"], d["justified_by"], e.time),
+    )
+    _touch(tx, e, "status = status", ())
+
+
 class CentresProjection(Projection):
     """Which training centres exist, whose are they, how big, who mentors there, are they open?"""
 
@@ -75,6 +120,11 @@ class CentresProjection(Projection):
         "opened_at TEXT NOT NULL, closed_at TEXT, version INTEGER NOT NULL, updated_at TEXT NOT NULL",
         "centres_mentors": "centre_id TEXT NOT NULL, mentor_id TEXT NOT NULL, name TEXT NOT NULL, "
         "assigned_at TEXT NOT NULL, PRIMARY KEY (centre_id, mentor_id)",
+        "centres_bookings": "centre_id TEXT NOT NULL, placement_id TEXT NOT NULL, student_id TEXT NOT NULL, "
+        "start_date TEXT NOT NULL, end_date TEXT NOT NULL, booked_at TEXT NOT NULL, PRIMARY KEY (centre_id, placement_id)",
+        "centres_capacity_overrides": "centre_id TEXT NOT NULL, placement_id TEXT NOT NULL, capacity INTEGER NOT NULL, "
+        "occupancy INTEGER NOT NULL, justification TEXT NOT NULL, justified_by TEXT, granted_at TEXT NOT NULL, "
+        "PRIMARY KEY (centre_id, placement_id, granted_at)",
     }
     handlers = {
         T + "EnterpriseRegistered.v1": _enterprise_registered,
@@ -83,7 +133,11 @@ class CentresProjection(Projection):
         T + "MentorAssigned.v1": _mentor_assigned,
         T + "MentorWithdrawn.v1": _mentor_withdrawn,
         T + "CentreClosed.v1": _centre_closed,
+        T + "PlaceBooked.v1": _place_booked,
+        T + "PlaceRescheduled.v1": _place_rescheduled,
+        T + "PlaceReleased.v1": _place_released,
+        T + "CapacityOverrideGranted.v1": _capacity_override_granted,
     }
 
     def describe(self) -> str:
-        return "each enterprise training centre as it stands now"
+        return "each enterprise training centre as it stands now, with its places held over time"

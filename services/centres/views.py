@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from services.common.errors import NotFound
@@ -65,6 +66,49 @@ class CentresView:
                 raise NotFound(f"no training centre with id {centre_id} (yet) in the centres view", id=centre_id)
             mentors = self._mentors(tx, [centre_id])
         return _centre(row, mentors.get(centre_id, []))
+
+    def occupancy_by_week(self, centre_id: str, start: date, end: date) -> dict[str, Any]:
+        """How many places are held (agreed, active or paused placements) in each week, against capacity."""
+        centre = self.centre_by_id(centre_id)
+        monday = start - timedelta(days=start.weekday())
+        with self._db.transaction() as tx:
+            bookings = [
+                (date.fromisoformat(s), date.fromisoformat(e), placement_id)
+                for s, e, placement_id in tx.execute(
+                    "SELECT start_date, end_date, placement_id FROM centres_bookings "
+                    "WHERE centre_id = ? AND start_date <= ? AND end_date >= ?",
+                    (centre_id, end.isoformat(), monday.isoformat()),
+                ).fetchall()
+            ]
+        weeks = []
+        while monday <= end:
+            sunday = monday + timedelta(days=6)
+            held = [pid for s, e, pid in bookings if s <= sunday and e >= monday]
+            peak = max((sum(1 for s, e, _ in bookings if s <= day <= e)
+                        for day in {monday} | {s for s, _, _ in bookings if monday < s <= sunday}), default=0)
+            weeks.append({"week_start": monday.isoformat(), "held": peak, "placements": sorted(held),
+                          "capacity": centre["capacity"], "over_capacity": peak > centre["capacity"]})
+            monday += timedelta(days=7)
+        return {"centre_id": centre_id, "capacity": centre["capacity"], "weeks": weeks}
+
+    def students_hosted(self, centre_id: str) -> list[dict[str, Any]]:
+        """Every student who held a place at the centre, with the period, oldest first."""
+        self.centre_by_id(centre_id)
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT student_id, placement_id, start_date, end_date FROM centres_bookings WHERE centre_id = ? "
+                "ORDER BY start_date, placement_id", (centre_id,),
+            ).fetchall()
+        return [{"student_id": s, "placement_id": p, "start": a, "end": b} for s, p, a, b in rows]
+
+    def capacity_overrides(self, centre_id: str) -> list[dict[str, Any]]:
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT placement_id, capacity, occupancy, justification, justified_by, granted_at "
+                "FROM centres_capacity_overrides WHERE centre_id = ? ORDER BY granted_at", (centre_id,),
+            ).fetchall()
+        keys = ("placement_id", "capacity", "occupancy", "justification", "justified_by", "granted_at")
+        return [dict(zip(keys, r)) for r in rows]
 
     @staticmethod
     def _mentors(tx: Any, centre_ids: list[str]) -> dict[str, list[dict[str, str]]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -13,6 +13,19 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from events.base import EventMeta
 from services.common.errors import NotFound, VersionConflict
+
+
+class DateAsISO(Transcoding):
+    """Stores a date as YYYY-MM-DD."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
 
 
 class EventMetaAsDict(Transcoding):
@@ -55,9 +68,12 @@ class DualtrackApplication(Application[UUID]):
     """One bounded context's event store, with dualtrack's metadata and error conventions."""
 
     context: ClassVar[str]
+    today: Callable[[], date] = staticmethod(date.today)
+    """The clock for rules about "today" (no future dates); tests set their own."""
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
 
     def record(self, aggregate: Aggregate, *others: Aggregate) -> CommandResult:

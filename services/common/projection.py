@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 from services.common.viewstore import Tx
 
@@ -26,6 +26,7 @@ class Event(Protocol):
     subject: str
     time: str
     data: dict[str, Any]
+    extensions: Mapping[str, str]
 
     @property
     def aggregate_version(self) -> int: ...

@@ -1,4 +1,4 @@
-"""Who may manage enterprises and their training centres."""
+"""Who may do what in the placements context, decided per object (school, enterprise, student)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,61 @@ from services.common.errors import NotAllowed
 from services.common.identity import Actor, Role
 
 
-def require_may_register_enterprise(actor: Actor) -> None:
+def _refuse(actor: Actor, what: str, **details: str) -> NotAllowed:
+    return NotAllowed(f"{actor.role.value} {actor.subject} may not {what}", role=actor.role.value, **details)
+
+
+def require_admin(actor: Actor, what: str) -> None:
     if actor.role is not Role.ADMIN:
-        raise NotAllowed("only an admin registers enterprises", role=actor.role.value)
+        raise _refuse(actor, what)
+
+
+def require_may_register_enterprise(actor: Actor) -> None:
+    require_admin(actor, "register enterprises (admins only)")
+
+
+def is_enterprise_staff(actor: Actor, enterprise_id: str) -> bool:
+    return actor.role is Role.ADMIN or (actor.role is Role.MENTOR and actor.enterprise_id == enterprise_id)
+
+
+def is_school_staff(actor: Actor, school_id: str) -> bool:
+    return actor.role is Role.ADMIN or (actor.role is Role.COORDINATOR and actor.school_id == school_id)
 
 
 def require_may_manage_enterprise(actor: Actor, enterprise_id: str) -> None:
     """Admins, and the enterprise's own staff (mentors scoped to it), manage its centres."""
-    if actor.role is Role.ADMIN:
-        return
-    if actor.role is Role.MENTOR and actor.enterprise_id == enterprise_id:
-        return
-    raise NotAllowed(
-        f"{actor.role.value} {actor.subject} may not manage enterprise {enterprise_id}",
-        role=actor.role.value,
-        enterprise_id=enterprise_id,
-    )
+    if not is_enterprise_staff(actor, enterprise_id):
+        raise _refuse(actor, f"manage enterprise {enterprise_id}", enterprise_id=enterprise_id)
+
+
+def require_school_staff(actor: Actor, school_id: str, what: str) -> None:
+    """Admins and the school's own coordinators."""
+    if not is_school_staff(actor, school_id):
+        raise _refuse(actor, what, school_id=school_id)
+
+
+def require_the_student(actor: Actor, student_id: str, what: str) -> None:
+    if not (actor.role is Role.STUDENT and actor.student_id == student_id):
+        raise _refuse(actor, what, student_id=student_id)
+
+
+def require_school_or_enterprise_staff(actor: Actor, school_id: str, enterprise_id: str, what: str) -> None:
+    if not (is_school_staff(actor, school_id) or is_enterprise_staff(actor, enterprise_id)):
+        raise _refuse(actor, what, school_id=school_id, enterprise_id=enterprise_id)
+
+
+def may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_ids: set[str]) -> bool:
+    """Auditors and admins read all; a coordinator their school's students; a mentor those placed at their
+    enterprise; a student themselves."""
+    if actor.role in (Role.ADMIN, Role.AUDITOR):
+        return True
+    if actor.role is Role.COORDINATOR:
+        return actor.school_id == school_id
+    if actor.role is Role.MENTOR:
+        return actor.enterprise_id in enterprise_ids
+    return actor.role is Role.STUDENT and actor.student_id == student_id
+
+
+def require_may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_ids: set[str]) -> None:
+    if not may_read_student(actor, school_id, student_id, enterprise_ids):
+        raise _refuse(actor, f"read student {student_id}", student_id=student_id)

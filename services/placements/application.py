@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from uuid import UUID
 
 from services.common.application import CommandResult, DualtrackApplication
+from services.common.errors import NotFound
 from services.common.identity import CommandContext
-from services.placements.access import require_may_manage_enterprise, require_may_register_enterprise
-from services.placements.domain import Enterprise, TrainingCentre
+from services.placements.access import (
+    is_enterprise_staff,
+    require_admin,
+    require_may_manage_enterprise,
+    require_may_read_student,
+    require_may_register_enterprise,
+    require_school_or_enterprise_staff,
+    require_school_staff,
+    require_the_student,
+)
+from services.placements.domain import Enterprise, School, Student, TrainingCentre
+from services.placements.domain.rules import RuleSet, rule_set_in_force
+
+
+@dataclass(frozen=True)
+class PlacementResult(CommandResult):
+    """A command on a placement: the student's record it belongs to, and the placement."""
+
+    placement_id: str = ""
 
 
 class PlacementsApplication(DualtrackApplication):
-    """Enterprises, their training centres and mentors."""
+    """Enterprises and centres, schools, students and their placements."""
 
     context = "placements"
 
@@ -108,3 +128,224 @@ class PlacementsApplication(DualtrackApplication):
         centre: TrainingCentre = self.load(TrainingCentre, centre_id, expected_version)
         require_may_manage_enterprise(ctx.actor, centre.enterprise_id)
         return centre
+
+    # -- schools and students ---------------------------------------------------------------------
+    def register_school(self, ctx: CommandContext, *, name: str, code: str, rule_set: str = "default") -> CommandResult:
+        """Register a school and the rule set its placements follow (admins)."""
+        require_admin(ctx.actor, "register schools (admins only)")
+        return self.record(School.register(name=name, code=code, rule_set=rule_set, meta=ctx.meta()))
+
+    def enrol_student(
+        self, ctx: CommandContext, school_id: UUID, *, name: str, major: str, cohort: int, enrolment_date: date,
+        date_of_birth: date, guardian_name: str | None = None, guardian_contact: str | None = None,
+    ) -> CommandResult:
+        """Enrol a student at a school (its coordinators); a minor needs a guardian."""
+        school: School = self.load(School, school_id)
+        require_school_staff(ctx.actor, str(school.id), f"enrol students at school {school.id}")
+        rules = rule_set_in_force(school.rule_set, enrolment_date)
+        student = Student.enrol(
+            school_id=str(school.id), name=name, major=major, cohort=cohort, enrolment_date=enrolment_date,
+            date_of_birth=date_of_birth, guardian_name=guardian_name, guardian_contact=guardian_contact,
+            adult_age=rules.adult_age, meta=ctx.meta(),
+        )
+        return self.record(student)
+
+    def get_school(self, school_id: UUID) -> School:
+        return self.load(School, school_id)
+
+    def get_student(self, ctx: CommandContext, student_id: UUID) -> Student:
+        student: Student = self.load(Student, student_id)
+        enterprises = {p.enterprise_id for p in student.placements.values()}
+        require_may_read_student(ctx.actor, student.school_id, str(student.id), enterprises)
+        return student
+
+    # -- placements -------------------------------------------------------------------------------
+    def propose_placement(
+        self, ctx: CommandContext, student_id: UUID, *, centre_id: UUID, start: date, planned_end: date, post: str,
+        weekly_hours: int, kind: str = "post", speciality_override_reason: str | None = None,
+        capacity_override_justification: str | None = None, expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Propose placing a student at a centre for a period (the student's school's coordinators)."""
+        student = self._student(student_id, expected_version)
+        require_school_staff(ctx.actor, student.school_id, f"propose placements for student {student.id}")
+        centre: TrainingCentre = self.load(TrainingCentre, centre_id)
+        placement_id = student.propose_placement(
+            centre=centre, kind=kind, start=start, planned_end=planned_end, post=post, weekly_hours=weekly_hours,
+            rules=self._rules(student, start), speciality_override_reason=speciality_override_reason,
+            capacity_override_justification=capacity_override_justification, meta=ctx.meta(),
+        )
+        return self._record_placement(placement_id, student)
+
+    def approve_placement_as_school(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, expected_version: int | None = None
+    ) -> PlacementResult:
+        """The school approves the placement's terms (its coordinators)."""
+        student = self._student(student_id, expected_version)
+        require_school_staff(ctx.actor, student.school_id, "approve placements for the school")
+        centre = self._centre_of(student, placement_id)
+        student.approve_as_school(placement_id, ctx.meta())
+        return self._settle_places(ctx, student, placement_id, centre)
+
+    def approve_placement_as_enterprise(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, mentor_id: str,
+        expected_version: int | None = None,
+    ) -> PlacementResult:
+        """The enterprise approves the terms and names the mentor (its mentors or admins)."""
+        student = self._student(student_id, expected_version)
+        centre = self._centre_of(student, placement_id)
+        require_may_manage_enterprise(ctx.actor, centre.enterprise_id)
+        student.approve_as_enterprise(placement_id, mentor_id, centre, ctx.meta())
+        return self._settle_places(ctx, student, placement_id, centre)
+
+    def confirm_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, confirmed_by: str = "student",
+        guardian_name: str | None = None, expected_version: int | None = None,
+    ) -> PlacementResult:
+        """The student confirms (their guardian, for a minor where the rule set asks for it)."""
+        student = self._student(student_id, expected_version)
+        require_the_student(ctx.actor, str(student.id), "confirm another student's placement")
+        placement = student.placement(placement_id)
+        centre = self._centre_of(student, placement_id)
+        student.confirm(placement_id, confirmed_by=confirmed_by, guardian_name=guardian_name,
+                        rules=self._rules(student, placement.terms.start), meta=ctx.meta())
+        return self._settle_places(ctx, student, placement_id, centre)
+
+    def activate_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date | None = None,
+        expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Start an agreed placement on or after its start date (school or enterprise staff)."""
+        student, _ = self._placement_for_staff(ctx, student_id, placement_id, expected_version, "activate placements")
+        student.activate(placement_id, on or self.today(), self.today(), ctx.meta())
+        return self._record_placement(placement_id, student)
+
+    def pause_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, reason: str, on: date | None = None,
+        expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Pause an active placement, with a reason (school or enterprise staff)."""
+        student, _ = self._placement_for_staff(ctx, student_id, placement_id, expected_version, "pause placements")
+        student.pause(placement_id, on or self.today(), self.today(), ctx.meta(reason))
+        return self._record_placement(placement_id, student)
+
+    def resume_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date | None = None,
+        reason: str | None = None, expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Resume a paused placement (school or enterprise staff)."""
+        student, _ = self._placement_for_staff(ctx, student_id, placement_id, expected_version, "resume placements")
+        student.resume(placement_id, on or self.today(), self.today(), ctx.meta(reason))
+        return self._record_placement(placement_id, student)
+
+    def stop_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date, reason_code: str,
+        reason_text: str | None = None, expected_version: int | None = None,
+    ) -> PlacementResult:
+        """End a placement early, with a reason from the list (the school's coordinators)."""
+        student = self._student(student_id, expected_version)
+        require_school_staff(ctx.actor, student.school_id, "stop placements")
+        centre = self._centre_of(student, placement_id)
+        student.stop(placement_id, on, reason_code, reason_text, ctx.meta(reason_text or reason_code))
+        centre.release_place(placement_id, on + timedelta(days=1), ctx.meta())
+        return self._record_placement(placement_id, student, centre)
+
+    def complete_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date | None = None,
+        expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Mark a placement completed (the school's coordinators)."""
+        student = self._student(student_id, expected_version)
+        require_school_staff(ctx.actor, student.school_id, "complete placements")
+        centre = self._centre_of(student, placement_id)
+        day = on or self.today()
+        student.complete(placement_id, day, self.today(), ctx.meta())
+        centre.release_place(placement_id, day + timedelta(days=1), ctx.meta())
+        return self._record_placement(placement_id, student, centre)
+
+    def withdraw_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, reason: str,
+        expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Withdraw a placement that has not started (the school's coordinators)."""
+        student = self._student(student_id, expected_version)
+        require_school_staff(ctx.actor, student.school_id, "withdraw placements")
+        centre = self._centre_of(student, placement_id)
+        start = student.placement(placement_id).terms.start
+        student.withdraw(placement_id, ctx.meta(reason))
+        centre.release_place(placement_id, start, ctx.meta(reason))
+        return self._record_placement(placement_id, student, centre)
+
+    def transfer_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, to_centre_id: UUID, on: date, reason: str,
+        post: str | None = None, weekly_hours: int | None = None, speciality_override_reason: str | None = None,
+        capacity_override_justification: str | None = None, expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Move the student to another centre from a date: a new linked placement, the record carried over."""
+        student = self._student(student_id, expected_version)
+        require_school_staff(ctx.actor, student.school_id, "transfer placements")
+        old_centre = self._centre_of(student, placement_id)
+        to_centre: TrainingCentre = self.load(TrainingCentre, to_centre_id)
+        new_id = student.transfer(
+            placement_id, to_centre=to_centre, on=on, post=post, weekly_hours=weekly_hours,
+            rules=self._rules(student, on), speciality_override_reason=speciality_override_reason,
+            capacity_override_justification=capacity_override_justification, meta=ctx.meta(reason),
+        )
+        old_centre.release_place(placement_id, on, ctx.meta(reason))
+        return self._record_placement(new_id, student, old_centre)
+
+    def amend_placement(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, *, start: date, planned_end: date, post: str,
+        weekly_hours: int, reason: str, expected_version: int | None = None,
+    ) -> PlacementResult:
+        """Propose new terms for an agreed placement; school and enterprise approve them again."""
+        student = self._student(student_id, expected_version)
+        require_school_staff(ctx.actor, student.school_id, "amend placements")
+        student.amend_terms(placement_id, start=start, planned_end=planned_end, post=post, weekly_hours=weekly_hours,
+                            rules=self._rules(student, start), meta=ctx.meta(reason))
+        return self._record_placement(placement_id, student)
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _student(self, student_id: UUID, expected_version: int | None) -> Student:
+        return self.load(Student, student_id, expected_version)
+
+    def _rules(self, student: Student, on: date) -> RuleSet:
+        school: School = self.load(School, UUID(student.school_id))
+        return rule_set_in_force(school.rule_set, on)
+
+    def _centre_of(self, student: Student, placement_id: str) -> TrainingCentre:
+        return self.load(TrainingCentre, UUID(student.placement(placement_id).centre_id))
+
+    def _placement_for_staff(
+        self, ctx: CommandContext, student_id: UUID, placement_id: str, expected_version: int | None, what: str
+    ) -> tuple[Student, str]:
+        student = self._student(student_id, expected_version)
+        placement = student.placement(placement_id)
+        require_school_or_enterprise_staff(ctx.actor, student.school_id, placement.enterprise_id, what)
+        return student, placement_id
+
+    def _settle_places(
+        self, ctx: CommandContext, student: Student, placement_id: str, centre: TrainingCentre
+    ) -> PlacementResult:
+        """After an approval: an agreed placement books its place; agreed amended terms move it."""
+        placement = student.placement(placement_id)
+        booking = centre.bookings.get(placement_id)
+        if placement.status == "agreed" and booking is None:
+            centre.book_place(
+                placement_id=placement_id, student_id=str(student.id), start=placement.terms.start,
+                end=placement.terms.planned_end,
+                override_justification=placement.capacity_override_justification,
+                justified_by=placement.proposed_by, meta=ctx.meta(),
+            )
+        elif booking is not None and placement.pending_terms is None and (
+            (booking.start, booking.end) != (placement.terms.start, placement.terms.planned_end)
+        ):
+            centre.reschedule_place(
+                placement_id=placement_id, start=placement.terms.start, end=placement.terms.planned_end,
+                override_justification=placement.capacity_override_justification,
+                justified_by=placement.proposed_by, meta=ctx.meta(),
+            )
+        return self._record_placement(placement_id, student, centre)
+
+    def _record_placement(self, placement_id: str, student: Student, *others: TrainingCentre) -> PlacementResult:
+        result = self.record(student, *others)
+        return PlacementResult(result.id, result.version, result.position, placement_id=placement_id)

@@ -17,8 +17,11 @@ class Client:
         self.http = create_app(container).test_client()
 
     def project(self) -> None:
-        projector = self.container.projector("centres", embedded=True)
-        projector.catch_up()
+        """Bring every read model up to date with the event store (the embedded source)."""
+        from dualtrack.bootstrap import PROJECTION_CLASSES
+
+        for name in PROJECTION_CLASSES:
+            self.container.projector(name, embedded=True).catch_up()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.http, name)

@@ -41,11 +41,12 @@ def test_given_the_openapi_command_then_it_prints_the_api_document(env) -> None:
 def test_given_demo_data_when_rebuilt_embedded_then_status_shows_the_offsets_and_verify_matches(env) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["seed-demo"], env=env).exit_code == 0
+    stored = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)["contexts"]["placements"]["stored"]
+    assert stored > 50
     rebuilt = runner.invoke(main, ["projections", "rebuild", "centres", "--embedded"], env=env)
-    assert rebuilt.exit_code == 0 and "rebuilt centres: 13 events" in rebuilt.output
+    assert rebuilt.exit_code == 0 and f"rebuilt centres: {stored} events" in rebuilt.output
     status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
-    assert status["contexts"]["placements"]["stored"] == 13
-    assert sum(status["projections"]["centres"]["offsets"].values()) == 13
+    assert sum(status["projections"]["centres"]["offsets"].values()) == stored
     verified = runner.invoke(main, ["projections", "verify", "centres", "--embedded"], env=env)
     assert verified.exit_code == 0 and '"matches": true' in verified.output
 
@@ -55,11 +56,11 @@ def test_given_demo_data_loaded_when_seeding_again_then_nothing_is_added_unless_
     runner.invoke(main, ["seed-demo"], env=env)
     again = runner.invoke(main, ["seed-demo"], env=env)
     assert again.exit_code == 0 and "not loaded again" in again.output
-    status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
-    assert status["contexts"]["placements"]["stored"] == 13
+    stored = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)["contexts"]["placements"]["stored"]
+    assert "not loaded again" in again.output
     assert runner.invoke(main, ["seed-demo", "--force"], env=env).exit_code == 0
     status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
-    assert status["contexts"]["placements"]["stored"] == 26
+    assert status["contexts"]["placements"]["stored"] == 2 * stored
 
 
 @pytest.mark.kafka

@@ -1,0 +1,68 @@
+"""Rule sets: the parameters of the placement and training rules, each version in force from a date.
+
+A school follows one named rule set; the version that applies to a decision is the one in force on
+the business date the decision is about (a placement's start, an entry's date), so a rule change
+never rewrites the past and never needs a manual override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """One version of a named rule set."""
+
+    name: str
+    effective_from: date
+    description: str
+    max_hours_per_day: int = 8
+    max_hours_per_week: int = 40
+    adult_age: int = 18
+    min_age: int | None = None
+    """Youngest age at a placement's start; None: no minimum."""
+    first_year_post_internships: bool = True
+    """Whether students in their first year after enrolment may start a post internship."""
+    guardian_confirms_for_minors: bool = True
+    """Whether a minor's placement must be confirmed by their guardian rather than themselves."""
+
+
+DEFAULT = "default"
+CN_VOCATIONAL_INTERNSHIP = "cn-vocational-internship"
+
+RULE_SETS: dict[str, tuple[RuleSet, ...]] = {
+    DEFAULT: (
+        RuleSet(DEFAULT, date(2000, 1, 1), "dualtrack's defaults: 8 h a day, 40 h a week, guardians confirm for minors"),
+    ),
+    CN_VOCATIONAL_INTERNSHIP: (
+        RuleSet(
+            CN_VOCATIONAL_INTERNSHIP,
+            date(2022, 1, 1),
+            "Provisions on the administration of vocational school student internships: no first-year students "
+            "in post internships, at least 16 years old, guardian consent for minors, 8 h a day, 40 h a week",
+            min_age=16,
+            first_year_post_internships=False,
+        ),
+    ),
+}
+
+
+class UnknownRuleSet(LookupError):
+    """No rule set of that name, or none in force on that date."""
+
+
+def rule_set_in_force(name: str, on: date) -> RuleSet:
+    """The version of rule set `name` in force on the given date."""
+    versions = RULE_SETS.get(name)
+    if not versions:
+        raise UnknownRuleSet(f"no rule set named {name!r}; known: {sorted(RULE_SETS)}")
+    in_force = [v for v in versions if v.effective_from <= on]
+    if not in_force:
+        raise UnknownRuleSet(f"rule set {name!r} has no version in force on {on}")
+    return max(in_force, key=lambda v: v.effective_from)
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
