@@ -1,10 +1,12 @@
-"""Requests of the placements context's commands."""
+"""Requests and responses of the placements context: enterprises, centres, schools, students, placements."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.http.common import NOT_BLANK, OptionalReasonRequest, ReasonRequest
+from contracts.http.common import NOT_BLANK, CommandAccepted, OptionalReasonRequest, ReasonRequest
+from services.placements.domain.rules import RULE_SETS
+from services.placements.domain.student import PLACEMENT_KINDS, STOP_REASONS
 
 _name = [NOT_BLANK, validate.Length(max=200)]
 
@@ -58,3 +60,128 @@ class EnterpriseSchema(Schema):
     name = fields.String(required=True)
     registration_number = fields.String(allow_none=True)
     version = fields.Integer(required=True)
+
+
+# -- schools and students -------------------------------------------------------------------------
+
+
+class RegisterSchoolRequest(Schema):
+    """Register a school and the rule set its placements follow."""
+
+    name = fields.String(required=True, validate=_name)
+    code = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=32)])
+    rule_set = fields.String(load_default="default", validate=validate.OneOf(sorted(RULE_SETS)),
+                             metadata={"description": "default, or cn-vocational-internship (stricter)."})
+
+
+class SchoolSchema(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    code = fields.String(required=True)
+    rule_set = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class EnrolStudentRequest(Schema):
+    """Enrol a student at the school; a minor needs a guardian."""
+
+    name = fields.String(required=True, validate=_name)
+    major = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=100)])
+    cohort = fields.Integer(required=True, strict=True, validate=validate.Range(min=1990, max=2100))
+    enrolment_date = fields.Date(required=True)
+    date_of_birth = fields.Date(required=True)
+    guardian_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    guardian_contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class StudentSchema(Schema):
+    """A student's enrolment as their school sees it (personal data: shown to those who need it)."""
+
+    id = fields.UUID(required=True)
+    school_id = fields.String(required=True)
+    name = fields.String(required=True)
+    major = fields.String(required=True)
+    cohort = fields.Integer(required=True)
+    enrolment_date = fields.Date(required=True)
+    date_of_birth = fields.Date(required=True)
+    guardian_name = fields.String(allow_none=True)
+    guardian_contact = fields.String(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+# -- placements -----------------------------------------------------------------------------------
+
+
+class PlacementAccepted(CommandAccepted):
+    """A placement command's receipt: the student's record (id, version, position) and the placement."""
+
+    placement_id = fields.String(required=True)
+
+
+class _Terms(Schema):
+    start = fields.Date(required=True)
+    planned_end = fields.Date(required=True)
+    post = fields.String(required=True, validate=_name)
+    weekly_hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=80))
+
+
+class ProposePlacementRequest(_Terms):
+    """Propose placing the student at a training centre for a period."""
+
+    centre_id = fields.UUID(required=True)
+    kind = fields.String(load_default="post", validate=validate.OneOf(PLACEMENT_KINDS))
+    speciality_override_reason = fields.String(
+        load_default=None, allow_none=True,
+        metadata={"description": "Needed when the student's major is not among the centre's specialities."})
+    capacity_override_justification = fields.String(
+        load_default=None, allow_none=True,
+        metadata={"description": "Needed to exceed the centre's capacity; recorded as its own event."})
+
+
+class EnterpriseApprovalRequest(Schema):
+    """The enterprise approves and names the mentor (assigned to the centre)."""
+
+    mentor_id = fields.String(required=True, validate=_name)
+
+
+class ConfirmationRequest(Schema):
+    """The student confirms; for a minor, their guardian (named as enrolled)."""
+
+    confirmed_by = fields.String(load_default="student", validate=validate.OneOf(["student", "guardian"]))
+    guardian_name = fields.String(load_default=None, allow_none=True)
+
+
+class DateRequest(Schema):
+    on = fields.Date(load_default=None, allow_none=True, metadata={"description": "Default: today."})
+
+
+class DatedRequest(DateRequest, OptionalReasonRequest):
+    """A day (default today) and an optional reason."""
+
+
+class PauseRequest(ReasonRequest):
+    on = fields.Date(load_default=None, allow_none=True, metadata={"description": "Default: today."})
+
+
+class StopRequest(Schema):
+    """End the placement early: a date within it and a reason from the list (text when "other")."""
+
+    on = fields.Date(required=True)
+    reason_code = fields.String(required=True, validate=validate.OneOf(STOP_REASONS))
+    reason_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class TransferRequest(ReasonRequest):
+    """Move the student to another centre from a date; a new linked placement is proposed."""
+
+    to_centre_id = fields.UUID(required=True, data_key="centre_id", metadata={"description": "The new centre."})
+    on = fields.Date(required=True)
+    post = fields.String(load_default=None, allow_none=True)
+    weekly_hours = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                  validate=validate.Range(min=1, max=80))
+    speciality_override_reason = fields.String(load_default=None, allow_none=True)
+    capacity_override_justification = fields.String(load_default=None, allow_none=True)
+
+
+class AmendRequest(_Terms, ReasonRequest):
+    """New terms for an agreed placement; school and enterprise approve them again."""

@@ -39,10 +39,12 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     from services.centres.api import blp as centres_blp
+    from services.placement_register.api import blp as placement_register_blp
     from services.placements.api import blp as placements_blp
 
     api.register_blueprint(placements_blp)
     api.register_blueprint(centres_blp)
+    api.register_blueprint(placement_register_blp)
 
     from dualtrack.web.health import bp as health_bp
 

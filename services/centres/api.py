@@ -9,6 +9,12 @@ from flask_smorest import Blueprint
 
 from contracts.http.centres import CentreFilter, CentreSchema
 from contracts.http.common import ApiError
+from contracts.http.placement_register import (
+    CapacityOverrideSchema,
+    HostedStudentSchema,
+    OccupancyFilter,
+    OccupancySchema,
+)
 from dualtrack.web.context import container, current_actor
 
 blp = Blueprint(
@@ -49,3 +55,40 @@ class CentreById(MethodView):
         """One training centre with its mentors."""
         current_actor()
         return container().centres_view.centre_by_id(str(centre_id))
+
+
+@blp.route("/centres/<uuid:centre_id>/occupancy")
+class CentreOccupancy(MethodView):
+    @blp.arguments(OccupancyFilter, location="query")
+    @blp.response(200, OccupancySchema)
+    @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(404, schema=ApiError)
+    def get(self, period: dict[str, Any], centre_id: Any) -> Any:
+        """Places held per week (agreed, active and paused placements) against capacity, between from and to."""
+        current_actor()
+        if (period["period_to"] - period["period_from"]).days > 3 * 366:
+            from werkzeug.exceptions import UnprocessableEntity
+
+            raise UnprocessableEntity("ask for at most three years of weeks at a time")
+        return container().centres_view.occupancy_by_week(str(centre_id), period["period_from"], period["period_to"])
+
+
+@blp.route("/centres/<uuid:centre_id>/students")
+class CentreStudents(MethodView):
+    @blp.response(200, HostedStudentSchema(many=True))
+    @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(404, schema=ApiError)
+    def get(self, centre_id: Any) -> Any:
+        """The students hosted over time: each place held, by whom and for which period."""
+        current_actor()
+        return container().centres_view.students_hosted(str(centre_id))
+
+
+@blp.route("/centres/<uuid:centre_id>/capacity-overrides")
+class CentreCapacityOverrides(MethodView):
+    @blp.response(200, CapacityOverrideSchema(many=True))
+    @blp.alt_response(401, schema=ApiError)
+    def get(self, centre_id: Any) -> Any:
+        """Every place booked beyond capacity, with its justification and who gave it."""
+        current_actor()
+        return container().centres_view.capacity_overrides(str(centre_id))

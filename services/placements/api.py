@@ -7,25 +7,43 @@ from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema
 
 from contracts.http.common import ApiError, CommandAccepted
 from contracts.http.placements import (
+    AmendRequest,
     AssignMentorRequest,
     ChangeCapacityRequest,
     CloseCentreRequest,
+    ConfirmationRequest,
+    DatedRequest,
+    DateRequest,
+    EnrolStudentRequest,
+    EnterpriseApprovalRequest,
     EnterpriseSchema,
     OpenCentreRequest,
+    PauseRequest,
+    PlacementAccepted,
+    ProposePlacementRequest,
     RegisterEnterpriseRequest,
+    RegisterSchoolRequest,
+    SchoolSchema,
+    StopRequest,
+    StudentSchema,
+    TransferRequest,
     WithdrawMentorRequest,
 )
+from contracts.http.common import ReasonRequest
 from dualtrack.web.context import command_context, container, current_actor, expected_version
 from services.common.application import CommandResult
+from services.placements.application import PlacementResult
 
 blp = Blueprint(
     "placements",
     __name__,
     url_prefix="/api/v1",
-    description="Enterprises and their practical training centres (commands).",
+    description="Enterprises and their training centres, schools and students, and placements (commands; "
+    "every command answers with the aggregate's new version as ETag and its event log position).",
 )
 
 _ERRORS = {401: "no or invalid token", 403: "role or scope does not allow it", 404: "unknown id",
@@ -39,11 +57,10 @@ def _alt(blueprint_fn: Any) -> Any:
 
 
 def accepted(result: CommandResult, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return (
-        {"id": result.id, "version": result.version, "position": result.position},
-        status,
-        {"ETag": f'"{result.version}"'},
-    )
+    body = {"id": result.id, "version": result.version, "position": result.position}
+    if isinstance(result, PlacementResult):
+        body["placement_id"] = result.placement_id
+    return body, status, {"ETag": f'"{result.version}"'}
 
 
 @blp.route("/enterprises")
@@ -133,3 +150,109 @@ class CentreClosure(MethodView):
             command_context(), centre_id, expected_version=expected_version(), **body
         )
         return accepted(result)
+
+
+# -- schools and students -------------------------------------------------------------------------
+
+
+@blp.route("/schools")
+class Schools(MethodView):
+    @blp.arguments(RegisterSchoolRequest)
+    @blp.response(201, CommandAccepted)
+    @_alt
+    def post(self, body: dict[str, Any]) -> Any:
+        """Register a school and the rule set its placements follow (admins)."""
+        return accepted(container().placements.register_school(command_context(), **body), 201)
+
+
+@blp.route("/schools/<uuid:school_id>")
+class SchoolById(MethodView):
+    @blp.response(200, SchoolSchema)
+    @_alt
+    def get(self, school_id: UUID) -> Any:
+        """One school as its event store knows it now."""
+        current_actor()
+        school = container().placements.get_school(school_id)
+        return {"id": school.id, "name": school.name, "code": school.code, "rule_set": school.rule_set,
+                "version": school.version}
+
+
+@blp.route("/schools/<uuid:school_id>/students")
+class SchoolStudents(MethodView):
+    @blp.arguments(EnrolStudentRequest)
+    @blp.response(201, CommandAccepted)
+    @_alt
+    def post(self, body: dict[str, Any], school_id: UUID) -> Any:
+        """Enrol a student at the school (its coordinators); a minor needs a guardian."""
+        return accepted(container().placements.enrol_student(command_context(), school_id, **body), 201)
+
+
+@blp.route("/students/<uuid:student_id>")
+class StudentById(MethodView):
+    @blp.response(200, StudentSchema)
+    @_alt
+    def get(self, student_id: UUID) -> Any:
+        """A student's enrolment (their school's coordinators, mentors hosting them, themselves, auditors)."""
+        student = container().placements.get_student(command_context(), student_id)
+        return {"id": student.id, "school_id": student.school_id, "name": student.name, "major": student.major,
+                "cohort": student.cohort, "enrolment_date": student.enrolment_date,
+                "date_of_birth": student.date_of_birth, "guardian_name": student.guardian_name,
+                "guardian_contact": student.guardian_contact, "version": student.version}
+
+
+# -- placements -----------------------------------------------------------------------------------
+
+
+@blp.route("/students/<uuid:student_id>/placements")
+class StudentPlacementProposals(MethodView):
+    @blp.arguments(ProposePlacementRequest)
+    @blp.response(201, PlacementAccepted)
+    @_alt
+    def post(self, body: dict[str, Any], student_id: UUID) -> Any:
+        """Propose a placement at a training centre (coordinators of the student's school)."""
+        result = container().placements.propose_placement(
+            command_context(), student_id, expected_version=expected_version(), **body)
+        return accepted(result, 201)
+
+
+def _placement_command(path: str, handler_name: str, request_schema: Any, summary: str) -> None:
+    """One POST route for one placement command: the request body becomes the handler's keyword arguments."""
+
+    def post(self: Any, body: dict[str, Any], student_id: UUID, placement_id: str) -> Any:
+        handler = getattr(container().placements, handler_name)
+        return accepted(handler(command_context(), student_id, placement_id,
+                                expected_version=expected_version(), **body))
+
+    post.__doc__ = summary
+    view = type(f"Placement{handler_name.title().replace('_', '')}", (MethodView,), {
+        "post": _alt(blp.response(200, PlacementAccepted)(blp.arguments(request_schema)(post))),
+    })
+    blp.route(f"/students/<uuid:student_id>/placements/<string:placement_id>/{path}")(view)
+
+
+class _NoBody(Schema):
+    """No fields."""
+
+
+_placement_command("school-approval", "approve_placement_as_school", _NoBody,
+                   "The school approves the terms awaiting approval (coordinators of the student's school).")
+_placement_command("enterprise-approval", "approve_placement_as_enterprise", EnterpriseApprovalRequest,
+                   "The enterprise approves the terms and names the mentor (its mentors, admins).")
+_placement_command("confirmation", "confirm_placement", ConfirmationRequest,
+                   "The student confirms (for a minor, the guardian, where the rule set asks for it).")
+_placement_command("activation", "activate_placement", DateRequest,
+                   "Start an agreed placement, on or after its start date (school or enterprise staff).")
+_placement_command("pause", "pause_placement", PauseRequest,
+                   "Pause an active placement with a reason (school or enterprise staff).")
+_placement_command("resumption", "resume_placement", DatedRequest,
+                   "Resume a paused placement (school or enterprise staff).")
+_placement_command("stop", "stop_placement", StopRequest,
+                   "End the placement early: a date within it, a reason from the list (coordinators).")
+_placement_command("completion", "complete_placement", DateRequest,
+                   "Mark the placement completed (coordinators).")
+_placement_command("withdrawal", "withdraw_placement", ReasonRequest,
+                   "Withdraw a placement that has not started; its place is freed (coordinators).")
+_placement_command("transfer", "transfer_placement", TransferRequest,
+                   "Move the student to another centre from a date: a new linked placement (coordinators).")
+_placement_command("amendment", "amend_placement", AmendRequest,
+                   "Propose new terms; school and enterprise approve them again (coordinators).")

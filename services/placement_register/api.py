@@ -1,0 +1,83 @@
+"""HTTP queries on the placement register: lists, one placement with its history, a student's placements."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from contracts.http.common import ApiError
+from contracts.http.placement_register import (
+    CurrentPlacementSchema,
+    PlacementFilter,
+    PlacementSchema,
+    PlacementWithHistorySchema,
+)
+from dualtrack.web.context import container, current_actor
+from services.common.identity import Actor, Role
+from services.placement_register.views import Scope
+
+blp = Blueprint(
+    "placement_register", __name__, url_prefix="/api/v1",
+    description="Placements as the placement register shows them (read model): each caller sees what is theirs "
+    "— a coordinator their school's, a mentor their enterprise's, a student their own; admins and auditors all.",
+)
+
+
+def scope_of(actor: Actor) -> Scope:
+    if actor.role is Role.COORDINATOR:
+        return Scope(school_id=actor.school_id or "-")
+    if actor.role is Role.MENTOR:
+        return Scope(enterprise_id=actor.enterprise_id or "-")
+    if actor.role is Role.STUDENT:
+        return Scope(student_id=actor.student_id or "-")
+    return Scope()
+
+
+@blp.route("/placements")
+class Placements(MethodView):
+    @blp.arguments(PlacementFilter, location="query")
+    @blp.response(200, PlacementSchema(many=True))
+    @blp.alt_response(401, schema=ApiError)
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: Any) -> Any:
+        """List placements by school, centre, student, status and period (from/to); paginated (X-Pagination)."""
+        ids = {k: str(filters[k]) if filters.get(k) else None for k in ("school_id", "centre_id", "student_id")}
+        page = container().placement_register_view.placements_matching(
+            scope_of(current_actor()), status=filters.get("status"), period_from=filters.get("period_from"),
+            period_to=filters.get("period_to"), page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size, **ids,
+        )
+        pagination_parameters.item_count = page.total
+        return page.items
+
+
+@blp.route("/placements/<string:placement_id>")
+class PlacementById(MethodView):
+    @blp.response(200, PlacementWithHistorySchema)
+    @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(404, schema=ApiError)
+    def get(self, placement_id: str) -> Any:
+        """One placement with its approvals and its history (every event: what, when, who, why)."""
+        return container().placement_register_view.placement_with_history(scope_of(current_actor()), placement_id)
+
+
+@blp.route("/students/<uuid:student_id>/placements")
+class StudentPlacements(MethodView):
+    @blp.response(200, PlacementSchema(many=True))
+    @blp.alt_response(401, schema=ApiError)
+    def get(self, student_id: UUID) -> Any:
+        """A student's placement history, oldest first (transfers keep the whole record)."""
+        return container().placement_register_view.placements_of_student(scope_of(current_actor()), str(student_id))
+
+
+@blp.route("/students/<uuid:student_id>/current-placement")
+class CurrentPlacement(MethodView):
+    @blp.response(200, CurrentPlacementSchema)
+    @blp.alt_response(401, schema=ApiError)
+    def get(self, student_id: UUID) -> Any:
+        """Where the student is now (active or paused), else the next agreed placement; null when none."""
+        view = container().placement_register_view
+        return {"placement": view.current_placement(scope_of(current_actor()), str(student_id))}
