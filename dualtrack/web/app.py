@@ -9,12 +9,19 @@ from typing import Any
 from flask import Flask, g, request
 from flask_smorest import Api
 
+from contracts.http.common import ApiError
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
 from dualtrack.web.context import correlation_id
 from dualtrack.web.errors import register_error_handlers
 
 log = logging.getLogger("dualtrack.http")
+
+
+class DualtrackApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, documenting our one error format for the errors it adds itself (422, default)."""
+
+    ERROR_SCHEMA = ApiError
 
 
 def create_app(container: Container | None = None, settings: Settings | None = None) -> Flask:
@@ -35,7 +42,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         },
     )
     app.extensions["dualtrack"] = container
-    api = Api(app)
+    api = DualtrackApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     from services.centres.api import blp as centres_blp
