@@ -76,7 +76,8 @@ def test_given_a_placement_proposed_approved_activated_paused_resumed_and_transf
         "weekly_hours": 40}, coordinator)["placement_id"]
     base = f"/students/{student}/placements/{placement}"
     assert eventually(lambda: status(placement), lambda s: s == "proposed", "the proposal") == "proposed"
-    assert set(weeks(first)) == {0}, "a proposal holds no place yet"
+    assert set(eventually(lambda: weeks(first), bool, "the centre in the centres view")) == {0}, \
+        "a proposal holds no place yet"
 
     post(f"{base}/enterprise-approval", {"mentor_id": "mentor-wang"}, mentor)
     post(f"{base}/confirmation", {}, me)
