@@ -47,7 +47,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
 
         ids = seed_demo(container)
         print(f"loaded demo data: {len(ids.enterprises)} enterprises, {len(ids.centres)} training centres", flush=True)
-    demo_enterprise = _first_enterprise(container)
+    scopes = _first_ids(container)
     container.close()
 
     exe = _executable()
@@ -64,7 +64,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         supervisor.start()
-        _print_welcome(settings, demo_enterprise, logs)
+        _print_welcome(settings, scopes, logs)
         supervisor.watch()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
@@ -89,13 +89,18 @@ def _wait_for_api(base: str, timeout: float = 30.0) -> None:
     log.warning("the API did not answer on %s within %.0fs; see its log", base, timeout)
 
 
-def _first_enterprise(container: Container) -> str | None:
-    for n in container.placements.notifications(1, 1):
-        return str(n.originator_id)
-    return None
+def _first_ids(container: Container) -> dict[str, str]:
+    """The first enterprise, school and student on record, so the printed tokens have real scopes."""
+    wanted = {"EnterpriseRegistered": "enterprise", "SchoolRegistered": "school", "StudentEnrolled": "student"}
+    found: dict[str, str] = {}
+    for n in container.placements.notifications(1, 500):
+        kind = wanted.get(n.topic.rsplit(":", 1)[-1])
+        if kind and kind not in found:
+            found[kind] = str(n.originator_id)
+    return found
 
 
-def _print_welcome(settings: Settings, enterprise_id: str | None, logs: Path) -> None:
+def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path) -> None:
     from dualtrack.web.auth import issue_token
 
     base = f"http://{settings.api_host}:{settings.api_port}"
@@ -103,12 +108,12 @@ def _print_welcome(settings: Settings, enterprise_id: str | None, logs: Path) ->
     tokens = {
         "admin": issue_token(settings.secret_key, role=Role.ADMIN, subject="admin"),
         "coordinator": issue_token(settings.secret_key, role=Role.COORDINATOR, subject="coordinator-chen",
-                                   school_id="school-demo"),
+                                   school_id=scopes.get("school", "no-school-yet")),
         "mentor": issue_token(settings.secret_key, role=Role.MENTOR, subject="mentor-wang",
-                              enterprise_id=enterprise_id or "enterprise-demo"),
+                              enterprise_id=scopes.get("enterprise", "no-enterprise-yet")),
         "auditor": issue_token(settings.secret_key, role=Role.AUDITOR, subject="auditor-liu"),
-        "student": issue_token(settings.secret_key, role=Role.STUDENT, subject="student-demo",
-                               student_id="student-demo"),
+        "student": issue_token(settings.secret_key, role=Role.STUDENT, subject="student-liu",
+                               student_id=scopes.get("student", "no-student-yet")),
     }
     lines = [
         "",
@@ -120,7 +125,7 @@ def _print_welcome(settings: Settings, enterprise_id: str | None, logs: Path) ->
         f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
         f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*)",
         "",
-        "Tokens (valid 30 days):",
+        "Tokens (valid 30 days; coordinator of Qingdao Technician College, mentor of Haier, student Liu Yang):",
         *[f"  {role:<12}{tok}" for role, tok in tokens.items()],
         "",
         "Try:",
