@@ -187,6 +187,7 @@ class PlacementAmendmentProposed(DomainEvent):
     planned_end: date
     post: str
     weekly_hours: int
+    capacity_override_justification: str | None
 
 
 class PlacementAmendmentAgreed(DomainEvent):

@@ -126,6 +126,7 @@ class PlacementAmendmentProposedV1(PlacementRefV1):
     planned_end = fields.Date(required=True)
     post = fields.String(required=True)
     weekly_hours = fields.Integer(required=True)
+    capacity_override_justification = fields.String(allow_none=True)
 
 
 class PlacementAmendmentAgreedV1(PlacementRefV1):

@@ -184,4 +184,9 @@ class TransferRequest(ReasonRequest):
 
 
 class AmendRequest(_Terms, ReasonRequest):
-    """New terms for an agreed placement; school and enterprise approve them again."""
+    """New terms for an agreed placement; school and enterprise approve them again. A pending amendment is
+    replaced by a new one."""
+
+    capacity_override_justification = fields.String(
+        load_default=None, allow_none=True,
+        metadata={"description": "Needed if the new period would exceed the centre's capacity."})

@@ -97,7 +97,8 @@ def _transferred(p: Any, tx: Tx, e: Any) -> None:
     from datetime import date, timedelta
 
     ended = (date.fromisoformat(e.data["on"]) - timedelta(days=1)).isoformat()
-    _update(tx, e, "status = 'transferred', ended_on = ?, transferred_to = ?", (ended, e.data["to_placement_id"]))
+    _update(tx, e, "status = 'transferred', ended_on = ?, transferred_to = ?, pending_terms = NULL",
+            (ended, e.data["to_placement_id"]))
 
 
 def _amendment_proposed(p: Any, tx: Tx, e: Any) -> None:
@@ -150,10 +151,10 @@ class PlacementRegisterProjection(Projection):
         T + "PlacementActivated.v1": _status("active", ", activated_on = ?", "on"),
         T + "PlacementPaused.v1": _status("paused"),
         T + "PlacementResumed.v1": _status("active"),
-        T + "PlacementStopped.v1": _status("stopped", ", ended_on = ?", "on"),
-        T + "PlacementCompleted.v1": _status("completed", ", ended_on = ?", "on"),
+        T + "PlacementStopped.v1": _status("stopped", ", ended_on = ?, pending_terms = NULL", "on"),
+        T + "PlacementCompleted.v1": _status("completed", ", ended_on = ?, pending_terms = NULL", "on"),
         T + "PlacementTransferred.v1": _transferred,
-        T + "PlacementWithdrawn.v1": _status("withdrawn"),
+        T + "PlacementWithdrawn.v1": _status("withdrawn", ", pending_terms = NULL"),
         T + "PlacementAmendmentProposed.v1": _amendment_proposed,
         T + "PlacementAmendmentAgreed.v1": _amendment_agreed,
     }

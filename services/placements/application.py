@@ -295,13 +295,15 @@ class PlacementsApplication(DualtrackApplication):
 
     def amend_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, start: date, planned_end: date, post: str,
-        weekly_hours: int, reason: str, expected_version: int | None = None,
+        weekly_hours: int, reason: str, capacity_override_justification: str | None = None,
+        expected_version: int | None = None,
     ) -> PlacementResult:
         """Propose new terms for an agreed placement; school and enterprise approve them again."""
         student = self._student(student_id, expected_version)
         require_school_staff(ctx.actor, student.school_id, "amend placements")
         student.amend_terms(placement_id, start=start, planned_end=planned_end, post=post, weekly_hours=weekly_hours,
-                            rules=self._rules(student, start), meta=ctx.meta(reason))
+                            rules=self._rules(student, start), centre=self._centre_of(student, placement_id),
+                            capacity_override_justification=capacity_override_justification, meta=ctx.meta(reason))
         return self._record_placement(placement_id, student)
 
     # -- helpers ----------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ clock is fixed (2026-11-30) so "today" rules are deterministic. Dates used by th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 from uuid import UUID
 
 from dualtrack.bootstrap import Container

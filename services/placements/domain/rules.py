@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.common.errors import RuleViolated
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -49,19 +51,18 @@ RULE_SETS: dict[str, tuple[RuleSet, ...]] = {
 }
 
 
-class UnknownRuleSet(LookupError):
-    """No rule set of that name, or none in force on that date."""
+class UnknownRuleSet(RuleViolated):
+    """No rule set of that name."""
 
 
 def rule_set_in_force(name: str, on: date) -> RuleSet:
-    """The version of rule set `name` in force on the given date."""
+    """The version of rule set `name` in force on the given date; before its first version, that first one
+    (a school that adopts a rule set applies it to the records it already had)."""
     versions = RULE_SETS.get(name)
     if not versions:
-        raise UnknownRuleSet(f"no rule set named {name!r}; known: {sorted(RULE_SETS)}")
+        raise UnknownRuleSet("unknown-rule-set", f"no rule set named {name!r}", known=sorted(RULE_SETS))
     in_force = [v for v in versions if v.effective_from <= on]
-    if not in_force:
-        raise UnknownRuleSet(f"rule set {name!r} has no version in force on {on}")
-    return max(in_force, key=lambda v: v.effective_from)
+    return max(in_force, key=lambda v: v.effective_from) if in_force else min(versions, key=lambda v: v.effective_from)
 
 
 def age_on(date_of_birth: date, on: date) -> int:

@@ -76,9 +76,11 @@ class Placement:
     confirmed_by: str | None = None
     activated_on: date | None = None
     paused_on: date | None = None
+    resumed_on: date | None = None
     ended_on: date | None = None
     transferred_to: str | None = None
     capacity_override_justification: str | None = None
+    pending_override_justification: str | None = None
     proposed_by: str | None = None
 
     @property
@@ -96,7 +98,13 @@ class Placement:
         return self.pending_terms or self.terms
 
     def overlaps(self, start: date, end: date) -> bool:
-        return self.status != "withdrawn" and self.terms.start <= end and start <= self.end
+        """Whether it holds the student on any day between start and end, under its terms or pending ones."""
+        if self.status == "withdrawn":
+            return False
+        pending = self.pending_terms
+        return (self.terms.start <= end and start <= self.end) or (
+            pending is not None and pending.start <= end and start <= pending.planned_end
+        )
 
 
 class Student(Aggregate):
@@ -123,7 +131,9 @@ class Student(Aggregate):
     ) -> "Student":
         if date_of_birth >= enrolment_date:
             raise RuleViolated("date-of-birth-before-enrolment", "the date of birth must be before the enrolment date")
-        if age_on(date_of_birth, enrolment_date) < adult_age and not guardian_name:
+        guardian_name = (guardian_name or "").strip() or None
+        guardian_contact = (guardian_contact or "").strip() or None
+        if age_on(date_of_birth, enrolment_date) < adult_age and not (guardian_name and guardian_contact):
             raise RuleViolated("guardian-required", "a minor is enrolled with a guardian (name and contact)",
                                age=age_on(date_of_birth, enrolment_date))
         return cls._create(
@@ -213,7 +223,7 @@ class Student(Aggregate):
         if placement.confirmed_by:
             raise RuleViolated("already-confirmed", "the placement is already confirmed", placement_id=placement_id)
         if confirmed_by == "guardian":
-            if not guardian_name or (self.guardian_name and guardian_name.strip() != self.guardian_name):
+            if not self.guardian_name or not guardian_name or guardian_name.strip() != self.guardian_name:
                 raise RuleViolated("guardian-mismatch", "the confirming guardian is not the enrolled guardian",
                                    placement_id=placement_id)
         elif rules.guardian_confirms_for_minors and self.is_minor_on(placement.terms.start, rules):
@@ -241,6 +251,9 @@ class Student(Aggregate):
     def pause(self, placement_id: str, on: date, today: date, meta: EventMeta) -> None:
         placement = self._in_status(placement_id, ("active",), "pause")
         self._within_running_period(placement, on)
+        if placement.resumed_on and on < placement.resumed_on:
+            raise RuleViolated("pause-after-resume", f"cannot pause on {on}, before the last resumption on "
+                               f"{placement.resumed_on}", placement_id=placement_id)
         self._not_in_future(on, today)
         self.trigger_event(PlacementPaused, placement_id=placement_id, on=on, meta=meta)
 
@@ -284,9 +297,10 @@ class Student(Aggregate):
         if to_centre.id == placement.centre_id or str(to_centre.id) == placement.centre_id:
             raise RuleViolated("transfer-to-another-centre", "a transfer goes to another centre",
                                placement_id=placement_id)
-        if not placement.terms.start < on <= placement.terms.planned_end:
-            raise RuleViolated("transfer-within-period", f"a transfer date must be after the start and not after "
-                               f"the planned end ({placement.terms.start}..{placement.terms.planned_end})",
+        if not (placement.activated_on or placement.terms.start) < on <= placement.terms.planned_end:
+            raise RuleViolated("transfer-within-period", f"a transfer date must be after the day the placement started "
+                               f"and not after its planned end ({placement.activated_on or placement.terms.start}.."
+                               f"{placement.terms.planned_end})",
                                placement_id=placement_id)
         new_id = self.propose_placement(
             centre=to_centre, kind=placement.kind, start=on, planned_end=placement.terms.planned_end,
@@ -299,19 +313,21 @@ class Student(Aggregate):
         return new_id
 
     def amend_terms(self, placement_id: str, *, start: date, planned_end: date, post: str, weekly_hours: int,
-                    rules: RuleSet, meta: EventMeta) -> None:
+                    rules: RuleSet, centre: TrainingCentre, capacity_override_justification: str | None,
+                    meta: EventMeta) -> None:
+        """Propose new terms; an amendment still awaiting approval is replaced by this one (the history keeps it)."""
         placement = self._in_status(placement_id, ("agreed", "active", "paused"), "amend")
-        if placement.pending_terms is not None:
-            raise RuleViolated("amendment-pending", "an amendment of this placement awaits approval",
-                               placement_id=placement_id, terms_version=placement.pending_terms.version)
         self._check_terms(start, planned_end, weekly_hours, rules)
-        if placement.status != "agreed" and start != placement.terms.start:
-            raise RuleViolated("started-placement-start", "a placement that started keeps its start date",
-                               placement_id=placement_id)
+        self._check_eligibility(placement.kind, start, rules)
+        self._check_amendment_fits_start(placement, start, planned_end)
         self._check_no_overlap(start, planned_end, excluding=placement_id)
+        justification = (capacity_override_justification or "").strip() or placement.capacity_override_justification
+        if placement.id in centre.bookings:  # refuse now what the centre could not take at agreement
+            centre.check_room(start, planned_end, override_justification=justification, excluding=placement_id)
         self.trigger_event(PlacementAmendmentProposed, placement_id=placement_id,
-                           terms_version=placement.terms.version + 1, start=start, planned_end=planned_end,
-                           post=post, weekly_hours=weekly_hours, meta=meta)
+                           terms_version=placement.awaited_terms.version + 1, start=start, planned_end=planned_end,
+                           post=post, weekly_hours=weekly_hours, capacity_override_justification=justification,
+                           meta=meta)
 
     # -- rules ------------------------------------------------------------------------------------
     def _check_terms(self, start: date, planned_end: date, weekly_hours: int, rules: RuleSet) -> None:
@@ -340,10 +356,25 @@ class Student(Aggregate):
 
     def _awaiting_approval(self, placement_id: str) -> Placement:
         placement = self.placement(placement_id)
-        if placement.status != "proposed" and placement.pending_terms is None:
+        if not placement.is_live or (placement.status != "proposed" and placement.pending_terms is None):
             raise RuleViolated("nothing-to-approve", f"placement {placement_id} is {placement.status} with no "
                                "amendment pending", placement_id=placement_id, status=placement.status)
+        if placement.pending_terms is not None:
+            self._check_amendment_fits_start(placement, placement.pending_terms.start,
+                                             placement.pending_terms.planned_end)
         return placement
+
+    @staticmethod
+    def _check_amendment_fits_start(placement: Placement, start: date, planned_end: date) -> None:
+        """A placement that started keeps its start date and cannot end before it started."""
+        if placement.activated_on is None:
+            return
+        if start != placement.terms.start:
+            raise RuleViolated("started-placement-start", "a placement that started keeps its start date",
+                               placement_id=placement.id, start=str(placement.terms.start))
+        if planned_end < placement.activated_on:
+            raise RuleViolated("date-within-placement", f"the planned end {planned_end} is before the placement "
+                               f"started ({placement.activated_on})", placement_id=placement.id)
 
     def _agree_if_complete(self, placement: Placement, meta: EventMeta) -> None:
         awaited = placement.awaited_terms.version
@@ -423,38 +454,42 @@ class Student(Aggregate):
     @when.register
     def _(self, e: PlacementResumed) -> None:
         placement = self.placements[e.placement_id]
-        placement.status, placement.paused_on = "active", None
+        placement.status, placement.paused_on, placement.resumed_on = "active", None, e.on
 
     @when.register
     def _(self, e: PlacementStopped) -> None:
         placement = self.placements[e.placement_id]
-        placement.status, placement.ended_on = "stopped", e.on
+        placement.status, placement.ended_on, placement.pending_terms = "stopped", e.on, None
 
     @when.register
     def _(self, e: PlacementCompleted) -> None:
         placement = self.placements[e.placement_id]
-        placement.status, placement.ended_on = "completed", e.on
+        placement.status, placement.ended_on, placement.pending_terms = "completed", e.on, None
 
     @when.register
     def _(self, e: PlacementTransferred) -> None:
         placement = self.placements[e.placement_id]
         placement.status, placement.ended_on = "transferred", e.on - timedelta(days=1)
+        placement.pending_terms = None
         placement.transferred_to = e.to_placement_id
 
     @when.register
     def _(self, e: PlacementWithdrawn) -> None:
-        self.placements[e.placement_id].status = "withdrawn"
+        placement = self.placements[e.placement_id]
+        placement.status, placement.pending_terms = "withdrawn", None
 
     @when.register
     def _(self, e: PlacementAmendmentProposed) -> None:
-        self.placements[e.placement_id].pending_terms = Terms(e.terms_version, e.start, e.planned_end, e.post,
-                                                              e.weekly_hours)
+        placement = self.placements[e.placement_id]
+        placement.pending_terms = Terms(e.terms_version, e.start, e.planned_end, e.post, e.weekly_hours)
+        placement.pending_override_justification = e.capacity_override_justification
 
     @when.register
     def _(self, e: PlacementAmendmentAgreed) -> None:
         placement = self.placements[e.placement_id]
         if placement.pending_terms is not None:
             placement.terms, placement.pending_terms = placement.pending_terms, None
+            placement.capacity_override_justification = placement.pending_override_justification
 
 
 def _add_years(day: date, years: int) -> date:
