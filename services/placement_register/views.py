@@ -91,10 +91,13 @@ class PlacementRegisterView:
     def placements_of_student(self, scope: Scope, student_id: str) -> list[dict[str, Any]]:
         return self.placements_matching(scope, student_id=student_id, page_size=1000).items
 
-    def current_placement(self, scope: Scope, student_id: str) -> dict[str, Any] | None:
-        """The placement the student is in now (active or paused), else the next agreed one."""
+    def current_placement(self, scope: Scope, student_id: str, today: date | None = None) -> dict[str, Any] | None:
+        """The placement the student is in now (active or paused, or transferred with days still to go),
+        else the next agreed one."""
+        day = (today or date.today()).isoformat()
         placements = self.placements_of_student(scope, student_id)
-        running = [p for p in placements if p["status"] in ("active", "paused")]
+        running = [p for p in placements if p["status"] in ("active", "paused")
+                   or (p["status"] == "transferred" and p["ended_on"] and p["ended_on"] >= day)]
         upcoming = [p for p in placements if p["status"] == "agreed"]
         chosen = running or upcoming
         return chosen[0] if chosen else None

@@ -245,7 +245,7 @@ class PlacementsApplication(DualtrackApplication):
         student = self._student(student_id, expected_version)
         require_school_staff(ctx.actor, student.school_id, "stop placements")
         centre = self._centre_of(student, placement_id)
-        student.stop(placement_id, on, reason_code, reason_text, ctx.meta(reason_text or reason_code))
+        student.stop(placement_id, on, reason_code, reason_text, self.today(), ctx.meta(reason_text or reason_code))
         centre.release_place(placement_id, on + timedelta(days=1), ctx.meta())
         return self._record_placement(placement_id, student, centre)
 

@@ -665,3 +665,16 @@ def test_given_two_students_last_approvals_at_once_for_the_last_place_then_only_
     assert len(world.bookings(world.depot)) == 1
     statuses = sorted(world.placement(s, placements[s]).status for s in (first, second))
     assert statuses == ["agreed", "proposed"]
+
+
+def test_given_a_stop_dated_after_today_then_it_is_refused_since_a_stop_records_that_the_student_left(
+    world: World,
+) -> None:
+    student = world.enrol()
+    placement = world.agree(student)
+    world.activate(student, placement)
+    world.app.today = lambda: date(2026, 5, 1)
+    refused(world, "no-future-date", world.app.stop_placement, world.coordinator, student, placement,
+            on=date(2026, 5, 2), reason_code="health")
+    world.app.stop_placement(world.coordinator, student, placement, on=date(2026, 5, 1), reason_code="health")
+    assert world.placement(student, placement).status == "stopped"

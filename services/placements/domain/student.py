@@ -266,8 +266,11 @@ class Student(Aggregate):
         self._not_in_future(on, today)
         self.trigger_event(PlacementResumed, placement_id=placement_id, on=on, meta=meta)
 
-    def stop(self, placement_id: str, on: date, reason_code: str, reason_text: str | None, meta: EventMeta) -> None:
+    def stop(self, placement_id: str, on: date, reason_code: str, reason_text: str | None, today: date,
+             meta: EventMeta) -> None:
+        """Record that the placement ended early on a day that has come (the student left)."""
         placement = self._in_status(placement_id, ("active", "paused"), "stop")
+        self._not_in_future(on, today)
         if reason_code not in STOP_REASONS:
             raise RuleViolated("stop-reason", f"reason must be one of {STOP_REASONS}", reason_code=reason_code)
         if reason_code == "other" and not (reason_text or "").strip():
