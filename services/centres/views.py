@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.common.errors import NotFound
-from services.common.viewstore import ViewDatabase
+from services.common.viewstore import ViewDatabase, page_window
 
 _CENTRE_COLUMNS = (
     "c.centre_id, c.enterprise_id, e.name, c.name, c.address, c.capacity, c.specialities, c.status, "
@@ -50,7 +50,7 @@ class CentresView:
             total = tx.execute(f"SELECT COUNT(*) {base}{clause}", params).fetchone()[0]  # type: ignore[index]
             rows = tx.execute(
                 f"SELECT {_CENTRE_COLUMNS} {base}{clause} ORDER BY c.opened_at, c.centre_id LIMIT ? OFFSET ?",
-                (*params, page_size, (page - 1) * page_size),
+                (*params, *page_window(page, page_size)),
             ).fetchall()
             mentors = self._mentors(tx, [r[0] for r in rows])
         return CentrePage([_centre(r, mentors.get(r[0], [])) for r in rows], total)

@@ -14,6 +14,13 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 REBUILD_SUFFIX = "__rebuild"
+_MAX_OFFSET = 2**62  # beyond what any engine stores in a row count; a page past it is simply empty
+
+
+def page_window(page: int, page_size: int) -> tuple[int, int]:
+    """LIMIT and OFFSET for a 1-based page; absurd page numbers give an empty page, not an overflow."""
+    offset = (page - 1) * page_size
+    return (page_size, offset) if offset < _MAX_OFFSET else (0, 0)
 
 
 class Tx:

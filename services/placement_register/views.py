@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from services.common.errors import NotFound
-from services.common.viewstore import ViewDatabase
+from services.common.viewstore import ViewDatabase, page_window
 from services.placement_register.projection import HISTORY, PLACEMENTS
 
 _COLUMNS = (
@@ -62,7 +62,7 @@ class PlacementRegisterView:
             total = tx.execute(f"SELECT COUNT(*) FROM {PLACEMENTS}{clause}", params).fetchone()[0]  # type: ignore[index]
             rows = tx.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM {PLACEMENTS}{clause} ORDER BY start_date, placement_id "
-                "LIMIT ? OFFSET ?", (*params, page_size, (page - 1) * page_size),
+                "LIMIT ? OFFSET ?", (*params, *page_window(page, page_size)),
             ).fetchall()
         return PlacementPage([_placement(r) for r in rows], total)
 

@@ -132,3 +132,9 @@ def test_given_the_openapi_document_then_every_command_route_is_listed_with_bear
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert "/api/v1/centres/{centre_id}/capacity" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/centres", "/api/v1/placements"])
+def test_given_an_absurd_page_number_then_an_empty_page_rather_than_a_server_error(client, path) -> None:
+    response = client.get(f"{path}?page=1121829884515913905995776&page_size=40", headers=ADMIN)
+    assert response.status_code == 200 and response.json == []
