@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from contracts.http.common import ApiError, CommandAccepted
+from contracts.http.common import ApiError, CommandAccepted, ReasonRequest
 from contracts.http.placements import (
     AmendRequest,
     AssignMentorRequest,
@@ -33,7 +33,6 @@ from contracts.http.placements import (
     TransferRequest,
     WithdrawMentorRequest,
 )
-from contracts.http.common import ReasonRequest
 from dualtrack.web.context import command_context, container, current_actor, expected_version
 from services.common.application import CommandResult
 from services.placements.application import PlacementResult

@@ -7,10 +7,8 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from services.common.application import CommandResult, DualtrackApplication
-from services.common.errors import NotFound
 from services.common.identity import CommandContext
 from services.placements.access import (
-    is_enterprise_staff,
     require_admin,
     require_may_manage_enterprise,
     require_may_read_student,
