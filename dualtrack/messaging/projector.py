@@ -1,7 +1,8 @@
 """The projector: events -> a projection's tables, with the consumed offsets in the same transaction.
 
 On start it reads its stored offsets and seeks the source there, so a crash at any point neither
-loses an event nor applies one twice. An event the projection cannot apply stops the projector
+loses an event nor applies one twice. Every batch checks, in its own transaction, that the stored
+offsets are still the ones it continues from: a rebuild swapped in meanwhile sends it back there. An event the projection cannot apply stops the projector
 with an error naming where it is (a poison message is never skipped silently).
 """
 
@@ -74,6 +75,13 @@ class Projector:
             return 0
         offsets = dict(self.offsets)
         with self.db.transaction(self.suffix) as tx:
+            stored = stored_offsets(tx, self.tracking_name, for_update=True)
+            if stored != self.offsets:
+                # The tables were swapped under us (a rebuild): what we read may already be in them, or
+                # what we applied before may be gone. Start again from what the tables say they hold.
+                self.offsets = stored
+                self.source.seek(stored)
+                return 0
             try:
                 outcome = self.projection.apply_batch(tx, events)
             except EventNotApplicable as failure:

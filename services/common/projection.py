@@ -137,9 +137,10 @@ def ensure_offsets_table(tx: Tx) -> None:
     )
 
 
-def stored_offsets(tx: Tx, projection: str) -> dict[tuple[str, int], int]:
+def stored_offsets(tx: Tx, projection: str, *, for_update: bool = False) -> dict[tuple[str, int], int]:
+    lock = " FOR UPDATE" if for_update and tx.locks_rows else ""
     rows = tx.execute(
-        f"SELECT topic, partition_id, next_offset FROM {OFFSETS_TABLE} WHERE projection = ?", (projection,)
+        f"SELECT topic, partition_id, next_offset FROM {OFFSETS_TABLE} WHERE projection = ?{lock}", (projection,)
     ).fetchall()
     return {(topic, partition): offset for topic, partition, offset in rows}
 

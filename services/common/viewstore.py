@@ -34,6 +34,11 @@ class Tx:
     def table(self, name: str) -> str:
         return name + self.suffix
 
+    @property
+    def locks_rows(self) -> bool:
+        """PostgreSQL takes row locks (SELECT ... FOR UPDATE); SQLite's writer lock already serialises."""
+        return self._format
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._format else sql
 

@@ -163,3 +163,26 @@ def test_property_whatever_the_commands_and_their_interleaving_the_view_matches_
         assert {m["mentor_id"] for m in row["mentors"]} == set(aggregate.mentors)
         assert row["version"] == aggregate.version
     container.close()
+
+
+def test_given_a_live_projector_when_a_rebuild_is_swapped_in_meanwhile_then_no_event_is_lost(container, admin) -> None:
+    _, _, a, _ = seed(container, admin)
+    live = container.projector("centres", embedded=True)
+    live.catch_up()
+    rebuilding = container.projector("centres", embedded=True, suffix=REBUILD_SUFFIX)
+    rebuilding.catch_up()  # the aside tables reach the log's end as it is now...
+    container.placements.assign_mentor(admin, a.id, mentor_id="m-9", name="Late Mentor")
+    live.catch_up()  # ...while the live projector applies one more event to the live tables
+    with container.view_db.transaction() as tx:  # the swap, as rebuild() does it
+        from services.common.projection import OFFSETS_TABLE
+
+        for table in container.projection("centres").all_tables():
+            tx.execute(f"DROP TABLE {table}")
+            tx.execute(f"ALTER TABLE {table}{REBUILD_SUFFIX} RENAME TO {table}")
+        tx.execute(f"DELETE FROM {OFFSETS_TABLE} WHERE projection = 'centres'")
+        tx.execute(f"UPDATE {OFFSETS_TABLE} SET projection = 'centres' WHERE projection = ?",
+                   ("centres" + REBUILD_SUFFIX,))
+    container.placements.change_centre_capacity(admin, a.id, capacity=43)
+    live.catch_up()
+    centre = container.centres_view.centre_by_id(str(a.id))
+    assert centre["capacity"] == 43 and "m-9" in [m["mentor_id"] for m in centre["mentors"]]
