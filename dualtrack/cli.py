@@ -267,8 +267,11 @@ def projections_rebuild(name: str, embedded: bool) -> None:
     from dualtrack.messaging.rebuild import rebuild
 
     container = Container(_settings())
-    report = _with_progress(container, name, embedded, f"rebuilding {name}",
-                            lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
+    try:
+        report = _with_progress(container, name, embedded, f"rebuilding {name}",
+                                lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"rebuilt {name}: {report.events} events in {report.seconds:.2f}s "
                f"({report.events / max(report.seconds, 1e-9):,.0f} events/s)")
     container.close()
@@ -282,8 +285,11 @@ def projections_verify(name: str, embedded: bool) -> None:
     from dualtrack.messaging.rebuild import verify
 
     container = Container(_settings())
-    report = _with_progress(container, name, embedded, f"verifying {name}",
-                            lambda cb: verify(container, name, embedded=embedded, on_batch=cb))
+    try:
+        report = _with_progress(container, name, embedded, f"verifying {name}",
+                                lambda cb: verify(container, name, embedded=embedded, on_batch=cb))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     container.close()
     click.echo(json.dumps({"projection": name, "matches": report.matches, "live": report.live_digest,
                            "rebuilt": report.rebuilt_digest}, indent=2))

@@ -108,7 +108,12 @@ class Projector:
 
     def catch_up(self, ends: Offsets | None = None, on_batch: Callable[[int], None] | None = None) -> None:
         """Apply everything up to the given end offsets (default: the source's ends now)."""
-        ends = self.source.end_offsets() if ends is None else ends
+        available = self.source.end_offsets()
+        ends = available if ends is None else ends
+        foreign = sorted(f"{t}[{p}]" for t, p in set(ends) - set(available))
+        if foreign:
+            raise ValueError(f"positions {foreign} come from another source than this one ({sorted(available)}): "
+                             "verify or rebuild a view from the source that feeds it (with or without --embedded)")
         while not self.caught_up_with(ends):
             read = self.step(timeout=1.0, until=ends)
             if on_batch is not None and read:

@@ -75,14 +75,19 @@ class KafkaSource:
         self._consumer.close()
 
 
+STORE_SUFFIX = ":store"
+"""Embedded positions are kept under `<topic>:store`, apart from Kafka's: notification ids and Kafka
+offsets are different counts, and a view must never continue from one with the other."""
+
+
 class NotificationLogSource:
     """Embedded mode: reads the contexts' notification logs directly (partition 0, offset = id - 1)."""
 
     def __init__(self, apps: dict[str, DualtrackApplication], topic_of: dict[str, str]) -> None:
         self._apps = apps
-        self._topic_of = topic_of
+        self._topic_of = {ctx: topic + STORE_SUFFIX for ctx, topic in topic_of.items()}
         self._encoders = {ctx: CloudEventEncoder(app, ctx) for ctx, app in apps.items()}
-        self._next: Offsets = {(topic_of[ctx], 0): 0 for ctx in apps}
+        self._next: Offsets = {(self._topic_of[ctx], 0): 0 for ctx in apps}
 
     def seek(self, offsets: Offsets) -> None:
         for key in self._next:

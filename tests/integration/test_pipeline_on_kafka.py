@@ -98,6 +98,8 @@ def test_given_relayed_events_when_projected_from_kafka_then_the_view_answers_an
     assert rebuild(kcontainer, "centres").events == 6
     assert kcontainer.centres_view.centre_by_id(str(centre.id))["capacity"] == 6
     assert verify(kcontainer, "centres").matches
+    with pytest.raises(ValueError, match="another source"):  # a Kafka-fed view is not verified from the store
+        verify(kcontainer, "centres", embedded=True)
 
 
 @pytest.mark.parametrize("poison", ["not a cloudevent", "payload missing a field"])
