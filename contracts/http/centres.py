@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from contracts.http.common import RequestSchema
 
 
-class CentreFilter(Schema):
+class CentreFilter(RequestSchema):
     """Which centres to list."""
 
     enterprise_id = fields.UUID(load_default=None)
@@ -13,18 +15,18 @@ class CentreFilter(Schema):
     speciality = fields.String(load_default=None)
 
 
-class EnterpriseRef(Schema):
+class EnterpriseRef(RequestSchema):
     id = fields.String(required=True)
     name = fields.String(allow_none=True)
 
 
-class MentorSchema(Schema):
+class MentorSchema(RequestSchema):
     mentor_id = fields.String(required=True)
     name = fields.String(required=True)
     assigned_at = fields.String(required=True)
 
 
-class CentreSchema(Schema):
+class CentreSchema(RequestSchema):
     """A training centre as the centres read model shows it."""
 
     id = fields.String(required=True)

@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
+
+
+def _unprintable(text: str) -> bool:
+    """Control characters (other than tab and line breaks) and unpaired surrogates: no real name has them,
+    PostgreSQL text refuses NUL, and UTF-8 cannot encode a lone surrogate."""
+    return any((ord(c) < 32 and c not in "\t\n\r") or "\ud800" <= c <= "\udfff" for c in text)
+
+
+class RequestSchema(Schema):
+    """Every request body and query: text must be printable, whatever the field."""
+
+    @pre_load
+    def refuse_unprintable_text(self, data: Any, **kwargs: Any) -> Any:
+        raw = getattr(data, "data", data)  # webargs wraps query strings; look at every value sent
+        if hasattr(raw, "getlist"):
+            items = list(raw.items(multi=True))
+        else:
+            items = list(raw.items()) if isinstance(raw, dict) else []
+        bad = {}
+        for key, value in items:
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and _unprintable(v) for v in values) or (
+                isinstance(key, str) and _unprintable(key)
+            ):
+                bad[key if isinstance(key, str) and not _unprintable(key) else "?"] = [
+                    "must not contain control characters or unpaired surrogates"]
+        if bad:
+            raise ValidationError(bad)
+        return data
+
+
+class Day(fields.Date):
+    """A calendar day between 1900 and 2199: dates outside are typing errors, not apprenticeships."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        bounds = validate.Range(min=date(1900, 1, 1), max=date(2199, 12, 31))
+        given = kwargs.pop("validate", None)
+        extra = [] if given is None else (list(given) if isinstance(given, (list, tuple)) else [given])
+        super().__init__(validate=[bounds, *extra], **kwargs)
 
 
 class CommandAccepted(Schema):
@@ -34,9 +76,9 @@ class ApiError(Schema):
     error = fields.Nested(ErrorBody, required=True)
 
 
-class ReasonRequest(Schema):
+class ReasonRequest(RequestSchema):
     reason = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=2000)], metadata={"description": "Why."})
 
 
-class OptionalReasonRequest(Schema):
+class OptionalReasonRequest(RequestSchema):
     reason = fields.String(load_default=None, allow_none=True)

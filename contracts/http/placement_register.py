@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from contracts.http.common import Day, RequestSchema
 
 STATUSES = ["proposed", "agreed", "active", "paused", "stopped", "completed", "transferred", "withdrawn"]
 
 
-class PlacementFilter(Schema):
+class PlacementFilter(RequestSchema):
     """Which placements to list; a period keeps those overlapping it."""
 
     school_id = fields.UUID(load_default=None)
     centre_id = fields.UUID(load_default=None)
     student_id = fields.UUID(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    period_from = fields.Date(load_default=None, data_key="from")
-    period_to = fields.Date(load_default=None, data_key="to")
+    period_from = Day(load_default=None, data_key="from")
+    period_to = Day(load_default=None, data_key="to")
 
 
-class TermsSchema(Schema):
+class TermsSchema(RequestSchema):
     version = fields.Integer(required=True)
     start = fields.String(required=True)
     planned_end = fields.String(required=True)
@@ -26,7 +28,7 @@ class TermsSchema(Schema):
     weekly_hours = fields.Integer(required=True)
 
 
-class PendingTermsSchema(Schema):
+class PendingTermsSchema(RequestSchema):
     terms_version = fields.Integer(required=True)
     start = fields.String(required=True)
     planned_end = fields.String(required=True)
@@ -34,7 +36,7 @@ class PendingTermsSchema(Schema):
     weekly_hours = fields.Integer(required=True)
 
 
-class ApprovalsSchema(Schema):
+class ApprovalsSchema(RequestSchema):
     """Who has approved the terms awaiting approval (the current ones, or an amendment)."""
 
     school = fields.Boolean(required=True)
@@ -44,7 +46,7 @@ class ApprovalsSchema(Schema):
     mentor_id = fields.String(allow_none=True)
 
 
-class PlacementSchema(Schema):
+class PlacementSchema(RequestSchema):
     """A placement as the placement register shows it."""
 
     id = fields.String(required=True)
@@ -67,7 +69,7 @@ class PlacementSchema(Schema):
     updated_at = fields.String(required=True)
 
 
-class HistoryEntrySchema(Schema):
+class HistoryEntrySchema(RequestSchema):
     """One event of the placement: what, when, who, why."""
 
     version = fields.Integer(required=True)
@@ -83,18 +85,18 @@ class PlacementWithHistorySchema(PlacementSchema):
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
 
 
-class CurrentPlacementSchema(Schema):
+class CurrentPlacementSchema(RequestSchema):
     """The placement a student is in now, or the next agreed one; null when none."""
 
     placement = fields.Nested(PlacementSchema, allow_none=True)
 
 
-class OccupancyFilter(Schema):
-    period_from = fields.Date(required=True, data_key="from")
-    period_to = fields.Date(required=True, data_key="to")
+class OccupancyFilter(RequestSchema):
+    period_from = Day(required=True, data_key="from")
+    period_to = Day(required=True, data_key="to")
 
 
-class WeekSchema(Schema):
+class WeekSchema(RequestSchema):
     week_start = fields.String(required=True)
     held = fields.Integer(required=True, metadata={"description": "Most places held at once that week."})
     placements = fields.List(fields.String(), required=True)
@@ -102,7 +104,7 @@ class WeekSchema(Schema):
     over_capacity = fields.Boolean(required=True)
 
 
-class OccupancySchema(Schema):
+class OccupancySchema(RequestSchema):
     """Places held (agreed, active or paused placements) per week against the centre's capacity."""
 
     centre_id = fields.String(required=True)
@@ -110,14 +112,14 @@ class OccupancySchema(Schema):
     weeks = fields.List(fields.Nested(WeekSchema), required=True)
 
 
-class HostedStudentSchema(Schema):
+class HostedStudentSchema(RequestSchema):
     student_id = fields.String(required=True)
     placement_id = fields.String(required=True)
     start = fields.String(required=True)
     end = fields.String(required=True)
 
 
-class CapacityOverrideSchema(Schema):
+class CapacityOverrideSchema(RequestSchema):
     placement_id = fields.String(required=True)
     capacity = fields.Integer(required=True)
     occupancy = fields.Integer(required=True)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from contracts.http.common import NOT_BLANK, CommandAccepted, OptionalReasonRequest, ReasonRequest
+from contracts.http.common import NOT_BLANK, CommandAccepted, Day, OptionalReasonRequest, ReasonRequest, RequestSchema
 from services.placements.domain.rules import RULE_SETS
 from services.placements.domain.student import PLACEMENT_KINDS, STOP_REASONS
 
 _name = [NOT_BLANK, validate.Length(max=200)]
 
 
-class RegisterEnterpriseRequest(Schema):
+class RegisterEnterpriseRequest(RequestSchema):
     """Register an enterprise that hosts apprentices."""
 
     name = fields.String(required=True, validate=_name)
     registration_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
-class OpenCentreRequest(Schema):
+class OpenCentreRequest(RequestSchema):
     """Open a practical training centre of the enterprise."""
 
     name = fields.String(required=True, validate=_name)
@@ -38,7 +38,7 @@ class ChangeCapacityRequest(OptionalReasonRequest):
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100000))
 
 
-class AssignMentorRequest(Schema):
+class AssignMentorRequest(RequestSchema):
     """Assign an enterprise mentor (the subject of their token) to the centre."""
 
     mentor_id = fields.String(required=True, validate=_name)
@@ -53,7 +53,7 @@ class CloseCentreRequest(ReasonRequest):
     """Close the centre; it takes no new placements."""
 
 
-class EnterpriseSchema(Schema):
+class EnterpriseSchema(RequestSchema):
     """An enterprise as its own event store knows it now."""
 
     id = fields.UUID(required=True)
@@ -65,7 +65,7 @@ class EnterpriseSchema(Schema):
 # -- schools and students -------------------------------------------------------------------------
 
 
-class RegisterSchoolRequest(Schema):
+class RegisterSchoolRequest(RequestSchema):
     """Register a school and the rule set its placements follow."""
 
     name = fields.String(required=True, validate=_name)
@@ -74,7 +74,7 @@ class RegisterSchoolRequest(Schema):
                              metadata={"description": "default, or cn-vocational-internship (stricter)."})
 
 
-class SchoolSchema(Schema):
+class SchoolSchema(RequestSchema):
     id = fields.UUID(required=True)
     name = fields.String(required=True)
     code = fields.String(required=True)
@@ -82,19 +82,19 @@ class SchoolSchema(Schema):
     version = fields.Integer(required=True)
 
 
-class EnrolStudentRequest(Schema):
+class EnrolStudentRequest(RequestSchema):
     """Enrol a student at the school; a minor needs a guardian."""
 
     name = fields.String(required=True, validate=_name)
     major = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=100)])
     cohort = fields.Integer(required=True, strict=True, validate=validate.Range(min=1990, max=2100))
-    enrolment_date = fields.Date(required=True)
-    date_of_birth = fields.Date(required=True)
+    enrolment_date = Day(required=True)
+    date_of_birth = Day(required=True)
     guardian_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     guardian_contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
-class StudentSchema(Schema):
+class StudentSchema(RequestSchema):
     """A student's enrolment as their school sees it (personal data: shown to those who need it)."""
 
     id = fields.UUID(required=True)
@@ -102,8 +102,8 @@ class StudentSchema(Schema):
     name = fields.String(required=True)
     major = fields.String(required=True)
     cohort = fields.Integer(required=True)
-    enrolment_date = fields.Date(required=True)
-    date_of_birth = fields.Date(required=True)
+    enrolment_date = Day(required=True)
+    date_of_birth = Day(required=True)
     guardian_name = fields.String(allow_none=True)
     guardian_contact = fields.String(allow_none=True)
     version = fields.Integer(required=True)
@@ -118,9 +118,9 @@ class PlacementAccepted(CommandAccepted):
     placement_id = fields.String(required=True)
 
 
-class _Terms(Schema):
-    start = fields.Date(required=True)
-    planned_end = fields.Date(required=True)
+class _Terms(RequestSchema):
+    start = Day(required=True)
+    planned_end = Day(required=True)
     post = fields.String(required=True, validate=_name)
     weekly_hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=80))
 
@@ -138,21 +138,21 @@ class ProposePlacementRequest(_Terms):
         metadata={"description": "Needed to exceed the centre's capacity; recorded as its own event."})
 
 
-class EnterpriseApprovalRequest(Schema):
+class EnterpriseApprovalRequest(RequestSchema):
     """The enterprise approves and names the mentor (assigned to the centre)."""
 
     mentor_id = fields.String(required=True, validate=_name)
 
 
-class ConfirmationRequest(Schema):
+class ConfirmationRequest(RequestSchema):
     """The student confirms; for a minor, their guardian (named as enrolled)."""
 
     confirmed_by = fields.String(load_default="student", validate=validate.OneOf(["student", "guardian"]))
     guardian_name = fields.String(load_default=None, allow_none=True)
 
 
-class DateRequest(Schema):
-    on = fields.Date(load_default=None, allow_none=True, metadata={"description": "Default: today."})
+class DateRequest(RequestSchema):
+    on = Day(load_default=None, allow_none=True, metadata={"description": "Default: today."})
 
 
 class DatedRequest(DateRequest, OptionalReasonRequest):
@@ -160,13 +160,13 @@ class DatedRequest(DateRequest, OptionalReasonRequest):
 
 
 class PauseRequest(ReasonRequest):
-    on = fields.Date(load_default=None, allow_none=True, metadata={"description": "Default: today."})
+    on = Day(load_default=None, allow_none=True, metadata={"description": "Default: today."})
 
 
-class StopRequest(Schema):
+class StopRequest(RequestSchema):
     """End the placement early: a date within it and a reason from the list (text when "other")."""
 
-    on = fields.Date(required=True)
+    on = Day(required=True)
     reason_code = fields.String(required=True, validate=validate.OneOf(STOP_REASONS))
     reason_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -175,7 +175,7 @@ class TransferRequest(ReasonRequest):
     """Move the student to another centre from a date; a new linked placement is proposed."""
 
     to_centre_id = fields.UUID(required=True, data_key="centre_id", metadata={"description": "The new centre."})
-    on = fields.Date(required=True)
+    on = Day(required=True)
     post = fields.String(load_default=None, allow_none=True)
     weekly_hours = fields.Integer(load_default=None, allow_none=True, strict=True,
                                   validate=validate.Range(min=1, max=80))

@@ -16,6 +16,8 @@ from contracts.http.placement_register import (
     OccupancySchema,
 )
 from dualtrack.web.context import container, current_actor
+from services.common.errors import NotAllowed
+from services.common.identity import Actor, Role
 
 blp = Blueprint(
     "centres",
@@ -70,25 +72,50 @@ class CentreOccupancy(MethodView):
             from werkzeug.exceptions import UnprocessableEntity
 
             raise UnprocessableEntity("ask for at most three years of weeks at a time")
-        return container().centres_view.occupancy_by_week(str(centre_id), period["period_from"], period["period_to"])
+        actor = current_actor()
+        view = container().centres_view
+        occupancy = view.occupancy_by_week(str(centre_id), period["period_from"], period["period_to"])
+        if not _sees_who_is_hosted(actor, view.centre_by_id(str(centre_id))):
+            for week in occupancy["weeks"]:
+                week["placements"] = []  # counts for everyone; which placements, for those who host them
+        return occupancy
 
 
 @blp.route("/centres/<uuid:centre_id>/students")
 class CentreStudents(MethodView):
     @blp.response(200, HostedStudentSchema(many=True))
     @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(403, schema=ApiError)
     @blp.alt_response(404, schema=ApiError)
     def get(self, centre_id: Any) -> Any:
-        """The students hosted over time: each place held, by whom and for which period."""
-        current_actor()
-        return container().centres_view.students_hosted(str(centre_id))
+        """The students hosted over time: each place held, by whom and for which period (admins, auditors and
+        the enterprise's own mentors)."""
+        view = container().centres_view
+        _require_sees_who_is_hosted(current_actor(), view.centre_by_id(str(centre_id)))
+        return view.students_hosted(str(centre_id))
 
 
 @blp.route("/centres/<uuid:centre_id>/capacity-overrides")
 class CentreCapacityOverrides(MethodView):
     @blp.response(200, CapacityOverrideSchema(many=True))
     @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(403, schema=ApiError)
+    @blp.alt_response(404, schema=ApiError)
     def get(self, centre_id: Any) -> Any:
-        """Every place booked beyond capacity, with its justification and who gave it."""
-        current_actor()
-        return container().centres_view.capacity_overrides(str(centre_id))
+        """Every place booked beyond capacity, with its justification and who gave it (admins, auditors and
+        the enterprise's own mentors)."""
+        view = container().centres_view
+        _require_sees_who_is_hosted(current_actor(), view.centre_by_id(str(centre_id)))
+        return view.capacity_overrides(str(centre_id))
+
+
+def _sees_who_is_hosted(actor: Actor, centre: dict[str, Any]) -> bool:
+    """Who holds a centre's places is the enterprise's business (and the auditors'); others see counts."""
+    return actor.role in (Role.ADMIN, Role.AUDITOR) or (
+        actor.role is Role.MENTOR and actor.enterprise_id == centre["enterprise"]["id"])
+
+
+def _require_sees_who_is_hosted(actor: Actor, centre: dict[str, Any]) -> None:
+    if not _sees_who_is_hosted(actor, centre):
+        raise NotAllowed(f"{actor.role.value} {actor.subject} may not see who is hosted at centre {centre['id']}; "
+                         "the placement register shows your own", role=actor.role.value)

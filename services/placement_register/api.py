@@ -54,14 +54,15 @@ class Placements(MethodView):
         return page.items
 
 
-@blp.route("/placements/<string:placement_id>")
+@blp.route("/placements/<uuid:placement_id>")
 class PlacementById(MethodView):
     @blp.response(200, PlacementWithHistorySchema)
     @blp.alt_response(401, schema=ApiError)
     @blp.alt_response(404, schema=ApiError)
-    def get(self, placement_id: str) -> Any:
+    def get(self, placement_id: UUID) -> Any:
         """One placement with its approvals and its history (every event: what, when, who, why)."""
-        return container().placement_register_view.placement_with_history(scope_of(current_actor()), placement_id)
+        view = container().placement_register_view
+        return view.placement_with_history(scope_of(current_actor()), str(placement_id))
 
 
 @blp.route("/students/<uuid:student_id>/placements")

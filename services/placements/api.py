@@ -7,9 +7,8 @@ from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema
 
-from contracts.http.common import ApiError, CommandAccepted, ReasonRequest
+from contracts.http.common import ApiError, CommandAccepted, ReasonRequest, RequestSchema
 from contracts.http.placements import (
     AmendRequest,
     AssignMentorRequest,
@@ -217,19 +216,19 @@ class StudentPlacementProposals(MethodView):
 def _placement_command(path: str, handler_name: str, request_schema: Any, summary: str) -> None:
     """One POST route for one placement command: the request body becomes the handler's keyword arguments."""
 
-    def post(self: Any, body: dict[str, Any], student_id: UUID, placement_id: str) -> Any:
+    def post(self: Any, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
         handler = getattr(container().placements, handler_name)
-        return accepted(handler(command_context(), student_id, placement_id,
+        return accepted(handler(command_context(), student_id, str(placement_id),
                                 expected_version=expected_version(), **body))
 
     post.__doc__ = summary
     view = type(f"Placement{handler_name.title().replace('_', '')}", (MethodView,), {
         "post": _alt(blp.response(200, PlacementAccepted)(blp.arguments(request_schema)(post))),
     })
-    blp.route(f"/students/<uuid:student_id>/placements/<string:placement_id>/{path}")(view)
+    blp.route(f"/students/<uuid:student_id>/placements/<uuid:placement_id>/{path}")(view)
 
 
-class _NoBody(Schema):
+class _NoBody(RequestSchema):
     """No fields."""
 
 

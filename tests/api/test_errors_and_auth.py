@@ -138,3 +138,19 @@ def test_given_the_openapi_document_then_every_command_route_is_listed_with_bear
 def test_given_an_absurd_page_number_then_an_empty_page_rather_than_a_server_error(client, path) -> None:
     response = client.get(f"{path}?page=1121829884515913905995776&page_size=40", headers=ADMIN)
     assert response.status_code == 200 and response.json == []
+
+
+@pytest.mark.parametrize("text", ["Hai\u0000er", "Hai\ud800er", "tab\x07bell"])
+def test_given_unprintable_text_then_422_naming_the_field_and_nothing_is_recorded(client, text) -> None:
+    response = client.post("/api/v1/enterprises", json={"name": text}, headers=ADMIN)
+    assert response.status_code == 422 and "name" in response.json["error"]["fields"]["json"]
+    assert client.container.placements.max_position() == 0
+    if "\ud800" not in text:  # a URL cannot even carry a lone surrogate
+        listing = client.get("/api/v1/centres", query_string={"speciality": text}, headers=ADMIN)
+        assert listing.status_code == 422
+
+
+def test_given_a_date_beyond_the_calendar_we_keep_then_422_not_an_overflow(client) -> None:
+    centre = open_centre(client, register(client))
+    response = client.get(f"/api/v1/centres/{centre['id']}/occupancy?from=9999-12-20&to=9999-12-31", headers=ADMIN)
+    assert response.status_code == 422 and "from" in response.json["error"]["fields"]["query"]

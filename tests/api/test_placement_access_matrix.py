@@ -137,3 +137,26 @@ def test_given_placements_in_the_register_then_each_caller_sees_only_theirs(tmp_
     one = client.get(f"/api/v1/placements/{world.placement}", headers=CALLERS[caller](world))
     assert one.status_code == (200 if sees else 404)
     world.container.close()
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_given_a_hosted_student_then_who_holds_the_centres_places_is_shown_only_to_its_enterprise_and_auditors(
+    tmp_path, caller
+) -> None:
+    from dualtrack.bootstrap import PROJECTION_CLASSES
+
+    world = World(tmp_path)
+    world.placement_in("active")
+    for name in PROJECTION_CLASSES:
+        world.container.projector(name, embedded=True).catch_up()
+    client = create_app(world.container).test_client()
+    headers = CALLERS[caller](world)
+    sees = caller in {"admin", "auditor", "mentor of the enterprise"}
+    hosted = client.get(f"/api/v1/centres/{world.centre}/students", headers=headers)
+    assert hosted.status_code == (200 if sees else 403)
+    overrides = client.get(f"/api/v1/centres/{world.centre}/capacity-overrides", headers=headers)
+    assert overrides.status_code == (200 if sees else 403)
+    weeks = client.get(f"/api/v1/centres/{world.centre}/occupancy?from=2026-03-02&to=2026-03-08", headers=headers)
+    assert weeks.status_code == 200 and weeks.json["weeks"][0]["held"] == 1
+    assert weeks.json["weeks"][0]["placements"] == ([world.placement] if sees else [])
+    world.container.close()
