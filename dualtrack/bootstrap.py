@@ -111,6 +111,12 @@ class Container:
             return ViewDatabase(self.settings.database_url or "")
         return ViewDatabase(str(self.settings.data_dir / "views.sqlite3"))
 
+    def projector_lock(self, name: str) -> Any:
+        """Held by the live projector of `name`: a second one refuses to start."""
+        from dualtrack.messaging.locks import exclusive
+
+        return exclusive(self.view_db.url, f"projector-{name}", f"a projector for {name}")
+
     def projection(self, name: str) -> Projection:
         if name not in PROJECTION_CLASSES:
             raise KeyError(f"no projection named {name!r}; known: {sorted(PROJECTION_CLASSES)}")

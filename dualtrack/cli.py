@@ -16,6 +16,7 @@ import click
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.cloudevents import NotACloudEvent
+from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage
 from dualtrack.settings import CONTEXTS, Settings
 from services.common.identity import Role
@@ -68,8 +69,19 @@ def relay(context: str) -> None:
 @main.command()
 @click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
 def project(name: str) -> None:
-    """Keep a projection up to date from Kafka until stopped."""
-    _run_worker(f"projector-{name}", lambda c: c.projector(name), lambda p: p.source.close())
+    """Keep a projection up to date from Kafka until stopped (one projector per projection: a lock)."""
+
+    held = []
+
+    def build(container: Container) -> Any:
+        held.append(container.projector_lock(name))
+        return container.projector(name)
+
+    def close(projector: Any) -> None:
+        projector.source.close()
+        held.pop().release()
+
+    _run_worker(f"projector-{name}", build, close)
 
 
 def _run_worker(component: str, build: Any, close: Any) -> None:
@@ -79,7 +91,12 @@ def _run_worker(component: str, build: Any, close: Any) -> None:
     container = Container(settings)
     stop = _stop_on_signals()
     _retry_until(stop, container.ensure_topics, "create topics")
-    worker = build(container)
+    try:
+        worker = build(container)
+    except AlreadyRunning as running:
+        logging.getLogger("dualtrack").error("%s; not starting another", running)
+        container.close()
+        sys.exit(4)
     try:
         worker.run(stop)
     except (PoisonMessage, NotACloudEvent) as poison:

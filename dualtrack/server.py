@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -29,9 +30,15 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 def start_embedded_projections(container: Container, stop: threading.Event) -> list[threading.Thread]:
     """Run every projection from the contexts' notification logs, in threads of this process."""
     from dualtrack.bootstrap import PROJECTION_CLASSES
+    from dualtrack.messaging.locks import AlreadyRunning
 
     threads = []
     for name in PROJECTION_CLASSES:
+        try:
+            container.projector_lock(name)  # held for the life of this process
+        except AlreadyRunning as running:
+            logging.getLogger("dualtrack").warning("%s: this server does not project %s", running, name)
+            continue
         projector = container.projector(name, embedded=True)
         thread = threading.Thread(target=projector.run, args=(stop,), kwargs={"idle_sleep": 0.1},
                                   name=f"projector-{name}", daemon=True)

@@ -3,15 +3,13 @@ and the lock that keeps a second relay of the same context from running at the s
 
 from __future__ import annotations
 
-import fcntl
 import sqlite3
-import zlib
 from pathlib import Path
 from typing import Any, Protocol
 
+from dualtrack.messaging.locks import AdvisoryLock, AlreadyRunning, FileLock
 
-class RelayAlreadyRunning(RuntimeError):
-    """Another relay holds this context's lock."""
+RelayAlreadyRunning = AlreadyRunning
 
 
 class RelayPositions(Protocol):
@@ -32,12 +30,7 @@ class SQLiteRelayPositions:
 
     def __init__(self, db_path: Path, context: str) -> None:
         self.context = context
-        self._lock_file = open(f"{db_path}.relay.lock", "w")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise RelayAlreadyRunning(f"a relay for {context} is already running ({db_path}.relay.lock)") from None
+        self._lock = FileLock(f"{db_path}.relay.lock", f"a relay for {context}")
         self._conn = sqlite3.connect(str(db_path), timeout=30, isolation_level=None)
         self._conn.execute(_DDL)
 
@@ -52,22 +45,16 @@ class SQLiteRelayPositions:
 
     def close(self) -> None:
         self._conn.close()
-        self._lock_file.close()
+        self._lock.release()
 
 
 class PostgresRelayPositions:
     """Position row in the store's PostgreSQL database; a session advisory lock per context."""
 
     def __init__(self, url: str, context: str) -> None:
-        import psycopg
-
         self.context = context
-        self._conn: Any = psycopg.connect(url, autocommit=True)
-        key = zlib.crc32(f"dualtrack-relay:{context}".encode())
-        locked = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
-        if not locked:
-            self._conn.close()
-            raise RelayAlreadyRunning(f"a relay for {context} is already running (advisory lock {key})")
+        self._lock = AdvisoryLock(url, f"dualtrack-relay:{context}", f"a relay for {context}")
+        self._conn: Any = self._lock.connection  # the lock lives as long as this connection
         self._conn.execute(_DDL)
 
     def get(self) -> int:

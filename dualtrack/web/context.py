@@ -46,7 +46,7 @@ def expected_version() -> int | None:
     value = request.headers.get("If-Match")
     if value is None:
         return None
-    try:
-        return int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise BadRequest("If-Match must be an aggregate version we sent as ETag, e.g. \"3\"") from None
+    digits = value.strip().removeprefix("W/").strip('"')
+    if not (digits.isascii() and digits.isdigit()):
+        raise BadRequest("If-Match must be an aggregate version we sent as ETag, e.g. \"3\"")
+    return int(digits)

@@ -153,7 +153,8 @@ class PlacementsApplication(DualtrackApplication):
 
     def get_student(self, ctx: CommandContext, student_id: UUID) -> Student:
         student: Student = self.load(Student, student_id)
-        enterprises = {p.enterprise_id for p in student.placements.values()}
+        # A mentor reads a student their enterprise hosts or is asked to host; a withdrawn proposal ends that.
+        enterprises = {p.enterprise_id for p in student.placements.values() if p.status != "withdrawn"}
         require_may_read_student(ctx.actor, student.school_id, str(student.id), enterprises)
         return student
 

@@ -154,3 +154,11 @@ def test_given_a_date_beyond_the_calendar_we_keep_then_422_not_an_overflow(clien
     centre = open_centre(client, register(client))
     response = client.get(f"/api/v1/centres/{centre['id']}/occupancy?from=9999-12-20&to=9999-12-31", headers=ADMIN)
     assert response.status_code == 422 and "from" in response.json["error"]["fields"]["query"]
+
+
+@pytest.mark.parametrize("if_match", ['"１"', '"1.0"', '"-1"', "abc"])
+def test_given_an_if_match_that_is_not_a_version_we_sent_then_400(client, if_match) -> None:
+    centre = open_centre(client, register(client))
+    response = client.put(f"/api/v1/centres/{centre['id']}/capacity", json={"capacity": 9},
+                          headers={**ADMIN, "If-Match": if_match})
+    assert response.status_code == 400 and "If-Match" in response.json["error"]["message"]

@@ -535,3 +535,18 @@ def test_given_the_students_school_coordinator_and_an_admin_then_they_run_the_sc
     world.app.stop_placement(world.admin, student, placement, on=date(2026, 4, 30), reason_code="safety")
     assert world.placement(student, placement).status == "stopped"
     assert world.placement(student, placement).proposed_by == "admin-1"
+
+
+def test_given_a_withdrawn_proposal_then_the_enterprise_it_was_proposed_to_no_longer_reads_the_student(
+    container,
+) -> None:
+    from tests.service.placement_world import build_world
+
+    world = build_world(container)
+    student = world.enrol()
+    placement = world.propose(student)
+    mentor = world.mentor(world.workshop)
+    assert world.app.get_student(mentor, student).id == student  # asked to host: may read
+    world.app.withdraw_placement(world.coordinator, student, placement, reason="cancelled")
+    with pytest.raises(NotAllowed):
+        world.app.get_student(mentor, student)

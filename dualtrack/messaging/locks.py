@@ -1,0 +1,53 @@
+"""One process at a time: a relay per context, a live projector per projection.
+
+On SQLite the lock is an exclusive `flock` on a file beside the database; on PostgreSQL a session
+advisory lock on a connection kept open. Either is released when the holder closes it or dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import zlib
+from typing import Any
+
+
+class AlreadyRunning(RuntimeError):
+    """Another process holds the lock."""
+
+
+class FileLock:
+    """An exclusive, non-blocking flock on a file."""
+
+    def __init__(self, path: str, what: str) -> None:
+        self._file = open(path, "w")  # noqa: SIM115 - held open for the lock's lifetime
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise AlreadyRunning(f"{what} is already running (lock {path})") from None
+
+    def release(self) -> None:
+        self._file.close()
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock, held on its own connection (which callers may reuse)."""
+
+    def __init__(self, url: str, name: str, what: str) -> None:
+        import psycopg
+
+        self.connection: Any = psycopg.connect(url, autocommit=True)
+        key = zlib.crc32(name.encode())
+        if not self.connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+            self.connection.close()
+            raise AlreadyRunning(f"{what} is already running (advisory lock {key})")
+
+    def release(self) -> None:
+        self.connection.close()
+
+
+def exclusive(database: str, name: str, what: str) -> FileLock | AdvisoryLock:
+    """Take the lock `name` for the database at `database` (a postgresql:// URL or a SQLite file path)."""
+    if database.startswith(("postgres://", "postgresql://")):
+        return AdvisoryLock(database, f"dualtrack:{name}", what)
+    return FileLock(f"{database}.{name}.lock", what)
