@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dualtrack.bootstrap import Container
+from dualtrack.messaging.positions import published_position
 from services.common.projection import ensure_offsets_table, stored_offsets
 
 
@@ -17,29 +18,10 @@ def store_positions(container: Container) -> dict[str, dict[str, int]]:
 
 
 def relay_position(container: Container, context: str) -> int:
-    app = container.app(context)
-    try:
-        if container.settings.uses_postgres:
-            import psycopg
-
-            with psycopg.connect(container.settings.database_url or "") as conn:
-                row = conn.execute(
-                    "SELECT position FROM dualtrack_relay_positions WHERE context = %s", (context,)
-                ).fetchone()
-        else:
-            import sqlite3
-
-            conn = sqlite3.connect(str(container.store_path(context)))
-            try:
-                row = conn.execute(
-                    "SELECT position FROM dualtrack_relay_positions WHERE context = ?", (context,)
-                ).fetchone()
-            finally:
-                conn.close()
-    except Exception:  # the relay has not created its table yet
-        return 0
-    del app
-    return int(row[0]) if row else 0
+    """How far the relay of `context` has published."""
+    container.app(context)  # the store exists (and its file, on SQLite) before we look into it
+    store = container.settings.database_url if container.settings.uses_postgres else str(container.store_path(context))
+    return published_position(store or "", context)
 
 
 def projection_offsets(container: Container, name: str) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from contracts.http.common import RequestSchema
 
@@ -15,18 +15,18 @@ class CentreFilter(RequestSchema):
     speciality = fields.String(load_default=None)
 
 
-class EnterpriseRef(RequestSchema):
+class EnterpriseRef(Schema):
     id = fields.String(required=True)
     name = fields.String(allow_none=True)
 
 
-class MentorSchema(RequestSchema):
+class MentorSchema(Schema):
     mentor_id = fields.String(required=True)
     name = fields.String(required=True)
     assigned_at = fields.String(required=True)
 
 
-class CentreSchema(RequestSchema):
+class CentreSchema(Schema):
     """A training centre as the centres read model shows it."""
 
     id = fields.String(required=True)

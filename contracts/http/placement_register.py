@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from contracts.http.common import Day, RequestSchema
 
@@ -20,23 +20,26 @@ class PlacementFilter(RequestSchema):
     period_to = Day(load_default=None, data_key="to")
 
 
-class TermsSchema(RequestSchema):
+class _TermsFields(Schema):
+    start = fields.String(required=True)
+    planned_end = fields.String(required=True)
+    post = fields.String(required=True)
+    weekly_hours = fields.Integer(required=True)
+
+
+class TermsSchema(_TermsFields):
+    """The terms in force."""
+
     version = fields.Integer(required=True)
-    start = fields.String(required=True)
-    planned_end = fields.String(required=True)
-    post = fields.String(required=True)
-    weekly_hours = fields.Integer(required=True)
 
 
-class PendingTermsSchema(RequestSchema):
+class PendingTermsSchema(_TermsFields):
+    """Amended terms awaiting approval."""
+
     terms_version = fields.Integer(required=True)
-    start = fields.String(required=True)
-    planned_end = fields.String(required=True)
-    post = fields.String(required=True)
-    weekly_hours = fields.Integer(required=True)
 
 
-class ApprovalsSchema(RequestSchema):
+class ApprovalsSchema(Schema):
     """Who has approved the terms awaiting approval (the current ones, or an amendment)."""
 
     school = fields.Boolean(required=True)
@@ -46,7 +49,7 @@ class ApprovalsSchema(RequestSchema):
     mentor_id = fields.String(allow_none=True)
 
 
-class PlacementSchema(RequestSchema):
+class PlacementSchema(Schema):
     """A placement as the placement register shows it."""
 
     id = fields.String(required=True)
@@ -69,7 +72,7 @@ class PlacementSchema(RequestSchema):
     updated_at = fields.String(required=True)
 
 
-class HistoryEntrySchema(RequestSchema):
+class HistoryEntrySchema(Schema):
     """One event of the placement: what, when, who, why."""
 
     version = fields.Integer(required=True)
@@ -85,7 +88,7 @@ class PlacementWithHistorySchema(PlacementSchema):
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
 
 
-class CurrentPlacementSchema(RequestSchema):
+class CurrentPlacementSchema(Schema):
     """The placement a student is in now, or the next agreed one; null when none."""
 
     placement = fields.Nested(PlacementSchema, allow_none=True)
@@ -96,7 +99,7 @@ class OccupancyFilter(RequestSchema):
     period_to = Day(required=True, data_key="to")
 
 
-class WeekSchema(RequestSchema):
+class WeekSchema(Schema):
     week_start = fields.String(required=True)
     held = fields.Integer(required=True, metadata={"description": "Most places held at once that week."})
     placements = fields.List(fields.String(), required=True)
@@ -104,7 +107,7 @@ class WeekSchema(RequestSchema):
     over_capacity = fields.Boolean(required=True)
 
 
-class OccupancySchema(RequestSchema):
+class OccupancySchema(Schema):
     """Places held (agreed, active or paused placements) per week against the centre's capacity."""
 
     centre_id = fields.String(required=True)
@@ -112,14 +115,14 @@ class OccupancySchema(RequestSchema):
     weeks = fields.List(fields.Nested(WeekSchema), required=True)
 
 
-class HostedStudentSchema(RequestSchema):
+class HostedStudentSchema(Schema):
     student_id = fields.String(required=True)
     placement_id = fields.String(required=True)
     start = fields.String(required=True)
     end = fields.String(required=True)
 
 
-class CapacityOverrideSchema(RequestSchema):
+class CapacityOverrideSchema(Schema):
     placement_id = fields.String(required=True)
     capacity = fields.Integer(required=True)
     occupancy = fields.Integer(required=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from contracts.http.common import NOT_BLANK, CommandAccepted, Day, OptionalReasonRequest, ReasonRequest, RequestSchema
 from services.placements.domain.rules import RULE_SETS
@@ -53,7 +53,7 @@ class CloseCentreRequest(ReasonRequest):
     """Close the centre; it takes no new placements."""
 
 
-class EnterpriseSchema(RequestSchema):
+class EnterpriseSchema(Schema):
     """An enterprise as its own event store knows it now."""
 
     id = fields.UUID(required=True)
@@ -74,7 +74,7 @@ class RegisterSchoolRequest(RequestSchema):
                              metadata={"description": "default, or cn-vocational-internship (stricter)."})
 
 
-class SchoolSchema(RequestSchema):
+class SchoolSchema(Schema):
     id = fields.UUID(required=True)
     name = fields.String(required=True)
     code = fields.String(required=True)
@@ -94,7 +94,7 @@ class EnrolStudentRequest(RequestSchema):
     guardian_contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
-class StudentSchema(RequestSchema):
+class StudentSchema(Schema):
     """A student's enrolment as their school sees it (personal data: shown to those who need it)."""
 
     id = fields.UUID(required=True)

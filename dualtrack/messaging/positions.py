@@ -25,6 +25,32 @@ _UPSERT = (
 )
 
 
+_SELECT = "SELECT position FROM dualtrack_relay_positions WHERE context = {p}"
+
+
+def published_position(store: str, context: str) -> int:
+    """Read, without taking the relay's lock, how far the relay of `context` has published (0: not yet).
+
+    `store` is the context's SQLite file or the PostgreSQL URL of the stores."""
+    try:
+        if store.startswith(("postgres://", "postgresql://")):
+            import psycopg
+
+            with psycopg.connect(store) as pg:
+                row = pg.execute(_SELECT.format(p="%s"), (context,)).fetchone()
+        else:
+            conn = sqlite3.connect(store)
+            try:
+                row = conn.execute(_SELECT.format(p="?"), (context,)).fetchone()
+            finally:
+                conn.close()
+    except Exception as error:  # noqa: BLE001 - the table exists only once the relay first ran
+        if "dualtrack_relay_positions" not in str(error):
+            raise
+        return 0
+    return int(row[0]) if row else 0
+
+
 class SQLiteRelayPositions:
     """Position row in the context's SQLite store file; an exclusive file lock beside it."""
 
@@ -35,9 +61,7 @@ class SQLiteRelayPositions:
         self._conn.execute(_DDL)
 
     def get(self) -> int:
-        row = self._conn.execute(
-            "SELECT position FROM dualtrack_relay_positions WHERE context = ?", (self.context,)
-        ).fetchone()
+        row = self._conn.execute(_SELECT.format(p="?"), (self.context,)).fetchone()
         return int(row[0]) if row else 0
 
     def set(self, position: int) -> None:
@@ -58,9 +82,7 @@ class PostgresRelayPositions:
         self._conn.execute(_DDL)
 
     def get(self) -> int:
-        row = self._conn.execute(
-            "SELECT position FROM dualtrack_relay_positions WHERE context = %s", (self.context,)
-        ).fetchone()
+        row = self._conn.execute(_SELECT.format(p="%s"), (self.context,)).fetchone()
         return int(row[0]) if row else 0
 
     def set(self, position: int) -> None:

@@ -90,9 +90,7 @@ class CentreStudents(MethodView):
     def get(self, centre_id: Any) -> Any:
         """The students hosted over time: each place held, by whom and for which period (admins, auditors and
         the enterprise's own mentors)."""
-        view = container().centres_view
-        _require_sees_who_is_hosted(current_actor(), view.centre_by_id(str(centre_id)))
-        return view.students_hosted(str(centre_id))
+        return _view_of_who_is_hosted(str(centre_id)).students_hosted(str(centre_id))
 
 
 @blp.route("/centres/<uuid:centre_id>/capacity-overrides")
@@ -104,9 +102,7 @@ class CentreCapacityOverrides(MethodView):
     def get(self, centre_id: Any) -> Any:
         """Every place booked beyond capacity, with its justification and who gave it (admins, auditors and
         the enterprise's own mentors)."""
-        view = container().centres_view
-        _require_sees_who_is_hosted(current_actor(), view.centre_by_id(str(centre_id)))
-        return view.capacity_overrides(str(centre_id))
+        return _view_of_who_is_hosted(str(centre_id)).capacity_overrides(str(centre_id))
 
 
 def _sees_who_is_hosted(actor: Actor, centre: dict[str, Any]) -> bool:
@@ -115,7 +111,11 @@ def _sees_who_is_hosted(actor: Actor, centre: dict[str, Any]) -> bool:
         actor.role is Role.MENTOR and actor.enterprise_id == centre["enterprise"]["id"])
 
 
-def _require_sees_who_is_hosted(actor: Actor, centre: dict[str, Any]) -> None:
+def _view_of_who_is_hosted(centre_id: str) -> Any:
+    """The centres view, once the caller is known to be allowed to see who holds the centre's places."""
+    view = container().centres_view
+    actor, centre = current_actor(), view.centre_by_id(centre_id)
     if not _sees_who_is_hosted(actor, centre):
         raise NotAllowed(f"{actor.role.value} {actor.subject} may not see who is hosted at centre {centre['id']}; "
                          "the placement register shows your own", role=actor.role.value)
+    return view
