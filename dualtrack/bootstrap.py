@@ -19,8 +19,13 @@ from services.common.viewstore import ViewDatabase
 from services.placement_register.projection import PlacementRegisterProjection
 from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
+from services.training.application import TrainingApplication
+from services.training.placement_directory import PlacementsStoreDirectory
 
-APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {"placements": PlacementsApplication}
+APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
+    "placements": PlacementsApplication,
+    "training": TrainingApplication,
+}
 PROJECTION_CLASSES: dict[str, type[Projection]] = {
     "centres": CentresProjection,
     "placement_register": PlacementRegisterProjection,
@@ -61,12 +66,18 @@ class Container:
             else:
                 self.settings.data_dir.mkdir(parents=True, exist_ok=True)
                 env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.store_path(context))})
-            self._apps[context] = APPLICATION_CLASSES[context](env=env)
+            app = self._apps[context] = APPLICATION_CLASSES[context](env=env)
+            if isinstance(app, TrainingApplication):
+                app.connect(PlacementsStoreDirectory(self.placements))
         return self._apps[context]
 
     @property
     def placements(self) -> PlacementsApplication:
         return self.app("placements")  # type: ignore[return-value]
+
+    @property
+    def training(self) -> TrainingApplication:
+        return self.app("training")  # type: ignore[return-value]
 
     def apps(self) -> dict[str, DualtrackApplication]:
         return {c: self.app(c) for c in CONTEXTS}

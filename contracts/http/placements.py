@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.http.common import NOT_BLANK, CommandAccepted, Day, OptionalReasonRequest, ReasonRequest, RequestSchema
-from services.placements.domain.rules import RULE_SETS
+from services.common.rules import RULE_SETS
 from services.placements.domain.student import PLACEMENT_KINDS, STOP_REASONS
 
 _name = [NOT_BLANK, validate.Length(max=200)]

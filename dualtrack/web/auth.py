@@ -11,7 +11,7 @@ from services.common.identity import Actor, Role
 
 ALGORITHM = "HS256"
 ISSUER = "dualtrack"
-SCOPE_OF_ROLE = {Role.COORDINATOR: "school", Role.MENTOR: "enterprise", Role.STUDENT: "student"}
+SCOPE_OF_ROLE = {Role.COORDINATOR: "school", Role.TEACHER: "school", Role.MENTOR: "enterprise", Role.STUDENT: "student"}
 
 
 class InvalidToken(Exception):

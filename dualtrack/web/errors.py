@@ -9,11 +9,11 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from dualtrack.web.context import correlation_id
-from services.common.errors import DomainError, NotAllowed, NotFound, RuleViolated, VersionConflict
+from services.common.errors import BatchInvalid, DomainError, NotAllowed, NotFound, RuleViolated, VersionConflict
 
 log = logging.getLogger(__name__)
 
-STATUS_OF = {NotFound: 404, RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
+STATUS_OF = {BatchInvalid: 422, NotFound: 404, RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
 CODE_OF = {NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
 
 
@@ -26,8 +26,9 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
-        status = STATUS_OF.get(type(error), 400)
-        code = error.rule if isinstance(error, RuleViolated) else CODE_OF.get(type(error), "bad-request")
+        kind = next((k for k in type(error).__mro__ if k in STATUS_OF or k in CODE_OF), DomainError)
+        status = STATUS_OF.get(kind, 400)
+        code = error.rule if isinstance(error, RuleViolated) else CODE_OF.get(kind, "bad-request")
         return error_response(status, code, error.message, details=error.details)
 
     @app.errorhandler(HTTPException)

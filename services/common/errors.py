@@ -32,3 +32,14 @@ class VersionConflict(DomainError):
 
 class NotAllowed(DomainError):
     """The caller's role or scope does not cover this object."""
+
+
+class BatchRefused(RuleViolated):
+    """A batch was refused as a whole and nothing of it stored; `details["rows"]` reports each bad row."""
+
+    def __init__(self, message: str, rows: list[dict[str, Any]], **details: Any) -> None:
+        super().__init__("batch-refused", message, rows=rows, **details)
+
+
+class BatchInvalid(BatchRefused):
+    """A batch was refused because some rows are malformed (not just against the rules)."""

@@ -15,6 +15,8 @@ class Role(StrEnum):
 
     ADMIN = "admin"
     COORDINATOR = "coordinator"
+    TEACHER = "teacher"
+    """A teacher of a school: countersigns and corrects practice entries, assesses for the school."""
     MENTOR = "mentor"
     AUDITOR = "auditor"
     STUDENT = "student"

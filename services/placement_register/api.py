@@ -27,7 +27,7 @@ blp = Blueprint(
 
 
 def scope_of(actor: Actor) -> Scope:
-    if actor.role is Role.COORDINATOR:
+    if actor.role in (Role.COORDINATOR, Role.TEACHER):
         return Scope(school_id=actor.school_id or "-")
     if actor.role is Role.MENTOR:
         return Scope(enterprise_id=actor.enterprise_id or "-")

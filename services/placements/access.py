@@ -50,11 +50,11 @@ def require_school_or_enterprise_staff(actor: Actor, school_id: str, enterprise_
 
 
 def may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_ids: set[str]) -> bool:
-    """Auditors and admins read all; a coordinator their school's students; a mentor those placed at their
+    """Auditors and admins read all; a coordinator or teacher their school's students; a mentor those placed at their
     enterprise; a student themselves."""
     if actor.role in (Role.ADMIN, Role.AUDITOR):
         return True
-    if actor.role is Role.COORDINATOR:
+    if actor.role in (Role.COORDINATOR, Role.TEACHER):
         return actor.school_id == school_id
     if actor.role is Role.MENTOR:
         return actor.enterprise_id in enterprise_ids

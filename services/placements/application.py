@@ -8,6 +8,7 @@ from uuid import UUID
 
 from services.common.application import CommandResult, DualtrackApplication
 from services.common.identity import CommandContext
+from services.common.rules import RuleSet, rule_set_in_force
 from services.placements.access import (
     require_admin,
     require_may_manage_enterprise,
@@ -18,7 +19,6 @@ from services.placements.access import (
     require_the_student,
 )
 from services.placements.domain import Enterprise, School, Student, TrainingCentre
-from services.placements.domain.rules import RuleSet, rule_set_in_force
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate
 from events.base import EventMeta
 from events.placements import SchoolRegistered
 from services.common.errors import RuleViolated
-from services.placements.domain.rules import RULE_SETS
+from services.common.rules import RULE_SETS
 
 
 class School(Aggregate):

@@ -7,7 +7,7 @@ transfer keeps the whole record. The centre's places are the centre's business (
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import singledispatchmethod
 from typing import Any
@@ -35,8 +35,8 @@ from events.placements import (
     StudentEnrolled,
 )
 from services.common.errors import NotFound, RuleViolated
+from services.common.rules import RuleSet, age_on
 from services.placements.domain.enterprise import TrainingCentre
-from services.placements.domain.rules import RuleSet, age_on
 
 PLACEMENT_KINDS = ("post", "cognitive", "follow")
 """Post internship (顶岗/岗位实习), cognitive internship (认识实习), follow-up internship (跟岗实习)."""
@@ -82,6 +82,8 @@ class Placement:
     capacity_override_justification: str | None = None
     pending_override_justification: str | None = None
     proposed_by: str | None = None
+    pauses: list[tuple[date, date | None]] = field(default_factory=list)
+    """Every pause: the day it began and the day the placement resumed (None while it lasts)."""
 
     @property
     def end(self) -> date:
@@ -453,11 +455,14 @@ class Student(Aggregate):
     def _(self, e: PlacementPaused) -> None:
         placement = self.placements[e.placement_id]
         placement.status, placement.paused_on = "paused", e.on
+        placement.pauses.append((e.on, None))
 
     @when.register
     def _(self, e: PlacementResumed) -> None:
         placement = self.placements[e.placement_id]
         placement.status, placement.paused_on, placement.resumed_on = "active", None, e.on
+        if placement.pauses:
+            placement.pauses[-1] = (placement.pauses[-1][0], e.on)
 
     @when.register
     def _(self, e: PlacementStopped) -> None:

@@ -29,6 +29,14 @@ class RuleSet:
     """Whether students in their first year after enrolment may start a post internship."""
     guardian_confirms_for_minors: bool = True
     """Whether a minor's placement must be confirmed by their guardian rather than themselves."""
+    dual_sign_off: bool = False
+    """Whether a teacher of the school countersigns practice entries after the mentor signed them."""
+    edit_window_days: int = 14
+    """Entries about days further back than this are logged or corrected only by a coordinator, with a reason."""
+    assessment_combination: str = "lower-of-both"
+    """How the enterprise's and the school's assessment of a competency combine: `lower-of-both` (both must
+    pass; the lower result counts) or `weighted-mean` (weighted by `enterprise_assessment_weight`)."""
+    enterprise_assessment_weight: float = 0.5
 
 
 DEFAULT = "default"
@@ -36,16 +44,22 @@ CN_VOCATIONAL_INTERNSHIP = "cn-vocational-internship"
 
 RULE_SETS: dict[str, tuple[RuleSet, ...]] = {
     DEFAULT: (
-        RuleSet(DEFAULT, date(2000, 1, 1), "dualtrack's defaults: 8 h a day, 40 h a week, guardians confirm for minors"),
+        RuleSet(DEFAULT, date(2000, 1, 1), "dualtrack's defaults: 8 h a day, 40 h a week, guardians confirm for minors, "
+                "mentors sign practice alone, a 14-day edit window, an assessment counts at the lower of the "
+                "enterprise's and the school's results"),
     ),
     CN_VOCATIONAL_INTERNSHIP: (
         RuleSet(
             CN_VOCATIONAL_INTERNSHIP,
             date(2022, 1, 1),
             "Provisions on the administration of vocational school student internships: no first-year students "
-            "in post internships, at least 16 years old, guardian consent for minors, 8 h a day, 40 h a week",
+            "in post internships, at least 16 years old, guardian consent for minors, 8 h a day, 40 h a week; practice entries are countersigned by "
+            "the school's guiding teacher, a 7-day edit window, enterprise and school assessments weigh half each",
             min_age=16,
             first_year_post_internships=False,
+            dual_sign_off=True,
+            edit_window_days=7,
+            assessment_combination="weighted-mean",
         ),
     ),
 }

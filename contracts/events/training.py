@@ -1,0 +1,162 @@
+"""Payloads published on `dualtrack.training`."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+CONTEXT = "training"
+
+
+class CompetencyCatalogueOpenedV1(Schema):
+    """A major's competency catalogue was opened (subject: the catalogue)."""
+
+    major = fields.String(required=True)
+
+
+class CompetencyDefinedV1(Schema):
+    """A competency joined a catalogue from a date."""
+
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    target_hours = fields.Integer(required=True)
+    scale = fields.String(required=True)
+    effective_from = fields.Date(required=True)
+
+
+class CompetencyTargetRevisedV1(Schema):
+    """A competency's target hours changed from a date."""
+
+    code = fields.String(required=True)
+    target_hours = fields.Integer(required=True)
+    effective_from = fields.Date(required=True)
+
+
+class CompetencyRetiredV1(Schema):
+    """A competency is no longer trained from a date."""
+
+    code = fields.String(required=True)
+    effective_from = fields.Date(required=True)
+
+
+class TrainingRecordOpenedV1(Schema):
+    """A student's training record was opened (subject: the record; the student is named inside)."""
+
+    student_id = fields.String(required=True)
+    school_id = fields.String(required=True)
+    major = fields.String(required=True)
+
+
+class TrainingPlanDrawnUpV1(Schema):
+    """A placement's training plan: target hours per competency."""
+
+    placement_id = fields.String(required=True)
+    centre_id = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    catalogue_date = fields.Date(required=True)
+    targets = fields.List(fields.Dict(), required=True, metadata={
+        "description": 'Each {"code", "title", "target_hours", "scale"}.'})
+
+
+class TrainingTargetAdjustedV1(Schema):
+    """One competency's target hours in a placement's plan changed."""
+
+    placement_id = fields.String(required=True)
+    code = fields.String(required=True)
+    target_hours = fields.Integer(required=True)
+    previous_target_hours = fields.Integer(required=True)
+
+
+class _PracticeFactsV1(Schema):
+    day = fields.Date(required=True)
+    start = fields.String(required=True, metadata={"description": "HH:MM"})
+    end = fields.String(required=True, metadata={"description": "HH:MM"})
+    competencies = fields.List(fields.String(), required=True)
+    description = fields.String(required=True)
+
+
+class PracticeLoggedV1(_PracticeFactsV1):
+    """Practice was logged; it awaits the mentor's signature."""
+
+    entry_id = fields.String(required=True)
+    placement_id = fields.String(required=True)
+    centre_id = fields.String(required=True)
+    drafted_by_student = fields.Boolean(required=True)
+
+
+class PracticeCorrectedV1(_PracticeFactsV1):
+    """A new revision of an entry, awaiting signature again."""
+
+    entry_id = fields.String(required=True)
+    corrects_revision = fields.Integer(required=True)
+    revision = fields.Integer(required=True)
+
+
+class PracticeSignedOffV1(Schema):
+    """The mentor signed a revision of an entry."""
+
+    entry_id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    countersignature_required = fields.Boolean(required=True)
+
+
+class PracticeCountersignedV1(Schema):
+    """A teacher countersigned a revision of an entry."""
+
+    entry_id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+
+
+class PracticeRejectedV1(Schema):
+    """A revision of an entry was rejected, with a reason."""
+
+    entry_id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    reason = fields.String(required=True)
+
+
+class CompetencyAssessedV1(Schema):
+    """One side assessed a competency."""
+
+    assessment_id = fields.String(required=True)
+    placement_id = fields.String(required=True)
+    competency = fields.String(required=True)
+    assessor = fields.String(required=True, metadata={"description": "enterprise or school"})
+    scale = fields.String(required=True)
+    result = fields.Float(required=True)
+    passed = fields.Boolean(required=True)
+    evidence = fields.String(required=True)
+    assessed_on = fields.Date(required=True)
+
+
+class CompetencyAssessmentsCombinedV1(Schema):
+    """Both sides' latest results for a competency, combined by the rule set's rule."""
+
+    competency = fields.String(required=True)
+    enterprise_result = fields.Float(required=True)
+    school_result = fields.Float(required=True)
+    result = fields.Float(required=True)
+    passed = fields.Boolean(required=True)
+    rule = fields.String(required=True)
+    rule_set = fields.String(required=True)
+
+
+PUBLISHED = {
+    f"events.training:{name}": (name, 1, schema)
+    for name, schema in (
+        ("CompetencyCatalogueOpened", CompetencyCatalogueOpenedV1),
+        ("CompetencyDefined", CompetencyDefinedV1),
+        ("CompetencyTargetRevised", CompetencyTargetRevisedV1),
+        ("CompetencyRetired", CompetencyRetiredV1),
+        ("TrainingRecordOpened", TrainingRecordOpenedV1),
+        ("TrainingPlanDrawnUp", TrainingPlanDrawnUpV1),
+        ("TrainingTargetAdjusted", TrainingTargetAdjustedV1),
+        ("PracticeLogged", PracticeLoggedV1),
+        ("PracticeCorrected", PracticeCorrectedV1),
+        ("PracticeSignedOff", PracticeSignedOffV1),
+        ("PracticeCountersigned", PracticeCountersignedV1),
+        ("PracticeRejected", PracticeRejectedV1),
+        ("CompetencyAssessed", CompetencyAssessedV1),
+        ("CompetencyAssessmentsCombined", CompetencyAssessmentsCombinedV1),
+    )
+}
+"""Stored event topic -> (published name, version, payload schema)."""

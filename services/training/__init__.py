@@ -1,0 +1,1 @@
+"""Enterprise-led training: competency catalogues, training plans, practice logbooks with sign-off, assessments."""

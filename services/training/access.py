@@ -1,0 +1,93 @@
+"""Who may do what in the training context: decided per student and placement, in a named capacity.
+
+Mentors act for students currently placed at a centre they are assigned to (a placement that ended
+stays theirs for the rule set's edit window, so the last days can still be logged and signed);
+teachers and coordinators for their school's students; a student for themselves; auditors read only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from services.common.errors import NotAllowed
+from services.common.identity import Actor, Role
+from services.common.rules import RuleSet
+from services.training.domain import Capacity, PlacementFacts
+
+SCHOOL_ROLES = (Role.TEACHER, Role.COORDINATOR)
+
+
+def _refuse(actor: Actor, what: str, **details: str) -> NotAllowed:
+    return NotAllowed(f"{actor.role.value} {actor.subject} may not {what}", role=actor.role.value, **details)
+
+
+def mentors_placement(actor: Actor, placement: PlacementFacts, rules: RuleSet, today: date) -> bool:
+    """The actor is a mentor of the centre and the student is placed there now (or left within the window)."""
+    if actor.role is not Role.MENTOR or actor.enterprise_id != placement.enterprise_id:
+        return False
+    if actor.subject not in placement.centre_mentors:
+        return False
+    if placement.hosts_now:
+        return True
+    return placement.ended_on is not None and placement.ended_on >= today - timedelta(days=rules.edit_window_days)
+
+
+def of_school(actor: Actor, school_id: str, roles: tuple[Role, ...] = SCHOOL_ROLES) -> bool:
+    return actor.role in roles and actor.school_id == school_id
+
+
+def capacity_to_log(actor: Actor, placement: PlacementFacts, rules: RuleSet, today: date) -> Capacity:
+    """Mentors of the placement, the student themselves (as drafts), the school's coordinators and admins."""
+    if mentors_placement(actor, placement, rules, today):
+        return Capacity.MENTOR
+    if actor.role is Role.STUDENT and actor.student_id == placement.student_id:
+        return Capacity.STUDENT
+    if actor.role is Role.ADMIN or of_school(actor, placement.school_id, (Role.COORDINATOR,)):
+        return Capacity.COORDINATOR
+    raise _refuse(actor, f"log practice for placement {placement.placement_id}", placement_id=placement.placement_id)
+
+
+def capacity_to_correct(actor: Actor, placement: PlacementFacts, rules: RuleSet, today: date) -> Capacity:
+    """As for logging, and the school's teachers too."""
+    if of_school(actor, placement.school_id, (Role.TEACHER,)):
+        return Capacity.TEACHER
+    return capacity_to_log(actor, placement, rules, today)
+
+
+def require_mentor(actor: Actor, placement: PlacementFacts, rules: RuleSet, today: date, what: str) -> None:
+    """Only a mentor of the placement's centre signs: a signature is personal."""
+    if not mentors_placement(actor, placement, rules, today):
+        raise _refuse(actor, f"{what} (a mentor of centre {placement.centre_id} does, while the student is placed "
+                      "there)", placement_id=placement.placement_id)
+
+
+def capacity_at_school(actor: Actor, school_id: str, what: str) -> Capacity:
+    """A teacher or coordinator of the student's school (their signature or judgement, not an admin's)."""
+    if of_school(actor, school_id):
+        return Capacity.TEACHER if actor.role is Role.TEACHER else Capacity.COORDINATOR
+    raise _refuse(actor, what, school_id=school_id)
+
+
+def capacity_to_reject(actor: Actor, placement: PlacementFacts, rules: RuleSet, today: date) -> Capacity:
+    if mentors_placement(actor, placement, rules, today):
+        return Capacity.MENTOR
+    return capacity_at_school(actor, placement.school_id, "reject practice entries of this student")
+
+
+def assessor_of(actor: Actor, placement: PlacementFacts, rules: RuleSet, today: date) -> str:
+    """`enterprise` for a mentor of the placement, `school` for a teacher or coordinator of the school."""
+    if mentors_placement(actor, placement, rules, today):
+        return "enterprise"
+    capacity_at_school(actor, placement.school_id, "assess this student (a mentor of the centre or a teacher of "
+                       "the school does)")
+    return "school"
+
+
+def require_coordinator(actor: Actor, school_id: str, what: str) -> None:
+    if not (actor.role is Role.ADMIN or of_school(actor, school_id, (Role.COORDINATOR,))):
+        raise _refuse(actor, what, school_id=school_id)
+
+
+def require_catalogue_editor(actor: Actor) -> None:
+    if actor.role not in (Role.ADMIN, Role.COORDINATOR):
+        raise _refuse(actor, "edit competency catalogues (coordinators and admins)")

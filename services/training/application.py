@@ -1,0 +1,357 @@
+"""Command handlers of the training context: load, decide, save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any, Callable, Sequence, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.common.application import CommandResult, DualtrackApplication
+from services.common.errors import BatchInvalid, BatchRefused, DomainError, NotFound, RuleViolated, VersionConflict
+from services.common.identity import CommandContext, Role
+from services.common.rules import RuleSet, rule_set_in_force
+from services.placements.access import require_may_read_student
+from services.training import access
+from services.training.domain import (
+    Capacity,
+    CompetencyCatalogue,
+    PlacementFacts,
+    Practice,
+    TrainingRecord,
+    catalogue_id,
+    training_record_id,
+)
+from services.training.ports import NoPublishedPlans, PlacementDirectory, SchoolCalendar, StudentFacts
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class EntryResult(CommandResult):
+    """A command on a practice entry: the student's training record, and the entry."""
+
+    entry_id: str = ""
+
+
+@dataclass(frozen=True)
+class PracticeRow:
+    """One row of a bulk upload, parsed."""
+
+    line: int
+    student_id: str
+    day: date
+    start: time
+    end: time
+    competencies: tuple[str, ...]
+    description: str
+    placement_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A bulk upload stored as a whole: one entry per row, and each record touched with its new version."""
+
+    entries: list[dict[str, Any]]
+    records: list[CommandResult] = field(default_factory=list)
+
+
+class TrainingApplication(DualtrackApplication):
+    """Competency catalogues, and each student's training plans, practice logbook and assessments."""
+
+    context = "training"
+
+    placements: PlacementDirectory
+    school_days: SchoolCalendar = NoPublishedPlans()
+
+    def connect(self, placements: PlacementDirectory, school_days: SchoolCalendar | None = None) -> None:
+        """Plug in what the training rules ask of the other contexts (the composition root does this)."""
+        self.placements = placements
+        if school_days is not None:
+            self.school_days = school_days
+
+    # -- catalogues -------------------------------------------------------------------------------
+    def define_competency(self, ctx: CommandContext, major: str, *, code: str, title: str, target_hours: int,
+                          scale: str, effective_from: date) -> CommandResult:
+        """Add a competency to a major's catalogue from a date (coordinators, admins)."""
+        access.require_catalogue_editor(ctx.actor)
+        catalogue = self._catalogue(major) or CompetencyCatalogue.open(major, ctx.meta())
+        catalogue.define(code=code, title=title, target_hours=target_hours, scale=scale,
+                         effective_from=effective_from, meta=ctx.meta(business_date=effective_from))
+        return self.record(catalogue)
+
+    def revise_competency_target(self, ctx: CommandContext, major: str, code: str, *, target_hours: int,
+                                 effective_from: date, reason: str) -> CommandResult:
+        """Change a competency's target hours from a date; plans already drawn up keep theirs."""
+        access.require_catalogue_editor(ctx.actor)
+        catalogue = self.get_catalogue(major)
+        catalogue.revise_target(code=code, target_hours=target_hours, effective_from=effective_from,
+                                meta=ctx.meta(reason, business_date=effective_from))
+        return self.record(catalogue)
+
+    def retire_competency(self, ctx: CommandContext, major: str, code: str, *, effective_from: date,
+                          reason: str) -> CommandResult:
+        """Stop training a competency from a date."""
+        access.require_catalogue_editor(ctx.actor)
+        catalogue = self.get_catalogue(major)
+        catalogue.retire(code=code, effective_from=effective_from, meta=ctx.meta(reason, business_date=effective_from))
+        return self.record(catalogue)
+
+    def get_catalogue(self, major: str) -> CompetencyCatalogue:
+        catalogue = self._catalogue(major)
+        if catalogue is None:
+            raise NotFound(f"no competency catalogue for major {major!r}", major=major)
+        return catalogue
+
+    def _catalogue(self, major: str) -> CompetencyCatalogue | None:
+        try:
+            return self.repository.get(catalogue_id(major))  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
+
+    # -- plans ------------------------------------------------------------------------------------
+    def draw_up_training_plan(self, ctx: CommandContext, student_id: UUID, placement_id: str) -> CommandResult:
+        """Draw up a placement's plan from the catalogue in force at its start (coordinators of the school)."""
+        student = self.placements.student(str(student_id))
+        placement = self._placement(student, placement_id)
+        access.require_coordinator(ctx.actor, student.school_id, "draw up training plans")
+        record = self._training_record(student, ctx)
+        self._draw_up(record, placement, ctx)
+        return self.record(record)
+
+    def adjust_training_target(self, ctx: CommandContext, student_id: UUID, placement_id: str, code: str, *,
+                               target_hours: int, reason: str, expected_version: int | None = None) -> CommandResult:
+        """Change one competency's target hours in a placement's plan (coordinators of the school)."""
+        student = self.placements.student(str(student_id))
+        self._placement(student, placement_id)
+        access.require_coordinator(ctx.actor, student.school_id, "adjust training plans")
+        record = self._training_record(student, ctx, expected_version)
+        record.adjust_target(placement_id, code, target_hours, ctx.meta(reason))
+        return self.record(record)
+
+    def _draw_up(self, record: TrainingRecord, placement: PlacementFacts, ctx: CommandContext) -> None:
+        starts = placement.activated_on or placement.start
+        catalogue = self._catalogue(record.major)
+        competencies = catalogue.in_force(starts) if catalogue else []
+        record.draw_up_plan(placement, competencies, starts, ctx.meta())
+
+    # -- the logbook ------------------------------------------------------------------------------
+    def log_practice(self, ctx: CommandContext, student_id: UUID, *, day: date, start: time, end: time,
+                     competencies: Sequence[str], description: str, placement_id: str | None = None,
+                     reason: str | None = None) -> EntryResult:
+        """Log practice for a student: a mentor of their centre logs, the student drafts, a coordinator back-fills."""
+        return self._retrying(None, lambda: self._log(ctx, str(student_id), PracticeRow(
+            0, str(student_id), day, start, end, tuple(competencies), description, placement_id), reason))
+
+    def _log(self, ctx: CommandContext, student_id: str, row: PracticeRow, reason: str | None) -> EntryResult:
+        student = self.placements.student(student_id)
+        record = self._training_record(student, ctx)
+        entry_id = self._log_row(ctx, student, record, row, reason)
+        result = self.record(record)
+        return EntryResult(result.id, result.version, result.position, entry_id=entry_id)
+
+    def _log_row(self, ctx: CommandContext, student: StudentFacts, record: TrainingRecord, row: PracticeRow,
+                 reason: str | None) -> str:
+        placement = self._placement_for(ctx, student, row)
+        rules = rule_set_in_force(placement.rule_set, row.day)
+        capacity = access.capacity_to_log(ctx.actor, placement, rules, self.today())
+        if placement.placement_id not in record.plans:
+            self._draw_up(record, placement, ctx)
+        return record.log(
+            placement, Practice(row.day, row.start, row.end, row.competencies, row.description), capacity=capacity,
+            rules=rules, today=self.today(), school_day=self.school_days.is_school_day(student.student_id, row.day),
+            meta=ctx.meta(reason, business_date=row.day),
+        )
+
+    def log_practice_batch(self, ctx: CommandContext, rows: Sequence[PracticeRow],
+                           malformed: Sequence[dict[str, Any]] = ()) -> BatchResult:
+        """Check every row, then store all of them in one transaction, or none with a report of every bad row.
+
+        `malformed` are rows the caller could not even parse; they are reported with the rest.
+        """
+        problems = list(malformed)
+        records: dict[str, TrainingRecord] = {}
+        entries = []
+        for row in rows:
+            try:
+                student = self.placements.student(row.student_id)
+                record = records.get(row.student_id) or self._training_record(student, ctx)
+                entry_id = self._log_row(ctx, student, record, row, None)
+            except DomainError as error:
+                problems.append({"line": row.line, "code": getattr(error, "rule", None) or _code(error),
+                                 "message": error.message, "details": error.details})
+                continue
+            records[row.student_id] = record
+            entries.append({"line": row.line, "student_id": row.student_id, "entry_id": entry_id})
+        if problems:
+            problems.sort(key=lambda p: p["line"])
+            refused = BatchInvalid if malformed else BatchRefused
+            raise refused(f"{len(problems)} of {len(rows) + len(malformed)} rows are refused; nothing was stored",
+                          rows=problems, stored=0)
+        if not records:
+            return BatchResult(entries=[])
+        try:
+            recordings = self.save(*records.values())
+        except IntegrityError as error:
+            raise VersionConflict("a training record changed while the batch was checked; send it again") from error
+        position = max((r.notification.id for r in recordings), default=None)
+        return BatchResult(entries=entries, records=[CommandResult(r.id, r.version, position) for r in records.values()])
+
+    def correct_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *, day: date, start: time,
+                         end: time, competencies: Sequence[str], description: str, reason: str,
+                         expected_version: int | None = None) -> EntryResult:
+        """Correct an entry: a new revision that awaits signature again; the earlier ones stay on record."""
+
+        def correct() -> EntryResult:
+            student, record, placement = self._entry_context(ctx, student_id, entry_id, expected_version)
+            rules = rule_set_in_force(placement.rule_set, min(day, record.entry(entry_id).current.day))
+            capacity = access.capacity_to_correct(ctx.actor, placement, rules, self.today())
+            record.correct(entry_id, placement, Practice(day, start, end, tuple(competencies), description),
+                           capacity=capacity, rules=rules, today=self.today(),
+                           school_day=self.school_days.is_school_day(student.student_id, day),
+                           meta=ctx.meta(reason, business_date=day))
+            return self._record_entry(record, entry_id)
+
+        return self._retrying(expected_version, correct)
+
+    def sign_off_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *,
+                          expected_version: int | None = None) -> EntryResult:
+        """The mentor signs the entry's current revision."""
+
+        def sign() -> EntryResult:
+            _, record, placement = self._entry_context(ctx, student_id, entry_id, expected_version)
+            rules = self._rules_for_entry(record, placement, entry_id)
+            access.require_mentor(ctx.actor, placement, rules, self.today(), "sign practice entries")
+            record.sign_off(entry_id, rules, ctx.meta(business_date=record.entry(entry_id).current.day))
+            return self._record_entry(record, entry_id)
+
+        return self._retrying(expected_version, sign)
+
+    def countersign_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *,
+                             expected_version: int | None = None) -> EntryResult:
+        """A teacher or coordinator of the school countersigns what the mentor signed."""
+
+        def countersign() -> EntryResult:
+            student, record, _ = self._entry_context(ctx, student_id, entry_id, expected_version)
+            access.capacity_at_school(ctx.actor, student.school_id, "countersign practice entries of this student")
+            record.countersign(entry_id, ctx.meta(business_date=record.entry(entry_id).current.day))
+            return self._record_entry(record, entry_id)
+
+        return self._retrying(expected_version, countersign)
+
+    def reject_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *, reason: str,
+                        expected_version: int | None = None) -> EntryResult:
+        """Send an entry back with a reason: the mentor before signing, the school before countersigning."""
+
+        def reject() -> EntryResult:
+            _, record, placement = self._entry_context(ctx, student_id, entry_id, expected_version)
+            rules = self._rules_for_entry(record, placement, entry_id)
+            capacity = access.capacity_to_reject(ctx.actor, placement, rules, self.today())
+            record.reject(entry_id, reason, capacity,
+                          ctx.meta(reason, business_date=record.entry(entry_id).current.day))
+            return self._record_entry(record, entry_id)
+
+        return self._retrying(expected_version, reject)
+
+    # -- assessments ------------------------------------------------------------------------------
+    def assess_competency(self, ctx: CommandContext, student_id: UUID, placement_id: str, *, competency: str,
+                          result: float, evidence: str, assessed_on: date | None = None,
+                          expected_version: int | None = None) -> CommandResult:
+        """An enterprise expert (a mentor of the centre) or a teacher of the school assesses a competency."""
+
+        def assess() -> CommandResult:
+            student = self.placements.student(str(student_id))
+            placement = self._placement(student, placement_id)
+            day = assessed_on or self.today()
+            rules = rule_set_in_force(placement.rule_set, day)
+            assessor = access.assessor_of(ctx.actor, placement, rules, self.today())
+            record = self._training_record(student, ctx, expected_version)
+            if placement_id not in record.plans:
+                self._draw_up(record, placement, ctx)
+            record.assess(placement, competency=competency, assessor=assessor, result=result, evidence=evidence,
+                          assessed_on=day, today=self.today(), rules=rules, meta=ctx.meta(business_date=day))
+            return self.record(record)
+
+        return self._retrying(expected_version, assess)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def get_training_record(self, ctx: CommandContext, student_id: UUID) -> TrainingRecord:
+        """A student's training record as the event store knows it now (those who may read the student)."""
+        student = self.placements.student(str(student_id))
+        require_may_read_student(ctx.actor, student.school_id, student.student_id, student.enterprise_ids)
+        try:
+            return self.repository.get(training_record_id(student.student_id))  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            raise NotFound(f"student {student_id} has no training record yet", id=str(student_id)) from None
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _training_record(self, student: StudentFacts, ctx: CommandContext,
+                expected_version: int | None = None) -> TrainingRecord:
+        try:
+            record: TrainingRecord = self.repository.get(training_record_id(student.student_id))
+        except AggregateNotFoundError:
+            if expected_version is not None:
+                raise NotFound(f"student {student.student_id} has no training record yet") from None
+            return TrainingRecord.open(student_id=student.student_id, school_id=student.school_id,
+                                       major=student.major, meta=ctx.meta())
+        if expected_version is not None and record.version != expected_version:
+            raise VersionConflict(f"the training record of student {student.student_id} is at version "
+                                  f"{record.version}, not {expected_version}", version=record.version,
+                                  expected_version=expected_version)
+        return record
+
+    def _entry_context(self, ctx: CommandContext, student_id: UUID, entry_id: str,
+                       expected_version: int | None) -> tuple[StudentFacts, TrainingRecord, PlacementFacts]:
+        student = self.placements.student(str(student_id))
+        record = self._training_record(student, ctx, expected_version)
+        entry = record.entry(entry_id)
+        return student, record, self._placement(student, entry.placement_id)
+
+    @staticmethod
+    def _placement(student: StudentFacts, placement_id: str) -> PlacementFacts:
+        placement = student.placement(placement_id)
+        if placement is None:
+            raise NotFound(f"student {student.student_id} has no placement {placement_id}", placement_id=placement_id)
+        return placement
+
+    @staticmethod
+    def _placement_for(ctx: CommandContext, student: StudentFacts, row: PracticeRow) -> PlacementFacts:
+        if row.placement_id:
+            return TrainingApplication._placement(student, row.placement_id)
+        enterprise = ctx.actor.enterprise_id if ctx.actor.role is Role.MENTOR else None
+        found = student.placement_on(row.day, enterprise)
+        if found is None:
+            raise RuleViolated("placement-not-running", f"no placement held student {student.student_id} on "
+                               f"{row.day}" + (" at your enterprise" if enterprise else ""), day=str(row.day))
+        return found
+
+    @staticmethod
+    def _rules_for_entry(record: TrainingRecord, placement: PlacementFacts, entry_id: str) -> RuleSet:
+        return rule_set_in_force(placement.rule_set, record.entry(entry_id).current.day)
+
+    def _record_entry(self, record: TrainingRecord, entry_id: str) -> EntryResult:
+        result = self.record(record)
+        return EntryResult(result.id, result.version, result.position, entry_id=entry_id)
+
+    @staticmethod
+    def _retrying(expected_version: int | None, command: Callable[[], R]) -> R:
+        """A command sent without If-Match is decided again on a fresh record when someone else wrote first
+        (a mentor signing while the student drafts); with If-Match the caller gets the 409."""
+        attempts = 1 if expected_version is not None else 3
+        for attempt in range(attempts):
+            try:
+                return command()
+            except VersionConflict:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _code(error: DomainError) -> str:
+    return {NotFound: "not-found", VersionConflict: "version-conflict"}.get(type(error), "forbidden")
+
+
+__all__ = ["BatchResult", "Capacity", "EntryResult", "PracticeRow", "TrainingApplication"]

@@ -1,0 +1,407 @@
+"""A student's training record: the plan of each placement, the practice logbook, the assessments.
+
+One aggregate per student, so every rule about a student's hours (the daily and weekly caps, no two
+entries at once) is decided inside one consistency boundary, across placements and transfers alike.
+Nothing is overwritten: a correction is a new revision of an entry, a rejection and a signature
+name the revision they are about, and every revision stays on record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from functools import singledispatchmethod
+from typing import Any, Sequence
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from events.base import EventMeta
+from events.training import (
+    CompetencyAssessed,
+    CompetencyAssessmentsCombined,
+    PracticeCorrected,
+    PracticeCountersigned,
+    PracticeLogged,
+    PracticeRejected,
+    PracticeSignedOff,
+    TrainingPlanDrawnUp,
+    TrainingRecordOpened,
+    TrainingTargetAdjusted,
+)
+from services.common.errors import NotFound, RuleViolated
+from services.common.rules import RuleSet
+from services.training.domain.catalogue import Competency
+from services.training.domain.placement_facts import PlacementFacts
+from services.training.domain.scales import SCALES
+
+
+def training_record_id(student_id: str) -> UUID:
+    """One training record per student: its id follows from the student's."""
+    return uuid5(NAMESPACE_URL, f"dualtrack:training-record:{student_id}")
+
+
+class Capacity(StrEnum):
+    """In which capacity someone acts on a training record (decided by the application from the token)."""
+
+    MENTOR = "mentor"
+    STUDENT = "student"
+    TEACHER = "teacher"
+    COORDINATOR = "coordinator"
+
+
+PENDING = "pending"
+AWAITING_COUNTERSIGNATURE = "awaiting-countersignature"
+SIGNED = "signed"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Practice:
+    """The facts of one revision of an entry."""
+
+    day: date
+    start: time
+    end: time
+    competencies: tuple[str, ...]
+    description: str
+
+    @property
+    def minutes(self) -> int:
+        return _minutes(self.end) - _minutes(self.start)
+
+    def overlaps(self, other: "Practice") -> bool:
+        return self.day == other.day and self.start < other.end and other.start < self.end
+
+
+@dataclass
+class Entry:
+    """One logbook entry: its revisions, and where it stands."""
+
+    id: str
+    placement_id: str
+    drafted_by_student: bool
+    revisions: list[Practice]
+    status: str = PENDING
+
+    @property
+    def current(self) -> Practice:
+        return self.revisions[-1]
+
+    @property
+    def revision(self) -> int:
+        return len(self.revisions)
+
+    @property
+    def counts(self) -> bool:
+        """Whether it counts towards the caps: everything but a rejected entry."""
+        return self.status != REJECTED
+
+
+@dataclass
+class Plan:
+    """A placement's training plan: target hours per competency."""
+
+    placement_id: str
+    centre_id: str
+    enterprise_id: str
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    result: float
+    passed: bool
+    scale: str
+
+
+class TrainingRecord(Aggregate):
+    """A student's plans, practice logbook and competency assessments."""
+
+    def __init__(self, *, student_id: str, school_id: str, major: str, meta: EventMeta) -> None:
+        self.student_id = student_id
+        self.school_id = school_id
+        self.major = major
+        self.plans: dict[str, Plan] = {}
+        self.entries: dict[str, Entry] = {}
+        self.assessments: dict[str, dict[str, Assessment]] = {}
+
+    @classmethod
+    def open(cls, *, student_id: str, school_id: str, major: str, meta: EventMeta) -> "TrainingRecord":
+        return cls._create(TrainingRecordOpened, id=training_record_id(student_id), student_id=student_id,
+                           school_id=school_id, major=major, meta=meta)
+
+    # -- queries ----------------------------------------------------------------------------------
+    def entry(self, entry_id: str) -> Entry:
+        found = self.entries.get(entry_id)
+        if found is None:
+            raise NotFound(f"student {self.student_id} has no practice entry {entry_id}", entry_id=entry_id)
+        return found
+
+    def plan(self, placement_id: str) -> Plan:
+        found = self.plans.get(placement_id)
+        if found is None:
+            raise RuleViolated("no-training-plan", f"placement {placement_id} has no training plan yet",
+                               placement_id=placement_id)
+        return found
+
+    # -- the plan ---------------------------------------------------------------------------------
+    def draw_up_plan(self, placement: PlacementFacts, competencies: Sequence[Competency], catalogue_date: date,
+                     meta: EventMeta) -> None:
+        """Take the targets of the catalogue in force at the placement's start."""
+        if placement.placement_id in self.plans:
+            raise RuleViolated("plan-exists", f"placement {placement.placement_id} already has a training plan; "
+                               "adjust its targets instead", placement_id=placement.placement_id)
+        if not competencies:
+            raise RuleViolated("empty-catalogue", f"the {self.major} competency catalogue has nothing in force on "
+                               f"{catalogue_date}: a coordinator defines the competencies first",
+                               major=self.major, on=str(catalogue_date))
+        self.trigger_event(TrainingPlanDrawnUp, placement_id=placement.placement_id, centre_id=placement.centre_id,
+                           enterprise_id=placement.enterprise_id, catalogue_date=catalogue_date,
+                           targets=[c.as_target() for c in competencies], meta=meta)
+
+    def adjust_target(self, placement_id: str, code: str, target_hours: int, meta: EventMeta) -> None:
+        plan = self.plan(placement_id)
+        if code not in plan.targets:
+            raise RuleViolated("competency-not-in-plan", f"{code!r} is not in the plan of placement {placement_id}",
+                               code=code, plan=sorted(plan.targets))
+        if target_hours <= 0:
+            raise RuleViolated("target-hours", "target hours must be positive", target_hours=target_hours)
+        previous = plan.targets[code]["target_hours"]
+        if previous == target_hours:
+            raise RuleViolated("target-unchanged", f"the target for {code!r} is already {target_hours} h", code=code)
+        self.trigger_event(TrainingTargetAdjusted, placement_id=placement_id, code=code, target_hours=target_hours,
+                           previous_target_hours=previous, meta=meta)
+
+    # -- the logbook ------------------------------------------------------------------------------
+    def log(self, placement: PlacementFacts, practice: Practice, *, capacity: Capacity, rules: RuleSet,
+            today: date, school_day: bool, meta: EventMeta, entry_id: str | None = None) -> str:
+        """Log practice (a student's entry is a draft for the mentor to sign); returns the entry's id."""
+        self._check_practice(placement, practice, capacity=capacity, rules=rules, today=today,
+                             school_day=school_day, reason=meta.reason, excluding=None)
+        entry_id = entry_id or str(uuid4())
+        self.trigger_event(
+            PracticeLogged, entry_id=entry_id, placement_id=placement.placement_id, centre_id=placement.centre_id,
+            day=practice.day, start=_hhmm(practice.start), end=_hhmm(practice.end),
+            competencies=list(practice.competencies), description=practice.description,
+            drafted_by_student=capacity is Capacity.STUDENT, meta=meta,
+        )
+        return entry_id
+
+    def correct(self, entry_id: str, placement: PlacementFacts, practice: Practice, *, capacity: Capacity,
+                rules: RuleSet, today: date, school_day: bool, meta: EventMeta) -> None:
+        """Record corrected facts as a new revision; it awaits signature again."""
+        entry = self.entry(entry_id)
+        if capacity is Capacity.STUDENT and not (entry.drafted_by_student and entry.status in (PENDING, REJECTED)):
+            raise RuleViolated("student-corrects-own-drafts", "a student corrects only their own drafts that are "
+                               f"not signed (this entry is {entry.status})", entry_id=entry_id, status=entry.status)
+        if practice == entry.current:
+            raise RuleViolated("correction-changes-nothing", "the correction is the same as the current revision",
+                               entry_id=entry_id, revision=entry.revision)
+        if not (meta.reason or "").strip():
+            raise RuleViolated("correction-reason", "a correction says why", entry_id=entry_id)
+        # The edit window is about the day the entry was about, and the day it is moved to.
+        self._check_edit_window(min(entry.current.day, practice.day), capacity, rules, today, meta.reason)
+        self._check_practice(placement, practice, capacity=capacity, rules=rules, today=today,
+                             school_day=school_day, reason=meta.reason, excluding=entry_id)
+        self.trigger_event(
+            PracticeCorrected, entry_id=entry_id, corrects_revision=entry.revision, revision=entry.revision + 1,
+            day=practice.day, start=_hhmm(practice.start), end=_hhmm(practice.end),
+            competencies=list(practice.competencies), description=practice.description, meta=meta,
+        )
+
+    def sign_off(self, entry_id: str, rules: RuleSet, meta: EventMeta) -> None:
+        """The mentor signs the current revision."""
+        entry = self._in_status(entry_id, (PENDING,), "sign")
+        self.trigger_event(PracticeSignedOff, entry_id=entry_id, revision=entry.revision,
+                           countersignature_required=rules.dual_sign_off, meta=meta)
+
+    def countersign(self, entry_id: str, meta: EventMeta) -> None:
+        """A teacher of the school countersigns what the mentor signed."""
+        entry = self._in_status(entry_id, (AWAITING_COUNTERSIGNATURE,), "countersign")
+        self.trigger_event(PracticeCountersigned, entry_id=entry_id, revision=entry.revision, meta=meta)
+
+    def reject(self, entry_id: str, reason: str, capacity: Capacity, meta: EventMeta) -> None:
+        """Send the current revision back, with a reason: the mentor before signing, a teacher before
+        countersigning."""
+        allowed = (PENDING,) if capacity is Capacity.MENTOR else (PENDING, AWAITING_COUNTERSIGNATURE)
+        entry = self._in_status(entry_id, allowed, "reject")
+        if not reason.strip():
+            raise RuleViolated("rejection-reason", "a rejection says why", entry_id=entry_id)
+        self.trigger_event(PracticeRejected, entry_id=entry_id, revision=entry.revision, reason=reason, meta=meta)
+
+    # -- assessments ------------------------------------------------------------------------------
+    def assess(self, placement: PlacementFacts, *, competency: str, assessor: str, result: float, evidence: str,
+               assessed_on: date, today: date, rules: RuleSet, meta: EventMeta) -> str:
+        """Record one side's assessment; when both sides have assessed, combine them by the rule set's rule."""
+        plan = self.plan(placement.placement_id)
+        target = plan.targets.get(competency)
+        if target is None:
+            raise RuleViolated("competency-not-in-plan", f"{competency!r} is not in the plan of placement "
+                               f"{placement.placement_id}", competency=competency, plan=sorted(plan.targets))
+        scale = SCALES[target["scale"]]
+        if not scale.contains(result):
+            raise RuleViolated("result-out-of-scale", f"{competency!r} is assessed on the {scale.name} scale "
+                               f"({scale.description})", result=result, lowest=scale.lowest, highest=scale.highest)
+        if assessed_on > today:
+            raise RuleViolated("no-future-date", f"{assessed_on} is in the future (today is {today})",
+                               on=str(assessed_on))
+        assessment_id = str(uuid4())
+        self.trigger_event(CompetencyAssessed, assessment_id=assessment_id, placement_id=placement.placement_id,
+                           competency=competency, assessor=assessor, scale=scale.name, result=float(result),
+                           passed=scale.passes(result), evidence=evidence, assessed_on=assessed_on, meta=meta)
+        sides = self.assessments.get(competency, {})
+        if "enterprise" in sides and "school" in sides:
+            enterprise, school = sides["enterprise"].result, sides["school"].result
+            if rules.assessment_combination == "weighted-mean":
+                w = rules.enterprise_assessment_weight
+                combined = round(w * enterprise + (1 - w) * school, 2)
+                passed = scale.passes(combined)
+                rule = f"weighted-mean (enterprise {w:g}, school {1 - w:g})"
+            else:
+                combined = min(enterprise, school)
+                passed = sides["enterprise"].passed and sides["school"].passed
+                rule = "lower-of-both"
+            self.trigger_event(CompetencyAssessmentsCombined, competency=competency, enterprise_result=enterprise,
+                               school_result=school, result=combined, passed=passed, rule=rule,
+                               rule_set=rules.name, meta=meta)
+        return assessment_id
+
+    # -- rules ------------------------------------------------------------------------------------
+    def _check_practice(self, placement: PlacementFacts, practice: Practice, *, capacity: Capacity, rules: RuleSet,
+                        today: date, school_day: bool, reason: str | None, excluding: str | None) -> None:
+        day = practice.day
+        if practice.minutes <= 0:
+            raise RuleViolated("time-order", f"the end {_hhmm(practice.end)} is not after the start "
+                               f"{_hhmm(practice.start)}", start=_hhmm(practice.start), end=_hhmm(practice.end))
+        plan = self.plan(placement.placement_id)
+        unknown = [c for c in practice.competencies if c not in plan.targets]
+        if not practice.competencies or unknown:
+            raise RuleViolated("competency-not-in-plan", f"competencies must come from the placement's plan "
+                               f"{sorted(plan.targets)}", unknown=unknown, plan=sorted(plan.targets))
+        if day > today:
+            raise RuleViolated("no-future-date", f"{day} is in the future (today is {today})", day=str(day))
+        if not placement.running_on(day):
+            raise RuleViolated(
+                "placement-not-running", f"placement {placement.placement_id} did not hold the student on {day} "
+                f"({self._period(placement)})", day=str(day), placement_id=placement.placement_id,
+                status=placement.status, started=str(placement.activated_on) if placement.activated_on else None,
+                last_day=str(placement.last_day), pauses=[[str(a), str(b) if b else None] for a, b in placement.pauses],
+            )
+        if school_day:
+            raise RuleViolated("school-day", f"the published alternation plan puts the student at school on {day}",
+                               day=str(day))
+        self._check_edit_window(day, capacity, rules, today, reason)
+        others = [e.current for e in self.entries.values() if e.counts and e.id != excluding]
+        day_minutes = sum(p.minutes for p in others if p.day == day)
+        if day_minutes + practice.minutes > rules.max_hours_per_day * 60:
+            raise RuleViolated(
+                "max-hours-per-day", f"{_hours(day_minutes)} h already logged on {day}; {_hours(practice.minutes)} h "
+                f"more passes the cap of {rules.max_hours_per_day} h a day ({rules.name})", day=str(day),
+                logged_hours=_hours(day_minutes), entry_hours=_hours(practice.minutes),
+                cap_hours=rules.max_hours_per_day, rule_set=rules.name,
+            )
+        week = day.isocalendar()[:2]
+        week_minutes = sum(p.minutes for p in others if p.day.isocalendar()[:2] == week)
+        if week_minutes + practice.minutes > rules.max_hours_per_week * 60:
+            monday = day - timedelta(days=day.weekday())
+            raise RuleViolated(
+                "max-hours-per-week", f"{_hours(week_minutes)} h already logged in the week of {monday}; "
+                f"{_hours(practice.minutes)} h more passes the cap of {rules.max_hours_per_week} h a week "
+                f"({rules.name})", week_of=str(monday), logged_hours=_hours(week_minutes),
+                entry_hours=_hours(practice.minutes), cap_hours=rules.max_hours_per_week, rule_set=rules.name,
+            )
+        clashing = [e.id for e in self.entries.values()
+                    if e.counts and e.id != excluding and e.current.overlaps(practice)]
+        if clashing:
+            raise RuleViolated("overlapping-entries", f"{day} {_hhmm(practice.start)}-{_hhmm(practice.end)} overlaps "
+                               "entries already logged", day=str(day), conflicting_entries=clashing)
+
+    @staticmethod
+    def _check_edit_window(day: date, capacity: Capacity, rules: RuleSet, today: date, reason: str | None) -> None:
+        opens = today - timedelta(days=rules.edit_window_days)
+        if day >= opens:
+            return
+        if capacity is not Capacity.COORDINATOR or not (reason or "").strip():
+            raise RuleViolated(
+                "edit-window", f"{day} is more than {rules.edit_window_days} days back: only a coordinator, giving a "
+                "reason, logs or corrects it", day=str(day), window_days=rules.edit_window_days,
+                window_opens=str(opens), rule_set=rules.name,
+            )
+
+    @staticmethod
+    def _period(placement: PlacementFacts) -> str:
+        if placement.activated_on is None:
+            return f"it is {placement.status} and has not started"
+        return f"it ran from {placement.activated_on} to {placement.last_day}" + (
+            ", with pauses" if placement.pauses else "")
+
+    def _in_status(self, entry_id: str, allowed: tuple[str, ...], action: str) -> Entry:
+        entry = self.entry(entry_id)
+        if entry.status not in allowed:
+            raise RuleViolated("entry-status", f"cannot {action} an entry that is {entry.status}",
+                               entry_id=entry_id, status=entry.status, allowed=list(allowed))
+        return entry
+
+    # -- state ------------------------------------------------------------------------------------
+    @singledispatchmethod
+    def when(self, event: Any) -> None:
+        """Apply an event to the training record."""
+        raise NotImplementedError(type(event))
+
+    @when.register
+    def _(self, e: TrainingPlanDrawnUp) -> None:
+        self.plans[e.placement_id] = Plan(e.placement_id, e.centre_id, e.enterprise_id,
+                                          {t["code"]: dict(t) for t in e.targets})
+
+    @when.register
+    def _(self, e: TrainingTargetAdjusted) -> None:
+        self.plans[e.placement_id].targets[e.code]["target_hours"] = e.target_hours
+
+    @when.register
+    def _(self, e: PracticeLogged) -> None:
+        practice = Practice(e.day, _time(e.start), _time(e.end), tuple(e.competencies), e.description)
+        self.entries[e.entry_id] = Entry(e.entry_id, e.placement_id, e.drafted_by_student, [practice])
+
+    @when.register
+    def _(self, e: PracticeCorrected) -> None:
+        entry = self.entries[e.entry_id]
+        entry.revisions.append(Practice(e.day, _time(e.start), _time(e.end), tuple(e.competencies), e.description))
+        entry.status = PENDING
+
+    @when.register
+    def _(self, e: PracticeSignedOff) -> None:
+        self.entries[e.entry_id].status = AWAITING_COUNTERSIGNATURE if e.countersignature_required else SIGNED
+
+    @when.register
+    def _(self, e: PracticeCountersigned) -> None:
+        self.entries[e.entry_id].status = SIGNED
+
+    @when.register
+    def _(self, e: PracticeRejected) -> None:
+        self.entries[e.entry_id].status = REJECTED
+
+    @when.register
+    def _(self, e: CompetencyAssessed) -> None:
+        self.assessments.setdefault(e.competency, {})[e.assessor] = Assessment(e.result, e.passed, e.scale)
+
+    @when.register
+    def _(self, e: CompetencyAssessmentsCombined) -> None:
+        pass  # on record for the read models; the sides it combines are already known
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _hhmm(t: time) -> str:
+    return t.strftime("%H:%M")
+
+
+def _time(text: str) -> time:
+    return datetime.strptime(text, "%H:%M").time()
+
+
+def _hours(minutes: int) -> float:
+    return round(minutes / 60, 2)
