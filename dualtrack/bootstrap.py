@@ -19,6 +19,8 @@ from services.common.viewstore import ViewDatabase
 from services.placement_register.projection import PlacementRegisterProjection
 from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
+from services.progress.projection import ProgressProjection
+from services.progress.views import ProgressView
 from services.training.application import TrainingApplication
 from services.training.placement_directory import PlacementsStoreDirectory
 
@@ -29,6 +31,7 @@ APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
 PROJECTION_CLASSES: dict[str, type[Projection]] = {
     "centres": CentresProjection,
     "placement_register": PlacementRegisterProjection,
+    "progress": ProgressProjection,
 }
 
 
@@ -168,6 +171,11 @@ class Container:
     def placement_register_view(self) -> PlacementRegisterView:
         self._ready_tables("placement_register")
         return PlacementRegisterView(self.view_db)
+
+    @cached_property
+    def progress_view(self) -> ProgressView:
+        self._ready_tables("progress")
+        return ProgressView(self.view_db)
 
     def close(self) -> None:
         for app in self._apps.values():

@@ -57,6 +57,17 @@ class CommandAccepted(Schema):
     position = fields.Integer(
         allow_none=True, metadata={"description": "Position of the last recorded event in its context's log."}
     )
+    wait_token = fields.String(metadata={"description": "Pass it as ?wait_for= on a query to read this write: the "
+                                         "query waits (bounded) until its read model has applied it."})
+
+
+class FreshnessQuery(RequestSchema):
+    """Ask a query to wait until its read model shows a write (the wait_token a command answered)."""
+
+    wait_for = fields.String(load_default=None, validate=validate.Length(max=4000), metadata={
+        "description": "A command's wait_token."})
+    wait_timeout = fields.Float(load_default=5.0, allow_nan=False, validate=validate.Range(min=0, max=10), metadata={
+        "description": "Seconds to wait at most (0-10, default 5); past it the answer is 503 read-model-behind."})
 
 
 class ErrorBody(Schema):
@@ -74,6 +85,10 @@ class ApiError(Schema):
     """The one error format of the API."""
 
     error = fields.Nested(ErrorBody, required=True)
+
+
+class NoBody(RequestSchema):
+    """No fields: the command says everything by its path."""
 
 
 class ReasonRequest(RequestSchema):

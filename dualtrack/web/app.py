@@ -48,10 +48,14 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     from services.centres.api import blp as centres_blp
     from services.placement_register.api import blp as placement_register_blp
     from services.placements.api import blp as placements_blp
+    from services.progress.api import blp as progress_blp
+    from services.training.api import blp as training_blp
 
     api.register_blueprint(placements_blp)
     api.register_blueprint(centres_blp)
     api.register_blueprint(placement_register_blp)
+    api.register_blueprint(training_blp)
+    api.register_blueprint(progress_blp)
 
     from dualtrack.web.health import bp as health_bp
 

@@ -9,12 +9,20 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from dualtrack.web.context import correlation_id
-from services.common.errors import BatchInvalid, DomainError, NotAllowed, NotFound, RuleViolated, VersionConflict
+from services.common.errors import (
+    BatchInvalid,
+    DomainError,
+    NotAllowed,
+    NotFound,
+    ReadModelBehind,
+    RuleViolated,
+    VersionConflict,
+)
 
 log = logging.getLogger(__name__)
 
-STATUS_OF = {BatchInvalid: 422, NotFound: 404, RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
-CODE_OF = {NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
+STATUS_OF = {BatchInvalid: 422, ReadModelBehind: 503, NotFound: 404, RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
+CODE_OF = {ReadModelBehind: "read-model-behind", NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:

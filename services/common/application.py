@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from events.base import EventMeta
 from services.common.errors import NotFound, VersionConflict
+from services.common.freshness import Written, token_of
 
 
 class DateAsISO(Transcoding):
@@ -61,7 +62,13 @@ class CommandResult:
     id: UUID
     version: int
     position: int | None
-    """Notification id of the last event recorded; a query can wait until a read model reached it."""
+    """Notification id of the last event recorded in the context's log."""
+    written: tuple[Written, ...] = ()
+    """Every aggregate version the command recorded: a query given their token waits until it sees them."""
+
+    @property
+    def token(self) -> str:
+        return token_of(self.written)
 
 
 class DualtrackApplication(Application[UUID]):
@@ -86,7 +93,8 @@ class DualtrackApplication(Application[UUID]):
                 id=str(aggregate.id),
             ) from error
         position = max((r.notification.id for r in recordings), default=None)
-        return CommandResult(id=aggregate.id, version=aggregate.version, position=position)
+        written = tuple(Written(self.context, str(a.id), a.version) for a in (aggregate, *others))
+        return CommandResult(id=aggregate.id, version=aggregate.version, position=position, written=written)
 
     def load(self, kind: type[Aggregate], aggregate_id: UUID, expected_version: int | None = None) -> Any:
         """Fetch an aggregate of the given kind, or NotFound; check the caller's expected version."""

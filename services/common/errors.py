@@ -43,3 +43,7 @@ class BatchRefused(RuleViolated):
 
 class BatchInvalid(BatchRefused):
     """A batch was refused because some rows are malformed (not just against the rules)."""
+
+
+class ReadModelBehind(DomainError):
+    """A query asked to see a write, and its read model had not applied it within the time allowed."""

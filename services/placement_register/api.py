@@ -16,8 +16,8 @@ from contracts.http.placement_register import (
     PlacementWithHistorySchema,
 )
 from dualtrack.web.context import container, current_actor
-from services.common.identity import Actor, Role
-from services.placement_register.views import Scope
+from services.common.identity import Actor
+from services.common.scope import Scope
 
 blp = Blueprint(
     "placement_register", __name__, url_prefix="/api/v1",
@@ -27,13 +27,7 @@ blp = Blueprint(
 
 
 def scope_of(actor: Actor) -> Scope:
-    if actor.role in (Role.COORDINATOR, Role.TEACHER):
-        return Scope(school_id=actor.school_id or "-")
-    if actor.role is Role.MENTOR:
-        return Scope(enterprise_id=actor.enterprise_id or "-")
-    if actor.role is Role.STUDENT:
-        return Scope(student_id=actor.student_id or "-")
-    return Scope()
+    return Scope.of(actor)
 
 
 @blp.route("/placements")

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from services.common.errors import NotFound
+from services.common.scope import Scope
 from services.common.viewstore import ViewDatabase, page_window
 from services.placement_register.projection import HISTORY, PLACEMENTS
 
@@ -17,15 +18,6 @@ _COLUMNS = (
     "enterprise_approved", "mentor_id", "confirmed_by", "activated_on", "transferred_from", "transferred_to",
     "speciality_override", "capacity_override_justification", "proposed_at", "updated_at",
 )
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the caller may see: None everywhere means everything (admins, auditors)."""
-
-    school_id: str | None = None
-    enterprise_id: str | None = None
-    student_id: str | None = None
 
 
 @dataclass(frozen=True)

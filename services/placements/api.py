@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.http.common import ApiError, CommandAccepted, ReasonRequest, RequestSchema
+from contracts.http.common import CommandAccepted, NoBody, ReasonRequest
 from contracts.http.placements import (
     AmendRequest,
     AssignMentorRequest,
@@ -33,8 +33,7 @@ from contracts.http.placements import (
     WithdrawMentorRequest,
 )
 from dualtrack.web.context import command_context, container, current_actor, expected_version
-from services.common.application import CommandResult
-from services.placements.application import PlacementResult
+from dualtrack.web.receipts import accepted, command_errors
 
 blp = Blueprint(
     "placements",
@@ -44,21 +43,7 @@ blp = Blueprint(
     "every command answers with the aggregate's new version as ETag and its event log position).",
 )
 
-_ERRORS = {401: "no or invalid token", 403: "role or scope does not allow it", 404: "unknown id",
-           409: "a rule refuses it, or the version changed"}
-
-
-def _alt(blueprint_fn: Any) -> Any:
-    for status, description in _ERRORS.items():
-        blueprint_fn = blp.alt_response(status, schema=ApiError, description=description)(blueprint_fn)
-    return blueprint_fn
-
-
-def accepted(result: CommandResult, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
-    body = {"id": result.id, "version": result.version, "position": result.position}
-    if isinstance(result, PlacementResult):
-        body["placement_id"] = result.placement_id
-    return body, status, {"ETag": f'"{result.version}"'}
+_alt = command_errors(blp)
 
 
 @blp.route("/enterprises")
@@ -228,11 +213,7 @@ def _placement_command(path: str, handler_name: str, request_schema: Any, summar
     blp.route(f"/students/<uuid:student_id>/placements/<uuid:placement_id>/{path}")(view)
 
 
-class _NoBody(RequestSchema):
-    """No fields."""
-
-
-_placement_command("school-approval", "approve_placement_as_school", _NoBody,
+_placement_command("school-approval", "approve_placement_as_school", NoBody,
                    "The school approves the terms awaiting approval (coordinators of the student's school).")
 _placement_command("enterprise-approval", "approve_placement_as_enterprise", EnterpriseApprovalRequest,
                    "The enterprise approves the terms and names the mentor (its mentors, admins).")

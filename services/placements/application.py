@@ -349,4 +349,4 @@ class PlacementsApplication(DualtrackApplication):
 
     def _record_placement(self, placement_id: str, student: Student, *others: TrainingCentre) -> PlacementResult:
         result = self.record(student, *others)
-        return PlacementResult(result.id, result.version, result.position, placement_id=placement_id)
+        return PlacementResult(result.id, result.version, result.position, result.written, placement_id=placement_id)

@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.common.application import CommandResult, DualtrackApplication
 from services.common.errors import BatchInvalid, BatchRefused, DomainError, NotFound, RuleViolated, VersionConflict
+from services.common.freshness import Written, token_of
 from services.common.identity import CommandContext, Role
 from services.common.rules import RuleSet, rule_set_in_force
 from services.placements.access import require_may_read_student
@@ -57,6 +58,10 @@ class BatchResult:
 
     entries: list[dict[str, Any]]
     records: list[CommandResult] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        return token_of(w for r in self.records for w in r.written)
 
 
 class TrainingApplication(DualtrackApplication):
@@ -151,7 +156,7 @@ class TrainingApplication(DualtrackApplication):
         record = self._training_record(student, ctx)
         entry_id = self._log_row(ctx, student, record, row, reason)
         result = self.record(record)
-        return EntryResult(result.id, result.version, result.position, entry_id=entry_id)
+        return EntryResult(result.id, result.version, result.position, result.written, entry_id=entry_id)
 
     def _log_row(self, ctx: CommandContext, student: StudentFacts, record: TrainingRecord, row: PracticeRow,
                  reason: str | None) -> str:
@@ -198,7 +203,9 @@ class TrainingApplication(DualtrackApplication):
         except IntegrityError as error:
             raise VersionConflict("a training record changed while the batch was checked; send it again") from error
         position = max((r.notification.id for r in recordings), default=None)
-        return BatchResult(entries=entries, records=[CommandResult(r.id, r.version, position) for r in records.values()])
+        return BatchResult(entries=entries, records=[
+            CommandResult(r.id, r.version, position, (Written(self.context, str(r.id), r.version),))
+            for r in records.values()])
 
     def correct_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *, day: date, start: time,
                          end: time, competencies: Sequence[str], description: str, reason: str,
@@ -334,7 +341,7 @@ class TrainingApplication(DualtrackApplication):
 
     def _record_entry(self, record: TrainingRecord, entry_id: str) -> EntryResult:
         result = self.record(record)
-        return EntryResult(result.id, result.version, result.position, entry_id=entry_id)
+        return EntryResult(result.id, result.version, result.position, result.written, entry_id=entry_id)
 
     @staticmethod
     def _retrying(expected_version: int | None, command: Callable[[], R]) -> R:

@@ -26,7 +26,7 @@ def test_given_the_demo_then_the_register_lists_every_placement_with_its_state(c
     statuses = {p["id"]: p["status"] for p in view.placements_matching(Scope()).items}
     liu_first, liu_second, ma, zhou, he_withdrawn, he_current = demo.placements
     assert statuses == {liu_first: "transferred", liu_second: "active", ma: "completed", zhou: "stopped",
-                        he_withdrawn: "withdrawn", he_current: "agreed"}
+                        he_withdrawn: "withdrawn", he_current: "active"}
 
 
 def test_given_filters_then_the_register_answers_by_school_centre_student_status_and_period(container, demo) -> None:
@@ -74,7 +74,7 @@ def test_given_a_placement_then_its_approvals_and_history_say_who_did_what_and_w
 def test_given_a_student_then_their_current_placement_is_the_running_one(container, demo) -> None:
     view = container.placement_register_view
     assert view.current_placement(Scope(), demo.students[0])["id"] == demo.placements[1]
-    assert view.current_placement(Scope(), demo.students[3])["id"] == demo.placements[5]  # next agreed
+    assert view.current_placement(Scope(), demo.students[3])["id"] == demo.placements[5]  # active since 2 November
     assert view.current_placement(Scope(), demo.students[1]) is None  # stopped
 
 

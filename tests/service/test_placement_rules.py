@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from services.common import rules as rules_module
 from services.common.errors import DomainError, NotAllowed, RuleViolated
 from services.common.identity import Role
-from services.placements.domain import rules as rules_module
-from services.placements.domain.rules import RuleSet, UnknownRuleSet, rule_set_in_force
+from services.common.rules import RuleSet, UnknownRuleSet, rule_set_in_force
 from tests.service.placement_world import World, as_, build_world, names
 
 START, END = date(2026, 3, 2), date(2026, 6, 30)

@@ -1,0 +1,81 @@
+"""Responses of the progress read model."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class QueuedEntrySchema(Schema):
+    """A practice entry's current revision, as the progress read model shows it."""
+
+    entry_id = fields.String(required=True)
+    student_id = fields.String(allow_none=True)
+    placement_id = fields.String(required=True)
+    centre_id = fields.String(required=True)
+    day = fields.String(required=True)
+    start = fields.String(required=True)
+    end = fields.String(required=True)
+    hours = fields.Float(required=True)
+    competencies = fields.List(fields.String(), required=True)
+    description = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    status = fields.String(required=True)
+    drafted_by_student = fields.Boolean(required=True)
+    logged_by = fields.String(allow_none=True)
+    last_event = fields.String(allow_none=True)
+    last_actor = fields.String(allow_none=True)
+    last_reason = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+
+
+class ProgressPlacementSchema(Schema):
+    placement_id = fields.String(required=True)
+    centre_id = fields.String(required=True)
+    enterprise_id = fields.String(required=True)
+    status = fields.String(required=True)
+    start = fields.String(required=True)
+    planned_end = fields.String(required=True)
+    activated_on = fields.String(allow_none=True)
+    ended_on = fields.String(allow_none=True)
+    mentor_id = fields.String(allow_none=True)
+    post = fields.String(required=True)
+
+
+class CompetencyProgressSchema(Schema):
+    code = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    scale = fields.String(allow_none=True)
+    in_plan = fields.Boolean(required=True)
+    target_hours = fields.Integer(required=True)
+    signed_hours = fields.Float(required=True)
+    awaiting_countersignature_hours = fields.Float(required=True)
+    pending_hours = fields.Float(required=True)
+    remaining_hours = fields.Float(required=True)
+    assessment = fields.Dict(allow_none=True, metadata={
+        "description": "Latest by side: enterprise, school, and combined (by the rule set's rule) once both exist."})
+
+
+class StudentProgressSchema(Schema):
+    """Where a student stands today: hours are shared evenly over the competencies an entry names."""
+
+    student_id = fields.String(required=True)
+    school_id = fields.String(required=True)
+    major = fields.String(required=True)
+    cohort = fields.Integer(required=True)
+    as_of = fields.String(required=True)
+    current_placement = fields.Nested(ProgressPlacementSchema, allow_none=True)
+    next_placement = fields.Nested(ProgressPlacementSchema, allow_none=True)
+    current_block = fields.Dict(allow_none=True, metadata={"description": "From published alternation plans."})
+    next_block = fields.Dict(allow_none=True)
+    target_hours = fields.Integer(required=True)
+    signed_hours = fields.Float(required=True)
+    awaiting_countersignature_hours = fields.Float(required=True)
+    pending_hours = fields.Float(required=True)
+    expected_to_date_hours = fields.Float(allow_none=True, metadata={
+        "description": "The plan's hours spread evenly over the placement's days, up to today."})
+    behind_schedule = fields.Boolean(required=True, metadata={
+        "description": "Signed hours are below 90 % of the hours expected to date."})
+    competencies = fields.List(fields.Nested(CompetencyProgressSchema), required=True)
+    pending_sign_offs = fields.List(fields.Nested(QueuedEntrySchema), required=True)
+    awaiting_countersignature = fields.List(fields.Nested(QueuedEntrySchema), required=True)
+    rejected_entries = fields.List(fields.Nested(QueuedEntrySchema), required=True)

@@ -1,0 +1,203 @@
+"""Requests and responses of the training context: catalogues, plans, the logbook, assessments."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from contracts.http.common import NOT_BLANK, CommandAccepted, Day, RequestSchema
+from services.training.domain.scales import SCALES
+
+_code = [NOT_BLANK, validate.Length(max=64)]
+_text = [NOT_BLANK, validate.Length(max=4000)]
+_reason = [NOT_BLANK, validate.Length(max=2000)]
+
+
+class ClockTime(fields.Field):
+    """A time of day as HH:MM (24-hour clock)."""
+
+    _PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> time:
+        if not isinstance(value, str) or not self._PATTERN.match(value):
+            raise ValidationError("must be a time of day as HH:MM, e.g. 08:30")
+        return datetime.strptime(value, "%H:%M").time()
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.strftime("%H:%M")
+
+
+def competencies_field(**kwargs: Any) -> fields.List:
+    return fields.List(fields.String(validate=_code), validate=validate.Length(min=1, max=20), **kwargs)
+
+
+# -- catalogues -------------------------------------------------------------------------------------
+class DefineCompetencyRequest(RequestSchema):
+    """Add a competency to the major's catalogue from a date."""
+
+    code = fields.String(required=True, validate=_code, metadata={"description": "Short code, e.g. MEC-01."})
+    title = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=300)])
+    target_hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+    scale = fields.String(required=True, validate=validate.OneOf(sorted(SCALES)),
+                          metadata={"description": "; ".join(f"{s.name}: {s.description}" for s in SCALES.values())})
+    effective_from = Day(required=True)
+
+
+class ReviseTargetRequest(RequestSchema):
+    """Change the competency's target hours from a date."""
+
+    target_hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+    effective_from = Day(required=True)
+    reason = fields.String(required=True, validate=_reason)
+
+
+class RetireCompetencyRequest(RequestSchema):
+    """Stop training the competency from a date."""
+
+    effective_from = Day(required=True)
+    reason = fields.String(required=True, validate=_reason)
+
+
+class CatalogueQuery(RequestSchema):
+    on = Day(load_default=None, metadata={"description": "The day the catalogue is read as in force (default today)."})
+
+
+class CompetencySchema(Schema):
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    target_hours = fields.Integer(required=True)
+    scale = fields.String(required=True)
+
+
+class CatalogueChangeSchema(Schema):
+    code = fields.String(required=True)
+    effective_from = fields.Date(required=True)
+    change = fields.String(required=True, metadata={"description": "defined, target-revised or retired"})
+    target_hours = fields.Integer(allow_none=True)
+
+
+class CatalogueSchema(Schema):
+    """A major's competency catalogue as in force on a day, and every change with its effective date."""
+
+    major = fields.String(required=True)
+    on = fields.Date(required=True)
+    version = fields.Integer(required=True)
+    competencies = fields.List(fields.Nested(CompetencySchema), required=True)
+    changes = fields.List(fields.Nested(CatalogueChangeSchema), required=True)
+
+
+# -- plans ------------------------------------------------------------------------------------------
+class AdjustTargetRequest(RequestSchema):
+    """Change one competency's target hours in this placement's plan."""
+
+    target_hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10000))
+    reason = fields.String(required=True, validate=_reason)
+
+
+# -- the logbook ------------------------------------------------------------------------------------
+class _PracticeFacts(RequestSchema):
+    day = Day(required=True, metadata={"description": "The day practised."})
+    start = ClockTime(required=True, metadata={"description": "HH:MM"})
+    end = ClockTime(required=True, metadata={"description": "HH:MM, after the start"})
+    competencies = competencies_field(required=True, metadata={"description": "Codes from the placement's plan."})
+    description = fields.String(required=True, validate=_text, metadata={"description": "What was done."})
+
+
+class LogPracticeRequest(_PracticeFacts):
+    """Log practice: a mentor of the student's centre logs it, the student drafts it, a coordinator back-fills
+    (with a reason) beyond the edit window."""
+
+    placement_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "Default: the student's placement running on that day (at your enterprise, for a mentor)."})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class CorrectPracticeRequest(_PracticeFacts):
+    """The corrected facts: a new revision that awaits signature again."""
+
+    reason = fields.String(required=True, validate=_reason)
+
+
+class EntryAccepted(CommandAccepted):
+    entry_id = fields.String(required=True)
+
+
+class RevisionSchema(Schema):
+    revision = fields.Integer(required=True)
+    day = fields.Date(required=True)
+    start = ClockTime(required=True)
+    end = ClockTime(required=True)
+    hours = fields.Float(required=True)
+    competencies = fields.List(fields.String(), required=True)
+    description = fields.String(required=True)
+
+
+class LogbookEntrySchema(Schema):
+    entry_id = fields.String(required=True)
+    placement_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "pending, awaiting-countersignature, signed or rejected"})
+    drafted_by_student = fields.Boolean(required=True)
+    revision = fields.Integer(required=True)
+    current = fields.Nested(RevisionSchema, required=True)
+    earlier_revisions = fields.List(fields.Nested(RevisionSchema), required=True)
+
+
+class LogbookSchema(Schema):
+    """A student's logbook as the event store knows it now: every entry with every revision."""
+
+    student_id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "Send it back in If-Match to change it safely."})
+    entries = fields.List(fields.Nested(LogbookEntrySchema), required=True)
+
+
+class BatchRowError(Schema):
+    line = fields.Integer(required=True, metadata={"description": "Line of the CSV file (the header is line 1)."})
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict()
+
+
+class BatchEntrySchema(Schema):
+    line = fields.Integer(required=True)
+    student_id = fields.String(required=True)
+    entry_id = fields.String(required=True)
+
+
+class BatchAccepted(Schema):
+    """Every row stored, in one transaction."""
+
+    stored = fields.Integer(required=True)
+    entries = fields.List(fields.Nested(BatchEntrySchema), required=True)
+    wait_token = fields.String(required=True, metadata={"description": "Pass as ?wait_for= to see these entries."})
+
+
+class PracticeRowSchema(RequestSchema):
+    """One CSV row."""
+
+    student_id = fields.UUID(required=True)
+    date = Day(required=True)
+    start = ClockTime(required=True)
+    end = ClockTime(required=True)
+    competencies = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=1000)],
+                                 metadata={"description": "Codes separated by ';'."})
+    description = fields.String(required=True, validate=_text)
+    placement_id = fields.UUID(load_default=None, allow_none=True)
+
+
+CSV_COLUMNS = ("student_id", "date", "start", "end", "competencies", "description")
+CSV_OPTIONAL_COLUMNS = ("placement_id",)
+
+
+# -- assessments ------------------------------------------------------------------------------------
+class AssessRequest(RequestSchema):
+    """Assess a competency on its declared scale: a mentor of the centre for the enterprise, a teacher of the
+    school for the school."""
+
+    competency = fields.String(required=True, validate=_code)
+    result = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=1000))
+    evidence = fields.String(required=True, validate=_text, metadata={"description": "What the judgement rests on."})
+    assessed_on = Day(load_default=None, metadata={"description": "Default: today."})

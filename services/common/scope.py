@@ -1,0 +1,27 @@
+"""What a caller may see in a read model, from their role and scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common.identity import Actor, Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the caller may see: None everywhere means everything (admins, auditors)."""
+
+    school_id: str | None = None
+    enterprise_id: str | None = None
+    student_id: str | None = None
+
+    @classmethod
+    def of(cls, actor: Actor) -> "Scope":
+        """A coordinator or teacher sees their school's, a mentor their enterprise's, a student their own."""
+        if actor.role in (Role.COORDINATOR, Role.TEACHER):
+            return cls(school_id=actor.school_id or "-")
+        if actor.role is Role.MENTOR:
+            return cls(enterprise_id=actor.enterprise_id or "-")
+        if actor.role is Role.STUDENT:
+            return cls(student_id=actor.student_id or "-")
+        return cls()

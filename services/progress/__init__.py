@@ -1,0 +1,1 @@
+"""The progress read model: where each student stands, and what awaits whose signature."""

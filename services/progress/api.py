@@ -1,0 +1,78 @@
+"""HTTP queries on the progress read model: a student's progress, and the queues awaiting signatures."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from contracts.http.common import ApiError, FreshnessQuery
+from contracts.http.progress import QueuedEntrySchema, StudentProgressSchema
+from dualtrack.web.context import container, current_actor
+from dualtrack.web.freshness import await_read_model
+from services.common.errors import NotAllowed
+from services.common.identity import Role
+from services.common.scope import Scope
+
+blp = Blueprint(
+    "progress", __name__, url_prefix="/api/v1",
+    description="Progress (read model): where each student stands, and what awaits whose signature. Every query "
+    "takes wait_for=<a command's wait_token> to show the caller's own write.",
+)
+
+
+def _documented(fn: Any) -> Any:
+    for status, text in ((401, "no or invalid token"), (403, "role or scope does not allow it"),
+                         (404, "unknown, or not yours to see"), (422, "invalid wait_for"),
+                         (503, "the read model did not reach wait_for in time")):
+        fn = blp.alt_response(status, schema=ApiError, description=text)(fn)
+    return fn
+
+
+@blp.route("/students/<uuid:student_id>/progress")
+class StudentProgress(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
+    @blp.response(200, StudentProgressSchema)
+    @_documented
+    def get(self, query: dict[str, Any], student_id: UUID) -> Any:
+        """The student's placement, hours by competency against the plan (signed, awaiting countersignature,
+        pending), expected to date with a behind-schedule flag, entries awaiting action, latest assessments."""
+        actor = current_actor()
+        c = container()
+        await_read_model(c.progress_view, query)
+        return c.progress_view.student_progress(Scope.of(actor), str(student_id), c.training.today())
+
+
+@blp.route("/mentors/me/sign-off-queue")
+class SignOffQueue(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
+    @blp.response(200, QueuedEntrySchema(many=True))
+    @_documented
+    def get(self, query: dict[str, Any]) -> Any:
+        """Entries awaiting your signature at the centres you mentor, oldest first (mentors)."""
+        actor = current_actor()
+        if actor.role is not Role.MENTOR:
+            raise NotAllowed("the sign-off queue is a mentor's own", role=actor.role.value)
+        c = container()
+        await_read_model(c.progress_view, query)
+        return c.progress_view.sign_off_queue(actor.subject, actor.enterprise_id)
+
+
+@blp.route("/schools/<uuid:school_id>/countersignature-queue")
+class CountersignatureQueue(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
+    @blp.response(200, QueuedEntrySchema(many=True))
+    @_documented
+    def get(self, query: dict[str, Any], school_id: UUID) -> Any:
+        """Entries signed by mentors that await a teacher of the school, oldest first (the school's teachers and
+        coordinators, admins, auditors)."""
+        actor = current_actor()
+        scope = Scope.of(actor)
+        if actor.role in (Role.MENTOR, Role.STUDENT) or (scope.school_id and scope.school_id != str(school_id)):
+            raise NotAllowed(f"{actor.role.value} {actor.subject} may not read school {school_id}'s queue",
+                             school_id=str(school_id))
+        c = container()
+        await_read_model(c.progress_view, query)
+        return c.progress_view.countersignature_queue(str(school_id))

@@ -1,0 +1,187 @@
+"""The `progress` read model: where each student stands — placement, hours by competency against the
+plan, pending sign-offs, assessments — and what each mentor and school has waiting for signature.
+
+It follows two topics. Every handler writes only facts its own event carries (or facts of the same
+aggregate, which arrive in order), and every figure is summed when asked for, so the view is the same
+however the placements and training topics interleave.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from services.common.practice_ledger import PracticeLedger
+from services.common.projection import Handler, Projection
+from services.common.viewstore import Tx
+
+P = "dualtrack.placements."
+T = "dualtrack.training."
+STUDENTS = "progress_students"
+PLACEMENTS = "progress_placements"
+MENTORS = "progress_centre_mentors"
+PLANS = "progress_plans"
+TARGETS = "progress_targets"
+ASSESSMENTS = "progress_assessments"
+COMBINED = "progress_combined_assessments"
+LEDGER = PracticeLedger("progress")
+
+
+# -- placements -------------------------------------------------------------------------------------
+def _student_enrolled(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(
+        f"INSERT INTO {tx.table(STUDENTS)} (student_id, school_id, major, cohort) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (student_id) DO NOTHING",
+        (e.subject, d["school_id"], d["major"], d["cohort"]),
+    )
+
+
+def _placement_proposed(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(
+        f"INSERT INTO {tx.table(PLACEMENTS)} (placement_id, student_id, centre_id, enterprise_id, status, start_date, "
+        "planned_end, activated_on, ended_on, mentor_id, post, pending_start, pending_end) "
+        "VALUES (?, ?, ?, ?, 'proposed', ?, ?, NULL, NULL, NULL, ?, NULL, NULL) ON CONFLICT (placement_id) DO NOTHING",
+        (d["placement_id"], e.subject, d["centre_id"], d["enterprise_id"], d["start"], d["planned_end"], d["post"]),
+    )
+
+
+def _placement(assignments: str, *fields: str, status: str | None = None) -> Handler:
+    def handler(p: Any, tx: Tx, e: Any) -> None:
+        params = [e.data[f] for f in fields]
+        sets = assignments
+        if status is not None:
+            sets = f"status = '{status}'" + (f", {assignments}" if assignments else "")
+        tx.execute(f"UPDATE {tx.table(PLACEMENTS)} SET {sets} WHERE placement_id = ?",
+                   (*params, e.data["placement_id"]))
+
+    return handler
+
+
+def _placement_transferred(p: Any, tx: Tx, e: Any) -> None:
+    ended = (date.fromisoformat(e.data["on"]) - timedelta(days=1)).isoformat()
+    tx.execute(f"UPDATE {tx.table(PLACEMENTS)} SET status = 'transferred', ended_on = ? WHERE placement_id = ?",
+               (ended, e.data["placement_id"]))
+
+
+def _amendment_agreed(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(
+        f"UPDATE {tx.table(PLACEMENTS)} SET start_date = COALESCE(pending_start, start_date), "
+        "planned_end = COALESCE(pending_end, planned_end), pending_start = NULL, pending_end = NULL "
+        "WHERE placement_id = ?", (e.data["placement_id"],),
+    )
+
+
+def _mentor_assigned(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(f"INSERT INTO {tx.table(MENTORS)} (centre_id, mentor_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+               (e.subject, e.data["mentor_id"]))
+
+
+def _mentor_withdrawn(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(f"DELETE FROM {tx.table(MENTORS)} WHERE centre_id = ? AND mentor_id = ?",
+               (e.subject, e.data["mentor_id"]))
+
+
+# -- training ---------------------------------------------------------------------------------------
+def _student_of(tx: Tx, record_id: str) -> str | None:
+    row = tx.execute(f"SELECT student_id FROM {tx.table(LEDGER.records)} WHERE record_id = ?", (record_id,)).fetchone()
+    return row[0] if row else None
+
+
+def _plan_drawn_up(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    student_id = _student_of(tx, e.subject)
+    tx.execute(
+        f"INSERT INTO {tx.table(PLANS)} (placement_id, student_id, centre_id, enterprise_id, catalogue_date, "
+        "drawn_up_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (placement_id) DO NOTHING",
+        (d["placement_id"], student_id, d["centre_id"], d["enterprise_id"], d["catalogue_date"], e.time),
+    )
+    tx.executemany(
+        f"INSERT INTO {tx.table(TARGETS)} (placement_id, competency, title, target_hours, scale, ordinal) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (placement_id, competency) DO NOTHING",
+        [(d["placement_id"], t["code"], t["title"], t["target_hours"], t["scale"], i)
+         for i, t in enumerate(d["targets"])],
+    )
+
+
+def _target_adjusted(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(f"UPDATE {tx.table(TARGETS)} SET target_hours = ? WHERE placement_id = ? AND competency = ?",
+               (d["target_hours"], d["placement_id"], d["code"]))
+
+
+def _assessed(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(
+        f"INSERT INTO {tx.table(ASSESSMENTS)} (student_id, competency, assessor, result, passed, scale, evidence, "
+        "assessed_on, assessed_by, placement_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (student_id, competency, assessor) DO UPDATE SET result = excluded.result, "
+        "passed = excluded.passed, scale = excluded.scale, evidence = excluded.evidence, "
+        "assessed_on = excluded.assessed_on, assessed_by = excluded.assessed_by, placement_id = excluded.placement_id",
+        (_student_of(tx, e.subject), d["competency"], d["assessor"], d["result"], int(d["passed"]), d["scale"],
+         d["evidence"], d["assessed_on"], e.extensions.get("actor"), d["placement_id"]),
+    )
+
+
+def _combined(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(
+        f"INSERT INTO {tx.table(COMBINED)} (student_id, competency, result, passed, rule, rule_set) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (student_id, competency) DO UPDATE SET result = excluded.result, "
+        "passed = excluded.passed, rule = excluded.rule, rule_set = excluded.rule_set",
+        (_student_of(tx, e.subject), d["competency"], d["result"], int(d["passed"]), d["rule"], d["rule_set"]),
+    )
+
+
+class ProgressProjection(Projection):
+    """Where does each student stand, and what is waiting for whose signature?"""
+
+    name = "progress"
+    contexts = ("placements", "training")
+    tables = {
+        STUDENTS: "student_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, major TEXT NOT NULL, cohort INTEGER NOT NULL",
+        PLACEMENTS: "placement_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, centre_id TEXT NOT NULL, "
+        "enterprise_id TEXT NOT NULL, status TEXT NOT NULL, start_date TEXT NOT NULL, planned_end TEXT NOT NULL, "
+        "activated_on TEXT, ended_on TEXT, mentor_id TEXT, post TEXT NOT NULL, pending_start TEXT, pending_end TEXT",
+        MENTORS: "centre_id TEXT NOT NULL, mentor_id TEXT NOT NULL, PRIMARY KEY (centre_id, mentor_id)",
+        PLANS: "placement_id TEXT PRIMARY KEY, student_id TEXT, centre_id TEXT NOT NULL, enterprise_id TEXT NOT NULL, "
+        "catalogue_date TEXT NOT NULL, drawn_up_at TEXT NOT NULL",
+        TARGETS: "placement_id TEXT NOT NULL, competency TEXT NOT NULL, title TEXT NOT NULL, "
+        "target_hours INTEGER NOT NULL, scale TEXT NOT NULL, ordinal INTEGER NOT NULL, "
+        "PRIMARY KEY (placement_id, competency)",
+        ASSESSMENTS: "student_id TEXT NOT NULL, competency TEXT NOT NULL, assessor TEXT NOT NULL, result REAL NOT NULL, "
+        "passed INTEGER NOT NULL, scale TEXT NOT NULL, evidence TEXT NOT NULL, assessed_on TEXT NOT NULL, "
+        "assessed_by TEXT, placement_id TEXT NOT NULL, PRIMARY KEY (student_id, competency, assessor)",
+        COMBINED: "student_id TEXT NOT NULL, competency TEXT NOT NULL, result REAL NOT NULL, passed INTEGER NOT NULL, "
+        "rule TEXT NOT NULL, rule_set TEXT NOT NULL, PRIMARY KEY (student_id, competency)",
+        **LEDGER.tables(),
+    }
+    handlers = {
+        P + "StudentEnrolled.v1": _student_enrolled,
+        P + "PlacementProposed.v1": _placement_proposed,
+        P + "PlacementAgreed.v1": _placement("", status="agreed"),
+        P + "PlacementApprovedByEnterprise.v1": _placement("mentor_id = ?", "mentor_id"),
+        P + "PlacementActivated.v1": _placement("activated_on = ?", "on", status="active"),
+        P + "PlacementPaused.v1": _placement("", status="paused"),
+        P + "PlacementResumed.v1": _placement("", status="active"),
+        P + "PlacementStopped.v1": _placement("ended_on = ?", "on", status="stopped"),
+        P + "PlacementCompleted.v1": _placement("ended_on = ?", "on", status="completed"),
+        P + "PlacementTransferred.v1": _placement_transferred,
+        P + "PlacementWithdrawn.v1": _placement("", status="withdrawn"),
+        P + "PlacementAmendmentProposed.v1": _placement("pending_start = ?, pending_end = ?", "start", "planned_end"),
+        P + "PlacementAmendmentAgreed.v1": _amendment_agreed,
+        P + "MentorAssigned.v1": _mentor_assigned,
+        P + "MentorWithdrawn.v1": _mentor_withdrawn,
+        T + "TrainingPlanDrawnUp.v1": _plan_drawn_up,
+        T + "TrainingTargetAdjusted.v1": _target_adjusted,
+        T + "CompetencyAssessed.v1": _assessed,
+        T + "CompetencyAssessmentsCombined.v1": _combined,
+        **LEDGER.handlers(),
+    }
+
+    def describe(self) -> str:
+        return "each student's placement, hours by competency against the plan, sign-offs and assessments"
+
+
+

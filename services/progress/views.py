@@ -1,0 +1,207 @@
+"""Queries on the progress read model, named after the questions they answer."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from services.common.errors import NotFound
+from services.common.freshness import Written, wait_until_applied
+from services.common.scope import Scope
+from services.common.viewstore import ViewDatabase
+from services.progress.projection import (
+    ASSESSMENTS,
+    COMBINED,
+    LEDGER,
+    MENTORS,
+    PLACEMENTS,
+    PLANS,
+    STUDENTS,
+    TARGETS,
+    ProgressProjection,
+)
+
+BEHIND_BELOW = 0.9
+"""A student is behind schedule when their signed hours are under 90 % of the hours expected to date."""
+
+_ENTRY_COLUMNS = ("entry_id", "student_id", "school_id", "placement_id", "centre_id", "day", "start_time", "end_time",
+                  "minutes", "competencies", "description", "revision", "status", "drafted_by_student", "logged_by",
+                  "logged_at", "last_event", "last_actor", "last_reason", "updated_at")
+_PLACEMENT_COLUMNS = ("placement_id", "centre_id", "enterprise_id", "status", "start_date", "planned_end",
+                      "activated_on", "ended_on", "mentor_id", "post")
+
+
+def hours(seconds: float) -> float:
+    return round(seconds / 3600, 2)
+
+
+class ProgressView:
+    """Where does a student stand, and what awaits a mentor's or a school's signature?"""
+
+    projection = ProgressProjection.name
+    contexts = ProgressProjection.contexts
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self._db = db
+
+    def wait_for(self, written: list[Written], timeout: float) -> bool:
+        return wait_until_applied(self._db, self.projection, written, timeout)
+
+    # -- one student --------------------------------------------------------------------------------
+    def student_progress(self, scope: Scope, student_id: str, today: date) -> dict[str, Any]:
+        """Placement, hours by competency against the plan, expected to date, pending sign-offs, assessments."""
+        with self._db.transaction() as tx:
+            student = tx.execute(f"SELECT school_id, major, cohort FROM {STUDENTS} WHERE student_id = ?",
+                                 (student_id,)).fetchone()
+            placements = [dict(zip(_PLACEMENT_COLUMNS, r)) for r in tx.execute(
+                f"SELECT {', '.join(_PLACEMENT_COLUMNS)} FROM {PLACEMENTS} WHERE student_id = ? "
+                "ORDER BY start_date, placement_id", (student_id,)).fetchall()]
+            if student is None or not _in_scope(scope, student_id, student[0], placements):
+                raise NotFound(f"no progress (yet) for student {student_id}, or not yours to see",
+                               student_id=student_id)
+            current = _current(placements, today)
+            plan_placement = current["placement_id"] if current else _latest_planned(tx, student_id)
+            targets = tx.execute(
+                f"SELECT competency, title, target_hours, scale FROM {TARGETS} WHERE placement_id = ? ORDER BY ordinal",
+                (plan_placement,)).fetchall() if plan_placement else []
+            by_status = tx.execute(
+                f"SELECT s.competency, e.status, SUM(s.seconds) FROM {LEDGER.shares} s JOIN {LEDGER.entries} e "
+                "ON e.entry_id = s.entry_id WHERE e.student_id = ? GROUP BY s.competency, e.status", (student_id,),
+            ).fetchall()
+            entries = [self._entry(r) for r in tx.execute(
+                f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {LEDGER.entries} WHERE student_id = ? "
+                "AND status IN ('pending', 'awaiting-countersignature', 'rejected') ORDER BY day, start_time",
+                (student_id,)).fetchall()]
+            assessments = tx.execute(
+                f"SELECT competency, assessor, result, passed, scale, evidence, assessed_on, assessed_by "
+                f"FROM {ASSESSMENTS} WHERE student_id = ?", (student_id,)).fetchall()
+            combined = tx.execute(f"SELECT competency, result, passed, rule, rule_set FROM {COMBINED} "
+                                  "WHERE student_id = ?", (student_id,)).fetchall()
+        seconds: dict[str, dict[str, int]] = {}
+        for code, status, total in by_status:
+            seconds.setdefault(code, {})[status] = int(total)
+        assessed: dict[str, dict[str, Any]] = {}
+        for code, assessor, result, passed, scale, evidence, on, by in assessments:
+            assessed.setdefault(code, {})[assessor] = {"result": result, "passed": bool(passed), "scale": scale,
+                                                       "evidence": evidence, "assessed_on": on, "assessed_by": by}
+        for code, result, passed, rule, rule_set in combined:
+            assessed.setdefault(code, {})["combined"] = {"result": result, "passed": bool(passed), "rule": rule,
+                                                         "rule_set": rule_set}
+        planned = [t[0] for t in targets]
+        competencies = []
+        for code, title, target, scale in targets + [(c, None, 0, None) for c in sorted(seconds) if c not in planned]:
+            figures = seconds.get(code, {})
+            signed = hours(figures.get("signed", 0))
+            competencies.append({
+                "code": code, "title": title, "scale": scale, "target_hours": target, "signed_hours": signed,
+                "awaiting_countersignature_hours": hours(figures.get("awaiting-countersignature", 0)),
+                "pending_hours": hours(figures.get("pending", 0)), "remaining_hours": max(round(target - signed, 2), 0),
+                "in_plan": code in planned, "assessment": assessed.get(code),
+            })
+        totals = {status: hours(sum(f.get(status, 0) for f in seconds.values()))
+                  for status in ("signed", "awaiting-countersignature", "pending", "rejected")}
+        target_total = sum(t[2] for t in targets)
+        plan_period = next((p for p in placements if p["placement_id"] == plan_placement), None)
+        expected = _expected_to_date(target_total, plan_period, today)
+        return {
+            "student_id": student_id, "school_id": student[0], "major": student[1], "cohort": student[2],
+            "as_of": today.isoformat(),
+            "current_placement": _placement_out(current),
+            "next_placement": _placement_out(_next(placements, today)),
+            "current_block": None, "next_block": None,
+            "target_hours": target_total,
+            "signed_hours": totals["signed"],
+            "awaiting_countersignature_hours": totals["awaiting-countersignature"],
+            "pending_hours": totals["pending"],
+            "expected_to_date_hours": expected,
+            "behind_schedule": expected is not None and totals["signed"] < BEHIND_BELOW * expected,
+            "competencies": competencies,
+            "pending_sign_offs": [e for e in entries if e["status"] == "pending"],
+            "awaiting_countersignature": [e for e in entries if e["status"] == "awaiting-countersignature"],
+            "rejected_entries": [e for e in entries if e["status"] == "rejected"],
+        }
+
+    # -- queues -------------------------------------------------------------------------------------
+    def sign_off_queue(self, mentor_id: str, enterprise_id: str | None) -> list[dict[str, Any]]:
+        """Entries awaiting a mentor's signature at the centres the mentor is assigned to, oldest first."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                f"SELECT {', '.join('e.' + c for c in _ENTRY_COLUMNS)} FROM {LEDGER.entries} e "
+                f"JOIN {MENTORS} m ON m.centre_id = e.centre_id AND m.mentor_id = ? "
+                f"JOIN {PLANS} p ON p.placement_id = e.placement_id "
+                "WHERE e.status = 'pending' AND (? IS NULL OR p.enterprise_id = ?) ORDER BY e.day, e.start_time",
+                (mentor_id, enterprise_id, enterprise_id),
+            ).fetchall()
+        return [self._entry(r) for r in rows]
+
+    def countersignature_queue(self, school_id: str) -> list[dict[str, Any]]:
+        """Entries a mentor signed that await a teacher of the school, oldest first."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(
+                f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {LEDGER.entries} WHERE school_id = ? "
+                "AND status = 'awaiting-countersignature' ORDER BY day, start_time", (school_id,),
+            ).fetchall()
+        return [self._entry(r) for r in rows]
+
+    @staticmethod
+    def _entry(row: tuple[Any, ...]) -> dict[str, Any]:
+        r = dict(zip(_ENTRY_COLUMNS, row))
+        return {
+            "entry_id": r["entry_id"], "student_id": r["student_id"], "placement_id": r["placement_id"],
+            "centre_id": r["centre_id"], "day": r["day"], "start": r["start_time"], "end": r["end_time"],
+            "hours": hours(r["minutes"] * 60), "competencies": json.loads(r["competencies"]),
+            "description": r["description"], "revision": r["revision"], "status": r["status"],
+            "drafted_by_student": bool(r["drafted_by_student"]), "logged_by": r["logged_by"],
+            "last_event": r["last_event"], "last_actor": r["last_actor"], "last_reason": r["last_reason"],
+            "updated_at": r["updated_at"],
+        }
+
+
+def _in_scope(scope: Scope, student_id: str, school_id: str, placements: list[dict[str, Any]]) -> bool:
+    if scope.student_id is not None and scope.student_id != student_id:
+        return False
+    if scope.school_id is not None and scope.school_id != school_id:
+        return False
+    if scope.enterprise_id is not None:
+        return any(p["enterprise_id"] == scope.enterprise_id and p["status"] != "withdrawn" for p in placements)
+    return True
+
+
+def _current(placements: list[dict[str, Any]], today: date) -> dict[str, Any] | None:
+    day = today.isoformat()
+    running = [p for p in placements if p["status"] in ("active", "paused")
+               or (p["status"] == "transferred" and p["ended_on"] and p["ended_on"] >= day)]
+    return running[0] if running else None
+
+
+def _next(placements: list[dict[str, Any]], today: date) -> dict[str, Any] | None:
+    upcoming = [p for p in placements if p["status"] in ("agreed", "proposed") and p["start_date"] >= today.isoformat()]
+    return upcoming[0] if upcoming else None
+
+
+def _latest_planned(tx: Any, student_id: str) -> str | None:
+    row = tx.execute(f"SELECT placement_id FROM {PLANS} WHERE student_id = ? ORDER BY drawn_up_at DESC, placement_id "
+                     "LIMIT 1", (student_id,)).fetchone()
+    return row[0] if row else None
+
+
+def _expected_to_date(target_total: int, placement: dict[str, Any] | None, today: date) -> float | None:
+    """The plan's hours spread evenly over the placement's days: how many should be signed by today."""
+    if not placement or not target_total:
+        return None
+    start = date.fromisoformat(placement["activated_on"] or placement["start_date"])
+    end = date.fromisoformat(placement["ended_on"] or placement["planned_end"])
+    if today < start:
+        return 0.0
+    elapsed = (min(today, end) - start).days + 1
+    return round(target_total * elapsed / ((end - start).days + 1), 2)
+
+
+def _placement_out(p: dict[str, Any] | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {"placement_id": p["placement_id"], "centre_id": p["centre_id"], "enterprise_id": p["enterprise_id"],
+            "status": p["status"], "start": p["start_date"], "planned_end": p["planned_end"],
+            "activated_on": p["activated_on"], "ended_on": p["ended_on"], "mentor_id": p["mentor_id"],
+            "post": p["post"]}

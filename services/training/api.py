@@ -1,0 +1,286 @@
+"""HTTP commands of the training context: competency catalogues, training plans, the logbook, assessments."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import ValidationError
+
+from contracts.http.common import ApiError, CommandAccepted, NoBody, ReasonRequest
+from contracts.http.training import (
+    CSV_COLUMNS,
+    CSV_OPTIONAL_COLUMNS,
+    AdjustTargetRequest,
+    AssessRequest,
+    BatchAccepted,
+    CatalogueQuery,
+    CatalogueSchema,
+    CorrectPracticeRequest,
+    DefineCompetencyRequest,
+    EntryAccepted,
+    LogbookSchema,
+    LogPracticeRequest,
+    PracticeRowSchema,
+    RetireCompetencyRequest,
+    ReviseTargetRequest,
+)
+from dualtrack.web.context import command_context, container, current_actor, expected_version
+from dualtrack.web.receipts import accepted, command_errors
+from services.training.application import PracticeRow
+from services.training.domain import CompetencyCatalogue, TrainingRecord
+
+blp = Blueprint(
+    "training", __name__, url_prefix="/api/v1",
+    description="Enterprise-led training: competency catalogues per major, each placement's training plan, the "
+    "practice logbook (log, sign, countersign, reject, correct — nothing is overwritten) and competency assessments.",
+)
+_errors = command_errors(blp)
+MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_CSV_ROWS = 5000
+
+
+# -- catalogues -------------------------------------------------------------------------------------
+@blp.route("/competency-catalogues/<string:major>")
+class Catalogue(MethodView):
+    @blp.arguments(CatalogueQuery, location="query")
+    @blp.response(200, CatalogueSchema)
+    @_errors
+    def get(self, query: dict[str, Any], major: str) -> Any:
+        """The major's competencies in force on a day (default today), and every change with its effective date."""
+        current_actor()
+        training = container().training
+        catalogue = training.get_catalogue(major)
+        return _catalogue(catalogue, query.get("on") or training.today())
+
+
+@blp.route("/competency-catalogues/<string:major>/competencies")
+class CatalogueCompetencies(MethodView):
+    @blp.arguments(DefineCompetencyRequest)
+    @blp.response(201, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], major: str) -> Any:
+        """Add a competency to the major's catalogue from a date (coordinators, admins)."""
+        return accepted(container().training.define_competency(command_context(), major, **body), 201)
+
+
+@blp.route("/competency-catalogues/<string:major>/competencies/<string:code>/target-revision")
+class CompetencyTargetRevision(MethodView):
+    @blp.arguments(ReviseTargetRequest)
+    @blp.response(200, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], major: str, code: str) -> Any:
+        """Change a competency's target hours from a date; plans already drawn up keep theirs."""
+        return accepted(container().training.revise_competency_target(command_context(), major, code, **body))
+
+
+@blp.route("/competency-catalogues/<string:major>/competencies/<string:code>/retirement")
+class CompetencyRetirement(MethodView):
+    @blp.arguments(RetireCompetencyRequest)
+    @blp.response(200, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], major: str, code: str) -> Any:
+        """Stop training a competency from a date."""
+        return accepted(container().training.retire_competency(command_context(), major, code, **body))
+
+
+# -- plans ------------------------------------------------------------------------------------------
+@blp.route("/students/<uuid:student_id>/placements/<uuid:placement_id>/training-plan")
+class TrainingPlan(MethodView):
+    @blp.arguments(NoBody)
+    @blp.response(201, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
+        """Draw up the placement's plan from the catalogue in force at its start (coordinators of the school).
+        Logging the first entry draws it up too."""
+        return accepted(container().training.draw_up_training_plan(command_context(), student_id,
+                                                                   str(placement_id)), 201)
+
+
+@blp.route("/students/<uuid:student_id>/placements/<uuid:placement_id>/training-plan/targets/<string:code>")
+class TrainingTarget(MethodView):
+    @blp.arguments(AdjustTargetRequest)
+    @blp.response(200, CommandAccepted)
+    @_errors
+    def put(self, body: dict[str, Any], student_id: UUID, placement_id: UUID, code: str) -> Any:
+        """Change one competency's target hours in this plan, with a reason (coordinators of the school)."""
+        return accepted(container().training.adjust_training_target(
+            command_context(), student_id, str(placement_id), code, expected_version=expected_version(), **body))
+
+
+# -- the logbook ------------------------------------------------------------------------------------
+@blp.route("/students/<uuid:student_id>/practice-entries")
+class PracticeEntries(MethodView):
+    @blp.arguments(LogPracticeRequest)
+    @blp.response(201, EntryAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], student_id: UUID) -> Any:
+        """Log practice for the student (a mentor of their centre; the student drafts; a coordinator back-fills).
+        Refusals name the rule and its figures: no-future-date, placement-not-running, school-day,
+        max-hours-per-day, max-hours-per-week, overlapping-entries, edit-window, competency-not-in-plan."""
+        if body.get("placement_id"):
+            body["placement_id"] = str(body["placement_id"])
+        return accepted(container().training.log_practice(command_context(), student_id, **body), 201)
+
+
+@blp.route("/students/<uuid:student_id>/logbook")
+class Logbook(MethodView):
+    @blp.response(200, LogbookSchema)
+    @_errors
+    def get(self, student_id: UUID) -> Any:
+        """Every entry with every revision, as the event store knows it now (ETag: the record's version)."""
+        record = container().training.get_training_record(command_context(), student_id)
+        return _logbook(record), 200, {"ETag": f'"{record.version}"'}
+
+
+def _entry_command(path: str, handler_name: str, request_schema: Any, summary: str) -> None:
+    """One POST route for one command on an entry: the body becomes the handler's keyword arguments."""
+
+    def post(self: Any, body: dict[str, Any], student_id: UUID, entry_id: UUID) -> Any:
+        handler = getattr(container().training, handler_name)
+        return accepted(handler(command_context(), student_id, str(entry_id), expected_version=expected_version(),
+                                **body))
+
+    post.__doc__ = summary
+    view = type(f"Practice{handler_name.title().replace('_', '')}", (MethodView,), {
+        "post": _errors(blp.response(200, EntryAccepted)(blp.arguments(request_schema)(post))),
+    })
+    blp.route(f"/students/<uuid:student_id>/practice-entries/<uuid:entry_id>/{path}")(view)
+
+
+_entry_command("sign-off", "sign_off_practice", NoBody,
+               "The mentor signs the entry's current revision (mentors of the student's centre).")
+_entry_command("countersignature", "countersign_practice", NoBody,
+               "A teacher or coordinator of the school countersigns what the mentor signed (dual sign-off rule sets).")
+_entry_command("rejection", "reject_practice", ReasonRequest,
+               "Send the entry back with a reason: the mentor before signing, the school before countersigning.")
+_entry_command("correction", "correct_practice", CorrectPracticeRequest,
+               "Correct the entry: a new revision pointing at the one it corrects; it awaits signature again. "
+               "Beyond the edit window only a coordinator corrects.")
+
+
+@blp.route("/practice-entries/batch")
+class PracticeBatch(MethodView):
+    @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {"type": "string"}, "example": (
+        "student_id,date,start,end,competencies,description\n"
+        "0b6f5a8e-3c1d-4a52-9a53-2f0f3f3e9c11,2026-11-23,08:00,12:00,MEC-01;MEC-02,assembled a gearbox\n")}}},
+        description="Columns: " + ", ".join(CSV_COLUMNS) + " and optionally " + ", ".join(CSV_OPTIONAL_COLUMNS)
+        + f"; competencies separated by ';'. At most {MAX_CSV_ROWS} rows.")
+    @blp.response(201, BatchAccepted)
+    @blp.alt_response(422, schema=ApiError, description="malformed rows: nothing stored, every bad row reported")
+    @_errors
+    def post(self) -> Any:
+        """Log many entries from a CSV file: every row is checked first; all are stored, or none with a report of
+        each bad row (line, rule, message)."""
+        ctx = command_context()
+        rows, malformed = _parse_csv(_csv_text())
+        result = container().training.log_practice_batch(ctx, rows, malformed)
+        return {"stored": len(result.entries), "entries": result.entries, "wait_token": result.token}, 201
+
+
+def _csv_text() -> str:
+    if request.content_length and request.content_length > MAX_CSV_BYTES:
+        abort(413, message=f"a batch is at most {MAX_CSV_BYTES // 1024} KiB")
+    data = request.get_data(cache=False)
+    if len(data) > MAX_CSV_BYTES:
+        abort(413, message=f"a batch is at most {MAX_CSV_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        abort(422, messages={"body": {"csv": ["must be UTF-8 text"]}})
+    raise AssertionError("unreachable")
+
+
+def _parse_csv(text: str) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in CSV_COLUMNS + CSV_OPTIONAL_COLUMNS]
+    if missing or unknown:
+        abort(422, messages={"body": {"csv": [f"the header must name {', '.join(CSV_COLUMNS)} (and optionally "
+                                              f"{', '.join(CSV_OPTIONAL_COLUMNS)}); missing {missing}, "
+                                              f"unknown {unknown}"]}})
+    reader.fieldnames = header
+    schema = PracticeRowSchema()
+    rows: list[PracticeRow] = []
+    malformed: list[dict[str, Any]] = []
+    try:
+        for raw in reader:
+            line = reader.line_num
+            if len(rows) + len(malformed) >= MAX_CSV_ROWS:
+                abort(413, message=f"a batch is at most {MAX_CSV_ROWS} rows")
+            if None in raw or any(v is None for v in raw.values()):
+                malformed.append({"line": line, "code": "invalid-input", "message": "wrong number of columns",
+                                  "details": {}})
+                continue
+            values = {k: v.strip() for k, v in raw.items()}
+            if not values.get("placement_id"):
+                values.pop("placement_id", None)
+            try:
+                row = schema.load(values)
+            except ValidationError as error:
+                malformed.append({"line": line, "code": "invalid-input", "message": "the row has invalid fields",
+                                  "details": {"fields": error.messages}})
+                continue
+            codes = tuple(c.strip() for c in row["competencies"].split(";") if c.strip())
+            rows.append(PracticeRow(line, str(row["student_id"]), row["date"], row["start"], row["end"], codes,
+                                    row["description"], str(row["placement_id"]) if row.get("placement_id") else None))
+    except csv.Error as error:
+        abort(422, messages={"body": {"csv": [f"not readable as CSV: {error}"]}})
+    if not rows and not malformed:
+        abort(422, messages={"body": {"csv": ["no rows after the header"]}})
+    return rows, malformed
+
+
+# -- assessments ------------------------------------------------------------------------------------
+@blp.route("/students/<uuid:student_id>/placements/<uuid:placement_id>/assessments")
+class Assessments(MethodView):
+    @blp.arguments(AssessRequest)
+    @blp.response(201, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
+        """Assess a competency on its scale, with evidence: a mentor of the centre assesses for the enterprise, a
+        teacher or coordinator of the school for the school; when both have, the rule set combines them."""
+        return accepted(container().training.assess_competency(
+            command_context(), student_id, str(placement_id), expected_version=expected_version(), **body), 201)
+
+
+# -- shapes -----------------------------------------------------------------------------------------
+def _catalogue(catalogue: CompetencyCatalogue, on: date) -> dict[str, Any]:
+    changes = []
+    for code, history in catalogue.changes.items():
+        previous = None
+        for change in history:
+            kind = "retired" if change.competency is None else (
+                "defined" if previous is None or previous.competency is None else "target-revised")
+            changes.append({"code": code, "effective_from": change.effective_from, "change": kind,
+                            "target_hours": change.competency.target_hours if change.competency else None})
+            previous = change
+    return {"major": catalogue.major, "on": on, "version": catalogue.version,
+            "competencies": [vars(c) for c in catalogue.in_force(on)],
+            "changes": sorted(changes, key=lambda c: (c["effective_from"], c["code"]))}
+
+
+def _revision(number: int, practice: Any) -> dict[str, Any]:
+    return {"revision": number, "day": practice.day, "start": practice.start, "end": practice.end,
+            "hours": round(practice.minutes / 60, 2), "competencies": list(practice.competencies),
+            "description": practice.description}
+
+
+def _logbook(record: TrainingRecord) -> dict[str, Any]:
+    entries = sorted(record.entries.values(), key=lambda e: (e.current.day, e.current.start, e.id))
+    return {
+        "student_id": record.student_id, "version": record.version,
+        "entries": [{
+            "entry_id": e.id, "placement_id": e.placement_id, "status": e.status,
+            "drafted_by_student": e.drafted_by_student, "revision": e.revision,
+            "current": _revision(e.revision, e.current),
+            "earlier_revisions": [_revision(i + 1, p) for i, p in enumerate(e.revisions[:-1])],
+        } for e in entries],
+    }
