@@ -170,7 +170,7 @@ def _training_story(container: Container, ids: DemoIds) -> None:
     training = container.training
     school, vocational = ids.schools
     liu, _, _, he = (UUID(s) for s in ids.students)
-    liu_rail, he_current = ids.placements[1], ids.placements[5]
+    liu_rail = ids.placements[1]
     coordinator = _as(Role.COORDINATOR, "coordinator-chen", school_id=school)
     teacher = _as(Role.TEACHER, "teacher-gao", school_id=school)
     vocational_teacher = _as(Role.TEACHER, "teacher-lin", school_id=vocational)

@@ -90,13 +90,20 @@ def _wait_for_api(base: str, timeout: float = 30.0) -> None:
 
 
 def _first_ids(container: Container) -> dict[str, str]:
-    """The first enterprise, school and student on record, so the printed tokens have real scopes."""
-    wanted = {"EnterpriseRegistered": "enterprise", "SchoolRegistered": "school", "StudentEnrolled": "student"}
+    """The demo's first school, first student and the enterprises on record, so the printed tokens have real
+    scopes (the rail base's mentor signs the demo student's logbook)."""
     found: dict[str, str] = {}
+    enterprises = []
     for n in container.placements.notifications(1, 500):
-        kind = wanted.get(n.topic.rsplit(":", 1)[-1])
-        if kind and kind not in found:
-            found[kind] = str(n.originator_id)
+        kind = n.topic.rsplit(":", 1)[-1]
+        if kind == "EnterpriseRegistered":
+            enterprises.append(str(n.originator_id))
+        elif kind == "SchoolRegistered":
+            found.setdefault("school", str(n.originator_id))
+        elif kind == "StudentEnrolled":
+            found.setdefault("student", str(n.originator_id))
+    if enterprises:
+        found["enterprise"] = enterprises[1] if len(enterprises) > 1 else enterprises[0]
     return found
 
 
@@ -109,7 +116,9 @@ def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path) -> No
         "admin": issue_token(settings.secret_key, role=Role.ADMIN, subject="admin"),
         "coordinator": issue_token(settings.secret_key, role=Role.COORDINATOR, subject="coordinator-chen",
                                    school_id=scopes.get("school", "no-school-yet")),
-        "mentor": issue_token(settings.secret_key, role=Role.MENTOR, subject="mentor-wang",
+        "teacher": issue_token(settings.secret_key, role=Role.TEACHER, subject="teacher-gao",
+                               school_id=scopes.get("school", "no-school-yet")),
+        "mentor": issue_token(settings.secret_key, role=Role.MENTOR, subject="mentor-zhao",
                               enterprise_id=scopes.get("enterprise", "no-enterprise-yet")),
         "auditor": issue_token(settings.secret_key, role=Role.AUDITOR, subject="auditor-liu"),
         "student": issue_token(settings.secret_key, role=Role.STUDENT, subject="student-liu",
@@ -125,7 +134,8 @@ def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path) -> No
         f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
         f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*)",
         "",
-        "Tokens (valid 30 days; coordinator of Qingdao Technician College, mentor of Haier, student Liu Yang):",
+        "Tokens (valid 30 days; coordinator and teacher of Qingdao Technician College, mentor-zhao of CRRC's "
+        "rail base, student Liu Yang):",
         *[f"  {role:<12}{tok}" for role, tok in tokens.items()],
         "",
         "Try:",

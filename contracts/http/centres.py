@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.http.common import RequestSchema
+from contracts.http.common import Day, FreshnessQuery, RequestSchema
 
 
 class CentreFilter(RequestSchema):
@@ -41,3 +41,34 @@ class CentreSchema(Schema):
     closed_at = fields.String(allow_none=True)
     version = fields.Integer(required=True)
     updated_at = fields.String(required=True)
+
+
+class HoursFilter(FreshnessQuery):
+    """Which days to count (default: the last 12 weeks up to today)."""
+
+    period_from = Day(data_key="from", load_default=None)
+    period_to = Day(data_key="to", load_default=None)
+
+
+class WeekHoursSchema(Schema):
+    week_start = fields.String(required=True)
+    signed_hours = fields.Float(required=True)
+    unsigned_hours = fields.Float(required=True, metadata={"description": "Pending or awaiting countersignature."})
+
+
+class CompetencyHoursSchema(Schema):
+    competency = fields.String(required=True)
+    signed_hours = fields.Float(required=True)
+    unsigned_hours = fields.Float(required=True)
+
+
+class HoursDeliveredSchema(Schema):
+    """Practice hours delivered at a centre, per week and per competency (an entry's hours are shared evenly over
+    the competencies it names; rejected entries do not count)."""
+
+    centre_id = fields.String(required=True)
+    period_from = fields.String(data_key="from", required=True)
+    period_to = fields.String(data_key="to", required=True)
+    signed_hours = fields.Float(required=True)
+    weeks = fields.List(fields.Nested(WeekHoursSchema), required=True)
+    competencies = fields.List(fields.Nested(CompetencyHoursSchema), required=True)

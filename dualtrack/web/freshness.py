@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from flask_smorest import abort
 
+from dualtrack.web.context import current_actor
 from services.common.errors import ReadModelBehind
 from services.common.freshness import Written, parse_token
 
@@ -18,7 +19,9 @@ class WaitableView(Protocol):
 
 
 def await_read_model(view: WaitableView, query: dict[str, Any]) -> None:
-    """Wait until the view has applied the write named by `wait_for`, if the query names one."""
+    """Wait until the view has applied the write named by `wait_for`, if the query names one (callers with a
+    valid token only: nobody else gets to hold a worker)."""
+    current_actor()
     token = query.get("wait_for")
     if not token:
         return

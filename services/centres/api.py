@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.http.centres import CentreFilter, CentreSchema
-from contracts.http.common import ApiError
+from contracts.http.centres import CentreFilter, CentreSchema, HoursDeliveredSchema, HoursFilter
+from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.placement_register import (
     CapacityOverrideSchema,
     HostedStudentSchema,
@@ -16,6 +17,7 @@ from contracts.http.placement_register import (
     OccupancySchema,
 )
 from dualtrack.web.context import container, current_actor
+from dualtrack.web.freshness import await_read_model
 from services.common.errors import NotAllowed
 from services.common.identity import Actor, Role
 
@@ -50,13 +52,41 @@ class Centres(MethodView):
 
 @blp.route("/centres/<uuid:centre_id>")
 class CentreById(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
     @blp.response(200, CentreSchema)
     @blp.alt_response(401, schema=ApiError)
     @blp.alt_response(404, schema=ApiError)
-    def get(self, centre_id: Any) -> Any:
-        """One training centre with its mentors."""
+    @blp.alt_response(503, schema=ApiError, description="the read model did not reach wait_for in time")
+    def get(self, query: dict[str, Any], centre_id: Any) -> Any:
+        """One training centre with its mentors (wait_for: a command's wait_token, to see your own write)."""
         current_actor()
+        await_read_model(container().centres_view, query)
         return container().centres_view.centre_by_id(str(centre_id))
+
+
+@blp.route("/centres/<uuid:centre_id>/hours-delivered")
+class CentreHoursDelivered(MethodView):
+    @blp.arguments(HoursFilter, location="query")
+    @blp.response(200, HoursDeliveredSchema)
+    @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(403, schema=ApiError)
+    @blp.alt_response(404, schema=ApiError)
+    @blp.alt_response(503, schema=ApiError, description="the read model did not reach wait_for in time")
+    def get(self, query: dict[str, Any], centre_id: Any) -> Any:
+        """Practice hours delivered at the centre per week and per competency, signed and not yet signed
+        (staff of every kind and auditors; not students, since a small centre's figures are a person's)."""
+        actor = current_actor()
+        if actor.role is Role.STUDENT:
+            raise NotAllowed("students read their own hours in their progress, not a centre's", role="student")
+        c = container()
+        await_read_model(c.centres_view, query)
+        end = query.get("period_to") or c.training.today()
+        start = query.get("period_from") or end - timedelta(weeks=12)
+        if start > end or (end - start).days > 3 * 366:
+            from werkzeug.exceptions import UnprocessableEntity
+
+            raise UnprocessableEntity("ask for a period whose start is not after its end, of at most three years")
+        return c.centres_view.hours_delivered(str(centre_id), start, end)
 
 
 @blp.route("/centres/<uuid:centre_id>/occupancy")

@@ -7,10 +7,13 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+from services.common.practice_ledger import PracticeLedger
 from services.common.projection import Projection
 from services.common.viewstore import Tx
 
 T = "dualtrack.placements."
+LEDGER = PracticeLedger("centres")
+"""Practice entries by centre: the hours delivered there."""
 
 
 def _enterprise_registered(p: Any, tx: Tx, e: Any) -> None:
@@ -108,11 +111,13 @@ def _capacity_override_granted(p: Any, tx: Tx, e: Any) -> None:
 
 
 class CentresProjection(Projection):
-    """Which training centres exist, whose are they, how big, who mentors there, are they open?"""
+    """Which training centres exist, whose are they, how big, who mentors there, are they open, how many hours
+    of practice were delivered there?"""
 
     name = "centres"
-    contexts = ("placements",)
+    contexts = ("placements", "training")
     tables = {
+        **LEDGER.tables(),
         "centres_enterprises": "enterprise_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
         "registration_number TEXT, registered_at TEXT NOT NULL",
         "centres_centres": "centre_id TEXT PRIMARY KEY, enterprise_id TEXT NOT NULL, name TEXT NOT NULL, "
@@ -137,7 +142,8 @@ class CentresProjection(Projection):
         T + "PlaceRescheduled.v1": _place_rescheduled,
         T + "PlaceReleased.v1": _place_released,
         T + "CapacityOverrideGranted.v1": _capacity_override_granted,
+        **LEDGER.handlers(),
     }
 
     def describe(self) -> str:
-        return "each enterprise training centre as it stands now, with its places held over time"
+        return "each enterprise training centre as it stands now, its places held over time and the hours delivered"

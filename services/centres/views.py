@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from services.centres.projection import LEDGER, CentresProjection
 from services.common.errors import NotFound
+from services.common.freshness import FollowsProjection
 from services.common.viewstore import ViewDatabase, page_window
 
 _CENTRE_COLUMNS = (
@@ -24,8 +26,11 @@ class CentrePage:
     total: int
 
 
-class CentresView:
+class CentresView(FollowsProjection):
     """Which training centres are there, and what does one look like now?"""
+
+    projection = CentresProjection.name
+    contexts = CentresProjection.contexts
 
     def __init__(self, db: ViewDatabase) -> None:
         self._db = db
@@ -109,6 +114,35 @@ class CentresView:
             ).fetchall()
         keys = ("placement_id", "capacity", "occupancy", "justification", "justified_by", "granted_at")
         return [dict(zip(keys, r)) for r in rows]
+
+    def hours_delivered(self, centre_id: str, start: date, end: date) -> dict[str, Any]:
+        """Practice hours delivered at the centre per week and per competency: signed, and still awaiting a
+        signature (pending or awaiting countersignature), between two days."""
+        self.centre_by_id(centre_id)
+        period = (centre_id, start.isoformat(), end.isoformat())
+        with self._db.transaction() as tx:
+            weeks = tx.execute(
+                f"SELECT week, status, SUM(minutes) FROM {LEDGER.entries} "
+                "WHERE centre_id = ? AND day >= ? AND day <= ? AND status <> 'rejected' GROUP BY week, status",
+                period).fetchall()
+            competencies = tx.execute(
+                f"SELECT s.competency, e.status, SUM(s.seconds) FROM {LEDGER.shares} s JOIN {LEDGER.entries} e "
+                "ON e.entry_id = s.entry_id WHERE e.centre_id = ? AND e.day >= ? AND e.day <= ? "
+                "AND e.status <> 'rejected' GROUP BY s.competency, e.status", period).fetchall()
+        by_week: dict[str, dict[str, Any]] = {}
+        for week, status, minutes in weeks:
+            row = by_week.setdefault(week, {"week_start": week, "signed_hours": 0.0, "unsigned_hours": 0.0})
+            row["signed_hours" if status == "signed" else "unsigned_hours"] += round(minutes / 60, 2)
+        by_competency: dict[str, dict[str, Any]] = {}
+        for code, status, seconds in competencies:
+            row = by_competency.setdefault(code, {"competency": code, "signed_hours": 0.0, "unsigned_hours": 0.0})
+            row["signed_hours" if status == "signed" else "unsigned_hours"] += round(seconds / 3600, 2)
+        for row in [*by_week.values(), *by_competency.values()]:
+            row["signed_hours"], row["unsigned_hours"] = round(row["signed_hours"], 2), round(row["unsigned_hours"], 2)
+        return {"centre_id": centre_id, "from": start.isoformat(), "to": end.isoformat(),
+                "weeks": [by_week[w] for w in sorted(by_week)],
+                "competencies": [by_competency[c] for c in sorted(by_competency)],
+                "signed_hours": round(sum(w["signed_hours"] for w in by_week.values()), 2)}
 
     @staticmethod
     def _mentors(tx: Any, centre_ids: list[str]) -> dict[str, list[dict[str, str]]]:

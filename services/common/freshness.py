@@ -67,3 +67,14 @@ def wait_until_applied(db: ViewDatabase, projection: str, written: list[Written]
             return False
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
+
+
+class FollowsProjection:
+    """A view over one projection's tables: it can wait until that projection applied a write."""
+
+    projection: str
+    contexts: tuple[str, ...]
+    _db: ViewDatabase
+
+    def wait_for(self, written: list[Written], timeout: float) -> bool:
+        return wait_until_applied(self._db, self.projection, written, timeout)

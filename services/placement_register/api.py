@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.http.common import ApiError
+from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.placement_register import (
     CurrentPlacementSchema,
     PlacementFilter,
@@ -16,6 +16,7 @@ from contracts.http.placement_register import (
     PlacementWithHistorySchema,
 )
 from dualtrack.web.context import container, current_actor
+from dualtrack.web.freshness import await_read_model
 from services.common.identity import Actor
 from services.common.scope import Scope
 
@@ -50,21 +51,28 @@ class Placements(MethodView):
 
 @blp.route("/placements/<uuid:placement_id>")
 class PlacementById(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
     @blp.response(200, PlacementWithHistorySchema)
     @blp.alt_response(401, schema=ApiError)
     @blp.alt_response(404, schema=ApiError)
-    def get(self, placement_id: UUID) -> Any:
-        """One placement with its approvals and its history (every event: what, when, who, why)."""
+    @blp.alt_response(503, schema=ApiError, description="the read model did not reach wait_for in time")
+    def get(self, query: dict[str, Any], placement_id: UUID) -> Any:
+        """One placement with its approvals and its history (every event: what, when, who, why); wait_for: a
+        command's wait_token, to see your own write."""
         view = container().placement_register_view
+        await_read_model(view, query)
         return view.placement_with_history(scope_of(current_actor()), str(placement_id))
 
 
 @blp.route("/students/<uuid:student_id>/placements")
 class StudentPlacements(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
     @blp.response(200, PlacementSchema(many=True))
     @blp.alt_response(401, schema=ApiError)
-    def get(self, student_id: UUID) -> Any:
+    @blp.alt_response(503, schema=ApiError, description="the read model did not reach wait_for in time")
+    def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """A student's placement history, oldest first (transfers keep the whole record)."""
+        await_read_model(container().placement_register_view, query)
         return container().placement_register_view.placements_of_student(scope_of(current_actor()), str(student_id))
 
 

@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 from services.common.errors import NotFound
+from services.common.freshness import FollowsProjection
 from services.common.scope import Scope
 from services.common.viewstore import ViewDatabase, page_window
-from services.placement_register.projection import HISTORY, PLACEMENTS
+from services.placement_register.projection import HISTORY, PLACEMENTS, PlacementRegisterProjection
 
 _COLUMNS = (
     "placement_id", "student_id", "school_id", "centre_id", "enterprise_id", "kind", "status", "start_date",
@@ -26,8 +27,11 @@ class PlacementPage:
     total: int
 
 
-class PlacementRegisterView:
+class PlacementRegisterView(FollowsProjection):
     """Which placements are there, and what happened to one?"""
+
+    projection = PlacementRegisterProjection.name
+    contexts = PlacementRegisterProjection.contexts
 
     def __init__(self, db: ViewDatabase) -> None:
         self._db = db

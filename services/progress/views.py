@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from services.common.errors import NotFound
-from services.common.freshness import Written, wait_until_applied
+from services.common.freshness import FollowsProjection
 from services.common.scope import Scope
 from services.common.viewstore import ViewDatabase
 from services.progress.projection import (
@@ -36,7 +36,7 @@ def hours(seconds: float) -> float:
     return round(seconds / 3600, 2)
 
 
-class ProgressView:
+class ProgressView(FollowsProjection):
     """Where does a student stand, and what awaits a mentor's or a school's signature?"""
 
     projection = ProgressProjection.name
@@ -44,9 +44,6 @@ class ProgressView:
 
     def __init__(self, db: ViewDatabase) -> None:
         self._db = db
-
-    def wait_for(self, written: list[Written], timeout: float) -> bool:
-        return wait_until_applied(self._db, self.projection, written, timeout)
 
     # -- one student --------------------------------------------------------------------------------
     def student_progress(self, scope: Scope, student_id: str, today: date) -> dict[str, Any]:
