@@ -46,7 +46,8 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
         from dualtrack.demo import seed_demo
 
         ids = seed_demo(container)
-        print(f"loaded demo data: {len(ids.enterprises)} enterprises, {len(ids.centres)} training centres", flush=True)
+        print(f"loaded demo data: {len(ids.enterprises)} enterprises, {len(ids.centres)} training centres, "
+              f"{len(ids.students)} students, {len(ids.placements)} placements, a week of practice", flush=True)
     scopes = _first_ids(container)
     container.close()
 
