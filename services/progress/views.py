@@ -122,13 +122,14 @@ class ProgressView(FollowsProjection):
     # -- queues -------------------------------------------------------------------------------------
     def sign_off_queue(self, mentor_id: str, enterprise_id: str | None) -> list[dict[str, Any]]:
         """Entries awaiting a mentor's signature at the centres the mentor is assigned to, oldest first."""
+        of_enterprise = " AND p.enterprise_id = ?" if enterprise_id is not None else ""
+        params = (mentor_id, enterprise_id) if enterprise_id is not None else (mentor_id,)
         with self._db.transaction() as tx:
             rows = tx.execute(
                 f"SELECT {', '.join('e.' + c for c in _ENTRY_COLUMNS)} FROM {LEDGER.entries} e "
                 f"JOIN {MENTORS} m ON m.centre_id = e.centre_id AND m.mentor_id = ? "
                 f"JOIN {PLANS} p ON p.placement_id = e.placement_id "
-                "WHERE e.status = 'pending' AND (? IS NULL OR p.enterprise_id = ?) ORDER BY e.day, e.start_time",
-                (mentor_id, enterprise_id, enterprise_id),
+                f"WHERE e.status = 'pending'{of_enterprise} ORDER BY e.day, e.start_time", params,
             ).fetchall()
         return [self._entry(r) for r in rows]
 
