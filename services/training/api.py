@@ -136,6 +136,8 @@ class Logbook(MethodView):
     def get(self, student_id: UUID) -> Any:
         """Every entry with every revision, as the event store knows it now (ETag: the record's version)."""
         record = container().training.get_training_record(command_context(), student_id)
+        if record is None:
+            return {"student_id": str(student_id), "version": 0, "entries": []}, 200, {"ETag": '"0"'}
         return _logbook(record), 200, {"ETag": f'"{record.version}"'}
 
 
@@ -199,13 +201,17 @@ def _csv_text() -> str:
 
 def _parse_csv(text: str) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as error:
+        abort(422, messages={"body": {"csv": [f"the header is not readable as CSV: {error}"]}})
     missing = [c for c in CSV_COLUMNS if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS + CSV_OPTIONAL_COLUMNS]
-    if missing or unknown:
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if missing or unknown or twice:
         abort(422, messages={"body": {"csv": [f"the header must name {', '.join(CSV_COLUMNS)} (and optionally "
-                                              f"{', '.join(CSV_OPTIONAL_COLUMNS)}); missing {missing}, "
-                                              f"unknown {unknown}"]}})
+                                              f"{', '.join(CSV_OPTIONAL_COLUMNS)}) once each; missing {missing}, "
+                                              f"unknown {unknown}, named twice {twice}"]}})
     reader.fieldnames = header
     schema = PracticeRowSchema()
     rows: list[PracticeRow] = []
@@ -229,6 +235,10 @@ def _parse_csv(text: str) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
                                   "details": {"fields": error.messages}})
                 continue
             codes = tuple(c.strip() for c in row["competencies"].split(";") if c.strip())
+            if not codes:
+                malformed.append({"line": line, "code": "invalid-input", "message": "the row has invalid fields",
+                                  "details": {"fields": {"competencies": ["name at least one code"]}}})
+                continue
             rows.append(PracticeRow(line, str(row["student_id"]), row["date"], row["start"], row["end"], codes,
                                     row["description"], str(row["placement_id"]) if row.get("placement_id") else None))
     except csv.Error as error:

@@ -11,7 +11,15 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.common.application import CommandResult, DualtrackApplication
-from services.common.errors import BatchInvalid, BatchRefused, DomainError, NotFound, RuleViolated, VersionConflict
+from services.common.errors import (
+    BatchInvalid,
+    BatchRefused,
+    DomainError,
+    NotAllowed,
+    NotFound,
+    RuleViolated,
+    VersionConflict,
+)
 from services.common.freshness import Written, token_of
 from services.common.identity import CommandContext, Role
 from services.common.rules import RuleSet, rule_set_in_force
@@ -120,22 +128,28 @@ class TrainingApplication(DualtrackApplication):
     # -- plans ------------------------------------------------------------------------------------
     def draw_up_training_plan(self, ctx: CommandContext, student_id: UUID, placement_id: str) -> CommandResult:
         """Draw up a placement's plan from the catalogue in force at its start (coordinators of the school)."""
-        student = self.placements.student(str(student_id))
-        placement = self._placement(student, placement_id)
-        access.require_coordinator(ctx.actor, student.school_id, "draw up training plans")
-        record = self._training_record(student, ctx)
-        self._draw_up(record, placement, ctx)
-        return self.record(record)
+        def draw_up() -> CommandResult:
+            student = self.placements.student(str(student_id))
+            placement = self._placement(student, placement_id)
+            access.require_coordinator(ctx.actor, student.school_id, "draw up training plans")
+            record = self._training_record(student, ctx)
+            self._draw_up(record, placement, ctx)
+            return self.record(record)
+
+        return self._retrying(None, draw_up)
 
     def adjust_training_target(self, ctx: CommandContext, student_id: UUID, placement_id: str, code: str, *,
                                target_hours: int, reason: str, expected_version: int | None = None) -> CommandResult:
         """Change one competency's target hours in a placement's plan (coordinators of the school)."""
-        student = self.placements.student(str(student_id))
-        self._placement(student, placement_id)
-        access.require_coordinator(ctx.actor, student.school_id, "adjust training plans")
-        record = self._training_record(student, ctx, expected_version)
-        record.adjust_target(placement_id, code, target_hours, ctx.meta(reason))
-        return self.record(record)
+        def adjust() -> CommandResult:
+            student = self.placements.student(str(student_id))
+            self._placement(student, placement_id)
+            access.require_coordinator(ctx.actor, student.school_id, "adjust training plans")
+            record = self._training_record(student, ctx, expected_version)
+            record.adjust_target(placement_id, code, target_hours, ctx.meta(reason))
+            return self.record(record)
+
+        return self._retrying(expected_version, adjust)
 
     def _draw_up(self, record: TrainingRecord, placement: PlacementFacts, ctx: CommandContext) -> None:
         starts = placement.activated_on or placement.start
@@ -177,22 +191,30 @@ class TrainingApplication(DualtrackApplication):
 
         `malformed` are rows the caller could not even parse; they are reported with the rest.
         """
+        if not ctx.actor.may_write:
+            raise NotAllowed(f"{ctx.actor.role.value} {ctx.actor.subject} may not log practice",
+                             role=ctx.actor.role.value)
         problems = list(malformed)
+        forbidden = False
         records: dict[str, TrainingRecord] = {}
         entries = []
         for row in rows:
             try:
                 student = self.placements.student(row.student_id)
-                record = records.get(row.student_id) or self._training_record(student, ctx)
+                record = records.get(student.student_id) or self._training_record(student, ctx)
                 entry_id = self._log_row(ctx, student, record, row, None)
             except DomainError as error:
+                forbidden = forbidden or isinstance(error, NotAllowed)
                 problems.append({"line": row.line, "code": getattr(error, "rule", None) or _code(error),
                                  "message": error.message, "details": error.details})
                 continue
-            records[row.student_id] = record
-            entries.append({"line": row.line, "student_id": row.student_id, "entry_id": entry_id})
+            records[student.student_id] = record
+            entries.append({"line": row.line, "student_id": student.student_id, "entry_id": entry_id})
         if problems:
             problems.sort(key=lambda p: p["line"])
+            if forbidden:  # not a question of fixing rows: the caller may not write for some of these students
+                raise NotAllowed(f"{ctx.actor.role.value} {ctx.actor.subject} may not log practice for some of these "
+                                 "rows; nothing was stored", rows=problems, stored=0)
             refused = BatchInvalid if malformed else BatchRefused
             raise refused(f"{len(problems)} of {len(rows) + len(malformed)} rows are refused; nothing was stored",
                           rows=problems, stored=0)
@@ -214,10 +236,11 @@ class TrainingApplication(DualtrackApplication):
 
         def correct() -> EntryResult:
             student, record, placement = self._entry_context(ctx, student_id, entry_id, expected_version)
-            rules = rule_set_in_force(placement.rule_set, min(day, record.entry(entry_id).current.day))
-            capacity = access.capacity_to_correct(ctx.actor, placement, rules, self.today())
+            rules = rule_set_in_force(placement.rule_set, day)
+            rules_before = self._rules_for_entry(record, placement, entry_id)
+            capacity = access.capacity_to_correct(ctx.actor, placement, rules_before, self.today())
             record.correct(entry_id, placement, Practice(day, start, end, tuple(competencies), description),
-                           capacity=capacity, rules=rules, today=self.today(),
+                           capacity=capacity, rules=rules, rules_before=rules_before, today=self.today(),
                            school_day=self.school_days.is_school_day(student.student_id, day),
                            meta=ctx.meta(reason, business_date=day))
             return self._record_entry(record, entry_id)
@@ -285,14 +308,15 @@ class TrainingApplication(DualtrackApplication):
         return self._retrying(expected_version, assess)
 
     # -- reading ----------------------------------------------------------------------------------
-    def get_training_record(self, ctx: CommandContext, student_id: UUID) -> TrainingRecord:
-        """A student's training record as the event store knows it now (those who may read the student)."""
+    def get_training_record(self, ctx: CommandContext, student_id: UUID) -> TrainingRecord | None:
+        """A student's training record as the event store knows it now (those who may read the student); None
+        while nothing was logged, planned or assessed for them."""
         student = self.placements.student(str(student_id))
         require_may_read_student(ctx.actor, student.school_id, student.student_id, student.enterprise_ids)
         try:
             return self.repository.get(training_record_id(student.student_id))  # type: ignore[no-any-return]
         except AggregateNotFoundError:
-            raise NotFound(f"student {student_id} has no training record yet", id=str(student_id)) from None
+            return None
 
     # -- helpers ----------------------------------------------------------------------------------
     def _training_record(self, student: StudentFacts, ctx: CommandContext,
@@ -330,6 +354,9 @@ class TrainingApplication(DualtrackApplication):
             return TrainingApplication._placement(student, row.placement_id)
         enterprise = ctx.actor.enterprise_id if ctx.actor.role is Role.MENTOR else None
         found = student.placement_on(row.day, enterprise)
+        if found is None and enterprise is not None and enterprise not in student.enterprise_ids:
+            raise NotAllowed(f"mentor {ctx.actor.subject} may not log practice for student {student.student_id}: "
+                             "your enterprise does not host them", student_id=student.student_id)
         if found is None:
             raise RuleViolated("placement-not-running", f"no placement held student {student.student_id} on "
                                f"{row.day}" + (" at your enterprise" if enterprise else ""), day=str(row.day))

@@ -26,6 +26,7 @@ class PlacementsStoreDirectory:
             key = UUID(student_id)
         except ValueError:
             raise NotFound(f"no student with id {student_id}", id=student_id) from None
+        student_id = str(key)  # one spelling, so one training record per student
         student: Student = self._placements.load(Student, key)
         school: School = self._placements.load(School, UUID(student.school_id))
         mentors: dict[str, frozenset[str]] = {}

@@ -190,8 +190,9 @@ class TrainingRecord(Aggregate):
         return entry_id
 
     def correct(self, entry_id: str, placement: PlacementFacts, practice: Practice, *, capacity: Capacity,
-                rules: RuleSet, today: date, school_day: bool, meta: EventMeta) -> None:
-        """Record corrected facts as a new revision; it awaits signature again."""
+                rules: RuleSet, rules_before: RuleSet, today: date, school_day: bool, meta: EventMeta) -> None:
+        """Record corrected facts as a new revision; it awaits signature again. `rules` are those in force on
+        the corrected day, `rules_before` those of the day the entry was about until now."""
         entry = self.entry(entry_id)
         if capacity is Capacity.STUDENT and not (entry.drafted_by_student and entry.status in (PENDING, REJECTED)):
             raise RuleViolated("student-corrects-own-drafts", "a student corrects only their own drafts that are "
@@ -201,8 +202,8 @@ class TrainingRecord(Aggregate):
                                entry_id=entry_id, revision=entry.revision)
         if not (meta.reason or "").strip():
             raise RuleViolated("correction-reason", "a correction says why", entry_id=entry_id)
-        # The edit window is about the day the entry was about, and the day it is moved to.
-        self._check_edit_window(min(entry.current.day, practice.day), capacity, rules, today, meta.reason)
+        # The edit window is about the day the entry was about, and (in the checks below) the day it moves to.
+        self._check_edit_window(entry.current.day, capacity, rules_before, today, meta.reason)
         self._check_practice(placement, practice, capacity=capacity, rules=rules, today=today,
                              school_day=school_day, reason=meta.reason, excluding=entry_id)
         self.trigger_event(
