@@ -17,7 +17,7 @@ from uuid import UUID
 
 from dualtrack.bootstrap import Container
 from services.common.identity import Actor, CommandContext, Role
-from services.training.application import PracticeRow
+from services.training.application import PracticeRow, TrainingApplication
 
 ENTERPRISES = [
     ("Haier Smart Home", "91370200163562681G", [
@@ -168,17 +168,21 @@ def _seed_training(container: Container, ids: DemoIds) -> None:
 
 def _training_story(container: Container, ids: DemoIds) -> None:
     training = container.training
-    school, vocational = ids.schools
-    liu, _, _, he = (UUID(s) for s in ids.students)
-    liu_rail = ids.placements[1]
-    coordinator = _as(Role.COORDINATOR, "coordinator-chen", school_id=school)
-    teacher = _as(Role.TEACHER, "teacher-gao", school_id=school)
-    vocational_teacher = _as(Role.TEACHER, "teacher-lin", school_id=vocational)
-    zhao = _as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1])
-    sun = _as(Role.MENTOR, "mentor-sun", enterprise_id=ids.enterprises[2])
-    student_liu = _as(Role.STUDENT, f"student-{liu}", student_id=str(liu))
-    start_of_year = date(2026, 1, 1)
+    liu, liu_rail = UUID(ids.students[0]), ids.placements[1]
+    coordinator = _as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
 
+    if not training.has_catalogue("mechatronics"):  # loaded again (--force): the catalogues are shared
+        _seed_catalogues(training, coordinator)
+
+    # Liu at the rail base: the plan is drawn up, one target adjusted, then a week of practice.
+    training.draw_up_training_plan(coordinator, liu, liu_rail)
+    training.adjust_training_target(coordinator, liu, liu_rail, "MEC-03", target_hours=24,
+                                    reason="safety induction already done at the Qingdao centre")
+    _practice_week(container, ids)
+
+
+def _seed_catalogues(training: TrainingApplication, coordinator: CommandContext) -> None:
+    start_of_year = date(2026, 1, 1)
     for code, title, hours, scale in (
         ("MEC-01", "Assemble and adjust drive units", 160, "five-point"),
         ("MEC-02", "Wire and program PLC controls", 120, "percent"),
@@ -196,10 +200,18 @@ def _training_story(container: Container, ids: DemoIds) -> None:
     training.retire_competency(coordinator, "electronics", "ELE-03", effective_from=date(2026, 10, 1),
                                reason="through-hole boards left the product range")
 
-    # Liu at the rail base: the plan is drawn up, one target adjusted, then a week of practice.
-    training.draw_up_training_plan(coordinator, liu, liu_rail)
-    training.adjust_training_target(coordinator, liu, liu_rail, "MEC-03", target_hours=24,
-                                    reason="safety induction already done at the Qingdao centre")
+
+def _practice_week(container: Container, ids: DemoIds) -> None:
+    training = container.training
+    school, vocational = ids.schools
+    liu, _, _, he = (UUID(s) for s in ids.students)
+    liu_rail = ids.placements[1]
+    coordinator = _as(Role.COORDINATOR, "coordinator-chen", school_id=school)
+    teacher = _as(Role.TEACHER, "teacher-gao", school_id=school)
+    vocational_teacher = _as(Role.TEACHER, "teacher-lin", school_id=vocational)
+    zhao = _as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1])
+    sun = _as(Role.MENTOR, "mentor-sun", enterprise_id=ids.enterprises[2])
+    student_liu = _as(Role.STUDENT, f"student-{liu}", student_id=str(liu))
     week = [date(2026, 11, 23) + timedelta(days=i) for i in range(5)]
     entries = []
     for day, (start, end, codes, what) in zip(week, (

@@ -119,6 +119,9 @@ class TrainingApplication(DualtrackApplication):
             raise NotFound(f"no competency catalogue for major {major!r}", major=major)
         return catalogue
 
+    def has_catalogue(self, major: str) -> bool:
+        return self._catalogue(major) is not None
+
     def _catalogue(self, major: str) -> CompetencyCatalogue | None:
         try:
             return self.repository.get(catalogue_id(major))  # type: ignore[no-any-return]

@@ -41,7 +41,8 @@ def test_given_the_openapi_command_then_it_prints_the_api_document(env) -> None:
 def test_given_demo_data_when_rebuilt_embedded_then_status_shows_the_offsets_and_verify_matches(env) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["seed-demo"], env=env).exit_code == 0
-    stored = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)["contexts"]["placements"]["stored"]
+    contexts = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)["contexts"]
+    stored = contexts["placements"]["stored"] + contexts["training"]["stored"]  # centres follows both
     assert stored > 50
     rebuilt = runner.invoke(main, ["projections", "rebuild", "centres", "--embedded"], env=env)
     assert rebuilt.exit_code == 0 and f"rebuilt centres: {stored} events" in rebuilt.output
