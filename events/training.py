@@ -137,8 +137,9 @@ class CompetencyAssessed(DomainEvent):
 
 
 class CompetencyAssessmentsCombined(DomainEvent):
-    """Both sides have assessed a competency: their latest results combined by the rule set's rule."""
+    """Both sides have assessed a competency in a placement: their latest results combined by the rule set's rule."""
 
+    placement_id: str
     competency: str
     enterprise_result: float
     school_result: float

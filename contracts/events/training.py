@@ -129,8 +129,9 @@ class CompetencyAssessedV1(Schema):
 
 
 class CompetencyAssessmentsCombinedV1(Schema):
-    """Both sides' latest results for a competency, combined by the rule set's rule."""
+    """Both sides' latest results for a competency in a placement, combined by the rule set's rule."""
 
+    placement_id = fields.String(required=True)
     competency = fields.String(required=True)
     enterprise_result = fields.Float(required=True)
     school_result = fields.Float(required=True)

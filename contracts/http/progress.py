@@ -56,7 +56,9 @@ class CompetencyProgressSchema(Schema):
 
 
 class StudentProgressSchema(Schema):
-    """Where a student stands today: hours are shared evenly over the competencies an entry names."""
+    """Where a student stands today. Hours, targets, expected-to-date and assessments are about one placement's
+    plan (the current placement's, else the last planned); an entry's hours are shared evenly over the
+    competencies it names."""
 
     student_id = fields.String(required=True)
     school_id = fields.String(required=True)
@@ -67,10 +69,14 @@ class StudentProgressSchema(Schema):
     next_placement = fields.Nested(ProgressPlacementSchema, allow_none=True)
     current_block = fields.Dict(allow_none=True, metadata={"description": "From published alternation plans."})
     next_block = fields.Dict(allow_none=True)
+    plan_placement_id = fields.String(allow_none=True, metadata={
+        "description": "The placement whose plan the figures below are about: the current one, else the last planned."})
     target_hours = fields.Integer(required=True)
     signed_hours = fields.Float(required=True)
     awaiting_countersignature_hours = fields.Float(required=True)
     pending_hours = fields.Float(required=True)
+    signed_hours_on_record = fields.Float(required=True, metadata={
+        "description": "Signed hours over every placement of the student (a transfer keeps the record)."})
     expected_to_date_hours = fields.Float(allow_none=True, metadata={
         "description": "The plan's hours spread evenly over the placement's days, up to today."})
     behind_schedule = fields.Boolean(required=True, metadata={

@@ -41,6 +41,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
             "security": [{"bearerAuth": []}],
         },
     )
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # no request body is bigger (a CSV batch is at most 2 MiB)
     app.extensions["dualtrack"] = container
     api = DualtrackApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

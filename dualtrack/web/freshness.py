@@ -1,12 +1,18 @@
-"""Queries that can wait until their read model shows the caller's own write."""
+"""Queries that can wait until their read model shows the caller's own write.
+
+The tokens commands answer are signed with the deployment's secret: a query waits only for writes this
+deployment reported to someone, and nobody can probe other records' versions by making up tokens.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any, Protocol
 
 from flask_smorest import abort
 
-from dualtrack.web.context import current_actor
+from dualtrack.web.context import container, current_actor
 from services.common.errors import ReadModelBehind
 from services.common.freshness import Written, parse_token
 
@@ -18,6 +24,26 @@ class WaitableView(Protocol):
     def wait_for(self, written: list[Written], timeout: float) -> bool: ...
 
 
+def signed_token(token: str) -> str:
+    """A command's token as the API hands it out: every item followed by its signature."""
+    return ",".join(f"{item}~{_mac(item)}" for item in token.split(",") if item)
+
+
+def _verified(token: str) -> str:
+    items = []
+    for part in token.split(","):
+        item, _, mac = part.strip().rpartition("~")
+        if not item or not hmac.compare_digest(mac, _mac(item)):
+            raise ValueError("not a wait_token this deployment gave out (copy it whole from a command's answer)")
+        items.append(item)
+    return ",".join(items)
+
+
+def _mac(item: str) -> str:
+    key = container().settings.secret_key.encode()
+    return hmac.new(key, item.encode(), hashlib.sha256).hexdigest()[:20]
+
+
 def await_read_model(view: WaitableView, query: dict[str, Any]) -> None:
     """Wait until the view has applied the write named by `wait_for`, if the query names one (callers with a
     valid token only: nobody else gets to hold a worker)."""
@@ -26,7 +52,7 @@ def await_read_model(view: WaitableView, query: dict[str, Any]) -> None:
     if not token:
         return
     try:
-        written = parse_token(token)
+        written = parse_token(_verified(token))
     except ValueError as error:
         abort(422, messages={"query": {"wait_for": [str(error)]}})
     foreign = sorted({w.context for w in written} - set(view.contexts))

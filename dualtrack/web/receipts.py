@@ -7,6 +7,7 @@ from typing import Any, Callable
 from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError
+from dualtrack.web.freshness import signed_token
 from services.common.application import CommandResult
 
 COMMAND_ERRORS = {401: "no or invalid token", 403: "role or scope does not allow it", 404: "unknown id",
@@ -27,7 +28,7 @@ def command_errors(blp: Blueprint) -> Callable[[Any], Any]:
 def accepted(result: CommandResult, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The receipt: aggregate, new version (also as ETag), log position, and the token to read it back."""
     body: dict[str, Any] = {"id": result.id, "version": result.version, "position": result.position,
-                            "wait_token": result.token}
+                            "wait_token": signed_token(result.token)}
     for extra in ("placement_id", "entry_id"):
         if getattr(result, extra, None):
             body[extra] = getattr(result, extra)

@@ -14,6 +14,8 @@ class Scope:
     school_id: str | None = None
     enterprise_id: str | None = None
     student_id: str | None = None
+    mentor_id: str | None = None
+    """For a mentor, who they are: some read models narrow to the centres they mentor."""
 
     @classmethod
     def of(cls, actor: Actor) -> "Scope":
@@ -21,7 +23,7 @@ class Scope:
         if actor.role in (Role.COORDINATOR, Role.TEACHER):
             return cls(school_id=actor.school_id or "-")
         if actor.role is Role.MENTOR:
-            return cls(enterprise_id=actor.enterprise_id or "-")
+            return cls(enterprise_id=actor.enterprise_id or "-", mentor_id=actor.subject)
         if actor.role is Role.STUDENT:
             return cls(student_id=actor.student_id or "-")
         return cls()

@@ -86,10 +86,14 @@ class ViewDatabase:
         return conn
 
     @contextmanager
-    def transaction(self, suffix: str = "") -> Iterator[Tx]:
+    def transaction(self, suffix: str = "", *, snapshot: bool = False) -> Iterator[Tx]:
+        """One transaction; `snapshot`: every statement reads the same committed state (PostgreSQL's repeatable
+        read; SQLite's one writer lock gives that already)."""
         conn = self._connection()
         if self.is_postgres:
             with conn.transaction(), conn.cursor() as cursor:
+                if snapshot:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 yield Tx(cursor, True, suffix)
         else:
             cursor = conn.cursor()

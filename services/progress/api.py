@@ -39,10 +39,9 @@ class StudentProgress(MethodView):
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """The student's placement, hours by competency against the plan (signed, awaiting countersignature,
         pending), expected to date with a behind-schedule flag, entries awaiting action, latest assessments."""
-        actor = current_actor()
-        c = container()
+        scope, c = Scope.of(current_actor()), container()
         await_read_model(c.progress_view, query)
-        return c.progress_view.student_progress(Scope.of(actor), str(student_id), c.training.today())
+        return c.progress_view.student_progress(scope, str(student_id), c.training.today())
 
 
 @blp.route("/mentors/me/sign-off-queue")

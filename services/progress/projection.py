@@ -116,9 +116,9 @@ def _assessed(p: Any, tx: Tx, e: Any) -> None:
     tx.execute(
         f"INSERT INTO {tx.table(ASSESSMENTS)} (student_id, competency, assessor, result, passed, scale, evidence, "
         "assessed_on, assessed_by, placement_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (student_id, competency, assessor) DO UPDATE SET result = excluded.result, "
+        "ON CONFLICT (placement_id, competency, assessor) DO UPDATE SET result = excluded.result, "
         "passed = excluded.passed, scale = excluded.scale, evidence = excluded.evidence, "
-        "assessed_on = excluded.assessed_on, assessed_by = excluded.assessed_by, placement_id = excluded.placement_id",
+        "assessed_on = excluded.assessed_on, assessed_by = excluded.assessed_by",
         (_student_of(tx, e.subject), d["competency"], d["assessor"], d["result"], int(d["passed"]), d["scale"],
          d["evidence"], d["assessed_on"], e.extensions.get("actor"), d["placement_id"]),
     )
@@ -127,10 +127,11 @@ def _assessed(p: Any, tx: Tx, e: Any) -> None:
 def _combined(p: Any, tx: Tx, e: Any) -> None:
     d = e.data
     tx.execute(
-        f"INSERT INTO {tx.table(COMBINED)} (student_id, competency, result, passed, rule, rule_set) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (student_id, competency) DO UPDATE SET result = excluded.result, "
+        f"INSERT INTO {tx.table(COMBINED)} (student_id, placement_id, competency, result, passed, rule, rule_set) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (placement_id, competency) DO UPDATE SET result = excluded.result, "
         "passed = excluded.passed, rule = excluded.rule, rule_set = excluded.rule_set",
-        (_student_of(tx, e.subject), d["competency"], d["result"], int(d["passed"]), d["rule"], d["rule_set"]),
+        (_student_of(tx, e.subject), d["placement_id"], d["competency"], d["result"], int(d["passed"]), d["rule"],
+         d["rule_set"]),
     )
 
 
@@ -150,11 +151,12 @@ class ProgressProjection(Projection):
         TARGETS: "placement_id TEXT NOT NULL, competency TEXT NOT NULL, title TEXT NOT NULL, "
         "target_hours INTEGER NOT NULL, scale TEXT NOT NULL, ordinal INTEGER NOT NULL, "
         "PRIMARY KEY (placement_id, competency)",
-        ASSESSMENTS: "student_id TEXT NOT NULL, competency TEXT NOT NULL, assessor TEXT NOT NULL, result REAL NOT NULL, "
+        ASSESSMENTS: "student_id TEXT NOT NULL, competency TEXT NOT NULL, assessor TEXT NOT NULL, result DOUBLE PRECISION NOT NULL, "
         "passed INTEGER NOT NULL, scale TEXT NOT NULL, evidence TEXT NOT NULL, assessed_on TEXT NOT NULL, "
-        "assessed_by TEXT, placement_id TEXT NOT NULL, PRIMARY KEY (student_id, competency, assessor)",
-        COMBINED: "student_id TEXT NOT NULL, competency TEXT NOT NULL, result REAL NOT NULL, passed INTEGER NOT NULL, "
-        "rule TEXT NOT NULL, rule_set TEXT NOT NULL, PRIMARY KEY (student_id, competency)",
+        "assessed_by TEXT, placement_id TEXT NOT NULL, PRIMARY KEY (placement_id, competency, assessor)",
+        COMBINED: "student_id TEXT NOT NULL, placement_id TEXT NOT NULL, competency TEXT NOT NULL, "
+        "result DOUBLE PRECISION NOT NULL, passed INTEGER NOT NULL, rule TEXT NOT NULL, rule_set TEXT NOT NULL, "
+        "PRIMARY KEY (placement_id, competency)",
         **LEDGER.tables(),
     }
     handlers = {

@@ -46,17 +46,22 @@ class ProgressView(FollowsProjection):
         self._db = db
 
     # -- one student --------------------------------------------------------------------------------
+    def _visible(self, tx: Any, scope: Scope, student_id: str) -> tuple[tuple[Any, ...], list[dict[str, Any]]]:
+        student = tx.execute(f"SELECT school_id, major, cohort FROM {STUDENTS} WHERE student_id = ?",
+                             (student_id,)).fetchone()
+        placements = [dict(zip(_PLACEMENT_COLUMNS, r)) for r in tx.execute(
+            f"SELECT {', '.join(_PLACEMENT_COLUMNS)} FROM {PLACEMENTS} WHERE student_id = ? "
+            "ORDER BY start_date, placement_id", (student_id,)).fetchall()]
+        mentored = tx.execute(f"SELECT centre_id FROM {MENTORS} WHERE mentor_id = ?",
+                              (scope.mentor_id,)).fetchall() if scope.mentor_id else []
+        if student is None or not _in_scope(scope, student_id, student[0], placements, {c for c, in mentored}):
+            raise NotFound(f"no progress (yet) for student {student_id}, or not yours to see", student_id=student_id)
+        return student, placements
+
     def student_progress(self, scope: Scope, student_id: str, today: date) -> dict[str, Any]:
         """Placement, hours by competency against the plan, expected to date, pending sign-offs, assessments."""
-        with self._db.transaction() as tx:
-            student = tx.execute(f"SELECT school_id, major, cohort FROM {STUDENTS} WHERE student_id = ?",
-                                 (student_id,)).fetchone()
-            placements = [dict(zip(_PLACEMENT_COLUMNS, r)) for r in tx.execute(
-                f"SELECT {', '.join(_PLACEMENT_COLUMNS)} FROM {PLACEMENTS} WHERE student_id = ? "
-                "ORDER BY start_date, placement_id", (student_id,)).fetchall()]
-            if student is None or not _in_scope(scope, student_id, student[0], placements):
-                raise NotFound(f"no progress (yet) for student {student_id}, or not yours to see",
-                               student_id=student_id)
+        with self._db.transaction(snapshot=True) as tx:  # every figure from the same projector commit
+            student, placements = self._visible(tx, scope, student_id)
             current = _current(placements, today)
             plan_placement = current["placement_id"] if current else _latest_planned(tx, student_id)
             targets = tx.execute(
@@ -64,17 +69,21 @@ class ProgressView(FollowsProjection):
                 (plan_placement,)).fetchall() if plan_placement else []
             by_status = tx.execute(
                 f"SELECT s.competency, e.status, SUM(s.seconds) FROM {LEDGER.shares} s JOIN {LEDGER.entries} e "
-                "ON e.entry_id = s.entry_id WHERE e.student_id = ? GROUP BY s.competency, e.status", (student_id,),
+                "ON e.entry_id = s.entry_id WHERE e.student_id = ? AND e.placement_id = ? "
+                "GROUP BY s.competency, e.status", (student_id, plan_placement or ""),
             ).fetchall()
+            on_record = tx.execute(
+                f"SELECT SUM(minutes) FROM {LEDGER.entries} WHERE student_id = ? AND status = 'signed'", (student_id,),
+            ).fetchone()
             entries = [self._entry(r) for r in tx.execute(
                 f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM {LEDGER.entries} WHERE student_id = ? "
                 "AND status IN ('pending', 'awaiting-countersignature', 'rejected') ORDER BY day, start_time",
                 (student_id,)).fetchall()]
             assessments = tx.execute(
                 f"SELECT competency, assessor, result, passed, scale, evidence, assessed_on, assessed_by "
-                f"FROM {ASSESSMENTS} WHERE student_id = ?", (student_id,)).fetchall()
+                f"FROM {ASSESSMENTS} WHERE placement_id = ?", (plan_placement or "",)).fetchall()
             combined = tx.execute(f"SELECT competency, result, passed, rule, rule_set FROM {COMBINED} "
-                                  "WHERE student_id = ?", (student_id,)).fetchall()
+                                  "WHERE placement_id = ?", (plan_placement or "",)).fetchall()
         seconds: dict[str, dict[str, int]] = {}
         for code, status, total in by_status:
             seconds.setdefault(code, {})[status] = int(total)
@@ -107,7 +116,9 @@ class ProgressView(FollowsProjection):
             "current_placement": _placement_out(current),
             "next_placement": _placement_out(_next(placements, today)),
             "current_block": None, "next_block": None,
+            "plan_placement_id": plan_placement,
             "target_hours": target_total,
+            "signed_hours_on_record": hours(int(on_record[0] or 0) * 60) if on_record else 0.0,
             "signed_hours": totals["signed"],
             "awaiting_countersignature_hours": totals["awaiting-countersignature"],
             "pending_hours": totals["pending"],
@@ -156,13 +167,17 @@ class ProgressView(FollowsProjection):
         }
 
 
-def _in_scope(scope: Scope, student_id: str, school_id: str, placements: list[dict[str, Any]]) -> bool:
+def _in_scope(scope: Scope, student_id: str, school_id: str, placements: list[dict[str, Any]],
+              mentored_centres: set[str]) -> bool:
+    """A student sees themselves; a school's staff its students; a mentor the students placed now at a centre
+    they mentor (active or paused); admins and auditors everyone."""
     if scope.student_id is not None and scope.student_id != student_id:
         return False
     if scope.school_id is not None and scope.school_id != school_id:
         return False
     if scope.enterprise_id is not None:
-        return any(p["enterprise_id"] == scope.enterprise_id and p["status"] != "withdrawn" for p in placements)
+        return any(p["enterprise_id"] == scope.enterprise_id and p["status"] in ("active", "paused")
+                   and (scope.mentor_id is None or p["centre_id"] in mentored_centres) for p in placements)
     return True
 
 

@@ -11,8 +11,9 @@ from datetime import date, timedelta
 
 from services.common.errors import NotAllowed
 from services.common.identity import Actor, Role
-from services.common.rules import RuleSet
+from services.common.rules import RuleSet, rule_set_in_force
 from services.training.domain import Capacity, PlacementFacts
+from services.training.ports import StudentFacts
 
 SCHOOL_ROLES = (Role.TEACHER, Role.COORDINATOR)
 
@@ -30,6 +31,34 @@ def mentors_placement(actor: Actor, placement: PlacementFacts, rules: RuleSet, t
     if placement.hosts_now:
         return True
     return placement.ended_on is not None and placement.ended_on >= today - timedelta(days=rules.edit_window_days)
+
+
+def mentors_student(actor: Actor, student: StudentFacts, today: date) -> bool:
+    """The actor mentors one of the student's placements now (see mentors_placement)."""
+    return any(mentors_placement(actor, p, rule_set_in_force(p.rule_set, today), today) for p in student.placements)
+
+
+def require_may_act_for(actor: Actor, student: StudentFacts) -> None:
+    """Before anything about the student is looked at: the caller has some business with them (their school's
+    staff, a mentor of an enterprise placing them, the student, an admin). Finer checks follow per command."""
+    if actor.role is Role.ADMIN or (actor.role is Role.STUDENT and actor.student_id == student.student_id):
+        return
+    if of_school(actor, student.school_id):
+        return
+    if actor.role is Role.MENTOR and actor.enterprise_id in student.enterprise_ids:
+        return
+    raise _refuse(actor, f"act on the training record of student {student.student_id}",
+                  student_id=student.student_id)
+
+
+def require_may_read_training(actor: Actor, student: StudentFacts, today: date) -> None:
+    """Admins and auditors; the student; their school's teachers and coordinators; a mentor while they mentor
+    the student (placed now at a centre they are assigned to, or ended within the edit window)."""
+    if actor.role in (Role.ADMIN, Role.AUDITOR) or (actor.role is Role.STUDENT and actor.student_id == student.student_id):
+        return
+    if of_school(actor, student.school_id) or mentors_student(actor, student, today):
+        return
+    raise _refuse(actor, f"read the training record of student {student.student_id}", student_id=student.student_id)
 
 
 def of_school(actor: Actor, school_id: str, roles: tuple[Role, ...] = SCHOOL_ROLES) -> bool:

@@ -32,6 +32,7 @@ from contracts.http.training import (
     ReviseTargetRequest,
 )
 from dualtrack.web.context import command_context, container, current_actor, expected_version
+from dualtrack.web.freshness import signed_token
 from dualtrack.web.receipts import accepted, command_errors
 from services.training.application import PracticeRow
 from services.training.domain import CompetencyCatalogue, TrainingRecord
@@ -183,7 +184,8 @@ class PracticeBatch(MethodView):
         ctx = command_context()
         rows, malformed = _parse_csv(_csv_text())
         result = container().training.log_practice_batch(ctx, rows, malformed)
-        return {"stored": len(result.entries), "entries": result.entries, "wait_token": result.token}, 201
+        return {"stored": len(result.entries), "entries": result.entries,
+                "wait_token": signed_token(result.token)}, 201
 
 
 def _csv_text() -> str:

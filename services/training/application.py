@@ -23,7 +23,6 @@ from services.common.errors import (
 from services.common.freshness import Written, token_of
 from services.common.identity import CommandContext, Role
 from services.common.rules import RuleSet, rule_set_in_force
-from services.placements.access import require_may_read_student
 from services.training import access
 from services.training.domain import (
     Capacity,
@@ -133,8 +132,8 @@ class TrainingApplication(DualtrackApplication):
         """Draw up a placement's plan from the catalogue in force at its start (coordinators of the school)."""
         def draw_up() -> CommandResult:
             student = self.placements.student(str(student_id))
-            placement = self._placement(student, placement_id)
             access.require_coordinator(ctx.actor, student.school_id, "draw up training plans")
+            placement = self._placement(student, placement_id)
             record = self._training_record(student, ctx)
             self._draw_up(record, placement, ctx)
             return self.record(record)
@@ -146,8 +145,8 @@ class TrainingApplication(DualtrackApplication):
         """Change one competency's target hours in a placement's plan (coordinators of the school)."""
         def adjust() -> CommandResult:
             student = self.placements.student(str(student_id))
-            self._placement(student, placement_id)
             access.require_coordinator(ctx.actor, student.school_id, "adjust training plans")
+            self._placement(student, placement_id)
             record = self._training_record(student, ctx, expected_version)
             record.adjust_target(placement_id, code, target_hours, ctx.meta(reason))
             return self.record(record)
@@ -177,6 +176,7 @@ class TrainingApplication(DualtrackApplication):
 
     def _log_row(self, ctx: CommandContext, student: StudentFacts, record: TrainingRecord, row: PracticeRow,
                  reason: str | None) -> str:
+        access.require_may_act_for(ctx.actor, student)
         placement = self._placement_for(ctx, student, row)
         rules = rule_set_in_force(placement.rule_set, row.day)
         capacity = access.capacity_to_log(ctx.actor, placement, rules, self.today())
@@ -258,7 +258,7 @@ class TrainingApplication(DualtrackApplication):
             _, record, placement = self._entry_context(ctx, student_id, entry_id, expected_version)
             rules = self._rules_for_entry(record, placement, entry_id)
             access.require_mentor(ctx.actor, placement, rules, self.today(), "sign practice entries")
-            record.sign_off(entry_id, rules, ctx.meta(business_date=record.entry(entry_id).current.day))
+            record.sign_off(entry_id, placement, rules, ctx.meta(business_date=record.entry(entry_id).current.day))
             return self._record_entry(record, entry_id)
 
         return self._retrying(expected_version, sign)
@@ -268,9 +268,9 @@ class TrainingApplication(DualtrackApplication):
         """A teacher or coordinator of the school countersigns what the mentor signed."""
 
         def countersign() -> EntryResult:
-            student, record, _ = self._entry_context(ctx, student_id, entry_id, expected_version)
+            student, record, placement = self._entry_context(ctx, student_id, entry_id, expected_version)
             access.capacity_at_school(ctx.actor, student.school_id, "countersign practice entries of this student")
-            record.countersign(entry_id, ctx.meta(business_date=record.entry(entry_id).current.day))
+            record.countersign(entry_id, placement, ctx.meta(business_date=record.entry(entry_id).current.day))
             return self._record_entry(record, entry_id)
 
         return self._retrying(expected_version, countersign)
@@ -297,6 +297,7 @@ class TrainingApplication(DualtrackApplication):
 
         def assess() -> CommandResult:
             student = self.placements.student(str(student_id))
+            access.require_may_act_for(ctx.actor, student)
             placement = self._placement(student, placement_id)
             day = assessed_on or self.today()
             rules = rule_set_in_force(placement.rule_set, day)
@@ -315,7 +316,7 @@ class TrainingApplication(DualtrackApplication):
         """A student's training record as the event store knows it now (those who may read the student); None
         while nothing was logged, planned or assessed for them."""
         student = self.placements.student(str(student_id))
-        require_may_read_student(ctx.actor, student.school_id, student.student_id, student.enterprise_ids)
+        access.require_may_read_training(ctx.actor, student, self.today())
         try:
             return self.repository.get(training_record_id(student.student_id))  # type: ignore[no-any-return]
         except AggregateNotFoundError:
@@ -340,6 +341,7 @@ class TrainingApplication(DualtrackApplication):
     def _entry_context(self, ctx: CommandContext, student_id: UUID, entry_id: str,
                        expected_version: int | None) -> tuple[StudentFacts, TrainingRecord, PlacementFacts]:
         student = self.placements.student(str(student_id))
+        access.require_may_act_for(ctx.actor, student)
         record = self._training_record(student, ctx, expected_version)
         entry = record.entry(entry_id)
         return student, record, self._placement(student, entry.placement_id)

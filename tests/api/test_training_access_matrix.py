@@ -126,7 +126,8 @@ STUDENT = "the student"
 AUDITOR = "auditor"
 
 SCHOOL = {TEACHER, COORDINATOR}
-READERS = {ADMIN, AUDITOR, COORDINATOR, TEACHER, MENTOR, SAME_ENTERPRISE_MENTOR, STUDENT}
+READERS = {ADMIN, AUDITOR, COORDINATOR, TEACHER, MENTOR, STUDENT}
+"""A mentor reads a student's training while mentoring them: assigned to the centre the student is placed at."""
 
 
 def _student(i: Ids) -> str:

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from dualtrack.web.freshness import signed_token
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
@@ -69,7 +70,7 @@ def test_given_a_placed_student_when_their_mentor_logs_practice_then_201_with_th
     body = response.json
     assert UUID(body["entry_id"])
     assert body["version"] >= 1 and body["position"] == recorded(client)
-    assert body["wait_token"] == f"training:{body['id']}:{body['version']}"
+    assert body["wait_token"].startswith(f"training:{body['id']}:{body['version']}~")  # signed by the deployment
     assert response.headers["ETag"] == f'"{body["version"]}"'
     logbook = client.get(f"/api/v1/students/{student_id}/logbook", headers=mentor).json
     assert [(e["entry_id"], e["status"], e["current"]["hours"]) for e in logbook["entries"]] == [
@@ -297,11 +298,26 @@ def test_given_a_wait_for_naming_a_context_progress_does_not_follow_when_progres
     student_id, _ = student
     record = logged(client, student_id, mentor)["id"]
     client.project()
+    with client.http.application.app_context():
+        foreign = signed_token(f"schedules:{record}:1")
     response = client.get(f"/api/v1/students/{student_id}/progress",
-                          query_string={"wait_for": f"schedules:{record}:1"}, headers=mentor)
+                          query_string={"wait_for": foreign}, headers=mentor)
     assert response.status_code == 422, response.json
     [message] = error_of(response)["fields"]["query"]["wait_for"]
     assert "schedules" in message
+
+
+def test_given_a_made_up_wait_for_when_progress_is_read_then_422_and_no_waiting_for_other_records(
+    client, student, mentor
+) -> None:
+    student_id, _ = student
+    receipt = logged(client, student_id, mentor)
+    forged = f"training:{receipt['id']}:{receipt['version'] + 5}"  # well-formed, but not one we gave out
+    response = client.get(f"/api/v1/students/{student_id}/progress",
+                          query_string={"wait_for": forged, "wait_timeout": "10"}, headers=mentor)
+    assert response.status_code == 422, response.json
+    [message] = error_of(response)["fields"]["query"]["wait_for"]
+    assert "not a wait_token this deployment gave out" in message
 
 
 # -- CSV batches --------------------------------------------------------------------------------------

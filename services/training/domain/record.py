@@ -125,7 +125,8 @@ class TrainingRecord(Aggregate):
         self.major = major
         self.plans: dict[str, Plan] = {}
         self.entries: dict[str, Entry] = {}
-        self.assessments: dict[str, dict[str, Assessment]] = {}
+        self.assessments: dict[tuple[str, str], dict[str, Assessment]] = {}
+        """(placement, competency) -> the latest assessment by each side: each host judges its own placement."""
 
     @classmethod
     def open(cls, *, student_id: str, school_id: str, major: str, meta: EventMeta) -> "TrainingRecord":
@@ -197,6 +198,9 @@ class TrainingRecord(Aggregate):
         if capacity is Capacity.STUDENT and not (entry.drafted_by_student and entry.status in (PENDING, REJECTED)):
             raise RuleViolated("student-corrects-own-drafts", "a student corrects only their own drafts that are "
                                f"not signed (this entry is {entry.status})", entry_id=entry_id, status=entry.status)
+        if capacity is Capacity.MENTOR and entry.status not in (PENDING, REJECTED):
+            raise RuleViolated("signed-entry", f"the entry is {entry.status}: once signed, only the school (a teacher or "
+                               "coordinator, giving a reason) corrects it", entry_id=entry_id, status=entry.status)
         if practice == entry.current:
             raise RuleViolated("correction-changes-nothing", "the correction is the same as the current revision",
                                entry_id=entry_id, revision=entry.revision)
@@ -212,15 +216,17 @@ class TrainingRecord(Aggregate):
             competencies=list(practice.competencies), description=practice.description, meta=meta,
         )
 
-    def sign_off(self, entry_id: str, rules: RuleSet, meta: EventMeta) -> None:
-        """The mentor signs the current revision."""
+    def sign_off(self, entry_id: str, placement: PlacementFacts, rules: RuleSet, meta: EventMeta) -> None:
+        """The mentor signs the current revision (of a day the placement still held the student)."""
         entry = self._in_status(entry_id, (PENDING,), "sign")
+        self._check_still_running(entry, placement)
         self.trigger_event(PracticeSignedOff, entry_id=entry_id, revision=entry.revision,
                            countersignature_required=rules.dual_sign_off, meta=meta)
 
-    def countersign(self, entry_id: str, meta: EventMeta) -> None:
+    def countersign(self, entry_id: str, placement: PlacementFacts, meta: EventMeta) -> None:
         """A teacher of the school countersigns what the mentor signed."""
         entry = self._in_status(entry_id, (AWAITING_COUNTERSIGNATURE,), "countersign")
+        self._check_still_running(entry, placement)
         self.trigger_event(PracticeCountersigned, entry_id=entry_id, revision=entry.revision, meta=meta)
 
     def reject(self, entry_id: str, reason: str, capacity: Capacity, meta: EventMeta) -> None:
@@ -252,7 +258,7 @@ class TrainingRecord(Aggregate):
         self.trigger_event(CompetencyAssessed, assessment_id=assessment_id, placement_id=placement.placement_id,
                            competency=competency, assessor=assessor, scale=scale.name, result=float(result),
                            passed=scale.passes(result), evidence=evidence, assessed_on=assessed_on, meta=meta)
-        sides = self.assessments.get(competency, {})
+        sides = self.assessments.get((placement.placement_id, competency), {})
         if "enterprise" in sides and "school" in sides:
             enterprise, school = sides["enterprise"].result, sides["school"].result
             if rules.assessment_combination == "weighted-mean":
@@ -264,7 +270,8 @@ class TrainingRecord(Aggregate):
                 combined = min(enterprise, school)
                 passed = sides["enterprise"].passed and sides["school"].passed
                 rule = "lower-of-both"
-            self.trigger_event(CompetencyAssessmentsCombined, competency=competency, enterprise_result=enterprise,
+            self.trigger_event(CompetencyAssessmentsCombined, placement_id=placement.placement_id,
+                               competency=competency, enterprise_result=enterprise,
                                school_result=school, result=combined, passed=passed, rule=rule,
                                rule_set=rules.name, meta=meta)
         return assessment_id
@@ -318,6 +325,16 @@ class TrainingRecord(Aggregate):
         if clashing:
             raise RuleViolated("overlapping-entries", f"{day} {_hhmm(practice.start)}-{_hhmm(practice.end)} overlaps "
                                "entries already logged", day=str(day), conflicting_entries=clashing)
+
+    def _check_still_running(self, entry: Entry, placement: PlacementFacts) -> None:
+        """A placement stopped, paused or shortened after the entry was logged may no longer cover its day."""
+        day = entry.current.day
+        if not placement.running_on(day):
+            raise RuleViolated(
+                "placement-not-running", f"placement {placement.placement_id} no longer holds the student on {day} "
+                f"({self._period(placement)}): correct or reject the entry", day=str(day), entry_id=entry.id,
+                placement_id=placement.placement_id, status=placement.status, last_day=str(placement.last_day),
+            )
 
     @staticmethod
     def _check_edit_window(day: date, capacity: Capacity, rules: RuleSet, today: date, reason: str | None) -> None:
@@ -385,7 +402,8 @@ class TrainingRecord(Aggregate):
 
     @when.register
     def _(self, e: CompetencyAssessed) -> None:
-        self.assessments.setdefault(e.competency, {})[e.assessor] = Assessment(e.result, e.passed, e.scale)
+        self.assessments.setdefault((e.placement_id, e.competency), {})[e.assessor] = Assessment(
+            e.result, e.passed, e.scale)
 
     @when.register
     def _(self, e: CompetencyAssessmentsCombined) -> None:

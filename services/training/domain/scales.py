@@ -14,11 +14,13 @@ class Scale:
     highest: float
     pass_mark: float
     description: str
-    whole_numbers: bool = False
-    """Whether only whole results exist on it (points, pass or fail)."""
+    step: float | None = None
+    """The smallest difference between two results (half points, pass or fail); None: any value."""
 
     def contains(self, result: float) -> bool:
-        return self.lowest <= result <= self.highest and (not self.whole_numbers or float(result).is_integer())
+        if not self.lowest <= result <= self.highest:
+            return False
+        return self.step is None or float((result - self.lowest) / self.step).is_integer()
 
     def passes(self, result: float) -> bool:
         return result >= self.pass_mark
@@ -27,8 +29,8 @@ class Scale:
 SCALES: dict[str, Scale] = {
     s.name: s
     for s in (
-        Scale("five-point", 1, 5, 3, "1 (not yet) to 5 (excellent), halves allowed; 3 and above passes"),
+        Scale("five-point", 1, 5, 3, "1 (not yet) to 5 (excellent) in half points; 3 and above passes", 0.5),
         Scale("percent", 0, 100, 60, "0 to 100; 60 and above passes"),
-        Scale("pass-fail", 0, 1, 1, "1 passes, 0 does not", True),
+        Scale("pass-fail", 0, 1, 1, "1 passes, 0 does not", 1),
     )
 }
