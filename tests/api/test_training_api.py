@@ -483,3 +483,25 @@ def test_given_a_row_with_an_oversized_field_when_a_batch_is_uploaded_then_422_a
     assert response.status_code == 422, response.json
     assert list(error_of(response)["fields"]["body"]) == ["csv"]
     assert recorded(client) == before
+
+
+def test_given_signed_hours_at_a_centre_when_staff_ask_for_hours_delivered_then_they_see_them_and_students_do_not(
+    client, world, student, mentor
+) -> None:
+    student_id, _ = student
+    receipt = logged(client, student_id, mentor)
+    signed = client.post(f"/api/v1/students/{student_id}/practice-entries/{receipt['entry_id']}/sign-off", json={},
+                         headers=mentor)
+    assert signed.status_code == 200, signed.json
+    client.project()
+    path = f"/api/v1/centres/{world.workshop}/hours-delivered"
+    response = client.get(path, query_string={"from": "2026-11-01", "to": "2026-11-30",
+                                              "wait_for": signed.json["wait_token"]}, headers=mentor)
+    assert response.status_code == 200, response.json
+    assert response.json["signed_hours"] == 4.0 and response.json["weeks"][0]["week_start"] == "2026-11-23"
+    coordinator = bearer(Role.COORDINATOR, "coord-chen", school_id=str(world.school))
+    assert client.get(path, headers=coordinator).status_code == 200
+    own = bearer(Role.STUDENT, "liu", student_id=str(student_id))
+    assert client.get(path, headers=own).status_code == 403
+    backwards = client.get(path, query_string={"from": "2026-11-30", "to": "2026-11-01"}, headers=mentor)
+    assert backwards.status_code == 422
