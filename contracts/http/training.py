@@ -186,10 +186,12 @@ class PracticeRowSchema(RequestSchema):
                                  metadata={"description": "Codes separated by ';'."})
     description = fields.String(required=True, validate=_text)
     placement_id = fields.UUID(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "Why (a coordinator back-filling beyond the edit window)."})
 
 
 CSV_COLUMNS = ("student_id", "date", "start", "end", "competencies", "description")
-CSV_OPTIONAL_COLUMNS = ("placement_id",)
+CSV_OPTIONAL_COLUMNS = ("placement_id", "reason")
 
 
 # -- assessments ------------------------------------------------------------------------------------

@@ -228,8 +228,9 @@ def _parse_csv(text: str) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
                                   "details": {}})
                 continue
             values = {k: v.strip() for k, v in raw.items()}
-            if not values.get("placement_id"):
-                values.pop("placement_id", None)
+            for optional in CSV_OPTIONAL_COLUMNS:
+                if not values.get(optional):
+                    values.pop(optional, None)
             try:
                 row = schema.load(values)
             except ValidationError as error:
@@ -242,7 +243,8 @@ def _parse_csv(text: str) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
                                   "details": {"fields": {"competencies": ["name at least one code"]}}})
                 continue
             rows.append(PracticeRow(line, str(row["student_id"]), row["date"], row["start"], row["end"], codes,
-                                    row["description"], str(row["placement_id"]) if row.get("placement_id") else None))
+                                    row["description"], str(row["placement_id"]) if row.get("placement_id") else None,
+                                    row.get("reason")))
     except csv.Error as error:
         abort(422, messages={"body": {"csv": [f"not readable as CSV: {error}"]}})
     if not rows and not malformed:

@@ -57,6 +57,8 @@ class PracticeRow:
     competencies: tuple[str, ...]
     description: str
     placement_id: str | None = None
+    reason: str | None = None
+    """Why, where a rule asks for one (a coordinator back-filling beyond the edit window)."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,7 @@ class TrainingApplication(DualtrackApplication):
             try:
                 student = self.placements.student(row.student_id)
                 record = records.get(student.student_id) or self._training_record(student, ctx)
-                entry_id = self._log_row(ctx, student, record, row, None)
+                entry_id = self._log_row(ctx, student, record, row, row.reason)
             except DomainError as error:
                 forbidden = forbidden or isinstance(error, NotAllowed)
                 problems.append({"line": row.line, "code": getattr(error, "rule", None) or _code(error),

@@ -505,3 +505,20 @@ def test_given_signed_hours_at_a_centre_when_staff_ask_for_hours_delivered_then_
     assert client.get(path, headers=own).status_code == 403
     backwards = client.get(path, query_string={"from": "2026-11-30", "to": "2026-11-01"}, headers=mentor)
     assert backwards.status_code == 422
+
+
+def test_given_a_coordinator_back_filling_beyond_the_edit_window_by_csv_then_rows_with_a_reason_are_stored(
+    client, world, student
+) -> None:
+    student_id, _ = student
+    coordinator = bearer(Role.COORDINATOR, "coord-chen", school_id=str(world.school))
+    header = "student_id,date,start,end,competencies,description,reason\n"
+    without = client.post("/api/v1/practice-entries/batch", headers=coordinator, content_type="text/csv",
+                          data=header + f"{student_id},2026-10-05,08:00,12:00,M1,lathe work,\n")
+    assert without.status_code == 409 and without.json["error"]["details"]["rows"][0]["code"] == "edit-window"
+    stored = client.post("/api/v1/practice-entries/batch", headers=coordinator, content_type="text/csv",
+                         data=header + f"{student_id},2026-10-05,08:00,12:00,M1,lathe work,paper logbook transcribed\n")
+    assert stored.status_code == 201, stored.json
+    entry = client.container.training.get_training_record(world.admin, student_id).entries[
+        stored.json["entries"][0]["entry_id"]]
+    assert entry.current.day.isoformat() == "2026-10-05"
