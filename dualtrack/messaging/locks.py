@@ -37,13 +37,20 @@ class AdvisoryLock:
         import psycopg
 
         self.connection: Any = psycopg.connect(url, autocommit=True)
-        key = zlib.crc32(name.encode())
+        self._key = key = zlib.crc32(name.encode())
         if not self.connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
             self.connection.close()
             raise AlreadyRunning(f"{what} is already running (advisory lock {key})")
 
     def release(self) -> None:
-        self.connection.close()
+        """Unlock before closing: the server ends a closed session a moment later, and a successor starting in
+        that moment would find the lock still held."""
+        try:
+            self.connection.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+        except Exception:  # the connection is gone already: the server released the lock with the session
+            pass
+        finally:
+            self.connection.close()
 
 
 def exclusive(database: str, name: str, what: str) -> FileLock | AdvisoryLock:
