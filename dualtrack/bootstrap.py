@@ -16,6 +16,8 @@ from services.centres.views import CentresView
 from services.common.application import DualtrackApplication
 from services.common.projection import Projection
 from services.common.viewstore import ViewDatabase
+from services.credentials.application import CredentialsApplication
+from services.credentials.training_facts import TrainingStoreFigures
 from services.placement_register.projection import PlacementRegisterProjection
 from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
@@ -27,6 +29,7 @@ from services.training.placement_directory import PlacementsStoreDirectory
 APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "placements": PlacementsApplication,
     "training": TrainingApplication,
+    "credentials": CredentialsApplication,
 }
 PROJECTION_CLASSES: dict[str, type[Projection]] = {
     "centres": CentresProjection,
@@ -72,6 +75,8 @@ class Container:
             app = self._apps[context] = APPLICATION_CLASSES[context](env=env)
             if isinstance(app, TrainingApplication):
                 app.connect(PlacementsStoreDirectory(self.placements))
+            elif isinstance(app, CredentialsApplication):
+                app.connect(PlacementsStoreDirectory(self.placements), TrainingStoreFigures(self.training))
         return self._apps[context]
 
     @property
@@ -81,6 +86,10 @@ class Container:
     @property
     def training(self) -> TrainingApplication:
         return self.app("training")  # type: ignore[return-value]
+
+    @property
+    def credentials(self) -> CredentialsApplication:
+        return self.app("credentials")  # type: ignore[return-value]
 
     def apps(self) -> dict[str, DualtrackApplication]:
         return {c: self.app(c) for c in CONTEXTS}

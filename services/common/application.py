@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Sequence, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -71,6 +71,9 @@ class CommandResult:
         return token_of(self.written)
 
 
+R = TypeVar("R")
+
+
 class DualtrackApplication(Application[UUID]):
     """One bounded context's event store, with dualtrack's metadata and error conventions."""
 
@@ -112,6 +115,19 @@ class DualtrackApplication(Application[UUID]):
                 expected_version=expected_version,
             )
         return aggregate
+
+    @staticmethod
+    def retrying(expected_version: int | None, command: Callable[[], R]) -> R:
+        """A command sent without If-Match is decided again on fresh aggregates when someone else wrote first
+        (a mentor signing while the student drafts); with If-Match the caller gets the 409."""
+        attempts = 1 if expected_version is not None else 3
+        for attempt in range(attempts):
+            try:
+                return command()
+            except VersionConflict:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Sequence, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -140,7 +140,7 @@ class TrainingApplication(DualtrackApplication):
             self._draw_up(record, placement, ctx)
             return self.record(record)
 
-        return self._retrying(None, draw_up)
+        return self.retrying(None, draw_up)
 
     def adjust_training_target(self, ctx: CommandContext, student_id: UUID, placement_id: str, code: str, *,
                                target_hours: int, reason: str, expected_version: int | None = None) -> CommandResult:
@@ -153,7 +153,7 @@ class TrainingApplication(DualtrackApplication):
             record.adjust_target(placement_id, code, target_hours, ctx.meta(reason))
             return self.record(record)
 
-        return self._retrying(expected_version, adjust)
+        return self.retrying(expected_version, adjust)
 
     def _draw_up(self, record: TrainingRecord, placement: PlacementFacts, ctx: CommandContext) -> None:
         starts = placement.activated_on or placement.start
@@ -166,7 +166,7 @@ class TrainingApplication(DualtrackApplication):
                      competencies: Sequence[str], description: str, placement_id: str | None = None,
                      reason: str | None = None) -> EntryResult:
         """Log practice for a student: a mentor of their centre logs, the student drafts, a coordinator back-fills."""
-        return self._retrying(None, lambda: self._log(ctx, str(student_id), PracticeRow(
+        return self.retrying(None, lambda: self._log(ctx, str(student_id), PracticeRow(
             0, str(student_id), day, start, end, tuple(competencies), description, placement_id), reason))
 
     def _log(self, ctx: CommandContext, student_id: str, row: PracticeRow, reason: str | None) -> EntryResult:
@@ -250,7 +250,7 @@ class TrainingApplication(DualtrackApplication):
                            meta=ctx.meta(reason, business_date=day))
             return self._record_entry(record, entry_id)
 
-        return self._retrying(expected_version, correct)
+        return self.retrying(expected_version, correct)
 
     def sign_off_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *,
                           expected_version: int | None = None) -> EntryResult:
@@ -263,7 +263,7 @@ class TrainingApplication(DualtrackApplication):
             record.sign_off(entry_id, placement, rules, ctx.meta(business_date=record.entry(entry_id).current.day))
             return self._record_entry(record, entry_id)
 
-        return self._retrying(expected_version, sign)
+        return self.retrying(expected_version, sign)
 
     def countersign_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *,
                              expected_version: int | None = None) -> EntryResult:
@@ -275,7 +275,7 @@ class TrainingApplication(DualtrackApplication):
             record.countersign(entry_id, placement, ctx.meta(business_date=record.entry(entry_id).current.day))
             return self._record_entry(record, entry_id)
 
-        return self._retrying(expected_version, countersign)
+        return self.retrying(expected_version, countersign)
 
     def reject_practice(self, ctx: CommandContext, student_id: UUID, entry_id: str, *, reason: str,
                         expected_version: int | None = None) -> EntryResult:
@@ -289,7 +289,7 @@ class TrainingApplication(DualtrackApplication):
                           ctx.meta(reason, business_date=record.entry(entry_id).current.day))
             return self._record_entry(record, entry_id)
 
-        return self._retrying(expected_version, reject)
+        return self.retrying(expected_version, reject)
 
     # -- assessments ------------------------------------------------------------------------------
     def assess_competency(self, ctx: CommandContext, student_id: UUID, placement_id: str, *, competency: str,
@@ -311,7 +311,7 @@ class TrainingApplication(DualtrackApplication):
                           assessed_on=day, today=self.today(), rules=rules, meta=ctx.meta(business_date=day))
             return self.record(record)
 
-        return self._retrying(expected_version, assess)
+        return self.retrying(expected_version, assess)
 
     # -- reading ----------------------------------------------------------------------------------
     def get_training_record(self, ctx: CommandContext, student_id: UUID) -> TrainingRecord | None:
@@ -376,19 +376,6 @@ class TrainingApplication(DualtrackApplication):
     def _record_entry(self, record: TrainingRecord, entry_id: str) -> EntryResult:
         result = self.record(record)
         return EntryResult(result.id, result.version, result.position, result.written, entry_id=entry_id)
-
-    @staticmethod
-    def _retrying(expected_version: int | None, command: Callable[[], R]) -> R:
-        """A command sent without If-Match is decided again on a fresh record when someone else wrote first
-        (a mentor signing while the student drafts); with If-Match the caller gets the 409."""
-        attempts = 1 if expected_version is not None else 3
-        for attempt in range(attempts):
-            try:
-                return command()
-            except VersionConflict:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
 
 
 def _code(error: DomainError) -> str:

@@ -127,6 +127,8 @@ class TrainingRecord(Aggregate):
         self.entries: dict[str, Entry] = {}
         self.assessments: dict[tuple[str, str], dict[str, Assessment]] = {}
         """(placement, competency) -> the latest assessment by each side: each host judges its own placement."""
+        self.combined: dict[tuple[str, str], Assessment] = {}
+        """(placement, competency) -> both sides' latest results combined by the rule set's rule."""
 
     @classmethod
     def open(cls, *, student_id: str, school_id: str, major: str, meta: EventMeta) -> "TrainingRecord":
@@ -407,7 +409,7 @@ class TrainingRecord(Aggregate):
 
     @when.register
     def _(self, e: CompetencyAssessmentsCombined) -> None:
-        pass  # on record for the read models; the sides it combines are already known
+        self.combined[(e.placement_id, e.competency)] = Assessment(e.result, e.passed, "")
 
 
 def _minutes(t: time) -> int:

@@ -1,0 +1,112 @@
+"""Payloads published on `dualtrack.credentials`."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+CONTEXT = "credentials"
+
+
+class CertificateListedV1(Schema):
+    """A certificate joined the catalogue (subject: the certificate)."""
+
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    awarding_organisation = fields.String(required=True)
+    levels = fields.List(fields.Dict(), required=True, metadata={
+        "description": 'Each {"level", "credits", "requirements": [{"competency", "min_signed_hours", '
+                       '"min_assessment"}]}, junior before intermediate before senior.'})
+
+
+class ConversionRuleAdoptedV1(Schema):
+    """From a date, a certificate level converts into course credits and exemptions."""
+
+    rule_id = fields.String(required=True)
+    level = fields.String(required=True)
+    effective_from = fields.Date(required=True)
+    conversions = fields.List(fields.Dict(), required=True, metadata={"description": 'Each {"course", "credits", '
+                                                                                     '"exempt"}.'})
+
+
+class CreditAccountOpenedV1(Schema):
+    """A student's credit account was opened (subject: the account)."""
+
+    student_id = fields.String(required=True)
+    school_id = fields.String(required=True)
+
+
+class CertificateAwardedV1(Schema):
+    """A certificate level was awarded (on eligibility, or by override: the reason is in ce_reason)."""
+
+    award_id = fields.String(required=True)
+    certificate_code = fields.String(required=True)
+    level = fields.String(required=True)
+    awarded_on = fields.Date(required=True)
+    certificate_number = fields.String(allow_none=True)
+    eligibility = fields.List(fields.Dict(), required=True)
+    eligible = fields.Boolean(required=True)
+
+
+class CertificateAmendedV1(Schema):
+    """An award's date or number was corrected."""
+
+    award_id = fields.String(required=True)
+    awarded_on = fields.Date(required=True)
+    certificate_number = fields.String(allow_none=True)
+
+
+class CertificateRevokedV1(Schema):
+    """An award was revoked."""
+
+    award_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class CreditsPostedV1(Schema):
+    """A line of the double-entry credit ledger."""
+
+    line_id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "deposit, conversion or reversal"})
+    award_id = fields.String(required=True)
+    debit = fields.String(required=True)
+    credit = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    course = fields.String(allow_none=True)
+    exempt = fields.Boolean(required=True)
+    rule_id = fields.String(allow_none=True)
+    reverses = fields.String(allow_none=True)
+    caused_by = fields.List(fields.String(), required=True)
+
+
+class ClassOrderedV1(Schema):
+    """An enterprise ordered a cohort trained for it."""
+
+    enterprise_id = fields.String(required=True)
+    name = fields.String(required=True)
+    students = fields.Integer(required=True)
+    major = fields.String(required=True)
+    certificates = fields.List(fields.Dict(), required=True)
+    deadline = fields.Date(required=True)
+
+
+class StudentsAssignedToOrderV1(Schema):
+    """Students were assigned to an order class."""
+
+    student_ids = fields.List(fields.String(), required=True)
+
+
+PUBLISHED = {
+    f"events.credentials:{name}": (name, 1, schema)
+    for name, schema in (
+        ("CertificateListed", CertificateListedV1),
+        ("ConversionRuleAdopted", ConversionRuleAdoptedV1),
+        ("CreditAccountOpened", CreditAccountOpenedV1),
+        ("CertificateAwarded", CertificateAwardedV1),
+        ("CertificateAmended", CertificateAmendedV1),
+        ("CertificateRevoked", CertificateRevokedV1),
+        ("CreditsPosted", CreditsPostedV1),
+        ("ClassOrdered", ClassOrderedV1),
+        ("StudentsAssignedToOrder", StudentsAssignedToOrderV1),
+    )
+}
+"""Stored event topic -> (published name, version, payload schema)."""
