@@ -18,6 +18,8 @@ from services.common.projection import Projection
 from services.common.viewstore import ViewDatabase
 from services.credentials.application import CredentialsApplication
 from services.credentials.training_facts import TrainingStoreFigures
+from services.credit_statements.projection import CreditStatementsProjection
+from services.credit_statements.views import CreditStatementsView
 from services.placement_register.projection import PlacementRegisterProjection
 from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
@@ -35,6 +37,7 @@ PROJECTION_CLASSES: dict[str, type[Projection]] = {
     "centres": CentresProjection,
     "placement_register": PlacementRegisterProjection,
     "progress": ProgressProjection,
+    "credit_statements": CreditStatementsProjection,
 }
 
 
@@ -185,6 +188,11 @@ class Container:
     def progress_view(self) -> ProgressView:
         self._ready_tables("progress")
         return ProgressView(self.view_db)
+
+    @cached_property
+    def credit_statements_view(self) -> CreditStatementsView:
+        self._ready_tables("credit_statements")
+        return CreditStatementsView(self.view_db)
 
     def close(self) -> None:
         for app in self._apps.values():

@@ -1,4 +1,4 @@
-"""`dualtrack`: run, serve, relay, project, kafka, token, openapi, projections, seed-demo."""
+"""`dualtrack`: run, serve, relay, project, kafka, token, openapi, projections, seed-demo, credentials."""
 
 from __future__ import annotations
 
@@ -312,3 +312,51 @@ def projections_verify(name: str, embedded: bool) -> None:
                            "rebuilt": report.rebuilt_digest}, indent=2))
     if not report.matches:
         sys.exit(1)
+
+
+# -- credentials ----------------------------------------------------------------------------------
+@main.group()
+def credentials() -> None:
+    """Signed credit statements: verify one, or show the key this deployment signs them with."""
+
+
+@credentials.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The issuer's public key (PEM, or the base64 of the raw key) it must be signed with.")
+def credentials_verify(file: Path, public_key_file: Path | None) -> None:
+    """Check a signed credit statement FILE; exit 0 when it verifies, 1 when it does not."""
+    from services.credentials.statement import load_public_key, verify
+
+    expected = None
+    if public_key_file is not None:
+        try:
+            expected = load_public_key(public_key_file.read_bytes())
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--public-key") from None
+    verdict = verify(file.read_bytes(), expected)
+    if verdict.ok:
+        statement = verdict.statement or {}
+        click.echo(f"VERIFIED: {verdict.message}")
+        click.echo(f"student {statement.get('student_id')}, balance {statement.get('balance')}, "
+                   f"issued {statement.get('issued_at')} by {statement.get('issuer')}")
+        return
+    click.echo(f"NOT VERIFIED ({verdict.outcome}): {verdict.message}")
+    sys.exit(1)
+
+
+@credentials.command("public-key")
+@click.option("--format", "form", type=click.Choice(["pem", "base64"]), default="pem", show_default=True,
+              help="PEM (SubjectPublicKeyInfo), or the base64 of the raw 32 bytes as statements carry it.")
+def credentials_public_key(form: str) -> None:
+    """Print the public key this deployment signs credit statements with (created on first use), for others to
+    pin; its key id goes to stderr."""
+    from services.credentials.statement import key_id, load_or_create_signing_key, public_key_base64, public_key_pem
+
+    path = _settings().signing_key_file
+    try:
+        public = load_or_create_signing_key(path).public_key()
+    except (OSError, ValueError, TypeError) as error:
+        raise click.ClickException(f"cannot use the signing key {path}: {error}") from None
+    click.echo(public_key_pem(public).rstrip("\n") if form == "pem" else public_key_base64(public))
+    click.echo(f"key id: {key_id(public)}", err=True)

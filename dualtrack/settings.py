@@ -28,6 +28,9 @@ class Settings:
     log_level: str = "INFO"
     eventsourcing_env: Mapping[str, str] = field(default_factory=dict)
     """eventsourcing's own variables (e.g. COMPRESSOR_TOPIC, CIPHER_KEY), passed through."""
+    signing_key_path: Path | None = None
+    """The Ed25519 key (PEM) that signs credit statements; None: <data_dir>/keys/statement-signing.pem.
+    Created (mode 0600) on first use when missing."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -47,7 +50,13 @@ class Settings:
             api_port=int(env.get("DUALTRACK_API_PORT", cls.api_port)),
             log_level=env.get("DUALTRACK_LOG_LEVEL", cls.log_level),
             eventsourcing_env={k: env[k] for k in passthrough_keys if k in env},
+            signing_key_path=Path(env["DUALTRACK_SIGNING_KEY"]) if env.get("DUALTRACK_SIGNING_KEY") else None,
         )
+
+    @property
+    def signing_key_file(self) -> Path:
+        """Where the statement-signing key lives: DUALTRACK_SIGNING_KEY, or under the data dir."""
+        return self.signing_key_path or self.data_dir / "keys" / "statement-signing.pem"
 
     def topic(self, context: str) -> str:
         return f"{self.topic_prefix}.{context}"

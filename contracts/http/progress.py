@@ -55,6 +55,20 @@ class CompetencyProgressSchema(Schema):
         "description": "Latest by side: enterprise, school, and combined (by the rule set's rule) once both exist."})
 
 
+class ProgressCertificateSchema(Schema):
+    """A certificate level awarded to the student, held or revoked, as its record reads now (after amendments)."""
+
+    award_id = fields.String(required=True)
+    certificate_code = fields.String(required=True)
+    level = fields.String(required=True)
+    awarded_on = fields.String(required=True)
+    certificate_number = fields.String(allow_none=True)
+    eligible = fields.Boolean(required=True, metadata={
+        "description": "False: awarded by an override (the reason is in the credit statement)."})
+    revoked = fields.Boolean(required=True)
+    revoked_reason = fields.String(allow_none=True)
+
+
 class StudentProgressSchema(Schema):
     """Where a student stands today. Hours, targets, expected-to-date and assessments are about one placement's
     plan (the current placement's, else the last planned); an entry's hours are shared evenly over the
@@ -85,3 +99,7 @@ class StudentProgressSchema(Schema):
     pending_sign_offs = fields.List(fields.Nested(QueuedEntrySchema), required=True)
     awaiting_countersignature = fields.List(fields.Nested(QueuedEntrySchema), required=True)
     rejected_entries = fields.List(fields.Nested(QueuedEntrySchema), required=True)
+    certificates = fields.List(fields.Nested(ProgressCertificateSchema), required=True, metadata={
+        "description": "Every certificate level awarded, held and revoked, in the order awarded."})
+    credit_balance = fields.Integer(required=True, metadata={
+        "description": "Credits the student holds unconverted: deposits less conversions, with reversals."})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 from uuid import UUID
@@ -9,11 +10,18 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from services.common.application import CommandResult, DualtrackApplication
-from services.common.errors import NotAllowed, NotFound, VersionConflict
+from services.common.errors import NotAllowed, NotFound, RuleViolated, VersionConflict
 from services.common.identity import Actor, CommandContext, Role
 from services.credentials.domain import Certificate, CreditAccount, OrderClass, certificate_id, check, credit_account_id
 from services.credentials.ports import PlacementDirectory, StudentFacts, TrainingFigures
 from services.placements.access import is_enterprise_staff, is_school_staff
+
+
+@dataclass(frozen=True)
+class AwardResult(CommandResult):
+    """An award: the student's credit account, and the award's id."""
+
+    award_id: str = ""
 
 
 def _refuse(actor: Actor, what: str, **details: str) -> NotAllowed:
@@ -100,21 +108,26 @@ class CredentialsApplication(DualtrackApplication):
     # -- awards and the ledger ----------------------------------------------------------------------
     def award_certificate(self, ctx: CommandContext, student_id: UUID, *, certificate_code: str, level: str,
                           awarded_on: date | None = None, certificate_number: str | None = None,
-                          override_reason: str | None = None) -> CommandResult:
+                          override_reason: str | None = None) -> AwardResult:
         """Award a level on eligibility, or by override with a reason; its credits are deposited."""
         require_certificate_administrator(ctx.actor, "award certificates")
 
-        def award() -> CommandResult:
+        if awarded_on is not None and awarded_on > self.today():
+            raise RuleViolated("no-future-date", f"{awarded_on} is in the future (today is {self.today()})",
+                               awarded_on=str(awarded_on))
+
+        def award() -> AwardResult:
             student = self.placements.student(str(student_id))
             certificate = self.get_certificate(certificate_code)
             chosen = certificate.level(level)
             eligible, rows = check(chosen, self.training.figures(student.student_id))
             account = self._account(student, ctx)
-            account.award_certificate(certificate, chosen, awarded_on=awarded_on or self.today(),
-                                      certificate_number=certificate_number, eligibility=rows, eligible=eligible,
-                                      meta=ctx.meta(override_reason if not eligible else None,
-                                                    business_date=awarded_on))
-            return self.record(account)
+            award_id = account.award_certificate(
+                certificate, chosen, awarded_on=awarded_on or self.today(), certificate_number=certificate_number,
+                eligibility=rows, eligible=eligible,
+                meta=ctx.meta(override_reason if not eligible else None, business_date=awarded_on))
+            result = self.record(account)
+            return AwardResult(result.id, result.version, result.position, result.written, award_id=award_id)
 
         return self.retrying(None, award)
 
@@ -138,12 +151,17 @@ class CredentialsApplication(DualtrackApplication):
                         expected_version: int | None = None) -> CommandResult:
         """Convert an award's credits by the conversion rule in force (admins, the student's school's
         coordinators)."""
+        _require_school_staff_role(ctx.actor, "convert credits")
         student = self.placements.student(str(student_id))
         if not is_school_staff(ctx.actor, student.school_id):
             raise _refuse(ctx.actor, "convert this student's credits", student_id=student.student_id)
         account = self._existing_account(student_id, expected_version)
         award = account.award(award_id)
-        rule = self.get_certificate(award.certificate_code).rule_in_force(award.level, on or self.today())
+        day = on or self.today()
+        if not award.awarded_on <= day <= self.today():
+            raise RuleViolated("conversion-date", f"credits are converted on a day between the award "
+                               f"({award.awarded_on}) and today ({self.today()})", on=str(day))
+        rule = self.get_certificate(award.certificate_code).rule_in_force(award.level, day)
         account.convert(award_id, rule, ctx.meta(business_date=on))
         return self.record(account)
 
@@ -170,6 +188,7 @@ class CredentialsApplication(DualtrackApplication):
     def assign_students_to_order(self, ctx: CommandContext, order_id: UUID, *, student_ids: list[str],
                                  expected_version: int | None = None) -> CommandResult:
         """Put students in an order class (admins, coordinators of the students' school)."""
+        _require_school_staff_role(ctx.actor, "assign students to order classes")
         order: OrderClass = self.load(OrderClass, order_id, expected_version)
         students = [self.placements.student(s) for s in student_ids]
         for student in students:
@@ -233,6 +252,12 @@ class CredentialsApplication(DualtrackApplication):
         student = self.placements.student(str(student_id))
         account: CreditAccount = self.load(CreditAccount, credit_account_id(student.student_id), expected_version)
         return account
+
+
+def _require_school_staff_role(actor: Actor, what: str) -> None:
+    """Refuse roles that may never do it before looking anything up (no 404 where the answer is 403)."""
+    if actor.role not in (Role.ADMIN, Role.COORDINATOR):
+        raise _refuse(actor, f"{what} (admins and the school's coordinators only)")
 
 
 def _rank(level: str) -> int:

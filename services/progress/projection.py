@@ -1,9 +1,10 @@
 """The `progress` read model: where each student stands — placement, hours by competency against the
-plan, pending sign-offs, assessments — and what each mentor and school has waiting for signature.
+plan, pending sign-offs, assessments, certificates and credit balance — and what each mentor and school
+has waiting for signature.
 
-It follows two topics. Every handler writes only facts its own event carries (or facts of the same
+It follows three topics. Every handler writes only facts its own event carries (or facts of the same
 aggregate, which arrive in order), and every figure is summed when asked for, so the view is the same
-however the placements and training topics interleave.
+however the placements, training and credentials topics interleave.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services.common.viewstore import Tx
 
 P = "dualtrack.placements."
 T = "dualtrack.training."
+C = "dualtrack.credentials."
 STUDENTS = "progress_students"
 PLACEMENTS = "progress_placements"
 MENTORS = "progress_centre_mentors"
@@ -24,6 +26,11 @@ PLANS = "progress_plans"
 TARGETS = "progress_targets"
 ASSESSMENTS = "progress_assessments"
 COMBINED = "progress_combined_assessments"
+CREDIT_ACCOUNTS = "progress_credit_accounts"
+AWARDS = "progress_awards"
+CREDIT_EFFECTS = "progress_credit_effects"
+AVAILABLE = "available"
+"""The ledger account whose holdings are the student's credit balance (services/credentials/domain/account.py)."""
 LEDGER = PracticeLedger("progress")
 
 
@@ -135,11 +142,59 @@ def _combined(p: Any, tx: Tx, e: Any) -> None:
     )
 
 
+# -- credentials ------------------------------------------------------------------------------------
+def _account_of(tx: Tx, account_id: str) -> str | None:
+    """The student of a credit account (opened before any other event of the account: same aggregate)."""
+    row = tx.execute(f"SELECT student_id FROM {tx.table(CREDIT_ACCOUNTS)} WHERE account_id = ?",
+                     (account_id,)).fetchone()
+    return row[0] if row else None
+
+
+def _credit_account_opened(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(f"INSERT INTO {tx.table(CREDIT_ACCOUNTS)} (account_id, student_id) VALUES (?, ?) "
+               "ON CONFLICT (account_id) DO NOTHING", (e.subject, e.data["student_id"]))
+
+
+def _certificate_awarded(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(
+        f"INSERT INTO {tx.table(AWARDS)} (award_id, account_id, student_id, certificate_code, level, awarded_on, "
+        "certificate_number, eligible, revoked, revoked_reason, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?) "
+        "ON CONFLICT (award_id) DO NOTHING",
+        (d["award_id"], e.subject, _account_of(tx, e.subject), d["certificate_code"], d["level"], d["awarded_on"],
+         d["certificate_number"], int(d["eligible"]), e.aggregate_version),
+    )
+
+
+def _certificate_amended(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(f"UPDATE {tx.table(AWARDS)} SET awarded_on = ?, certificate_number = ? WHERE award_id = ?",
+               (d["awarded_on"], d["certificate_number"], d["award_id"]))
+
+
+def _certificate_revoked(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(f"UPDATE {tx.table(AWARDS)} SET revoked = 1, revoked_reason = ? WHERE award_id = ?",
+               (e.data["reason"], e.data["award_id"]))
+
+
+def effect_on_available(line: dict[str, Any]) -> int:
+    """What a ledger line does to the student's balance: credited to `available` adds, debited takes away."""
+    amount = int(line["amount"])
+    return (amount if line["credit"] == AVAILABLE else 0) - (amount if line["debit"] == AVAILABLE else 0)
+
+
+def _credits_posted(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.execute(f"INSERT INTO {tx.table(CREDIT_EFFECTS)} (line_id, account_id, student_id, effect) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (line_id) DO NOTHING",
+               (d["line_id"], e.subject, _account_of(tx, e.subject), effect_on_available(d)))
+
+
 class ProgressProjection(Projection):
     """Where does each student stand, and what is waiting for whose signature?"""
 
     name = "progress"
-    contexts = ("placements", "training")
+    contexts = ("placements", "training", "credentials")
     tables = {
         STUDENTS: "student_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, major TEXT NOT NULL, cohort INTEGER NOT NULL",
         PLACEMENTS: "placement_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, centre_id TEXT NOT NULL, "
@@ -157,6 +212,11 @@ class ProgressProjection(Projection):
         COMBINED: "student_id TEXT NOT NULL, placement_id TEXT NOT NULL, competency TEXT NOT NULL, "
         "result DOUBLE PRECISION NOT NULL, passed INTEGER NOT NULL, rule TEXT NOT NULL, rule_set TEXT NOT NULL, "
         "PRIMARY KEY (placement_id, competency)",
+        CREDIT_ACCOUNTS: "account_id TEXT PRIMARY KEY, student_id TEXT NOT NULL",
+        AWARDS: "award_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, student_id TEXT, certificate_code TEXT NOT NULL, "
+        "level TEXT NOT NULL, awarded_on TEXT NOT NULL, certificate_number TEXT, eligible INTEGER NOT NULL, "
+        "revoked INTEGER NOT NULL, revoked_reason TEXT, recorded BIGINT NOT NULL",
+        CREDIT_EFFECTS: "line_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, student_id TEXT, effect INTEGER NOT NULL",
         **LEDGER.tables(),
     }
     handlers = {
@@ -179,11 +239,17 @@ class ProgressProjection(Projection):
         T + "TrainingTargetAdjusted.v1": _target_adjusted,
         T + "CompetencyAssessed.v1": _assessed,
         T + "CompetencyAssessmentsCombined.v1": _combined,
+        C + "CreditAccountOpened.v1": _credit_account_opened,
+        C + "CertificateAwarded.v1": _certificate_awarded,
+        C + "CertificateAmended.v1": _certificate_amended,
+        C + "CertificateRevoked.v1": _certificate_revoked,
+        C + "CreditsPosted.v1": _credits_posted,
         **LEDGER.handlers(),
     }
 
     def describe(self) -> str:
-        return "each student's placement, hours by competency against the plan, sign-offs and assessments"
+        return ("each student's placement, hours by competency against the plan, sign-offs, assessments, "
+                "certificates and credit balance")
 
 
 

@@ -12,7 +12,9 @@ from services.common.scope import Scope
 from services.common.viewstore import ViewDatabase
 from services.progress.projection import (
     ASSESSMENTS,
+    AWARDS,
     COMBINED,
+    CREDIT_EFFECTS,
     LEDGER,
     MENTORS,
     PLACEMENTS,
@@ -28,6 +30,8 @@ BEHIND_BELOW = 0.9
 _ENTRY_COLUMNS = ("entry_id", "student_id", "school_id", "placement_id", "centre_id", "day", "start_time", "end_time",
                   "minutes", "competencies", "description", "revision", "status", "drafted_by_student", "logged_by",
                   "logged_at", "last_event", "last_actor", "last_reason", "updated_at")
+_CERTIFICATE_COLUMNS = ("award_id", "certificate_code", "level", "awarded_on", "certificate_number", "eligible",
+                        "revoked", "revoked_reason")
 _PLACEMENT_COLUMNS = ("placement_id", "centre_id", "enterprise_id", "status", "start_date", "planned_end",
                       "activated_on", "ended_on", "mentor_id", "post")
 
@@ -59,7 +63,8 @@ class ProgressView(FollowsProjection):
         return student, placements
 
     def student_progress(self, scope: Scope, student_id: str, today: date) -> dict[str, Any]:
-        """Placement, hours by competency against the plan, expected to date, pending sign-offs, assessments."""
+        """Placement, hours by competency against the plan, expected to date, pending sign-offs, assessments,
+        certificates (held and revoked) and the credit balance."""
         with self._db.transaction(snapshot=True) as tx:  # every figure from the same projector commit
             student, placements = self._visible(tx, scope, student_id)
             current = _current(placements, today)
@@ -84,6 +89,11 @@ class ProgressView(FollowsProjection):
                 f"FROM {ASSESSMENTS} WHERE placement_id = ?", (plan_placement or "",)).fetchall()
             combined = tx.execute(f"SELECT competency, result, passed, rule, rule_set FROM {COMBINED} "
                                   "WHERE placement_id = ?", (plan_placement or "",)).fetchall()
+            certificates = [dict(zip(_CERTIFICATE_COLUMNS, r)) for r in tx.execute(
+                f"SELECT {', '.join(_CERTIFICATE_COLUMNS)} FROM {AWARDS} WHERE student_id = ? "
+                "ORDER BY recorded, award_id", (student_id,)).fetchall()]
+            balance = tx.execute(f"SELECT SUM(effect) FROM {CREDIT_EFFECTS} WHERE student_id = ?",
+                                 (student_id,)).fetchone()
         seconds: dict[str, dict[str, int]] = {}
         for code, status, total in by_status:
             seconds.setdefault(code, {})[status] = int(total)
@@ -128,6 +138,9 @@ class ProgressView(FollowsProjection):
             "pending_sign_offs": [e for e in entries if e["status"] == "pending"],
             "awaiting_countersignature": [e for e in entries if e["status"] == "awaiting-countersignature"],
             "rejected_entries": [e for e in entries if e["status"] == "rejected"],
+            "certificates": [{**c, "eligible": bool(c["eligible"]), "revoked": bool(c["revoked"])}
+                             for c in certificates],
+            "credit_balance": int(balance[0] or 0) if balance else 0,
         }
 
     # -- queues -------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""The progress read model: where each student stands and what awaits whose signature, fed from the placements
-and training event stores (embedded source), on SQLite and PostgreSQL.
+"""The progress read model: where each student stands and what awaits whose signature, fed from the placements,
+training and credentials event stores (embedded source), on SQLite and PostgreSQL.
 
 The demo's training story (see dualtrack/demo.py) is the fixed world: Liu's week at the rail base, He's entries
 under dual sign-off. Properties check that the hours follow the training records whatever was logged, signed,
-rejected or corrected, and that the view does not depend on how the two topics interleave.
+rejected or corrected, and that the view does not depend on how the three topics interleave.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def test_given_the_demo_when_progress_is_verified_rebuilt_or_redelivered_then_no
     report = verify(container, "progress", embedded=True)
     assert report.matches, (report.live_digest, report.rebuilt_digest)
     again = [decode(r.headers, r.value)
-             for context in ("placements", "training")
+             for context in ProgressProjection.contexts
              for r in CloudEventEncoder(container.app(context), context).encode_all(
                  container.app(context).notifications(1, 10_000))]
     with container.view_db.transaction() as tx:
@@ -362,7 +362,7 @@ def test_property_whatever_is_logged_signed_rejected_or_corrected_the_hours_foll
         container.close()
 
 
-# -- property: the view does not depend on how the two topics interleave -------------------------------------------
+# -- property: the view does not depend on how the three topics interleave -----------------------------------------
 
 
 def received(container: Container, context: str) -> list[ReceivedEvent]:
@@ -374,8 +374,12 @@ def received(container: Container, context: str) -> list[ReceivedEvent]:
 
 class RecordedDemo:
     def __init__(self, ids: DemoIds, placements: list[ReceivedEvent], training: list[ReceivedEvent],
-                 live_digest: str) -> None:
+                 credentials: list[ReceivedEvent], live_digest: str) -> None:
         self.ids, self.placements, self.training, self.live_digest = ids, placements, training, live_digest
+        self.credentials = credentials
+
+    def topics(self) -> dict[str, list[ReceivedEvent]]:
+        return {"placements": self.placements, "training": self.training, "credentials": self.credentials}
 
 
 @pytest.fixture(scope="module")
@@ -386,7 +390,8 @@ def recorded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded
         catch_up_progress(container)
         with container.view_db.transaction() as tx:
             live_digest = ProgressProjection().digest(tx)
-        yield RecordedDemo(ids, received(container, "placements"), received(container, "training"), live_digest)
+        yield RecordedDemo(ids, received(container, "placements"), received(container, "training"),
+                           received(container, "credentials"), live_digest)
     finally:
         container.close()
 
@@ -422,12 +427,12 @@ def answers(view: ProgressView, ids: DemoIds) -> dict[str, Any]:
 
 
 def in_recorded_order(demo: RecordedDemo) -> list[ReceivedEvent]:
-    """Both topics merged by the time each event was recorded (each topic keeps its own order)."""
-    return list(heapq.merge(demo.placements, demo.training, key=lambda e: parse_time(e.time)))
+    """The topics merged by the time each event was recorded (each topic keeps its own order)."""
+    return list(heapq.merge(*demo.topics().values(), key=lambda e: parse_time(e.time)))
 
 
-def merge(placements: list[ReceivedEvent], training: list[ReceivedEvent], labels: list[int]) -> list[ReceivedEvent]:
-    queues = (iter(placements), iter(training))
+def merge(topics: list[list[ReceivedEvent]], labels: list[int]) -> list[ReceivedEvent]:
+    queues = [iter(topic) for topic in topics]
     return [next(queues[label]) for label in labels]
 
 
@@ -444,26 +449,27 @@ def test_given_the_demo_recorded_when_projected_in_recorded_order_then_it_equals
     assert digest == recorded_demo.live_digest
     liu = seen["students"][recorded_demo.ids.students[0]]
     assert (liu["signed_hours"], liu["pending_hours"], liu["target_hours"]) == (15.0, 14.0, 324)
+    assert (len(liu["certificates"]), liu["credit_balance"]) == (1, 1)
 
 
-@pytest.mark.parametrize("first", ["placements", "training"])
-def test_given_the_demo_recorded_when_one_topic_arrives_wholly_before_the_other_then_the_view_is_the_same(
+@pytest.mark.parametrize("first", ["placements", "training", "credentials"])
+def test_given_the_demo_recorded_when_one_topic_arrives_wholly_before_the_others_then_the_view_is_the_same(
     recorded_demo, reference, tmp_path, first
 ) -> None:
-    order = (recorded_demo.placements + recorded_demo.training if first == "placements"
-             else recorded_demo.training + recorded_demo.placements)
+    topics = recorded_demo.topics()
+    order = topics.pop(first) + [e for topic in reversed(topics.values()) for e in topic]
     assert project(tmp_path / "views.sqlite3", order, [7], recorded_demo.ids) == reference
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_property_however_the_two_topics_interleave_the_view_is_the_same(
+def test_property_however_the_three_topics_interleave_the_view_is_the_same(
     recorded_demo, reference, tmp_path, data
 ) -> None:
-    p, t = recorded_demo.placements, recorded_demo.training
-    labels = data.draw(st.permutations([0] * len(p) + [1] * len(t)), label="interleaving")
+    topics = list(recorded_demo.topics().values())
+    labels = data.draw(st.permutations([i for i, topic in enumerate(topics) for _ in topic]), label="interleaving")
     chunks = data.draw(st.lists(st.integers(1, 40), min_size=1, max_size=12), label="batch sizes")
-    digest, seen = project(tmp_path / f"{uuid.uuid4().hex}.sqlite3", merge(p, t, labels), chunks,
+    digest, seen = project(tmp_path / f"{uuid.uuid4().hex}.sqlite3", merge(topics, labels), chunks,
                           recorded_demo.ids)
     assert digest == reference[0]
     assert seen == reference[1]

@@ -43,6 +43,12 @@ class Award:
     awarded_on: date
     certificate_number: str | None
     revoked: bool = False
+    eligible: bool = True
+    """False: awarded by override (the reason is `override_reason`)."""
+    override_reason: str | None = None
+    revocation_reason: str | None = None
+    event_id: str = ""
+    """The award event (account:version): the ledger lines it causes name it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class Line:
     exempt: bool
     rule_id: str | None
     reverses: str | None
+    caused_by: tuple[str, ...] = ()
+    """Ids (aggregate:version) of the events that caused the line."""
 
     def effect_on(self, account: str) -> int:
         return (self.amount if self.credit == account else 0) - (self.amount if self.debit == account else 0)
@@ -119,6 +127,8 @@ class CreditAccount(Aggregate):
 
     def amend(self, award_id: str, *, awarded_on: date, certificate_number: str | None, meta: EventMeta) -> None:
         award = self._live(award_id, "amend")
+        if not (meta.reason or "").strip():
+            raise RuleViolated("amendment-reason", "an amendment says why", award_id=award_id)
         if (award.awarded_on, award.certificate_number) == (awarded_on, certificate_number):
             raise RuleViolated("amendment-changes-nothing", "the award already reads so", award_id=award_id)
         self.trigger_event(CertificateAmended, award_id=award_id, awarded_on=awarded_on,
@@ -139,7 +149,8 @@ class CreditAccount(Aggregate):
             raise RuleViolated("not-enough-credits", f"the award has {left} unconverted credits; the rule uses "
                                f"{needed}", award_id=award_id, unconverted=left, needed=needed)
         return [self._post("conversion", award_id, AVAILABLE, f"course:{c['course']}", c["credits"],
-                           course=c["course"], exempt=bool(c.get("exempt")), rule_id=rule.rule_id, caused_by=[],
+                           course=c["course"], exempt=bool(c.get("exempt")), rule_id=rule.rule_id,
+                           caused_by=[e for e in (self.awards[award_id].event_id, rule.event_id) if e],
                            meta=meta)
                 for c in rule.conversions]
 
@@ -189,7 +200,9 @@ class CreditAccount(Aggregate):
     def _(self, e: CertificateAwarded) -> None:
         credits = 0  # known from the deposit that follows
         self.awards[e.award_id] = Award(e.award_id, e.certificate_code, e.level, credits, e.awarded_on,
-                                        e.certificate_number)
+                                        e.certificate_number, eligible=e.eligible,
+                                        override_reason=None if e.eligible else e.meta.reason,
+                                        event_id=f"{e.originator_id}:{e.originator_version}")
 
     @when.register
     def _(self, e: CertificateAmended) -> None:
@@ -198,11 +211,12 @@ class CreditAccount(Aggregate):
 
     @when.register
     def _(self, e: CertificateRevoked) -> None:
-        self.awards[e.award_id].revoked = True
+        award = self.awards[e.award_id]
+        award.revoked, award.revocation_reason = True, e.reason
 
     @when.register
     def _(self, e: CreditsPosted) -> None:
         self.lines.append(Line(e.line_id, e.kind, e.award_id, e.debit, e.credit, e.amount, e.course, e.exempt,
-                               e.rule_id, e.reverses))
+                               e.rule_id, e.reverses, tuple(e.caused_by)))
         if e.kind == "deposit":
             self.awards[e.award_id].credits = e.amount

@@ -44,6 +44,8 @@ class ConversionRule:
     level: str
     effective_from: date
     conversions: tuple[dict[str, Any], ...]
+    event_id: str = ""
+    """The adoption event (certificate:version): conversions by the rule name it as a cause."""
 
 
 class Certificate(Aggregate):
@@ -82,6 +84,10 @@ class Certificate(Aggregate):
                               meta: EventMeta) -> str:
         """From a date, the level converts into these courses' credits and exemptions."""
         worth = self.level(level).credits
+        not_positive = [c["course"] for c in conversions if c["credits"] < 1]
+        if not_positive:
+            raise RuleViolated("conversion-credits", "each course of a rule uses at least 1 credit",
+                               courses=not_positive)
         used = sum(c["credits"] for c in conversions)
         if not conversions or used > worth:
             raise RuleViolated("conversion-within-credits", f"a {level} {self.code} is worth {worth} credits; the rule "
@@ -105,7 +111,8 @@ class Certificate(Aggregate):
 
     @when.register
     def _(self, e: ConversionRuleAdopted) -> None:
-        self.rules.append(ConversionRule(e.rule_id, e.level, e.effective_from, tuple(e.conversions)))
+        self.rules.append(ConversionRule(e.rule_id, e.level, e.effective_from, tuple(e.conversions),
+                                         f"{e.originator_id}:{e.originator_version}"))
 
 
 def _level(data: dict[str, Any]) -> Level:

@@ -1,0 +1,297 @@
+"""A student's credit statement: their certificates and credit ledger as a JSON document signed with the
+deployment's Ed25519 key, so another institution can check it without asking us.
+
+The document is
+
+    {"signature": {"algorithm": "Ed25519", "key_id": ..., "public_key": ..., "value": ...},
+     "statement": {"student_id", "school_id", "issued_at", "issuer", "account_version", "certificates",
+                   "ledger", "balance"}}
+
+The signed bytes are the canonical JSON of `statement` (keys sorted, no whitespace, UTF-8 as is). The file
+itself is issued in that same canonical form, and only that form verifies: a statement has exactly one
+spelling, so changing any byte of the file — reformatting included — makes it fail. Keep it as downloaded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from services.credentials.domain import CreditAccount
+
+ALGORITHM = "Ed25519"
+ISSUER = "dualtrack credentials"
+MEDIA_TYPE = "application/json"
+SIGNATURE_FIELDS = ("algorithm", "key_id", "public_key", "value")
+STATEMENT_FIELDS = ("student_id", "school_id", "issued_at", "issuer", "account_version", "certificates", "ledger",
+                    "balance")
+
+# -- outcomes of verification -----------------------------------------------------------------------
+OK = "ok"
+MALFORMED = "malformed"
+BAD_SIGNATURE = "bad-signature"
+KEY_MISMATCH = "key-mismatch"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What verification found: ok, or exactly what failed (malformed, bad-signature, key-mismatch)."""
+
+    outcome: str
+    message: str
+    key_id: str | None = None
+    """The key the document names (when it names one well-formed)."""
+    statement: dict[str, Any] | None = None
+    """The statement, only when it verifies."""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OK
+
+
+# -- canonical JSON -----------------------------------------------------------------------------------
+def canonical(value: Any) -> bytes:
+    """Keys sorted, separators without spaces, non-ASCII as is, UTF-8; NaN and infinities refused."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+# -- keys ---------------------------------------------------------------------------------------------
+def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
+    """The deployment's signing key from its PEM file; on first use a new key is written there (mode 0600).
+
+    Concurrent first uses (several API workers) agree on one key: the new file is written aside and linked into
+    place, which fails when another process was first, and then that process's key is read."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        fd, aside = tempfile.mkstemp(prefix=".statement-key-", dir=path.parent)  # mkstemp: mode 0600
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(aside, 0o600)
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass  # another process created it first: use theirs
+        finally:
+            os.unlink(aside)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} holds a {type(key).__name__}, not an Ed25519 private key")
+    return key
+
+
+def raw_public_key(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """The first 16 hex digits of the SHA-256 of the raw public key."""
+    return hashlib.sha256(raw_public_key(key)).hexdigest()[:16]
+
+
+def public_key_pem(key: Ed25519PublicKey) -> str:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def public_key_base64(key: Ed25519PublicKey) -> str:
+    return base64.b64encode(raw_public_key(key)).decode("ascii")
+
+
+def load_public_key(data: bytes | str) -> Ed25519PublicKey:
+    """A public key as PEM (SubjectPublicKeyInfo) or as the base64 of the raw 32 bytes; ValueError otherwise."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(text.encode())
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"not a readable PEM public key: {error}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError(f"the PEM holds a {type(key).__name__}, not an Ed25519 public key")
+        return key
+    raw = _strict_base64(text)
+    if raw is None or len(raw) != 32:
+        raise ValueError("neither a PEM public key nor the base64 of a raw 32-byte Ed25519 public key")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+# -- building and signing -----------------------------------------------------------------------------
+def build_statement(account: CreditAccount | None, *, student_id: str, school_id: str,
+                    certificates: Mapping[str, Mapping[str, str]], issued_at: datetime | None = None,
+                    issuer: str = ISSUER) -> dict[str, Any]:
+    """The statement of a credit account (None: no award yet, an empty statement with balance 0).
+
+    `certificates` gives each certificate code's `title` and `awarding_organisation`. Revoked awards stay on
+    the statement, marked revoked, beside the ledger lines that reversed them: the ledger adds up to the balance."""
+    issued = (issued_at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    awards = sorted(account.awards.values(), key=lambda a: (a.awarded_on, a.award_id)) if account else []
+    lines = account.lines if account else []
+    return {
+        "student_id": student_id,
+        "school_id": school_id,
+        "issued_at": issued.isoformat().replace("+00:00", "Z"),
+        "issuer": issuer,
+        "account_version": account.version if account else 0,
+        "certificates": [{
+            "award_id": a.award_id,
+            "code": a.certificate_code,
+            "title": certificates.get(a.certificate_code, {}).get("title"),
+            "awarding_organisation": certificates.get(a.certificate_code, {}).get("awarding_organisation"),
+            "level": a.level,
+            "credits": a.credits,
+            "awarded_on": a.awarded_on.isoformat(),
+            "certificate_number": a.certificate_number,
+            "by_override": not a.eligible,
+            "status": "revoked" if a.revoked else "awarded",
+        } for a in awards],
+        "ledger": [{
+            "line_id": line.line_id,
+            "kind": line.kind,
+            "award_id": line.award_id,
+            "debit": line.debit,
+            "credit": line.credit,
+            "amount": line.amount,
+            "course": line.course,
+            "exempt": line.exempt,
+            "reverses": line.reverses,
+        } for line in lines],
+        "balance": account.balance if account else 0,
+    }
+
+
+def sign_statement(statement: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The signed document: the statement and an Ed25519 signature over its canonical JSON."""
+    public = key.public_key()
+    return {
+        "statement": dict(statement),
+        "signature": {
+            "algorithm": ALGORITHM,
+            "key_id": key_id(public),
+            "public_key": public_key_base64(public),
+            "value": base64.b64encode(key.sign(canonical(statement))).decode("ascii"),
+        },
+    }
+
+
+def serialize(document: Mapping[str, Any]) -> bytes:
+    """The file as issued: the canonical JSON of the whole document."""
+    return canonical(document)
+
+
+# -- verifying ----------------------------------------------------------------------------------------
+def verify(data: bytes | str | Mapping[str, Any], expected_public_key: Ed25519PublicKey | None = None) -> Verdict:
+    """Check a signed statement: its file as issued (bytes or text), or an already parsed document.
+
+    Fails as `malformed` when it is not such a document (not UTF-8 JSON, not in its canonical form, fields
+    missing or unknown, a key id that is not its public key's), as `key-mismatch` when an expected public key
+    is given and the document names another, as `bad-signature` when the signature does not match the
+    statement."""
+    if isinstance(data, Mapping):
+        document: Any = data
+    else:
+        parsed = _parse(data.encode() if isinstance(data, str) else data)
+        if isinstance(parsed, Verdict):
+            return parsed
+        document = parsed
+    if not isinstance(document, Mapping) or set(document) != {"statement", "signature"}:
+        return _malformed("a signed statement is an object with exactly `statement` and `signature`")
+    statement, signature = document["statement"], document["signature"]
+    if not isinstance(statement, dict):
+        return _malformed("`statement` is not an object")
+    missing = [f for f in STATEMENT_FIELDS if f not in statement]
+    if missing:
+        return _malformed(f"the statement lacks {', '.join(missing)}")
+    if not isinstance(signature, Mapping) or set(signature) != set(SIGNATURE_FIELDS):
+        return _malformed(f"`signature` is an object with exactly {', '.join(SIGNATURE_FIELDS)}")
+    if not all(isinstance(signature[f], str) for f in SIGNATURE_FIELDS):
+        return _malformed("every field of `signature` is a string")
+    if signature["algorithm"] != ALGORITHM:
+        return _malformed(f"the algorithm is {signature['algorithm']!r}; only {ALGORITHM} is used")
+    raw_key = _strict_base64(signature["public_key"])
+    if raw_key is None or len(raw_key) != 32:
+        return _malformed("`public_key` is not the base64 of a raw 32-byte Ed25519 public key")
+    try:
+        public = Ed25519PublicKey.from_public_bytes(raw_key)
+    except ValueError:
+        return _malformed("`public_key` is not an Ed25519 public key")
+    named = key_id(public)
+    if signature["key_id"] != named:
+        return _malformed(f"`key_id` {signature['key_id']!r} is not the id of the public key given ({named})")
+    value = _strict_base64(signature["value"])
+    if value is None or len(value) != 64:
+        return _malformed("`value` is not the base64 of a 64-byte Ed25519 signature", key_id=named)
+    if expected_public_key is not None and raw_public_key(expected_public_key) != raw_key:
+        return Verdict(KEY_MISMATCH, f"signed with key {named}, not with the expected key "
+                                     f"{key_id(expected_public_key)}", key_id=named)
+    try:
+        message = canonical(statement)
+    except (TypeError, ValueError):
+        return _malformed("the statement is not plain JSON", key_id=named)
+    try:
+        public.verify(value, message)
+    except InvalidSignature:
+        return Verdict(BAD_SIGNATURE, f"the signature does not match the statement: it was changed after key "
+                                      f"{named} signed it, or that key never signed it", key_id=named)
+    pinned = "" if expected_public_key is not None else " (key not pinned: pass the issuer's public key to check " \
+                                                         "who signed it)"
+    return Verdict(OK, f"signed by key {named}{pinned}", key_id=named, statement=dict(statement))
+
+
+def _parse(data: bytes) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _malformed("not UTF-8 text")
+    try:
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        return _malformed(f"not JSON: {error}")
+    try:
+        issued_form = canonical(document)
+    except (TypeError, ValueError):
+        return _malformed("not plain JSON")
+    if data not in (issued_form, issued_form + b"\n"):
+        return _malformed("not in the canonical form it was issued in (keys sorted, no spaces): changed or "
+                          "reformatted since")
+    return document
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key appears twice in one object")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _strict_base64(text: str) -> bytes | None:
+    """Standard base64 with padding, in its one canonical spelling (unused bits zero); None otherwise."""
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
+    return raw if base64.b64encode(raw).decode("ascii") == text else None
+
+
+def _malformed(message: str, key_id: str | None = None) -> Verdict:
+    return Verdict(MALFORMED, f"malformed: {message}", key_id=key_id)

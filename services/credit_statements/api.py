@@ -1,0 +1,45 @@
+"""HTTP queries on the credit statements read model: a student's credit account history."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from contracts.http.common import ApiError, FreshnessQuery
+from contracts.http.credit_statements import CreditStatementSchema
+from dualtrack.web.context import container, current_actor
+from dualtrack.web.freshness import await_read_model
+from services.common.errors import NotAllowed
+from services.common.identity import Role
+from services.common.scope import Scope
+
+blp = Blueprint(
+    "credit_statements", __name__, url_prefix="/api/v1",
+    description="Credit statements (read model): each student's credit account history — awards, amendments, "
+    "revocations and ledger lines with running balances. Takes wait_for=<a command's wait_token>.",
+)
+
+
+@blp.route("/students/<uuid:student_id>/credit-statement")
+class CreditStatement(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
+    @blp.response(200, CreditStatementSchema)
+    @blp.alt_response(401, schema=ApiError, description="no or invalid token")
+    @blp.alt_response(403, schema=ApiError, description="role does not allow it")
+    @blp.alt_response(404, schema=ApiError, description="no credit account yet, or not yours to see")
+    @blp.alt_response(422, schema=ApiError, description="invalid wait_for")
+    @blp.alt_response(503, schema=ApiError, description="the read model did not reach wait_for in time")
+    def get(self, query: dict[str, Any], student_id: UUID) -> Any:
+        """The student's credit history in recorded order: every award, amendment, revocation and ledger line,
+        who did it, when and why, with the balance after each (the student, the school's coordinators and
+        teachers, admins, auditors)."""
+        actor = current_actor()
+        if actor.role is Role.MENTOR:
+            raise NotAllowed(f"{actor.role.value} {actor.subject} may not read credit statements",
+                             role=actor.role.value)
+        c = container()
+        await_read_model(c.credit_statements_view, query)
+        return c.credit_statements_view.credit_statement(Scope.of(actor), str(student_id))
