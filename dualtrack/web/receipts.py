@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from typing import Any, Callable
+from uuid import UUID
 
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError
+from dualtrack.web.context import command_context, container, expected_version
 from dualtrack.web.freshness import signed_token
 from services.common.application import CommandResult
 
@@ -33,3 +36,22 @@ def accepted(result: CommandResult, status: int = 200) -> tuple[dict[str, Any], 
         if getattr(result, extra, None):
             body[extra] = getattr(result, extra)
     return body, status, {"ETag": f'"{result.version}"'}
+
+
+def student_item_command(blp: Blueprint, *, context: str, collection: str, item: str, path: str, handler_name: str,
+                         request_schema: Any, response_schema: Any, summary: str) -> None:
+    """One POST route for one command on an item of a student's record (a placement, a practice entry):
+    `/students/{student_id}/{collection}/{item_id}/{path}`; the request body becomes the handler's keyword
+    arguments, If-Match its expected version."""
+
+    def post(self: Any, body: dict[str, Any], student_id: UUID, **ids: UUID) -> Any:
+        handler = getattr(container().app(context), handler_name)
+        return accepted(handler(command_context(), student_id, str(ids[item]), expected_version=expected_version(),
+                                **body))
+
+    post.__doc__ = summary
+    name = "".join(part.title() for part in (context, *handler_name.split("_")))
+    view = type(name, (MethodView,), {
+        "post": command_errors(blp)(blp.response(200, response_schema)(blp.arguments(request_schema)(post))),
+    })
+    blp.route(f"/students/<uuid:student_id>/{collection}/<uuid:{item}>/{path}")(view)

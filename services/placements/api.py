@@ -33,7 +33,7 @@ from contracts.http.placements import (
     WithdrawMentorRequest,
 )
 from dualtrack.web.context import command_context, container, current_actor, expected_version
-from dualtrack.web.receipts import accepted, command_errors
+from dualtrack.web.receipts import accepted, command_errors, student_item_command
 
 blp = Blueprint(
     "placements",
@@ -199,18 +199,9 @@ class StudentPlacementProposals(MethodView):
 
 
 def _placement_command(path: str, handler_name: str, request_schema: Any, summary: str) -> None:
-    """One POST route for one placement command: the request body becomes the handler's keyword arguments."""
-
-    def post(self: Any, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
-        handler = getattr(container().placements, handler_name)
-        return accepted(handler(command_context(), student_id, str(placement_id),
-                                expected_version=expected_version(), **body))
-
-    post.__doc__ = summary
-    view = type(f"Placement{handler_name.title().replace('_', '')}", (MethodView,), {
-        "post": _alt(blp.response(200, PlacementAccepted)(blp.arguments(request_schema)(post))),
-    })
-    blp.route(f"/students/<uuid:student_id>/placements/<uuid:placement_id>/{path}")(view)
+    student_item_command(blp, context="placements", collection="placements", item="placement_id", path=path,
+                         handler_name=handler_name, request_schema=request_schema,
+                         response_schema=PlacementAccepted, summary=summary)
 
 
 _placement_command("school-approval", "approve_placement_as_school", NoBody,

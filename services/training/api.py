@@ -33,7 +33,7 @@ from contracts.http.training import (
 )
 from dualtrack.web.context import command_context, container, current_actor, expected_version
 from dualtrack.web.freshness import signed_token
-from dualtrack.web.receipts import accepted, command_errors
+from dualtrack.web.receipts import accepted, command_errors, student_item_command
 from services.training.application import PracticeRow
 from services.training.domain import CompetencyCatalogue, TrainingRecord
 
@@ -143,18 +143,9 @@ class Logbook(MethodView):
 
 
 def _entry_command(path: str, handler_name: str, request_schema: Any, summary: str) -> None:
-    """One POST route for one command on an entry: the body becomes the handler's keyword arguments."""
-
-    def post(self: Any, body: dict[str, Any], student_id: UUID, entry_id: UUID) -> Any:
-        handler = getattr(container().training, handler_name)
-        return accepted(handler(command_context(), student_id, str(entry_id), expected_version=expected_version(),
-                                **body))
-
-    post.__doc__ = summary
-    view = type(f"Practice{handler_name.title().replace('_', '')}", (MethodView,), {
-        "post": _errors(blp.response(200, EntryAccepted)(blp.arguments(request_schema)(post))),
-    })
-    blp.route(f"/students/<uuid:student_id>/practice-entries/<uuid:entry_id>/{path}")(view)
+    student_item_command(blp, context="training", collection="practice-entries", item="entry_id", path=path,
+                         handler_name=handler_name, request_schema=request_schema, response_schema=EntryAccepted,
+                         summary=summary)
 
 
 _entry_command("sign-off", "sign_off_practice", NoBody,
