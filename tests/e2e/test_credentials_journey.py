@@ -20,7 +20,7 @@ from dualtrack.web.app import create_app
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.e2e.conftest import DUALTRACK, Processes, process_env
-from tests.e2e.test_training_journey import read_topic
+from tests.e2e.journeys import place_a_mechatronics_student, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -90,32 +90,10 @@ def test_given_signed_hours_when_a_certificate_is_awarded_converted_and_revoked_
                               timeout=60, check=False)
 
     # -- the world: an enterprise, its centre and mentor; a school, its student, competencies and a placement ----
-    enterprise = post("/enterprises", {"name": "Haier"}, ADMIN, 201)["id"]
-    centre = post(f"/enterprises/{enterprise}/centres", {"name": "Qingdao", "address": "1 Road", "capacity": 2,
-                                                         "specialities": ["mechatronics"]}, ADMIN, 201)["id"]
-    mentor_assigned = post(f"/centres/{centre}/mentors", {"mentor_id": "m-wang", "name": "Wang Fang"}, ADMIN)
-    school = post("/schools", {"name": "Qingdao Technician College", "code": "QTC"}, ADMIN, 201)["id"]
-    coordinator = bearer(Role.COORDINATOR, "coordinator-chen", school_id=school)
-    teacher = bearer(Role.TEACHER, "teacher-li", school_id=school)
-    mentor = bearer(Role.MENTOR, "m-wang", enterprise_id=enterprise)
-    student = post(f"/schools/{school}/students", {"name": "Liu Yang", "major": "mechatronics", "cohort": 2024,
-                                                   "enrolment_date": "2024-09-01", "date_of_birth": "2005-04-12"},
-                   coordinator, 201)["id"]
-    me = bearer(Role.STUDENT, "liu", student_id=student)
-    post("/competency-catalogues/mechatronics/competencies", {
-        "code": "M1", "title": "Assemble drive units", "target_hours": 120, "scale": "five-point",
-        "effective_from": "2026-01-01"}, coordinator, 201)
-    post("/competency-catalogues/mechatronics/competencies", {
-        "code": "M2", "title": "Program PLCs", "target_hours": 80, "scale": "percent",
-        "effective_from": "2026-01-01"}, coordinator, 201)
-    placement = post(f"/students/{student}/placements", {
-        "centre_id": centre, "start": "2026-09-01", "planned_end": "2027-01-29", "post": "assembly technician",
-        "weekly_hours": 40}, coordinator, 201)["placement_id"]
-    base = f"/students/{student}/placements/{placement}"
-    post(f"{base}/school-approval", {}, coordinator)
-    post(f"{base}/enterprise-approval", {"mentor_id": "m-wang"}, mentor)
-    post(f"{base}/confirmation", {}, me)
-    activated = post(f"{base}/activation", {"on": "2026-09-01"}, coordinator)
+    placed = place_a_mechatronics_student(post, ADMIN)
+    school, student, placement = placed.school, placed.student, placed.placement
+    coordinator, teacher, mentor, me = placed.coordinator, placed.teacher, placed.mentor, placed.me
+    mentor_assigned, activated, base = placed.mentor_assigned, placed.activated, placed.placement_path
 
     progress_path = f"/students/{student}/progress"
     view = read(progress_path, f"{mentor_assigned['wait_token']},{activated['wait_token']}", coordinator,

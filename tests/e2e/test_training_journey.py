@@ -9,13 +9,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from dualtrack.bootstrap import Container
 from dualtrack.web.app import create_app
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.e2e.conftest import Processes
+from tests.e2e.journeys import place_a_mechatronics_student, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -26,24 +26,6 @@ CODES = ["M1", "M2", "M1", "M2", "M1"]  # alternating; Wednesday (index 2) is M1
 WEDNESDAY = 2
 
 
-def read_topic(bootstrap: str, topic: str) -> list[Any]:
-    """Every record on the topic up to its end offsets now."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                             auto_offset_reset="earliest", consumer_timeout_ms=10_000)
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(parts)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(parts)
-        records: list[Any] = []
-        deadline = time.monotonic() + 30
-        while any(consumer.position(tp) < ends[tp] for tp in parts):
-            assert time.monotonic() < deadline, f"could not read {topic} to its end offsets {ends}"
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
 
 
 def test_given_a_week_of_practice_logged_rejected_corrected_and_signed_then_progress_follows_every_step(
@@ -85,32 +67,9 @@ def test_given_a_week_of_practice_logged_rejected_corrected_and_signed_then_prog
         return response.json
 
     # -- the enterprise, its centre and mentor; the school, its student and a placement -----------------------
-    enterprise = post("/enterprises", {"name": "Haier"}, ADMIN, 201)["id"]
-    centre = post(f"/enterprises/{enterprise}/centres", {"name": "Qingdao", "address": "1 Road", "capacity": 2,
-                                                         "specialities": ["mechatronics"]}, ADMIN, 201)["id"]
-    mentor_assigned = post(f"/centres/{centre}/mentors", {"mentor_id": "m-wang", "name": "Wang Fang"}, ADMIN)
-    school = post("/schools", {"name": "Qingdao Technician College", "code": "QTC"}, ADMIN, 201)["id"]
-    coordinator = bearer(Role.COORDINATOR, "coordinator-chen", school_id=school)
-    mentor = bearer(Role.MENTOR, "m-wang", enterprise_id=enterprise)
-    student = post(f"/schools/{school}/students", {"name": "Liu Yang", "major": "mechatronics", "cohort": 2024,
-                                                   "enrolment_date": "2024-09-01", "date_of_birth": "2005-04-12"},
-                   coordinator, 201)["id"]
-    me = bearer(Role.STUDENT, "liu", student_id=student)
-    post("/competency-catalogues/mechatronics/competencies", {
-        "code": "M1", "title": "Assemble drive units", "target_hours": 120, "scale": "five-point",
-        "effective_from": "2026-01-01"}, coordinator, 201)
-    post("/competency-catalogues/mechatronics/competencies", {
-        "code": "M2", "title": "Program PLCs", "target_hours": 80, "scale": "percent",
-        "effective_from": "2026-01-01"}, coordinator, 201)
-
-    placement = post(f"/students/{student}/placements", {
-        "centre_id": centre, "start": "2026-09-01", "planned_end": "2027-01-29", "post": "assembly technician",
-        "weekly_hours": 40}, coordinator, 201)["placement_id"]
-    base = f"/students/{student}/placements/{placement}"
-    post(f"{base}/school-approval", {}, coordinator)
-    post(f"{base}/enterprise-approval", {"mentor_id": "m-wang"}, mentor)
-    post(f"{base}/confirmation", {}, me)
-    activated = post(f"{base}/activation", {"on": "2026-09-01"}, coordinator)
+    placed = place_a_mechatronics_student(post, ADMIN)
+    student, placement, coordinator, mentor = placed.student, placed.placement, placed.coordinator, placed.mentor
+    mentor_assigned, activated = placed.mentor_assigned, placed.activated
 
     # The placements side (the student's placement and the centre's mentor) reaches the view before any hour.
     progress_path = f"/students/{student}/progress"

@@ -1,0 +1,89 @@
+"""What the end-to-end journeys share: a student placed through HTTP, and reading a topic to its end."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from kafka import KafkaConsumer, TopicPartition
+
+from services.common.identity import Role
+from tests.conftest import bearer
+
+Post = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PlacedStudent:
+    """Ids, tokens and the receipts a query waits for, of a student placed through the API."""
+
+    enterprise: str
+    centre: str
+    school: str
+    student: str
+    placement: str
+    coordinator: dict[str, str]
+    teacher: dict[str, str]
+    mentor: dict[str, str]
+    me: dict[str, str]
+    mentor_assigned: dict[str, Any]
+    activated: dict[str, Any]
+
+    @property
+    def placement_path(self) -> str:
+        return f"/students/{self.student}/placements/{self.placement}"
+
+
+def place_a_mechatronics_student(post: Post, admin: dict[str, str]) -> PlacedStudent:
+    """Through HTTP: Haier's Qingdao centre with mentor m-wang, a school, Liu Yang (mechatronics), competencies
+    M1 (five-point, 120 h) and M2 (percent, 80 h), and a placement from 2026-09-01 agreed by all and activated.
+    `post(path, body, headers, status=200)` sends one command and returns its answer."""
+    enterprise = post("/enterprises", {"name": "Haier"}, admin, 201)["id"]
+    centre = post(f"/enterprises/{enterprise}/centres", {"name": "Qingdao", "address": "1 Road", "capacity": 2,
+                                                         "specialities": ["mechatronics"]}, admin, 201)["id"]
+    mentor_assigned = post(f"/centres/{centre}/mentors", {"mentor_id": "m-wang", "name": "Wang Fang"}, admin)
+    school = post("/schools", {"name": "Qingdao Technician College", "code": "QTC"}, admin, 201)["id"]
+    coordinator = bearer(Role.COORDINATOR, "coordinator-chen", school_id=school)
+    teacher = bearer(Role.TEACHER, "teacher-li", school_id=school)
+    mentor = bearer(Role.MENTOR, "m-wang", enterprise_id=enterprise)
+    student = post(f"/schools/{school}/students", {"name": "Liu Yang", "major": "mechatronics", "cohort": 2024,
+                                                   "enrolment_date": "2024-09-01", "date_of_birth": "2005-04-12"},
+                   coordinator, 201)["id"]
+    me = bearer(Role.STUDENT, "liu", student_id=student)
+    post("/competency-catalogues/mechatronics/competencies", {
+        "code": "M1", "title": "Assemble drive units", "target_hours": 120, "scale": "five-point",
+        "effective_from": "2026-01-01"}, coordinator, 201)
+    post("/competency-catalogues/mechatronics/competencies", {
+        "code": "M2", "title": "Program PLCs", "target_hours": 80, "scale": "percent",
+        "effective_from": "2026-01-01"}, coordinator, 201)
+    placement = post(f"/students/{student}/placements", {
+        "centre_id": centre, "start": "2026-09-01", "planned_end": "2027-01-29", "post": "assembly technician",
+        "weekly_hours": 40}, coordinator, 201)["placement_id"]
+    base = f"/students/{student}/placements/{placement}"
+    post(f"{base}/school-approval", {}, coordinator)
+    post(f"{base}/enterprise-approval", {"mentor_id": "m-wang"}, mentor)
+    post(f"{base}/confirmation", {}, me)
+    activated = post(f"{base}/activation", {"on": "2026-09-01"}, coordinator)
+    return PlacedStudent(enterprise, centre, school, student, placement, coordinator, teacher, mentor, me,
+                         mentor_assigned, activated)
+
+
+def read_topic(bootstrap: str, topic: str) -> list[Any]:
+    """Every record on the topic up to its end offsets now."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                             auto_offset_reset="earliest", consumer_timeout_ms=10_000)
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(parts)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(parts)
+        records: list[Any] = []
+        deadline = time.monotonic() + 30
+        while any(consumer.position(tp) < ends[tp] for tp in parts):
+            assert time.monotonic() < deadline, f"could not read {topic} to its end offsets {ends}"
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
