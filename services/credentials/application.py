@@ -207,19 +207,25 @@ class CredentialsApplication(DualtrackApplication):
         if not (actor.role in (Role.ADMIN, Role.AUDITOR) or is_enterprise_staff(actor, order.enterprise_id)
                 or (actor.role is Role.COORDINATOR and actor.school_id in schools)):
             raise _refuse(actor, f"read the report of order class {order_id}")
+        # Each student's account and training figures are read once, whatever the number of certificates.
+        accounts = {s.student_id: self._account_or_none(s.student_id) for s in students}
+        figures: dict[str, Any] = {}
         rows = []
         for wanted in order.certificates:
             certificate = self.get_certificate(wanted["code"])
             level = certificate.level(wanted["level"])
             holders, eligible, missing = [], [], []
             for student in students:
-                account = self._account_or_none(student.student_id)
+                account = accounts[student.student_id]
                 held = account is not None and any(
                     a.certificate_code == certificate.code and not a.revoked
                     and _rank(a.level) >= _rank(level.level) for a in account.awards.values())
                 if held:
                     holders.append(student.student_id)
-                elif check(level, self.training.figures(student.student_id))[0]:
+                    continue
+                if student.student_id not in figures:
+                    figures[student.student_id] = self.training.figures(student.student_id)
+                if check(level, figures[student.student_id])[0]:
                     eligible.append(student.student_id)
                 else:
                     missing.append(student.student_id)

@@ -203,9 +203,11 @@ class TrainingApplication(DualtrackApplication):
         forbidden = False
         records: dict[str, TrainingRecord] = {}
         entries = []
+        students: dict[str, StudentFacts] = {}  # a student's placements are read once per batch, not per row
         for row in rows:
             try:
-                student = self.placements.student(row.student_id)
+                student = students.get(row.student_id) or self.placements.student(row.student_id)
+                students[row.student_id] = student
                 record = records.get(student.student_id) or self._training_record(student, ctx)
                 entry_id = self._log_row(ctx, student, record, row, row.reason)
             except DomainError as error:
