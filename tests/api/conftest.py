@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -30,3 +35,31 @@ class Client:
 @pytest.fixture
 def client(container: Any) -> Client:
     return Client(container)
+
+
+@dataclass
+class CopiedWorld:
+    """A copy of a world built once per module (the template's data dir), its container and an API client."""
+
+    container: Any
+    client: Any
+    ids: Any
+
+
+@contextmanager
+def copy_of(source: Path, tmp_path: Path, ids: Any, today: date) -> Iterator[CopiedWorld]:
+    """A fresh copy of the template world's SQLite files, every application's clock pinned to `today`: access
+    matrices run hundreds of requests against one world without rebuilding it each time."""
+    from dualtrack.bootstrap import Container
+    from dualtrack.settings import CONTEXTS
+    from tests.conftest import make_settings
+
+    data_dir = tmp_path / "var"
+    shutil.copytree(source, data_dir)
+    container = Container(make_settings(data_dir))
+    for context in CONTEXTS:
+        container.app(context).today = lambda: today  # type: ignore[method-assign]
+    try:
+        yield CopiedWorld(container, create_app(container).test_client(), ids)
+    finally:
+        container.close()

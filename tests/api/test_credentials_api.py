@@ -12,7 +12,6 @@ each test, as the training matrix does.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,9 +22,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from dualtrack.bootstrap import Container
-from dualtrack.web.app import create_app
 from services.common.identity import Role
 from services.credentials.statement import BAD_SIGNATURE, MALFORMED, load_or_create_signing_key, verify
+from tests.api.conftest import CopiedWorld, copy_of
 from tests.conftest import bearer, make_settings
 from tests.service.placement_world import TODAY
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
@@ -486,23 +485,14 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ids]:
     return data_dir, ids
 
 
-@dataclass
-class World:
-    container: Container
-    client: Any
-    ids: Ids
+World = CopiedWorld
 
 
 @pytest.fixture
 def world(template: tuple[Path, Ids], tmp_path: Path) -> Iterator[World]:
     source, ids = template
-    data_dir = tmp_path / "var"
-    shutil.copytree(source, data_dir)
-    container = Container(make_settings(data_dir))
-    for app in (container.placements, container.training, container.credentials):
-        app.today = lambda: TODAY  # type: ignore[method-assign]
-    yield World(container, create_app(container).test_client(), ids)
-    container.close()
+    with copy_of(source, tmp_path, ids, TODAY) as copied:
+        yield copied
 
 
 CALLERS: dict[str, Callable[[Ids], dict[str, str]]] = {

@@ -7,7 +7,6 @@ vocational school, whose rule set has dual sign-off, so a countersignature has s
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,8 +16,8 @@ from typing import Any
 import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.web.app import create_app
 from services.common.identity import Role
+from tests.api.conftest import CopiedWorld, copy_of
 from tests.conftest import bearer, make_settings
 from tests.service.placement_world import TODAY
 from tests.service.training_world import MONDAY, build_training_world
@@ -53,11 +52,6 @@ def _catch_up(container: Container) -> None:
         container.projector(name, embedded=True).catch_up()
 
 
-def _pin_clock(container: Container) -> None:
-    container.training.today = lambda: TODAY  # type: ignore[method-assign]
-    container.placements.today = lambda: TODAY  # type: ignore[method-assign]
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ids]:
     data_dir = tmp_path_factory.mktemp("training-matrix") / "var"
@@ -82,22 +76,14 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ids]:
     return data_dir, ids
 
 
-@dataclass
-class World:
-    container: Container
-    client: Any
-    ids: Ids
+World = CopiedWorld
 
 
 @pytest.fixture
 def world(template: tuple[Path, Ids], tmp_path: Path) -> Iterator[World]:
     source, ids = template
-    data_dir = tmp_path / "var"
-    shutil.copytree(source, data_dir)
-    container = Container(make_settings(data_dir))
-    _pin_clock(container)
-    yield World(container, create_app(container).test_client(), ids)
-    container.close()
+    with copy_of(source, tmp_path, ids, TODAY) as copied:
+        yield copied
 
 
 CALLERS: dict[str, Callable[[Ids], dict[str, str]]] = {

@@ -14,6 +14,45 @@ from tests.conftest import bearer
 Post = Callable[..., dict[str, Any]]
 
 
+class ApiJourney:
+    """Commands and waiting reads through the Flask test client, with the started processes' logs at hand."""
+
+    def __init__(self, http: Any, processes: Any) -> None:
+        self.http = http
+        self.processes = processes
+        self.waits: list[float] = []
+        """How long each read with wait_for took."""
+
+    def logs(self) -> str:
+        parts = [f"exit codes: {[p.poll() for p in self.processes.started]}"]
+        for log in sorted(self.processes.log_dir.glob("*.log")):
+            parts.append(f"--- {log.name}:\n{log.read_text(errors='replace')[-3000:]}")
+        return "\n".join(parts)
+
+    def post(self, path: str, body: dict, headers: dict, status: int = 200) -> dict:
+        response = self.http.post(f"/api/v1{path}", json=body, headers=headers)
+        assert response.status_code == status, (path, response.status_code, response.json)
+        assert response.json["wait_token"], response.json
+        return response.json  # type: ignore[no-any-return]
+
+    def read(self, path: str, token: str, headers: dict, attempts: int = 1) -> Any:
+        """GET with wait_for; `attempts` > 1 only for a projector's first read, which also waits out its start
+        (its consumer group join) and may need more than one 10 s wait on a slow machine."""
+        for _ in range(attempts):
+            began = time.perf_counter()
+            response = self.http.get(f"/api/v1{path}", query_string={"wait_for": token, "wait_timeout": 10},
+                                     headers=headers)
+            self.waits.append(time.perf_counter() - began)
+            if response.status_code != 503:
+                break
+        assert response.status_code == 200, (path, response.status_code, response.json, self.logs())
+        return response.json
+
+    def wait_summary(self) -> str:
+        return (f"{len(self.waits)} reads with wait_for took {sum(self.waits) / len(self.waits) * 1000:.0f} ms on "
+                f"average (max {max(self.waits) * 1000:.0f} ms)")
+
+
 @dataclass(frozen=True)
 class PlacedStudent:
     """Ids, tokens and the receipts a query waits for, of a student placed through the API."""

@@ -20,7 +20,7 @@ from dualtrack.web.app import create_app
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.e2e.conftest import DUALTRACK, Processes, process_env
-from tests.e2e.journeys import place_a_mechatronics_student, read_topic
+from tests.e2e.journeys import ApiJourney, place_a_mechatronics_student, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -53,36 +53,12 @@ def test_given_signed_hours_when_a_certificate_is_awarded_converted_and_revoked_
     processes.start("relay", "credentials")
     processes.start("project", "progress")
     processes.start("project", "credit_statements")
-    waits: list[float] = []
-
-    def logs() -> str:
-        parts = [f"exit codes: {[p.poll() for p in processes.started]}"]
-        for log in sorted(processes.log_dir.glob("*.log")):
-            parts.append(f"--- {log.name}:\n{log.read_text(errors='replace')[-3000:]}")
-        return "\n".join(parts)
-
-    def post(path: str, body: dict, headers: dict, status: int = 200) -> dict:
-        response = http.post(f"/api/v1{path}", json=body, headers=headers)
-        assert response.status_code == status, (path, response.status_code, response.json)
-        assert response.json["wait_token"], response.json
-        return response.json
+    journey = ApiJourney(http, processes)
+    post, read = journey.post, journey.read
 
     def get(path: str, headers: dict, **query: str) -> Any:
         response = http.get(f"/api/v1{path}", query_string=query, headers=headers)
         assert response.status_code == 200, (path, response.status_code, response.json)
-        return response.json
-
-    def read(path: str, token: str, headers: dict, attempts: int = 1) -> Any:
-        """GET with wait_for; `attempts` > 1 only for a projector's first read, which also waits out its start
-        (its consumer group join) and may need more than one 10 s wait on a slow machine."""
-        for _ in range(attempts):
-            began = time.perf_counter()
-            response = http.get(f"/api/v1{path}", query_string={"wait_for": token, "wait_timeout": 10},
-                                headers=headers)
-            waits.append(time.perf_counter() - began)
-            if response.status_code != 503:
-                break
-        assert response.status_code == 200, (path, response.status_code, response.json, logs())
         return response.json
 
     def dualtrack(*args: str) -> subprocess.CompletedProcess:
@@ -268,6 +244,5 @@ def test_given_signed_hours_when_a_certificate_is_awarded_converted_and_revoked_
     assert json.loads(revoked_event.value)["reason"] == REVOCATION_REASON
     assert dict(revoked_event.headers)["ce_reason"].decode() == REVOCATION_REASON
 
-    print(f"\n{len(waits)} reads with wait_for took {sum(waits) / len(waits) * 1000:.0f} ms on average "
-          f"(max {max(waits) * 1000:.0f} ms); the journey took {time.perf_counter() - started_at:.1f} s")
+    print(f"\n{journey.wait_summary()}; the journey took {time.perf_counter() - started_at:.1f} s")
     container.close()

@@ -4,9 +4,7 @@ command with the command's wait_token."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
-from typing import Any
 
 import pytest
 
@@ -15,7 +13,7 @@ from dualtrack.web.app import create_app
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.e2e.conftest import Processes
-from tests.e2e.journeys import place_a_mechatronics_student, read_topic
+from tests.e2e.journeys import ApiJourney, place_a_mechatronics_student, read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -39,32 +37,8 @@ def test_given_a_week_of_practice_logged_rejected_corrected_and_signed_then_prog
     processes.start("relay", "placements")
     processes.start("relay", "training")
     processes.start("project", "progress")
-    waits: list[float] = []
-
-    def logs() -> str:
-        parts = [f"exit codes: {[p.poll() for p in processes.started]}"]
-        for log in sorted(processes.log_dir.glob("*.log")):
-            parts.append(f"--- {log.name}:\n{log.read_text(errors='replace')[-3000:]}")
-        return "\n".join(parts)
-
-    def post(path: str, body: dict, headers: dict, status: int = 200) -> dict:
-        response = http.post(f"/api/v1{path}", json=body, headers=headers)
-        assert response.status_code == status, (path, response.status_code, response.json)
-        assert response.json["wait_token"], response.json
-        return response.json
-
-    def read(path: str, token: str, headers: dict, attempts: int = 1) -> Any:
-        """GET with wait_for; `attempts` > 1 only for the first read, which also waits out the projector's start
-        (its consumer group join) and may need more than one 10 s wait on a slow machine."""
-        for _ in range(attempts):
-            started = time.perf_counter()
-            response = http.get(f"/api/v1{path}", query_string={"wait_for": token, "wait_timeout": 10},
-                                headers=headers)
-            waits.append(time.perf_counter() - started)
-            if response.status_code != 503:
-                break
-        assert response.status_code == 200, (path, response.status_code, response.json, logs())
-        return response.json
+    journey = ApiJourney(http, processes)
+    post, read = journey.post, journey.read
 
     # -- the enterprise, its centre and mentor; the school, its student and a placement -----------------------
     placed = place_a_mechatronics_student(post, ADMIN)
@@ -167,6 +141,5 @@ def test_given_a_week_of_practice_logged_rejected_corrected_and_signed_then_prog
                         ("PracticeSignedOff", 5)):
         assert types.count(f"dualtrack.training.{name}.v1") == count, (name, types)
 
-    print(f"\n{len(waits)} reads with wait_for took {sum(waits) / len(waits) * 1000:.0f} ms on average "
-          f"(max {max(waits) * 1000:.0f} ms)")
+    print(f"\n{journey.wait_summary()}")
     container.close()
