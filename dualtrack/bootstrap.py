@@ -25,11 +25,14 @@ from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
 from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
+from services.schedules.application import SchedulesApplication
+from services.schedules.placement_facts import PlacementsStoreFacts
 from services.training.application import TrainingApplication
 from services.training.placement_directory import PlacementsStoreDirectory
 
 APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "placements": PlacementsApplication,
+    "schedules": SchedulesApplication,
     "training": TrainingApplication,
     "credentials": CredentialsApplication,
 }
@@ -77,7 +80,9 @@ class Container:
                 env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.store_path(context))})
             app = self._apps[context] = APPLICATION_CLASSES[context](env=env)
             if isinstance(app, TrainingApplication):
-                app.connect(PlacementsStoreDirectory(self.placements))
+                app.connect(PlacementsStoreDirectory(self.placements), school_days=self.schedules)
+            elif isinstance(app, SchedulesApplication):
+                app.connect(PlacementsStoreFacts(self.placements))
             elif isinstance(app, CredentialsApplication):
                 app.connect(PlacementsStoreDirectory(self.placements), TrainingStoreFigures(self.training))
         return self._apps[context]
@@ -85,6 +90,10 @@ class Container:
     @property
     def placements(self) -> PlacementsApplication:
         return self.app("placements")  # type: ignore[return-value]
+
+    @property
+    def schedules(self) -> SchedulesApplication:
+        return self.app("schedules")  # type: ignore[return-value]
 
     @property
     def training(self) -> TrainingApplication:

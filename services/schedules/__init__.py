@@ -1,0 +1,1 @@
+"""The schedules context: work-study alternation (rotation) plans, their conflicts and calendars."""
