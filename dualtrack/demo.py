@@ -6,12 +6,15 @@ placements proposed, approved by school and enterprise, confirmed (by a guardian
 agreed, activated, paused and resumed, amended and re-approved, transferred, stopped, completed and
 withdrawn; a capacity override and a speciality override; competency catalogues with a revised target and
 a retired competency; a week of practice logged, signed, rejected and corrected, a student's draft, a
-back-filled day and a batch upload; dual sign-off with a countersignature; assessments from both sides.
+back-filled day and a batch upload; dual sign-off with a countersignature; assessments from both sides;
+an X certificate awarded, converted and revoked; rotation plans: one written by hand (with an exam week)
+and one generated from a pattern, its draft changed, published over two overridden holiday conflicts,
+then revised with a reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from uuid import UUID
 
@@ -47,6 +50,9 @@ class DemoIds:
     schools: list[str]
     students: list[str]
     placements: list[str]
+    spring_cohort: list[str] = field(default_factory=list)
+    """Mechatronics class 2 of 2024, whom the generated spring rotation plan alternates."""
+    plans: list[str] = field(default_factory=list)
 
 
 def seed_demo(container: Container) -> DemoIds:
@@ -148,6 +154,12 @@ def seed_demo(container: Container) -> DemoIds:
                   [liu_first, liu_second, ma_hefei, zhou_hefei, he_withdrawn, he_current])
     _seed_training(container, ids)
     _seed_credentials(container, ids)
+    for n, name in enumerate(SPRING_COHORT):
+        student = enrol(coordinator, school.id, name, "mechatronics", date(2005, 1 + n, 10 + n))
+        ids.spring_cohort.append(str(student))
+        ids.placements.append(agree(coordinator, student, qingdao, date(2027, 3, 1), date(2027, 7, 2),
+                                    "assembly apprentice"))
+    _seed_schedules(container, ids)
     return ids
 
 
@@ -255,6 +267,56 @@ def _practice_week(container: Container, ids: DemoIds) -> None:
     for entry in he_entries:
         training.sign_off_practice(sun, he, entry)
     training.countersign_practice(vocational_teacher, he, he_entries[0])
+
+
+SPRING_COHORT = ["Wu Hao", "Sun Qi", "Zhang Min", "Guo Lei", "Lin Yue", "Xu Tao"]
+
+
+def _seed_schedules(container: Container, ids: DemoIds) -> None:
+    """Liu's winter term at the rail base, written by hand (at school from 30 November, an exam week); mechatronics
+    class 2's spring term generated from a pattern (first in 3 groups, changed to 2), published over the two
+    holidays its enterprise blocks run through, then revised when the enterprise moved to 36-hour weeks."""
+    schedules = container.schedules
+    school = ids.schools[0]
+    coordinator = _as(Role.COORDINATOR, "coordinator-chen", school_id=school)
+    liu, rail = ids.students[0], ids.centres[2]
+
+    def days(start: date, end: date, name: str = "") -> dict[str, str]:
+        return {"start": start.isoformat(), "end": end.isoformat(), "name": name}
+
+    winter = schedules.draft_plan(coordinator, school_id=school, cohort="mechatronics-2024",
+                                  title="Liu Yang: winter term 2026 at the rail base", content={
+        "term": days(date(2026, 11, 2), date(2026, 12, 20)),
+        "calendar": {"holidays": [], "exam_weeks": [days(date(2026, 12, 7), date(2026, 12, 11), "end-of-term exams")]},
+        "groups": [{"name": "rail", "students": [liu]}],
+        "blocks": [
+            {**days(date(2026, 11, 2), date(2026, 11, 27)), "id": "R1", "group": "rail", "kind": "enterprise",
+             "hours_per_week": 36, "assignments": [{"student_id": liu, "centre_id": rail}]},
+            {**days(date(2026, 11, 30), date(2026, 12, 11)), "id": "R2", "group": "rail", "kind": "school"},
+            {**days(date(2026, 12, 14), date(2026, 12, 18)), "id": "R3", "group": "rail", "kind": "enterprise",
+             "hours_per_week": 36, "assignments": [{"student_id": liu, "centre_id": rail}]},
+        ]})
+    schedules.publish_plan(coordinator, winter.id)
+
+    pattern = {"start": date(2027, 3, 1), "school_weeks": 4, "enterprise_weeks": 4, "cycles": 2, "groups": 3,
+               "hours_per_week": 40, "students": ids.spring_cohort,
+               "calendar": {"holidays": [days(date(2027, 4, 5), date(2027, 4, 5), "Qingming"),
+                                         days(date(2027, 5, 3), date(2027, 5, 5), "Labour Day")],
+                            "exam_weeks": []}}
+    spring = schedules.generate_plan(coordinator, school_id=school, cohort="mechatronics-2024-class-2",
+                                     title="Mechatronics 2024 class 2: spring 2027 alternation", pattern=pattern)
+    schedules.change_draft(coordinator, spring.id, pattern={**pattern, "groups": 2})
+    conflicts = schedules.check_plan(coordinator.actor, spring.id)
+    schedules.publish_plan(coordinator, spring.id, overrides={
+        c.key: "the training centre runs a voluntary reduced shift on public holidays; no practice is required"
+        for c in conflicts})
+    current = schedules.get_plan(coordinator.actor, spring.id).content.to_dict()
+    for block in current["blocks"]:
+        if block["kind"] == "enterprise":
+            block["hours_per_week"] = 36
+    schedules.revise_plan(coordinator, spring.id, content=current,
+                          reason="Haier moved apprentices to four 9-hour shifts a week")
+    ids.plans.extend([str(winter.id), str(spring.id)])
 
 
 def _as(role: Role, subject: str, **scope: str) -> CommandContext:

@@ -12,6 +12,7 @@ from dualtrack.web.context import correlation_id
 from services.common.errors import (
     BatchInvalid,
     DomainError,
+    InvalidInput,
     NotAllowed,
     NotFound,
     ReadModelBehind,
@@ -21,8 +22,8 @@ from services.common.errors import (
 
 log = logging.getLogger(__name__)
 
-STATUS_OF = {BatchInvalid: 422, ReadModelBehind: 503, NotFound: 404, RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
-CODE_OF = {ReadModelBehind: "read-model-behind", NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
+STATUS_OF = {BatchInvalid: 422, InvalidInput: 422, ReadModelBehind: 503, NotFound: 404, RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
+CODE_OF = {InvalidInput: "invalid-input", ReadModelBehind: "read-model-behind", NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:

@@ -30,6 +30,10 @@ class VersionConflict(DomainError):
     """Someone else changed the aggregate since the caller read it."""
 
 
+class InvalidInput(DomainError):
+    """The input does not hold together in a way a schema cannot see; `details["field"]` names the place."""
+
+
 class NotAllowed(DomainError):
     """The caller's role or scope does not cover this object."""
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterator
 
-from services.common.errors import DomainError
+from services.common.errors import InvalidInput
 
 SCHOOL = "school"
 ENTERPRISE = "enterprise"
 KINDS = (SCHOOL, ENTERPRISE)
 
 
-class InvalidPlan(DomainError):
+class InvalidPlan(InvalidInput):
     """The plan's content does not hold together (a block without a group, an end before a start...);
     `details["field"]` names the place."""
 
