@@ -64,3 +64,15 @@ class RotationPlanRevised(DomainEvent):
     reason: str
     changes: dict
     """The differences from the previous revision (see services/schedules/domain/diff.py)."""
+
+
+class PublicationRegisterOpened(DomainCreated):
+    """The register every publication and revision of any plan passes through was opened (once)."""
+
+
+class PlanRevisionRegistered(DomainEvent):
+    """A plan's revision was published: registered in one sequence with every other publication, so two
+    publications never decide on conflicts without seeing each other."""
+
+    plan_id: str
+    revision: int

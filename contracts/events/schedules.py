@@ -58,6 +58,17 @@ class RotationPlanRevisedV1(RotationPlanPublishedV1):
     changes = fields.Dict(required=True)
 
 
+class PublicationRegisterOpenedV1(Schema):
+    """The register of publications was opened (once per deployment)."""
+
+
+class PlanRevisionRegisteredV1(Schema):
+    """A plan's revision took its place in the sequence of publications."""
+
+    plan_id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+
+
 PUBLISHED = {
     f"events.schedules:{name}": (name, 1, schema)
     for name, schema in (
@@ -66,6 +77,8 @@ PUBLISHED = {
         ("PlanConflictOverridden", PlanConflictOverriddenV1),
         ("RotationPlanPublished", RotationPlanPublishedV1),
         ("RotationPlanRevised", RotationPlanRevisedV1),
+        ("PublicationRegisterOpened", PublicationRegisterOpenedV1),
+        ("PlanRevisionRegistered", PlanRevisionRegisteredV1),
     )
 }
 """Stored event topic -> (published name, version, payload schema)."""

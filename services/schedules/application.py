@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from events.schedules import RotationPlanDrafted, RotationPlanPublished, RotationPlanRevised
 from services.common.application import CommandResult, DualtrackApplication
-from services.common.errors import NotFound, RuleViolated
+from services.common.errors import NotFound, RuleViolated, VersionConflict
 from services.common.identity import Actor, CommandContext, Role
 from services.schedules import access
 from services.schedules.domain import (
@@ -29,7 +30,9 @@ from services.schedules.domain import (
     check,
     generate,
 )
+from services.schedules.domain.content import parse_day
 from services.schedules.domain.diff import diff
+from services.schedules.domain.register import REGISTER_ID, PublicationRegister
 from services.schedules.ports import PlacementFacts
 
 _TOPICS = [get_topic(c) for c in (RotationPlanDrafted, RotationPlanPublished, RotationPlanRevised)]
@@ -148,9 +151,11 @@ class SchedulesApplication(DualtrackApplication):
         def command() -> CommandResult:
             plan = self._plan(plan_id, expected_version)
             access.require_planner(ctx.actor, plan.school_id)
+            register = self._register(ctx)
             plan.publish(self._conflicts(plan, plan.content), dict(overrides or {}), ctx.meta())
-            return self.record(plan)
-        return self.retrying(expected_version, command)
+            register.register(str(plan.id), plan.revision, ctx.meta())
+            return self.record(plan, register)
+        return self._in_sequence(command)
 
     def revise_plan(self, ctx: CommandContext, plan_id: UUID, *, content: dict[str, Any], reason: str,
                     overrides: dict[str, str] | None = None, expected_version: int | None = None) -> CommandResult:
@@ -159,9 +164,28 @@ class SchedulesApplication(DualtrackApplication):
             plan = self._plan(plan_id, expected_version)
             access.require_planner(ctx.actor, plan.school_id)
             new = self._content_for(plan.school_id, content)
-            plan.revise(new, reason, self._conflicts(plan, new), dict(overrides or {}), ctx.meta(reason=reason))
-            return self.record(plan)
-        return self.retrying(expected_version, command)
+            register = self._register(ctx)
+            plan.revise(new, reason, self._conflicts(plan, new), dict(overrides or {}), ctx.meta(reason=reason.strip()))
+            register.register(str(plan.id), plan.revision, ctx.meta(reason=reason.strip()))
+            return self.record(plan, register)
+        return self._in_sequence(command)
+
+    def _register(self, ctx: CommandContext) -> PublicationRegister:
+        try:
+            return self.repository.get(REGISTER_ID)  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return PublicationRegister.open(ctx.meta())
+
+    def _in_sequence(self, command: Callable[[], CommandResult]) -> CommandResult:
+        """Publications pass through the register one at a time: one that lost the race to another is decided
+        again, seeing it (the plan's own expected version is checked again on every attempt)."""
+        for attempt in range(5):
+            try:
+                return command()
+            except VersionConflict:
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
 
     # -- queries ----------------------------------------------------------------------------------
     def check_plan(self, actor: Actor, plan_id: UUID) -> list[Conflict]:
@@ -208,9 +232,11 @@ class SchedulesApplication(DualtrackApplication):
         return self.load(RotationPlan, plan_id, expected_version)
 
     def _mentored_centres(self, actor: Actor, plan: RotationPlan) -> list[str]:
-        if actor.role is not Role.MENTOR:
+        """The centres of the plan's published revision the actor mentors at (for their enterprise)."""
+        if actor.role is not Role.MENTOR or not plan.revisions:
             return []
-        return [c for c in plan.content.centres if actor.subject in self._centre(c).mentors]
+        return [c for c in plan.revisions[-1].content.centres
+                if (centre := self._centre(c)).enterprise_id == actor.enterprise_id and actor.subject in centre.mentors]
 
     def _centre(self, centre_id: str) -> CentreFacts:
         return self.placements.centre(centre_id)
@@ -229,7 +255,7 @@ class SchedulesApplication(DualtrackApplication):
     def _content_for(self, school_id: str, content: dict[str, Any]) -> PlanContent:
         """Read the content and check it names the school's students and existing centres."""
         self.placements.rule_set_of(school_id)  # NotFound for an unknown school
-        plan_content = PlanContent.from_dict(content)
+        plan_content = PlanContent.from_dict(_canonical(content))
         self._students(school_id, plan_content.students)
         for centre_id in plan_content.centres:
             self._centre(centre_id)
@@ -240,11 +266,11 @@ class SchedulesApplication(DualtrackApplication):
         calendar = pattern.get("calendar") or {}
         try:
             spec = Pattern(
-                start=pattern["start"] if isinstance(pattern["start"], date) else date.fromisoformat(pattern["start"]),
+                start=parse_day(pattern["start"], "start"),
                 school_weeks=int(pattern["school_weeks"]), enterprise_weeks=int(pattern["enterprise_weeks"]),
                 cycles=int(pattern["cycles"]), groups=int(pattern["groups"]),
-                hours_per_week=int(pattern.get("hours_per_week") or 40),
-                students=tuple(str(s) for s in pattern["students"]),
+                hours_per_week=int(40 if pattern.get("hours_per_week") is None else pattern["hours_per_week"]),
+                students=tuple(_canonical_id(s) for s in pattern["students"]),
                 holidays=tuple(Period.from_dict(h, f"calendar.holidays[{i}]")
                                for i, h in enumerate(calendar.get("holidays") or [])),
                 exam_weeks=tuple(Period.from_dict(e, f"calendar.exam_weeks[{i}]")
@@ -265,3 +291,22 @@ class SchedulesApplication(DualtrackApplication):
         centres: dict[str, CentreFacts] = {c: self._centre(c) for c in content.centres}
         world = World(self.placements.rule_set_of(plan.school_id), students, centres, others)
         return check(str(plan.id), content, world)
+
+
+def _canonical_id(value: Any) -> str:
+    """One spelling per id (lower-case UUID), so a student named twice is recognised as one."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _canonical(content: dict[str, Any]) -> dict[str, Any]:
+    groups = [{**g, "students": [_canonical_id(s) for s in g.get("students") or []]}
+              for g in content.get("groups") or []]
+    blocks = [{**b, "assignments": [{**a, "student_id": _canonical_id(a.get("student_id")),
+                                     "centre_id": _canonical_id(a.get("centre_id"))}
+                                    for a in b.get("assignments") or []]}
+              for b in content.get("blocks") or []]
+    return {**content, "groups": groups, "blocks": blocks}
+

@@ -3,7 +3,9 @@
 The spring term of 2027 runs from Monday 1 March to Sunday 23 May (12 weeks). `placed()` gives a student
 of the school with an agreed placement from 1 March to 30 June (at the workshop by default: capacity 2;
 the depot has capacity 1). `alternating()` is the plain plan a coordinator writes by hand: four weeks at
-school, four at the centre (40 h a week), four at school.
+school, four at the centre (40 h a week), four at school. `add_centre()` and `placed_at()` add centres and place
+students there, `proposed()` gives a placement nobody approved yet, `generate()` drafts from a `pattern()`, and
+`publish_overriding_all()` / `revise_overriding_all()` override whatever conflicts are found.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dualtrack.bootstrap import Container
 from services.common.application import CommandResult
 from services.common.identity import CommandContext
 from services.schedules.application import SchedulesApplication
+from services.schedules.domain import ConflictsRemain
+from services.schedules.domain.register import REGISTER_ID
 from tests.service.placement_world import TODAY, World, build_world, events_of
 
 TERM_START = date(2027, 3, 1)
@@ -93,7 +97,80 @@ class ScheduleWorld:
         return self.schedules.check_plan(self.world.admin.actor, plan)
 
     def events(self, start: int = 1) -> list[Any]:
-        return events_of(self.schedules, start)  # type: ignore[arg-type]
+        """The plans' events from a log position on (the publication register's are left out: see
+        register_events)."""
+        return [e for e in events_of(self.schedules, start) if e.originator_id != REGISTER_ID]  # type: ignore[arg-type]
+
+    def register_events(self, start: int = 1) -> list[Any]:
+        return [e for e in events_of(self.schedules, start) if e.originator_id == REGISTER_ID]  # type: ignore[arg-type]
+
+    # -- more centres, other placements, plans from patterns, overriding everything ----------------------------------
+    def add_centre(self, name: str, capacity: int, mentor_id: str, *, enterprise: UUID | None = None) -> UUID:
+        """Another mechatronics centre (of Haier by default) with one mentor; `placed_at` places students there."""
+        app, admin = self.world.app, self.world.admin
+        centre = app.open_centre(admin, enterprise_id=enterprise or self.world.haier, name=name, address=f"{name} Road",
+                                 capacity=capacity, specialities=["mechatronics"]).id
+        app.assign_mentor(admin, centre, mentor_id=mentor_id, name=f"Mentor {mentor_id}")
+        return centre
+
+    def placed_at(self, centre: UUID, mentor_id: str, name: str = "Liu Yang", *, school: UUID | None = None,
+                  start: date = TERM_START, end: date = PLACEMENT_END) -> UUID:
+        """placed() at a centre of add_centre: the enterprise approves through an admin, naming the centre's mentor."""
+        w = self.world
+        student = w.enrol(name, school=school)
+        placement = w.propose(student, centre, start, end, capacity_override_justification=ALTERNATING)
+        w.approve("school", student, placement)
+        w.app.approve_placement_as_enterprise(w.admin, student, placement, mentor_id=mentor_id)
+        w.approve("student", student, placement)
+        return student
+
+    def proposed(self, name: str = "Zhou Jie", *, centre: UUID | None = None, start: date = TERM_START,
+                 end: date = PLACEMENT_END) -> UUID:
+        """An enrolled student of the school whose placement at the centre is only proposed (nobody approved it)."""
+        student = self.world.enrol(name)
+        self.world.propose(student, centre or self.world.workshop, start, end,
+                           capacity_override_justification=ALTERNATING)
+        return student
+
+    def generate(self, pattern: dict[str, Any], *, by: CommandContext | None = None, school: UUID | None = None,
+                 title: str = "Mechatronics 2024, generated") -> UUID:
+        school = school or self.world.school
+        return self.schedules.generate_plan(by or self.world.coordinator_of(school), school_id=str(school),
+                                            cohort="mechatronics-2024", title=title, pattern=pattern).id
+
+    def publish_overriding_all(self, plan: UUID, justification: str = "accepted by the school board",
+                               by: CommandContext | None = None) -> CommandResult:
+        """Publish, overriding whatever the checker finds."""
+        return self.publish(plan, overriding(self.conflicts(plan), justification), by=by)
+
+    def revise_overriding_all(self, plan: UUID, new: dict[str, Any], reason: str = "the enterprise moved its training weeks",
+                              justification: str = "accepted by the school board",
+                              by: CommandContext | None = None) -> CommandResult:
+        """Revise; when conflicts remain, override each of those the refusal lists, as a client would."""
+        try:
+            return self.revise(plan, new, reason, by=by)
+        except ConflictsRemain as refused:
+            keys = {c["key"]: justification for c in refused.details["conflicts"]}
+            return self.revise(plan, new, reason, overrides=keys, by=by)
+
+
+def overriding(conflicts: Iterable[Any], justification: str = "accepted by the school board") -> dict[str, str]:
+    """An override for each conflict, all with the same justification."""
+    return {c.key: justification for c in conflicts}
+
+
+def pattern(students: Iterable[Any], *, start: date = TERM_START, school_weeks: int = 4, enterprise_weeks: int = 4,
+            cycles: int = 1, groups: int = 1, hours_per_week: int = 40, **calendar: Any) -> dict[str, Any]:
+    """A pattern for generate_plan: from `start`, N weeks at school then M at enterprises, K cycles, G groups."""
+    return {"start": start.isoformat(), "school_weeks": school_weeks, "enterprise_weeks": enterprise_weeks,
+            "cycles": cycles, "groups": groups, "hours_per_week": hours_per_week,
+            "students": [str(s) for s in students], **({"calendar": calendar} if calendar else {})}
+
+
+def with_schedules(world: World, container: Container) -> ScheduleWorld:
+    """The schedules application beside a world built elsewhere (training_world's, say), on the same clock."""
+    container.schedules.today = lambda: TODAY  # type: ignore[method-assign]
+    return ScheduleWorld(world, container.schedules)
 
 
 def build_schedule_world(container: Container, **capacities: int) -> ScheduleWorld:

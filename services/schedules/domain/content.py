@@ -22,7 +22,7 @@ class InvalidPlan(InvalidInput):
     `details["field"]` names the place."""
 
 
-def _day(value: Any, field_name: str) -> date:
+def parse_day(value: Any, field_name: str) -> date:
     if isinstance(value, date):
         return value
     try:
@@ -70,7 +70,7 @@ class Period:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> "Period":
-        period = cls(_day(data.get("start"), f"{where}.start"), _day(data.get("end"), f"{where}.end"),
+        period = cls(parse_day(data.get("start"), f"{where}.start"), parse_day(data.get("end"), f"{where}.end"),
                      str(data.get("name") or ""))
         if period.end < period.start:
             raise InvalidPlan(f"{where}: ends ({period.end}) before it starts ({period.start})", field=where)
