@@ -286,15 +286,17 @@ def _seed_schedules(container: Container, ids: DemoIds) -> None:
 
     winter = schedules.draft_plan(coordinator, school_id=school, cohort="mechatronics-2024",
                                   title="Liu Yang: winter term 2026 at the rail base", content={
-        "term": days(date(2026, 11, 2), date(2026, 12, 20)),
-        "calendar": {"holidays": [], "exam_weeks": [days(date(2026, 12, 7), date(2026, 12, 11), "end-of-term exams")]},
+        "term": days(date(2026, 11, 2), date(2027, 1, 17)),
+        "calendar": {"holidays": [days(date(2027, 1, 1), date(2027, 1, 1), "New Year's Day")],
+                     "exam_weeks": [days(date(2026, 11, 16), date(2026, 11, 20), "mid-term exams")]},
         "groups": [{"name": "rail", "students": [liu]}],
         "blocks": [
-            {**days(date(2026, 11, 2), date(2026, 11, 27)), "id": "R1", "group": "rail", "kind": "enterprise",
+            {**days(date(2026, 11, 2), date(2026, 11, 6)), "id": "R1", "group": "rail", "kind": "enterprise",
              "hours_per_week": 36, "assignments": [{"student_id": liu, "centre_id": rail}]},
-            {**days(date(2026, 11, 30), date(2026, 12, 11)), "id": "R2", "group": "rail", "kind": "school"},
-            {**days(date(2026, 12, 14), date(2026, 12, 18)), "id": "R3", "group": "rail", "kind": "enterprise",
+            {**days(date(2026, 11, 9), date(2026, 11, 20)), "id": "R2", "group": "rail", "kind": "school"},
+            {**days(date(2026, 11, 23), date(2026, 12, 18)), "id": "R3", "group": "rail", "kind": "enterprise",
              "hours_per_week": 36, "assignments": [{"student_id": liu, "centre_id": rail}]},
+            {**days(date(2026, 12, 21), date(2027, 1, 15)), "id": "R4", "group": "rail", "kind": "school"},
         ]})
     schedules.publish_plan(coordinator, winter.id)
 
