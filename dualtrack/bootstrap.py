@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from dualtrack.settings import CONTEXTS, Settings
+from services.calendars.projection import CalendarsProjection
+from services.calendars.views import CalendarsView
 from services.centres.projection import CentresProjection
 from services.centres.views import CentresView
 from services.common.application import DualtrackApplication
@@ -37,6 +39,7 @@ APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "credentials": CredentialsApplication,
 }
 PROJECTION_CLASSES: dict[str, type[Projection]] = {
+    "calendars": CalendarsProjection,
     "centres": CentresProjection,
     "placement_register": PlacementRegisterProjection,
     "progress": ProgressProjection,
@@ -197,6 +200,11 @@ class Container:
     def progress_view(self) -> ProgressView:
         self._ready_tables("progress")
         return ProgressView(self.view_db)
+
+    @cached_property
+    def calendars_view(self) -> CalendarsView:
+        self._ready_tables("calendars")
+        return CalendarsView(self.view_db)
 
     @cached_property
     def credit_statements_view(self) -> CreditStatementsView:

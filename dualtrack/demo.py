@@ -52,6 +52,7 @@ class DemoIds:
     placements: list[str]
     spring_cohort: list[str] = field(default_factory=list)
     """Mechatronics class 2 of 2024, whom the generated spring rotation plan alternates."""
+    spring_placements: list[str] = field(default_factory=list)
     plans: list[str] = field(default_factory=list)
 
 
@@ -157,7 +158,7 @@ def seed_demo(container: Container) -> DemoIds:
     for n, name in enumerate(SPRING_COHORT):
         student = enrol(coordinator, school.id, name, "mechatronics", date(2005, 1 + n, 10 + n))
         ids.spring_cohort.append(str(student))
-        ids.placements.append(agree(coordinator, student, qingdao, date(2027, 3, 1), date(2027, 7, 2),
+        ids.spring_placements.append(agree(coordinator, student, qingdao, date(2027, 3, 1), date(2027, 7, 2),
                                     "assembly apprentice"))
     _seed_schedules(container, ids)
     return ids

@@ -67,8 +67,35 @@ class HoursDeliveredSchema(Schema):
     the competencies it names; rejected entries do not count)."""
 
     centre_id = fields.String(required=True)
-    period_from = fields.String(data_key="from", required=True)
-    period_to = fields.String(data_key="to", required=True)
+    period_from = fields.String(attribute="from", data_key="from", required=True)
+    period_to = fields.String(attribute="to", data_key="to", required=True)
     signed_hours = fields.Float(required=True)
     weeks = fields.List(fields.Nested(WeekHoursSchema), required=True)
     competencies = fields.List(fields.Nested(CompetencyHoursSchema), required=True)
+
+
+class ExpectedOccupancyFilter(FreshnessQuery):
+    """Which weeks (default: from this week, 26 weeks on)."""
+
+    period_from = Day(data_key="from", load_default=None, metadata={"description": "A day of the first week."})
+    period_to = Day(data_key="to", load_default=None, metadata={"description": "A day of the last week."})
+
+
+class ExpectedPlanSchema(Schema):
+    plan_id = fields.String(required=True)
+    title = fields.String(required=True)
+    revision = fields.Integer(required=True, metadata={"description": "The plan's current revision."})
+    students = fields.Integer(required=True, metadata={"description": "Students the plan puts at the centre that week."})
+
+
+class ExpectedWeekSchema(Schema):
+    """One ISO week (Monday to Sunday) at a centre, by the published rotation plans."""
+
+    week = fields.String(required=True, metadata={"description": "ISO week, e.g. 2027-W09."})
+    week_start = fields.String(required=True, metadata={"description": "Its Monday."})
+    expected = fields.Integer(required=True, metadata={
+        "description": "Distinct students an enterprise block of a published plan puts at the centre on a day of "
+        "the week, over every plan."})
+    capacity = fields.Integer(required=True, metadata={"description": "The centre's capacity now."})
+    over_capacity = fields.Boolean(required=True)
+    plans = fields.List(fields.Nested(ExpectedPlanSchema), required=True)

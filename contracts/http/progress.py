@@ -69,6 +69,19 @@ class ProgressCertificateSchema(Schema):
     revoked_reason = fields.String(allow_none=True)
 
 
+class ProgressBlockSchema(Schema):
+    """A block of a published rotation plan (its current revision) that puts the student at school or at a centre."""
+
+    plan_id = fields.String(required=True)
+    title = fields.String(required=True, metadata={"description": "The plan's title."})
+    revision = fields.Integer(required=True, metadata={"description": "The plan's current revision."})
+    block_id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "school or enterprise"})
+    start = fields.String(required=True, metadata={"description": "First day."})
+    end = fields.String(required=True, metadata={"description": "Last day (included)."})
+    centre_id = fields.String(allow_none=True, metadata={"description": "Enterprise blocks: the student's centre."})
+
+
 class StudentProgressSchema(Schema):
     """Where a student stands today. Hours, targets, expected-to-date and assessments are about one placement's
     plan (the current placement's, else the last planned); an entry's hours are shared evenly over the
@@ -81,8 +94,11 @@ class StudentProgressSchema(Schema):
     as_of = fields.String(required=True)
     current_placement = fields.Nested(ProgressPlacementSchema, allow_none=True)
     next_placement = fields.Nested(ProgressPlacementSchema, allow_none=True)
-    current_block = fields.Dict(allow_none=True, metadata={"description": "From published alternation plans."})
-    next_block = fields.Dict(allow_none=True)
+    current_block = fields.Nested(ProgressBlockSchema, allow_none=True, metadata={
+        "description": "From published alternation plans: the block the student is in today (the one begun last, "
+        "should two overlap)."})
+    next_block = fields.Nested(ProgressBlockSchema, allow_none=True, metadata={
+        "description": "The first block of a published plan starting after today."})
     plan_placement_id = fields.String(allow_none=True, metadata={
         "description": "The placement whose plan the figures below are about: the current one, else the last planned."})
     target_hours = fields.Integer(required=True)

@@ -46,12 +46,14 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api = DualtrackApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
+    from services.calendars.api import blp as calendars_blp
     from services.centres.api import blp as centres_blp
     from services.credentials.api import blp as credentials_blp
     from services.credit_statements.api import blp as credit_statements_blp
     from services.placement_register.api import blp as placement_register_blp
     from services.placements.api import blp as placements_blp
     from services.progress.api import blp as progress_blp
+    from services.schedules.api import blp as schedules_blp
     from services.training.api import blp as training_blp
 
     api.register_blueprint(placements_blp)
@@ -61,6 +63,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api.register_blueprint(progress_blp)
     api.register_blueprint(credentials_blp)
     api.register_blueprint(credit_statements_blp)
+    api.register_blueprint(calendars_blp)
+    api.register_blueprint(schedules_blp)
 
     from dualtrack.web.health import bp as health_bp
 

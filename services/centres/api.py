@@ -8,7 +8,14 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.http.centres import CentreFilter, CentreSchema, HoursDeliveredSchema, HoursFilter
+from contracts.http.centres import (
+    CentreFilter,
+    CentreSchema,
+    ExpectedOccupancyFilter,
+    ExpectedWeekSchema,
+    HoursDeliveredSchema,
+    HoursFilter,
+)
 from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.placement_register import (
     CapacityOverrideSchema,
@@ -87,6 +94,35 @@ class CentreHoursDelivered(MethodView):
 
             raise UnprocessableEntity("ask for a period whose start is not after its end, of at most three years")
         return c.centres_view.hours_delivered(str(centre_id), start, end)
+
+
+@blp.route("/centres/<uuid:centre_id>/expected-occupancy")
+class CentreExpectedOccupancy(MethodView):
+    @blp.arguments(ExpectedOccupancyFilter, location="query")
+    @blp.response(200, ExpectedWeekSchema(many=True))
+    @blp.alt_response(401, schema=ApiError)
+    @blp.alt_response(403, schema=ApiError)
+    @blp.alt_response(404, schema=ApiError)
+    @blp.alt_response(503, schema=ApiError, description="the read model did not reach wait_for in time")
+    def get(self, query: dict[str, Any], centre_id: Any) -> Any:
+        """Students expected per ISO week by the published rotation plans (distinct students an enterprise block
+        puts at the centre that week) against capacity, with each plan's share; default from this week, 26 weeks
+        on (staff of every kind and auditors; not students, like the hours delivered)."""
+        actor = current_actor()
+        if actor.role is Role.STUDENT:
+            raise NotAllowed("a centre's expected occupancy is for staff and auditors", role="student")
+        c = container()
+        await_read_model(c.centres_view, query)
+        half_a_year = timedelta(weeks=26) - timedelta(days=1)
+        start, end = query.get("period_from"), query.get("period_to")
+        if start is None:
+            start = end - half_a_year if end is not None else c.training.today()
+        end = end or start + half_a_year
+        if start > end or (end - start).days > 3 * 366:
+            from werkzeug.exceptions import UnprocessableEntity
+
+            raise UnprocessableEntity("ask for a period whose start is not after its end, of at most three years")
+        return c.centres_view.expected_occupancy(str(centre_id), start, end)
 
 
 @blp.route("/centres/<uuid:centre_id>/occupancy")

@@ -1,5 +1,6 @@
-"""The `centres` read model: every training centre as it stands now, its places held over time and the
-capacity overrides granted there."""
+"""The `centres` read model: every training centre as it stands now, its places held over time, the
+capacity overrides granted there, and the students published rotation plans send there (each published revision
+replaces what was held for its plan)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 
 from services.common.practice_ledger import PracticeLedger
 from services.common.projection import Projection
+from services.common.published_places import PublishedPlaces
 from services.common.viewstore import Tx
 
 T = "dualtrack.placements."
 LEDGER = PracticeLedger("centres")
 """Practice entries by centre: the hours delivered there."""
+PLANNED = PublishedPlaces("centres", enterprise_only=True)
+"""The enterprise blocks of published plans: who is expected at which centre when."""
 
 
 def _enterprise_registered(p: Any, tx: Tx, e: Any) -> None:
@@ -115,9 +119,10 @@ class CentresProjection(Projection):
     of practice were delivered there?"""
 
     name = "centres"
-    contexts = ("placements", "training")
+    contexts = ("placements", "training", "schedules")
     tables = {
         **LEDGER.tables(),
+        **PLANNED.tables(),
         "centres_enterprises": "enterprise_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
         "registration_number TEXT, registered_at TEXT NOT NULL",
         "centres_centres": "centre_id TEXT PRIMARY KEY, enterprise_id TEXT NOT NULL, name TEXT NOT NULL, "
@@ -143,7 +148,9 @@ class CentresProjection(Projection):
         T + "PlaceReleased.v1": _place_released,
         T + "CapacityOverrideGranted.v1": _capacity_override_granted,
         **LEDGER.handlers(),
+        **PLANNED.handlers(),
     }
 
     def describe(self) -> str:
-        return "each enterprise training centre as it stands now, its places held over time and the hours delivered"
+        return ("each enterprise training centre as it stands now, its places held over time, the hours delivered "
+                "and the students published rotation plans send there")

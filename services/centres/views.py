@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from services.centres.projection import LEDGER, CentresProjection
+from services.centres.projection import LEDGER, PLANNED, CentresProjection
 from services.common.errors import NotFound
 from services.common.freshness import FollowsProjection
 from services.common.viewstore import ViewDatabase, page_window
@@ -95,6 +95,38 @@ class CentresView(FollowsProjection):
                           "capacity": centre["capacity"], "over_capacity": peak > centre["capacity"]})
             monday += timedelta(days=7)
         return {"centre_id": centre_id, "capacity": centre["capacity"], "weeks": weeks}
+
+    def expected_occupancy(self, centre_id: str, start: date, end: date) -> list[dict[str, Any]]:
+        """Per ISO week (Monday to Sunday) from the week of `start` to the week of `end`: the distinct students an
+        enterprise block of a published plan (its current revision) puts at the centre on some day of that week,
+        against the centre's capacity now, and how many each plan sends."""
+        centre = self.centre_by_id(centre_id)
+        monday = start - timedelta(days=start.weekday())
+        last = end + timedelta(days=6 - end.weekday())
+        with self._db.transaction() as tx:
+            places = [(date.fromisoformat(s), date.fromisoformat(e), plan_id, title, revision, student)
+                      for s, e, plan_id, title, revision, student in tx.execute(
+                          "SELECT start_date, end_date, plan_id, title, revision, student_id "
+                          f"FROM {PLANNED.places} WHERE centre_id = ? AND start_date <= ? AND end_date >= ?",
+                          (centre_id, last.isoformat(), monday.isoformat())).fetchall()]
+        capacity, weeks = centre["capacity"], []
+        while monday <= end:
+            sunday = monday + timedelta(days=6)
+            by_plan: dict[str, tuple[str, int, set[str]]] = {}
+            for s, e, plan_id, title, revision, student in places:
+                if s <= sunday and e >= monday:
+                    by_plan.setdefault(plan_id, (title, revision, set()))[2].add(student)
+            expected = len(set().union(*(students for _, _, students in by_plan.values())))
+            year, week, _ = monday.isocalendar()
+            weeks.append({
+                "week": f"{year}-W{week:02d}", "week_start": monday.isoformat(), "expected": expected,
+                "capacity": capacity, "over_capacity": expected > capacity,
+                "plans": [{"plan_id": plan_id, "title": title, "revision": revision, "students": len(students)}
+                          for plan_id, (title, revision, students)
+                          in sorted(by_plan.items(), key=lambda item: (item[1][0], item[0]))],
+            })
+            monday += timedelta(days=7)
+        return weeks
 
     def students_hosted(self, centre_id: str) -> list[dict[str, Any]]:
         """Every student who held a place at the centre, with the period, oldest first."""

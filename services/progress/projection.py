@@ -2,9 +2,10 @@
 plan, pending sign-offs, assessments, certificates and credit balance — and what each mentor and school
 has waiting for signature.
 
-It follows three topics. Every handler writes only facts its own event carries (or facts of the same
+It follows four topics. Every handler writes only facts its own event carries (or facts of the same
 aggregate, which arrive in order), and every figure is summed when asked for, so the view is the same
-however the placements, training and credentials topics interleave.
+however the placements, training, credentials and schedules topics interleave. Published rotation plans give
+each student's current and next block (each published revision replaces what was held for its plan).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from services.common.practice_ledger import PracticeLedger
 from services.common.projection import Handler, Projection
+from services.common.published_places import PublishedPlaces
 from services.common.viewstore import Tx
 
 P = "dualtrack.placements."
@@ -32,6 +34,8 @@ CREDIT_EFFECTS = "progress_credit_effects"
 AVAILABLE = "available"
 """The ledger account whose holdings are the student's credit balance (services/credentials/domain/account.py)."""
 LEDGER = PracticeLedger("progress")
+BLOCKS = PublishedPlaces("progress")
+"""Where published plans put each student, block by block."""
 
 
 # -- placements -------------------------------------------------------------------------------------
@@ -194,7 +198,7 @@ class ProgressProjection(Projection):
     """Where does each student stand, and what is waiting for whose signature?"""
 
     name = "progress"
-    contexts = ("placements", "training", "credentials")
+    contexts = ("placements", "training", "credentials", "schedules")
     tables = {
         STUDENTS: "student_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, major TEXT NOT NULL, cohort INTEGER NOT NULL",
         PLACEMENTS: "placement_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, centre_id TEXT NOT NULL, "
@@ -218,6 +222,7 @@ class ProgressProjection(Projection):
         "revoked INTEGER NOT NULL, revoked_reason TEXT, recorded BIGINT NOT NULL",
         CREDIT_EFFECTS: "line_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, student_id TEXT, effect INTEGER NOT NULL",
         **LEDGER.tables(),
+        **BLOCKS.tables(),
     }
     handlers = {
         P + "StudentEnrolled.v1": _student_enrolled,
@@ -245,11 +250,9 @@ class ProgressProjection(Projection):
         C + "CertificateRevoked.v1": _certificate_revoked,
         C + "CreditsPosted.v1": _credits_posted,
         **LEDGER.handlers(),
+        **BLOCKS.handlers(),
     }
 
     def describe(self) -> str:
-        return ("each student's placement, hours by competency against the plan, sign-offs, assessments, "
-                "certificates and credit balance")
-
-
-
+        return ("each student's placement, current and next block, hours by competency against the plan, "
+                "sign-offs, assessments, certificates and credit balance")

@@ -13,6 +13,7 @@ from services.common.viewstore import ViewDatabase
 from services.progress.projection import (
     ASSESSMENTS,
     AWARDS,
+    BLOCKS,
     COMBINED,
     CREDIT_EFFECTS,
     LEDGER,
@@ -94,6 +95,7 @@ class ProgressView(FollowsProjection):
                 "ORDER BY recorded, award_id", (student_id,)).fetchall()]
             balance = tx.execute(f"SELECT SUM(effect) FROM {CREDIT_EFFECTS} WHERE student_id = ?",
                                  (student_id,)).fetchone()
+            current_block, next_block = _blocks_around(tx, student_id, today)
         seconds: dict[str, dict[str, int]] = {}
         for code, status, total in by_status:
             seconds.setdefault(code, {})[status] = int(total)
@@ -125,7 +127,7 @@ class ProgressView(FollowsProjection):
             "as_of": today.isoformat(),
             "current_placement": _placement_out(current),
             "next_placement": _placement_out(_next(placements, today)),
-            "current_block": None, "next_block": None,
+            "current_block": current_block, "next_block": next_block,
             "plan_placement_id": plan_placement,
             "target_hours": target_total,
             "signed_hours_on_record": hours(int(on_record[0] or 0) * 60) if on_record else 0.0,
@@ -204,6 +206,30 @@ def _current(placements: list[dict[str, Any]], today: date) -> dict[str, Any] | 
 def _next(placements: list[dict[str, Any]], today: date) -> dict[str, Any] | None:
     upcoming = [p for p in placements if p["status"] in ("agreed", "proposed") and p["start_date"] >= today.isoformat()]
     return upcoming[0] if upcoming else None
+
+
+_BLOCK_COLUMNS = ("plan_id", "title", "revision", "block_id", "kind", "start_date", "end_date", "centre_id")
+
+
+def _blocks_around(tx: Any, student_id: str, today: date) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The published block the student is in today (the one begun last, should two overlap) and the first one
+    starting after today, from the current revision of every published plan."""
+    day, columns = today.isoformat(), ", ".join(_BLOCK_COLUMNS)
+    current = tx.execute(
+        f"SELECT {columns} FROM {BLOCKS.places} WHERE student_id = ? AND start_date <= ? AND end_date >= ? "
+        "ORDER BY start_date DESC, plan_id, ordinal LIMIT 1", (student_id, day, day)).fetchone()
+    upcoming = tx.execute(
+        f"SELECT {columns} FROM {BLOCKS.places} WHERE student_id = ? AND start_date > ? "
+        "ORDER BY start_date, plan_id, ordinal LIMIT 1", (student_id, day)).fetchone()
+    return _block_out(current), _block_out(upcoming)
+
+
+def _block_out(row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    b = dict(zip(_BLOCK_COLUMNS, row))
+    return {"plan_id": b["plan_id"], "title": b["title"], "revision": b["revision"], "block_id": b["block_id"],
+            "kind": b["kind"], "start": b["start_date"], "end": b["end_date"], "centre_id": b["centre_id"]}
 
 
 def _latest_planned(tx: Any, student_id: str) -> str | None:

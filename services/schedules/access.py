@@ -1,7 +1,8 @@
 """Who may do what with rotation plans.
 
-Coordinators of the cohort's school (and admins) draft, check, publish and revise; the school's teachers,
-admins and auditors read its plans; a mentor reads a plan that places students at a centre they mentor.
+Coordinators of the cohort's school (and admins) draft, publish and revise; the school's teachers, admins
+and auditors read its plans and their conflicts; a mentor reads a published plan that places students at a
+centre of their enterprise they mentor at.
 Calendars (students' own, centres' for their mentors) are served by the calendars read model.
 """
 

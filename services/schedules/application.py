@@ -30,7 +30,7 @@ from services.schedules.domain import (
     check,
     generate,
 )
-from services.schedules.domain.content import parse_day
+from services.schedules.domain.content import listing, parse_day
 from services.schedules.domain.diff import diff
 from services.schedules.domain.register import REGISTER_ID, PublicationRegister
 from services.schedules.ports import PlacementFacts
@@ -211,7 +211,7 @@ class SchedulesApplication(DualtrackApplication):
         return diff(revisions[0].content, revisions[1].content)
 
     def plans(self, actor: Actor, school_id: str | None = None) -> list[PlanSummary]:
-        """Plans the caller may read, newest first within each school."""
+        """Plans the caller may read, in the order they were drafted."""
         found = [s for s in self._index.refresh().plan_summaries() if school_id is None or s.school_id == school_id]
         if actor.role is Role.MENTOR:
             readable = []
@@ -267,10 +267,10 @@ class SchedulesApplication(DualtrackApplication):
         try:
             spec = Pattern(
                 start=parse_day(pattern["start"], "start"),
-                school_weeks=int(pattern["school_weeks"]), enterprise_weeks=int(pattern["enterprise_weeks"]),
-                cycles=int(pattern["cycles"]), groups=int(pattern["groups"]),
-                hours_per_week=int(40 if pattern.get("hours_per_week") is None else pattern["hours_per_week"]),
-                students=tuple(_canonical_id(s) for s in pattern["students"]),
+                school_weeks=_whole(pattern, "school_weeks"), enterprise_weeks=_whole(pattern, "enterprise_weeks"),
+                cycles=_whole(pattern, "cycles"), groups=_whole(pattern, "groups"),
+                hours_per_week=40 if pattern.get("hours_per_week") is None else _whole(pattern, "hours_per_week"),
+                students=tuple(_canonical_id(s) for s in listing(pattern["students"], "students")),
                 holidays=tuple(Period.from_dict(h, f"calendar.holidays[{i}]")
                                for i, h in enumerate(calendar.get("holidays") or [])),
                 exam_weeks=tuple(Period.from_dict(e, f"calendar.exam_weeks[{i}]")
@@ -301,12 +301,23 @@ def _canonical_id(value: Any) -> str:
         return str(value)
 
 
-def _canonical(content: dict[str, Any]) -> dict[str, Any]:
-    groups = [{**g, "students": [_canonical_id(s) for s in g.get("students") or []]}
-              for g in content.get("groups") or []]
-    blocks = [{**b, "assignments": [{**a, "student_id": _canonical_id(a.get("student_id")),
-                                     "centre_id": _canonical_id(a.get("centre_id"))}
-                                    for a in b.get("assignments") or []]}
-              for b in content.get("blocks") or []]
-    return {**content, "groups": groups, "blocks": blocks}
+def _whole(pattern: dict[str, Any], name: str) -> int:
+    value = pattern[name]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidPlan(f"{name}: a whole number, not {value!r}", field=name)
+    return value
 
+
+def _canonical(content: dict[str, Any]) -> dict[str, Any]:
+    """The content with one spelling per student and centre id; content of the wrong shape is left for
+    PlanContent.from_dict to name what is wrong."""
+    try:
+        groups = [{**g, "students": [_canonical_id(s) for s in g.get("students") or []]}
+                  for g in content.get("groups") or []]
+        blocks = [{**b, "assignments": [{**a, "student_id": _canonical_id(a.get("student_id")),
+                                         "centre_id": _canonical_id(a.get("centre_id"))}
+                                        for a in b.get("assignments") or []]}
+                  for b in content.get("blocks") or []]
+    except (AttributeError, TypeError):
+        return content
+    return {**content, "groups": groups, "blocks": blocks}

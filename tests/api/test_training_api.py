@@ -292,19 +292,19 @@ def test_given_a_malformed_wait_for_when_progress_is_read_then_422_on_the_query_
     assert list(error_of(response)["fields"]["query"]) == ["wait_for"]
 
 
-def test_given_a_wait_for_naming_a_context_progress_does_not_follow_when_progress_is_read_then_422_on_wait_for(
+def test_given_a_wait_for_naming_a_context_the_calendars_do_not_follow_when_a_calendar_is_read_then_422_on_wait_for(
     client, student, mentor
 ) -> None:
     student_id, _ = student
     record = logged(client, student_id, mentor)["id"]
     client.project()
     with client.http.application.app_context():
-        foreign = signed_token(f"schedules:{record}:1")
-    response = client.get(f"/api/v1/students/{student_id}/progress",
+        foreign = signed_token(f"training:{record}:1")
+    response = client.get(f"/api/v1/students/{student_id}/calendar",
                           query_string={"wait_for": foreign}, headers=mentor)
     assert response.status_code == 422, response.json
     [message] = error_of(response)["fields"]["query"]["wait_for"]
-    assert "schedules" in message
+    assert "training" in message
 
 
 def test_given_a_made_up_wait_for_when_progress_is_read_then_422_and_no_waiting_for_other_records(

@@ -42,7 +42,7 @@ def test_given_demo_data_when_rebuilt_embedded_then_status_shows_the_offsets_and
     runner = CliRunner()
     assert runner.invoke(main, ["seed-demo"], env=env).exit_code == 0
     contexts = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)["contexts"]
-    stored = contexts["placements"]["stored"] + contexts["training"]["stored"]  # centres follows both
+    stored = sum(contexts[c]["stored"] for c in ("placements", "training", "schedules"))  # centres follows these
     assert stored > 50
     rebuilt = runner.invoke(main, ["projections", "rebuild", "centres", "--embedded"], env=env)
     assert rebuilt.exit_code == 0 and f"rebuilt centres: {stored} events" in rebuilt.output

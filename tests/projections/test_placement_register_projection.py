@@ -26,7 +26,8 @@ def test_given_the_demo_then_the_register_lists_every_placement_with_its_state(c
     statuses = {p["id"]: p["status"] for p in view.placements_matching(Scope()).items}
     liu_first, liu_second, ma, zhou, he_withdrawn, he_current = demo.placements
     assert statuses == {liu_first: "transferred", liu_second: "active", ma: "completed", zhou: "stopped",
-                        he_withdrawn: "withdrawn", he_current: "active"}
+                        he_withdrawn: "withdrawn", he_current: "active",
+                        **{spring: "agreed" for spring in demo.spring_placements}}
 
 
 def test_given_filters_then_the_register_answers_by_school_centre_student_status_and_period(container, demo) -> None:
@@ -42,13 +43,13 @@ def test_given_filters_then_the_register_answers_by_school_centre_student_status
     in_july = view.placements_matching(Scope(), period_from=date(2026, 7, 1), period_to=date(2026, 7, 31)).items
     assert {p["id"] for p in in_july} == {liu_first}
     page = view.placements_matching(Scope(), page=2, page_size=4)
-    assert (page.total, len(page.items)) == (6, 2)
+    assert (page.total, len(page.items)) == (12, 4)
 
 
 def test_given_a_scope_then_only_what_it_covers_is_seen(container, demo) -> None:
     view = container.placement_register_view
     qtc, _ = demo.schools
-    assert view.placements_matching(Scope(school_id=qtc)).total == 4
+    assert view.placements_matching(Scope(school_id=qtc)).total == 4 + len(demo.spring_placements)
     assert view.placements_matching(Scope(student_id=demo.students[3])).total == 2
     assert view.placements_matching(Scope(enterprise_id=demo.enterprises[1])).total == 1
     with pytest.raises(Exception, match="not yours"):
@@ -82,8 +83,9 @@ def test_given_places_booked_and_released_then_occupancy_and_hosted_students_fol
     centres = container.centres_view
     qingdao, hefei = demo.centres[0], demo.centres[1]
     hosted = centres.students_hosted(qingdao)
-    assert [(h["student_id"], h["start"], h["end"]) for h in hosted] == [
+    assert [(h["student_id"], h["start"], h["end"]) for h in hosted if h["student_id"] in demo.students] == [
         (demo.students[0], "2026-03-02", "2026-08-31")]
+    assert sorted(h["student_id"] for h in hosted if h["start"] == "2027-03-01") == sorted(demo.spring_cohort)
     weeks = centres.occupancy_by_week(hefei, date(2026, 3, 30), date(2026, 7, 12))["weeks"]
     held = {w["week_start"]: w["held"] for w in weeks}
     assert held["2026-03-30"] == 1 and held["2026-04-13"] == 2 and held["2026-06-08"] == 2

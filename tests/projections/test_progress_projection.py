@@ -374,12 +374,13 @@ def received(container: Container, context: str) -> list[ReceivedEvent]:
 
 class RecordedDemo:
     def __init__(self, ids: DemoIds, placements: list[ReceivedEvent], training: list[ReceivedEvent],
-                 credentials: list[ReceivedEvent], live_digest: str) -> None:
+                 credentials: list[ReceivedEvent], schedules: list[ReceivedEvent], live_digest: str) -> None:
         self.ids, self.placements, self.training, self.live_digest = ids, placements, training, live_digest
-        self.credentials = credentials
+        self.credentials, self.schedules = credentials, schedules
 
     def topics(self) -> dict[str, list[ReceivedEvent]]:
-        return {"placements": self.placements, "training": self.training, "credentials": self.credentials}
+        return {"placements": self.placements, "training": self.training, "credentials": self.credentials,
+                "schedules": self.schedules}
 
 
 @pytest.fixture(scope="module")
@@ -391,7 +392,7 @@ def recorded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded
         with container.view_db.transaction() as tx:
             live_digest = ProgressProjection().digest(tx)
         yield RecordedDemo(ids, received(container, "placements"), received(container, "training"),
-                           received(container, "credentials"), live_digest)
+                           received(container, "credentials"), received(container, "schedules"), live_digest)
     finally:
         container.close()
 
@@ -452,7 +453,7 @@ def test_given_the_demo_recorded_when_projected_in_recorded_order_then_it_equals
     assert (len(liu["certificates"]), liu["credit_balance"]) == (1, 1)
 
 
-@pytest.mark.parametrize("first", ["placements", "training", "credentials"])
+@pytest.mark.parametrize("first", ["placements", "training", "credentials", "schedules"])
 def test_given_the_demo_recorded_when_one_topic_arrives_wholly_before_the_others_then_the_view_is_the_same(
     recorded_demo, reference, tmp_path, first
 ) -> None:

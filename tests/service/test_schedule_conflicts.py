@@ -133,7 +133,7 @@ def test_given_three_students_at_a_centre_of_two_places_for_two_weeks_when_check
         assert conflict["kind"] == "centre-over-capacity" and conflict["week"] == week
         assert conflict["objects"] == {"centre_id": str(sw.workshop), "students": sorted(map(str, students)),
                                        "plans": [str(plan)]}
-        assert conflict["details"] == {"expected": 3, "capacity": 2}
+        assert conflict["details"] == {"expected": 3, "capacity": 2, "from_this_plan": 3, "from_other_plans": 0}
         assert conflict["message"] == (f"centre Qingdao Workshop would host 3 students in {week}, "
                                        "over its capacity of 2")
 
@@ -150,9 +150,10 @@ def test_given_another_published_plan_at_the_same_centre_when_checked_then_its_s
     conflict = only(sw, plan)  # 2027-W13 is the other plan's alone; in 2027-W15 the student is alone
     assert (conflict["key"], conflict["kind"], conflict["week"]) == (
         f"centre-over-capacity:{sw.workshop}:2027-W14", "centre-over-capacity", "2027-W14")
-    assert conflict["objects"] == {"centre_id": str(sw.workshop), "students": sorted(map(str, (a, b, c))),
+    # the other plan (maybe another school's) is named and counted; only this plan's students are listed
+    assert conflict["objects"] == {"centre_id": str(sw.workshop), "students": [str(c)],
                                    "plans": sorted(map(str, (plan, published)))}
-    assert conflict["details"] == {"expected": 3, "capacity": 2}
+    assert conflict["details"] == {"expected": 3, "capacity": 2, "from_this_plan": 1, "from_other_plans": 2}
 
 
 def test_given_students_at_a_centre_in_weeks_that_do_not_overlap_when_checked_then_capacity_is_counted_week_by_week(

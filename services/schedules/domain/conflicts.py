@@ -150,7 +150,8 @@ def _placements(content: PlanContent, students: Mapping[str, StudentPlacements])
 
 
 def _over_capacity(plan_id: str, content: PlanContent, world: World) -> Iterator[Conflict]:
-    """Distinct students at a centre in an ISO week, this plan's and other published plans', above capacity."""
+    """Distinct students at a centre in an ISO week, this plan's and other published plans', above capacity.
+    Other plans (maybe other schools') are named and counted; their students are not listed."""
     present: dict[tuple[str, date], dict[str, str]] = defaultdict(dict)  # (centre, monday) -> student -> plan
 
     def count(pid: str, plan: PlanContent, ours: bool) -> None:
@@ -171,12 +172,13 @@ def _over_capacity(plan_id: str, content: PlanContent, world: World) -> Iterator
         if centre is None or (centre_id, monday) not in ours_weeks or len(students) <= centre.capacity:
             continue
         week = week_of(monday)
+        ours = sorted(s for s, pid in students.items() if pid == plan_id)
         yield Conflict(
             f"{CENTRE_OVER_CAPACITY}:{centre_id}:{week}", CENTRE_OVER_CAPACITY, week,
-            {"centre_id": centre_id, "students": sorted(students),
-             "plans": sorted(set(students.values()))},
+            {"centre_id": centre_id, "students": ours, "plans": sorted(set(students.values()))},
             f"centre {centre.name} would host {len(students)} students in {week}, over its capacity of {centre.capacity}",
-            {"expected": len(students), "capacity": centre.capacity},
+            {"expected": len(students), "capacity": centre.capacity, "from_this_plan": len(ours),
+             "from_other_plans": len(students) - len(ours)},
         )
 
 

@@ -31,6 +31,20 @@ def parse_day(value: Any, field_name: str) -> date:
         raise InvalidPlan(f"{field_name}: not a date (YYYY-MM-DD): {value!r}", field=field_name) from None
 
 
+def mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidPlan(f"{where}: expected an object", field=where)
+    return value
+
+
+def listing(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidPlan(f"{where}: expected a list", field=where)
+    return value
+
+
 def week_of(day: date) -> str:
     """An ISO week as 2027-W09."""
     year, week, _ = day.isocalendar()
@@ -70,6 +84,7 @@ class Period:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> "Period":
+        data = mapping(data, where)
         period = cls(parse_day(data.get("start"), f"{where}.start"), parse_day(data.get("end"), f"{where}.end"),
                      str(data.get("name") or ""))
         if period.end < period.start:
@@ -177,26 +192,29 @@ class PlanContent:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PlanContent":
         """Read and check a plan's content; InvalidPlan names the first field that does not hold together."""
+        data = mapping(data, "content")
         term = Period.from_dict(data.get("term") or {}, "term")
-        calendar = data.get("calendar") or {}
-        holidays = tuple(Period.from_dict(h, f"calendar.holidays[{i}]") for i, h in enumerate(calendar.get("holidays") or []))
+        calendar = mapping(data.get("calendar") or {}, "calendar")
+        holidays = tuple(Period.from_dict(h, f"calendar.holidays[{i}]")
+                         for i, h in enumerate(listing(calendar.get("holidays"), "calendar.holidays")))
         exams = tuple(Period.from_dict(e, f"calendar.exam_weeks[{i}]")
-                      for i, e in enumerate(calendar.get("exam_weeks") or []))
+                      for i, e in enumerate(listing(calendar.get("exam_weeks"), "calendar.exam_weeks")))
         groups: list[Group] = []
-        for i, g in enumerate(data.get("groups") or []):
+        for i, g in enumerate(listing(data.get("groups"), "groups")):
+            g = mapping(g, f"groups[{i}]")
             name = str(g.get("name") or "").strip()
             if not name:
                 raise InvalidPlan(f"groups[{i}].name: a group needs a name", field=f"groups[{i}].name")
             if any(x.name == name for x in groups):
                 raise InvalidPlan(f"groups[{i}].name: two groups are called {name!r}", field=f"groups[{i}].name")
-            students = tuple(str(s) for s in g.get("students") or [])
+            students = tuple(str(s) for s in listing(g.get("students"), f"groups[{i}].students"))
             if len(set(students)) != len(students):
                 raise InvalidPlan(f"groups[{i}].students: a student is listed twice", field=f"groups[{i}].students")
             groups.append(Group(name, students))
         members = {g.name: set(g.students) for g in groups}
         blocks: list[Block] = []
-        for i, b in enumerate(data.get("blocks") or []):
-            blocks.append(_block(b, f"blocks[{i}]", members, term, blocks))
+        for i, b in enumerate(listing(data.get("blocks"), "blocks")):
+            blocks.append(_block(mapping(b, f"blocks[{i}]"), f"blocks[{i}]", members, term, blocks))
         return cls(term, holidays, exams, tuple(groups), tuple(blocks))
 
 
@@ -218,8 +236,10 @@ def _block(data: dict[str, Any], where: str, members: dict[str, set[str]], term:
         raise InvalidPlan(f"{where}: {period.start}..{period.end} is not within the term "
                           f"{term.start}..{term.end}", field=where)
     hours = data.get("hours_per_week")
-    assignments = tuple(Assignment(str(a.get("student_id")), str(a.get("centre_id")))
-                        for a in data.get("assignments") or [])
+    assignments = tuple(
+        Assignment(str(a.get("student_id")), str(a.get("centre_id")))
+        for a in (mapping(x, f"{where}.assignments[{j}]")
+                  for j, x in enumerate(listing(data.get("assignments"), f"{where}.assignments"))))
     if kind == SCHOOL:
         if assignments:
             raise InvalidPlan(f"{where}.assignments: a school block places no one at a centre",
