@@ -35,12 +35,13 @@ class ApiJourney:
         assert response.json["wait_token"], response.json
         return response.json  # type: ignore[no-any-return]
 
-    def read(self, path: str, token: str, headers: dict, attempts: int = 1) -> Any:
+    def read(self, path: str, token: str, headers: dict, attempts: int = 1, **params: Any) -> Any:
         """GET with wait_for; `attempts` > 1 only for a projector's first read, which also waits out its start
-        (its consumer group join) and may need more than one 10 s wait on a slow machine."""
+        (its consumer group join) and may need more than one 10 s wait on a slow machine. `params` are more query
+        parameters."""
         for _ in range(attempts):
             began = time.perf_counter()
-            response = self.http.get(f"/api/v1{path}", query_string={"wait_for": token, "wait_timeout": 10},
+            response = self.http.get(f"/api/v1{path}", query_string={**params, "wait_for": token, "wait_timeout": 10},
                                      headers=headers)
             self.waits.append(time.perf_counter() - began)
             if response.status_code != 503:
