@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from dualtrack.settings import CONTEXTS, Settings
+from services.audit.reads import AuditApplication
 from services.calendars.projection import CalendarsProjection
 from services.calendars.views import CalendarsView
 from services.centres.projection import CentresProjection
@@ -37,6 +38,7 @@ APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "schedules": SchedulesApplication,
     "training": TrainingApplication,
     "credentials": CredentialsApplication,
+    "audit": AuditApplication,
 }
 PROJECTION_CLASSES: dict[str, type[Projection]] = {
     "calendars": CalendarsProjection,
@@ -105,6 +107,10 @@ class Container:
     @property
     def credentials(self) -> CredentialsApplication:
         return self.app("credentials")  # type: ignore[return-value]
+
+    @property
+    def audit(self) -> AuditApplication:
+        return self.app("audit")  # type: ignore[return-value]
 
     def apps(self) -> dict[str, DualtrackApplication]:
         return {c: self.app(c) for c in CONTEXTS}

@@ -360,3 +360,8 @@ def credentials_public_key(form: str) -> None:
         raise click.ClickException(f"cannot use the signing key {path}: {error}") from None
     click.echo(public_key_pem(public).rstrip("\n") if form == "pem" else public_key_base64(public))
     click.echo(f"key id: {key_id(public)}", err=True)
+
+
+from dualtrack.audit_cli import audit  # noqa: E402 - the group lives in its own module
+
+main.add_command(audit)

@@ -9,7 +9,7 @@ a retired competency; a week of practice logged, signed, rejected and corrected,
 back-filled day and a batch upload; dual sign-off with a countersignature; assessments from both sides;
 an X certificate awarded, converted and revoked; rotation plans: one written by hand (with an exam week)
 and one generated from a pattern, its draft changed, published over two overridden holiday conflicts,
-then revised with a reason.
+then revised with a reason; reads of a student's personal data by an auditor and a coordinator, on record.
 """
 
 from __future__ import annotations
@@ -161,6 +161,7 @@ def seed_demo(container: Container) -> DemoIds:
         ids.spring_placements.append(agree(coordinator, student, qingdao, date(2027, 3, 1), date(2027, 7, 2),
                                     "assembly apprentice"))
     _seed_schedules(container, ids)
+    _seed_reads(container, ids)
     return ids
 
 
@@ -370,3 +371,14 @@ def _seed_credentials(container: Container, ids: DemoIds) -> None:
         credentials.assign_students_to_order(coordinator, order.id, student_ids=[str(liu), str(zhou)])
     finally:
         credentials.today = clock  # type: ignore[method-assign]
+
+
+def _seed_reads(container: Container, ids: DemoIds) -> None:
+    """Reads of personal data on record: an auditor and Liu's coordinator read Liu's progress and credit account
+    (as the API records them once access was granted)."""
+    liu = ids.students[0]
+    auditor = _as(Role.AUDITOR, "auditor-gao")
+    coordinator = _as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
+    for ctx, what in ((auditor, "progress"), (coordinator, "progress"), (auditor, "credit-account")):
+        path = f"/api/v1/students/{liu}/{what}"
+        container.audit.record_read(ctx, liu, what=what, path=path)

@@ -56,6 +56,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
     specs = [("api", [exe, "serve"])]
     specs += [(f"relay-{c}", [exe, "relay", c]) for c in CONTEXTS]
     specs += [(f"projector-{p}", [exe, "project", p]) for p in PROJECTION_CLASSES]
+    specs += [("audit-keeper", [exe, "audit", "keep"])]  # the hash chains over the logs, checkpointed
     children = [Child(name, argv, env, log_path=logs / f"{name}.log") for name, argv in specs]
     supervisor = Supervisor(children)
 
@@ -133,7 +134,7 @@ def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path) -> No
         f"  OpenAPI:    {base}/api/openapi.json",
         f"  Ready?      {base}/readyz",
         f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
-        f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*)",
+        f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*, audit-keeper)",
         "",
         "Tokens (valid 30 days; coordinator and teacher of Qingdao Technician College, mentor-zhao of CRRC's "
         "rail base, student Liu Yang):",

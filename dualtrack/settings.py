@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-CONTEXTS = ("placements", "schedules", "training", "credentials")
+CONTEXTS = ("placements", "schedules", "training", "credentials", "audit")
 """Bounded contexts that exist so far; each has its own event store and Kafka topic."""
 
 

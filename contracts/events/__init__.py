@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from contracts.events import credentials, placements, schedules, training
+from contracts.events import audit, credentials, placements, schedules, training
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class EventContract:
 
 def _contracts() -> dict[str, EventContract]:
     found: dict[str, EventContract] = {}
-    for module in (placements, schedules, training, credentials):
+    for module in (placements, schedules, training, credentials, audit):
         for event_topic, (name, version, schema_class) in module.PUBLISHED.items():
             found[event_topic] = EventContract(module.CONTEXT, name, version, schema_class())
     return found

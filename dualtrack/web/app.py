@@ -46,6 +46,9 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api = DualtrackApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
+    from services.audit.api import blp as audit_history_blp
+    from services.audit.export_api import export_blp
+    from services.audit.reads_api import reads_blp
     from services.calendars.api import blp as calendars_blp
     from services.centres.api import blp as centres_blp
     from services.credentials.api import blp as credentials_blp
@@ -65,6 +68,13 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api.register_blueprint(credit_statements_blp)
     api.register_blueprint(calendars_blp)
     api.register_blueprint(schedules_blp)
+    api.register_blueprint(audit_history_blp)
+    api.register_blueprint(reads_blp)
+    api.register_blueprint(export_blp)
+
+    from dualtrack.web.read_only_roles import register_read_only_roles
+
+    register_read_only_roles(app)
 
     from dualtrack.web.health import bp as health_bp
 

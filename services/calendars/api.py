@@ -13,6 +13,7 @@ from contracts.http.calendars import ICS_RESPONSE, CalendarQuery, CentreCalendar
 from contracts.http.common import ApiError
 from dualtrack.web.context import container, current_actor
 from dualtrack.web.freshness import await_read_model
+from dualtrack.web.read_recording import record_read
 from services.calendars.ics import CONTENT_TYPE, centre_feed, student_feed
 from services.common.scope import Scope
 
@@ -32,11 +33,13 @@ def _documented(fn: Any) -> Any:
     return fn
 
 
-def _student_calendar(query: dict[str, Any], student_id: UUID) -> dict[str, Any]:
+def _student_calendar(query: dict[str, Any], student_id: UUID, what: str) -> dict[str, Any]:
     scope, c = Scope.of(current_actor()), container()
     await_read_model(c.calendars_view, query)
-    return c.calendars_view.student_calendar(scope, str(student_id), c.training.today(), query.get("period_from"),
-                                             query.get("period_to"))
+    calendar = c.calendars_view.student_calendar(scope, str(student_id), c.training.today(),
+                                                 query.get("period_from"), query.get("period_to"))
+    record_read(student_id, what)
+    return calendar
 
 
 def _centre_calendar(query: dict[str, Any], centre_id: UUID) -> dict[str, Any]:
@@ -60,7 +63,7 @@ class StudentCalendar(MethodView):
         """The student's school and enterprise blocks from every published plan (its current revision), with the
         plans' holidays and exam weeks (the student, their school's coordinators and teachers, mentors of a centre
         the student is placed at now, admins, auditors). A student with nothing published has an empty calendar."""
-        return _student_calendar(query, student_id)
+        return _student_calendar(query, student_id, "calendar")
 
 
 @blp.route("/students/<uuid:student_id>/calendar.ics")
@@ -72,7 +75,7 @@ class StudentCalendarFeed(MethodView):
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """The student's calendar as an iCalendar feed to subscribe to: UID stable per plan, block and student,
         SEQUENCE the plan's revision, DTSTAMP when that revision was recorded (same access as the JSON)."""
-        return _ics(student_feed(_student_calendar(query, student_id)), f"calendar-{student_id}")
+        return _ics(student_feed(_student_calendar(query, student_id, "calendar-feed")), f"calendar-{student_id}")
 
 
 @blp.route("/centres/<uuid:centre_id>/calendar")

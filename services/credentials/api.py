@@ -29,6 +29,7 @@ from contracts.http.credentials import (
     SignedStatementSchema,
 )
 from dualtrack.web.context import command_context, container, current_actor, expected_version
+from dualtrack.web.read_recording import record_read
 from dualtrack.web.receipts import accepted, command_errors
 from services.credentials.domain import Certificate, CreditAccount
 from services.credentials.statement import build_statement, load_or_create_signing_key, serialize, sign_statement
@@ -85,8 +86,10 @@ class Eligibility(MethodView):
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """Every requirement of a certificate level beside the student's signed hours and best passed assessment,
         met or not: from the training record as recorded now, or by the end of `as_of`."""
-        return container().credentials.eligibility(command_context(), student_id, query["certificate"],
-                                                   query["level"], query.get("as_of"))
+        eligibility = container().credentials.eligibility(command_context(), student_id, query["certificate"],
+                                                          query["level"], query.get("as_of"))
+        record_read(student_id, "eligibility")
+        return eligibility
 
 
 # -- awards -----------------------------------------------------------------------------------------
@@ -151,9 +154,12 @@ class CreditAccountView(MethodView):
         account = credentials.get_account(command_context(), student_id)
         if account is None:
             school_id = credentials.placements.student(str(student_id)).school_id
+            record_read(student_id, "credit-account")
             return ({"student_id": str(student_id), "school_id": school_id, "version": 0, "awards": [], "ledger": [],
                      "balance": 0}, 200, {"ETag": '"0"'})
-        return _account(account), 200, {"ETag": f'"{account.version}"'}
+        answer = _account(account)
+        record_read(student_id, "credit-account")
+        return answer, 200, {"ETag": f'"{account.version}"'}
 
 
 @blp.route("/students/<uuid:student_id>/credit-statement/signed")
@@ -175,6 +181,7 @@ class SignedCreditStatement(MethodView):
             catalogue[code] = {"title": certificate.title, "awarding_organisation": certificate.awarding_organisation}
         statement = build_statement(account, student_id=str(student_id), school_id=school_id, certificates=catalogue)
         document = sign_statement(statement, load_or_create_signing_key(c.settings.signing_key_file))
+        record_read(student_id, "signed-credit-statement")
         return Response(serialize(document), 200, mimetype="application/json", headers={
             "Content-Disposition": f'attachment; filename="credit-statement-{student_id}.json"',
             "Cache-Control": "no-store"})

@@ -12,6 +12,7 @@ from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.credit_statements import CreditStatementSchema
 from dualtrack.web.context import container, current_actor
 from dualtrack.web.freshness import await_read_model
+from dualtrack.web.read_recording import record_read
 from services.common.errors import NotAllowed
 from services.common.identity import Role
 from services.common.scope import Scope
@@ -42,4 +43,6 @@ class CreditStatement(MethodView):
                              role=actor.role.value)
         c = container()
         await_read_model(c.credit_statements_view, query)
-        return c.credit_statements_view.credit_statement(Scope.of(actor), str(student_id))
+        statement = c.credit_statements_view.credit_statement(Scope.of(actor), str(student_id))
+        record_read(student_id, "credit-statement")
+        return statement

@@ -17,6 +17,7 @@ from contracts.http.placement_register import (
 )
 from dualtrack.web.context import container, current_actor
 from dualtrack.web.freshness import await_read_model
+from dualtrack.web.read_recording import record_read
 from services.common.identity import Actor
 from services.common.scope import Scope
 
@@ -61,7 +62,9 @@ class PlacementById(MethodView):
         command's wait_token, to see your own write."""
         view = container().placement_register_view
         await_read_model(view, query)
-        return view.placement_with_history(scope_of(current_actor()), str(placement_id))
+        placement = view.placement_with_history(scope_of(current_actor()), str(placement_id))
+        record_read(placement["student_id"], "placement")
+        return placement
 
 
 @blp.route("/students/<uuid:student_id>/placements")
@@ -73,7 +76,11 @@ class StudentPlacements(MethodView):
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """A student's placement history, oldest first (transfers keep the whole record)."""
         await_read_model(container().placement_register_view, query)
-        return container().placement_register_view.placements_of_student(scope_of(current_actor()), str(student_id))
+        placements = container().placement_register_view.placements_of_student(scope_of(current_actor()),
+                                                                               str(student_id))
+        if placements:  # the scope filters rows: an empty list showed nothing of the student
+            record_read(student_id, "placements")
+        return placements
 
 
 @blp.route("/students/<uuid:student_id>/current-placement")
@@ -83,4 +90,7 @@ class CurrentPlacement(MethodView):
     def get(self, student_id: UUID) -> Any:
         """Where the student is now (active or paused), else the next agreed placement; null when none."""
         view = container().placement_register_view
-        return {"placement": view.current_placement(scope_of(current_actor()), str(student_id))}
+        placement = view.current_placement(scope_of(current_actor()), str(student_id))
+        if placement is not None:  # the scope filters rows: nothing shown, nothing read
+            record_read(student_id, "current-placement")
+        return {"placement": placement}

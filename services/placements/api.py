@@ -33,6 +33,7 @@ from contracts.http.placements import (
     WithdrawMentorRequest,
 )
 from dualtrack.web.context import command_context, container, current_actor, expected_version
+from dualtrack.web.read_recording import record_read
 from dualtrack.web.receipts import accepted, command_errors, student_item_command
 
 blp = Blueprint(
@@ -177,6 +178,7 @@ class StudentById(MethodView):
     def get(self, student_id: UUID) -> Any:
         """A student's enrolment (their school's coordinators, mentors hosting them, themselves, auditors)."""
         student = container().placements.get_student(command_context(), student_id)
+        record_read(student_id, "enrolment")
         return {"id": student.id, "school_id": student.school_id, "name": student.name, "major": student.major,
                 "cohort": student.cohort, "enrolment_date": student.enrolment_date,
                 "date_of_birth": student.date_of_birth, "guardian_name": student.guardian_name,

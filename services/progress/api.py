@@ -12,6 +12,7 @@ from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.progress import QueuedEntrySchema, StudentProgressSchema
 from dualtrack.web.context import container, current_actor
 from dualtrack.web.freshness import await_read_model
+from dualtrack.web.read_recording import record_read
 from services.common.errors import NotAllowed
 from services.common.identity import Role
 from services.common.scope import Scope
@@ -41,7 +42,9 @@ class StudentProgress(MethodView):
         pending), expected to date with a behind-schedule flag, entries awaiting action, latest assessments."""
         scope, c = Scope.of(current_actor()), container()
         await_read_model(c.progress_view, query)
-        return c.progress_view.student_progress(scope, str(student_id), c.training.today())
+        progress = c.progress_view.student_progress(scope, str(student_id), c.training.today())
+        record_read(student_id, "progress")
+        return progress
 
 
 @blp.route("/mentors/me/sign-off-queue")

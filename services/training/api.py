@@ -33,6 +33,7 @@ from contracts.http.training import (
 )
 from dualtrack.web.context import command_context, container, current_actor, expected_version
 from dualtrack.web.freshness import signed_token
+from dualtrack.web.read_recording import record_read
 from dualtrack.web.receipts import accepted, command_errors, student_item_command
 from services.training.application import PracticeRow
 from services.training.domain import CompetencyCatalogue, TrainingRecord
@@ -137,6 +138,7 @@ class Logbook(MethodView):
     def get(self, student_id: UUID) -> Any:
         """Every entry with every revision, as the event store knows it now (ETag: the record's version)."""
         record = container().training.get_training_record(command_context(), student_id)
+        record_read(student_id, "logbook")
         if record is None:
             return {"student_id": str(student_id), "version": 0, "entries": []}, 200, {"ETag": '"0"'}
         return _logbook(record), 200, {"ETag": f'"{record.version}"'}

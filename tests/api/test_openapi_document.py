@@ -15,7 +15,8 @@ def test_given_the_openapi_document_then_every_route_has_schemas_and_error_codes
         assert op.get("summary") or op.get("description"), f"{where} says what it does"
         success = [code for code in op["responses"] if code.startswith("2")]
         assert success, f"{where} documents its success response"
-        media = "text/calendar" if path.endswith(".ics") else "application/json"
+        media = ("text/calendar" if path.endswith(".ics") else "application/x-ndjson" if path.endswith("/export")
+                 else "application/json")
         assert "schema" in op["responses"][success[0]]["content"][media], f"{where} success schema"
         assert "401" in op["responses"], f"{where} documents 401"
         if method != "get":

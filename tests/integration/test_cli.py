@@ -77,3 +77,26 @@ def test_given_kafka_start_then_status_shows_it_running_and_stop_ends_it(env) ->
     finally:
         runner.invoke(main, ["kafka", "stop"], env=env)
     assert json.loads(runner.invoke(main, ["kafka", "status"], env=env).output)["running"] is False
+
+
+def test_given_demo_views_built_from_the_stores_when_audit_replay_runs_then_it_exits_0_and_lists_a_tampered_row(
+    env, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from dualtrack.bootstrap import PROJECTION_CLASSES
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["seed-demo"], env=env).exit_code == 0
+    for name in PROJECTION_CLASSES:
+        assert runner.invoke(main, ["projections", "rebuild", name, "--embedded"], env=env).exit_code == 0
+    clean = runner.invoke(main, ["audit", "replay", "--no-kafka"], env=env)
+    assert clean.exit_code == 0, clean.output
+    report = json.loads(clean.stdout)
+    assert report["ok"] is True and "skipped" in json.dumps(report["kafka"])
+
+    with sqlite3.connect(tmp_path / "var" / "views.sqlite3") as db:
+        db.execute("UPDATE progress_students SET cohort = 1999 WHERE rowid = (SELECT MIN(rowid) FROM progress_students)")
+    tampered = runner.invoke(main, ["audit", "replay", "--no-kafka"], env=env)
+    assert tampered.exit_code == 1
+    assert "progress_students" in tampered.stdout and "1999" in tampered.stdout

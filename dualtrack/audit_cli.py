@@ -1,0 +1,219 @@
+"""`dualtrack audit`: the tamper-evident chain over every context's log (keep, checkpoint, verify) and a student's
+or centre's record exported with its proofs (export, verify-export)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dualtrack.bootstrap import Container
+from dualtrack.settings import CONTEXTS, Settings
+
+log = logging.getLogger("dualtrack.audit")
+
+
+@click.group()
+def audit() -> None:
+    """Tamper evidence and exports: hash chains over the event logs with signed checkpoints."""
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _signing_key(settings: Settings) -> Any:
+    from services.common.signing import load_or_create_signing_key
+
+    path = settings.signing_key_file
+    try:
+        return load_or_create_signing_key(path)
+    except (OSError, ValueError, TypeError) as error:
+        raise click.ClickException(f"cannot use the signing key {path}: {error}") from None
+
+
+def _public_key_option(file: Path | None) -> Any:
+    from services.common.signing import load_public_key
+
+    if file is None:
+        return None
+    try:
+        return load_public_key(file.read_bytes())
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--public-key") from None
+
+
+def _chains(container: Container, contexts: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    from services.audit.chain import open_chain
+
+    return {c: open_chain(container, c) for c in contexts}
+
+
+def _close(chains: dict[str, Any], container: Container) -> None:
+    for chain in chains.values():
+        chain.close()
+    container.close()
+
+
+@audit.command("keep")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between rounds of extending.")
+@click.option("--checkpoint-events", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Checkpoint a context once this many events were chained since its last checkpoint...")
+@click.option("--checkpoint-seconds", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="...or once this many seconds passed and something new was chained.")
+def keep(interval: float, checkpoint_events: int, checkpoint_seconds: float) -> None:
+    """Keep every context's chain up to date until stopped (SIGTERM/SIGINT); each checkpoint is also logged, a copy
+    of it outside the database."""
+    from dualtrack.cli import _stop_on_signals
+    from dualtrack.logs import configure_logging
+    from services.audit.chain import Keeper
+
+    settings = _settings()
+    configure_logging(settings.log_level, "audit-keeper")
+    stop = _stop_on_signals()
+    key = _signing_key(settings)
+    while not stop.is_set():
+        container = Container(settings)
+        chains: dict[str, Any] = {}
+        try:
+            chains = _chains(container, list(CONTEXTS))
+            keeper = Keeper(chains, key, checkpoint_events=checkpoint_events, checkpoint_seconds=checkpoint_seconds,
+                            on_checkpoint=_log_checkpoint)
+            _keep(keeper, stop, interval)
+        except Exception as error:  # the database may be starting or gone for a while: try again
+            log.warning("audit keeper: %s; retrying", error)
+            stop.wait(min(max(interval, 1.0) * 5, 30))
+        finally:
+            _close(chains, container)
+
+
+def _keep(keeper: Any, stop: threading.Event, interval: float) -> None:
+    while not stop.is_set():
+        keeper.tick()
+        stop.wait(interval)
+
+
+def _log_checkpoint(checkpoint: Any) -> None:
+    log.info("audit checkpoint", extra={"checkpoint": checkpoint.as_dict()})
+
+
+@audit.command("checkpoint")
+def checkpoint() -> None:
+    """Chain every context's new events and sign a checkpoint of each now; prints them (JSON)."""
+    from services.audit.chain import Keeper
+
+    settings = _settings()
+    container = Container(settings)
+    chains = _chains(container, list(CONTEXTS))
+    try:
+        made = Keeper(chains, _signing_key(settings)).checkpoint_now()
+        click.echo(json.dumps({c: (cp.as_dict() if cp else None) for c, cp in made.items()}, indent=2))
+    finally:
+        _close(chains, container)
+
+
+@audit.command("verify")
+@click.option("--context", "contexts", type=click.Choice(CONTEXTS), multiple=True,
+              help="Only this context (repeatable; default: every context).")
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Check the checkpoints against this public key (PEM, or base64 of the raw key) "
+                                 "instead of the deployment's signing key.")
+def verify(contexts: tuple[str, ...], public_key_file: Path | None) -> None:
+    """Recompute every chain from the events and check it against the chain rows and signed checkpoints; print a
+    report per context (JSON); exit 1 when any context shows tampering."""
+    settings = _settings()
+    public = _public_key_option(public_key_file) or _signing_key(settings).public_key()
+    container = Container(settings)
+    chains = _chains(container, list(contexts or CONTEXTS))
+    try:
+        reports = [chain.verify(public) for chain in chains.values()]
+    finally:
+        _close(chains, container)
+    click.echo(json.dumps({"ok": all(r.ok for r in reports), "contexts": [r.as_dict() for r in reports]}, indent=2))
+    if not all(r.ok for r in reports):
+        sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--student", default=None, help="The student's id.")
+@click.option("--centre", default=None, help="The training centre's id.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Write to this file (default: standard output).")
+def export(student: str | None, centre: str | None, output: Path | None) -> None:
+    """Export a student's or a centre's full record as JSON lines with chain proofs (chains extended and
+    checkpointed first); `dualtrack audit verify-export FILE` checks it offline."""
+    import io
+    from uuid import UUID
+
+    from services.audit.export import TamperDetected, export_record
+    from services.common.errors import NotFound
+
+    if (student is None) == (centre is None):
+        raise click.UsageError("give exactly one of --student ID or --centre ID")
+    what, ident = ("student", student) if student is not None else ("centre", centre)
+    try:
+        UUID(str(ident))
+    except ValueError:
+        raise click.BadParameter(f"not an id: {ident!r}", param_hint=f"--{what}") from None
+    settings = _settings()
+    container = Container(settings)
+    buffer = io.BytesIO()
+    try:
+        count = export_record(container, what, str(ident), _signing_key(settings), buffer)
+    except NotFound as error:
+        raise click.ClickException(error.message) from None
+    except TamperDetected as error:
+        raise click.ClickException(f"not exported: {error}") from None
+    finally:
+        container.close()
+    if output is None:
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(buffer.getvalue())
+    click.echo(f"exported {count} events of {what} {ident}", err=True)
+
+
+@audit.command("verify-export")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The deployment's public key (PEM, or base64 of the raw key) it must be signed with.")
+def verify_export(file: Path, public_key_file: Path | None) -> None:
+    """Check an export FILE offline; exit 0 when it verifies, 1 naming the first bad line when it does not."""
+    from services.audit.export import verify_export as check
+
+    verdict = check(file.read_bytes(), _public_key_option(public_key_file))
+    if verdict.ok:
+        click.echo(f"VERIFIED: {verdict.message}")
+        return
+    click.echo(f"NOT VERIFIED: {verdict.message}")
+    sys.exit(1)
+
+
+@audit.command("replay")
+@click.option("--no-kafka", is_flag=True, help="Replay the event stores only; the Kafka side is reported as skipped.")
+@click.option("--max-rows", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Rows listed per table and kind of difference (the counts are always complete).")
+def audit_replay(no_kafka: bool, max_rows: int) -> None:
+    """Rebuild every projection aside from Kafka offset 0 and from the event stores, compare both with the live
+    views and print the report as JSON (differences listed by table and primary key); exit 1 when any view
+    differs or a source could not be read. A summary goes to stderr."""
+    from dualtrack.messaging.locks import AlreadyRunning
+    from dualtrack.messaging.replay import replay_all, summary
+
+    container = Container(Settings.from_env())
+    try:
+        report = replay_all(container, kafka=not no_kafka, max_listed=max_rows)
+    except AlreadyRunning as running:
+        raise click.ClickException(str(running)) from None
+    finally:
+        container.close()
+    click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    click.echo(summary(report), err=True)
+    if not report.ok:
+        sys.exit(1)

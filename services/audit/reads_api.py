@@ -1,0 +1,40 @@
+"""HTTP query on the audit context: who read a student's personal data (auditors, admins, the student)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from contracts.http.audit_reads import RecordedReadSchema
+from contracts.http.common import ApiError
+from dualtrack.web.context import command_context, container
+from services.audit.reads import require_may_list_reads
+from services.placements.domain import Student
+
+reads_blp = Blueprint(
+    "audit_reads", __name__, url_prefix="/api/v1",
+    description="Recorded reads: every read of a student's personal data by an auditor or a coordinator is an event "
+    "of the audit context (who, what, when), listed here straight from the event store.",
+)
+
+
+@reads_blp.route("/students/<uuid:student_id>/reads")
+class StudentReads(MethodView):
+    @reads_blp.response(200, RecordedReadSchema(many=True))
+    @reads_blp.alt_response(401, schema=ApiError, description="no or invalid token")
+    @reads_blp.alt_response(403, schema=ApiError, description="only admins, auditors and the student themself")
+    @reads_blp.alt_response(404, schema=ApiError, description="unknown student")
+    @reads_blp.paginate()
+    def get(self, student_id: UUID, pagination_parameters: Any) -> Any:
+        """Who read the student's personal data, what and when, oldest first; paginated (X-Pagination). Reads by
+        auditors and coordinators are recorded once access was granted; this list is not itself recorded."""
+        ctx, c = command_context(), container()
+        require_may_list_reads(ctx.actor, str(student_id))
+        c.placements.load(Student, student_id)  # 404 for a student nobody enrolled
+        total, reads = c.audit.reads_of(ctx, student_id, page=pagination_parameters.page,
+                                        page_size=pagination_parameters.page_size)
+        pagination_parameters.item_count = total
+        return reads

@@ -1,0 +1,251 @@
+"""Auditors write nothing: every command route of the OpenAPI document answers 403 forbidden to the auditor role,
+whatever the body, and records nothing.
+
+The routes are not listed here by hand: they are every operation of /api/openapi.json that is not a read (GET or
+HEAD), and a test checks that the document names every command route the app serves, so a route added later is
+covered without touching this file. Each is called with ids from the demo world and a body built from the
+operation's request schema; a writer sending the same bodies gets no 422, which shows they are well-formed.
+
+The demo world is loaded once per module and its SQLite files copied for each test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dualtrack.bootstrap import Container
+from dualtrack.demo import DEMO_TODAY, DemoIds, seed_demo
+from services.common.identity import Actor, CommandContext, Role
+from tests.api.conftest import CopiedWorld, copy_of
+from tests.conftest import bearer, make_settings
+
+AUDITOR = bearer(Role.AUDITOR, "auditor-1")
+ADMIN = bearer(Role.ADMIN, "admin-1")
+READS = {"get", "head"}
+HTTP_METHODS = {"get", "head", "post", "put", "patch", "delete", "options", "trace"}
+FEWEST_COMMAND_ROUTES = 40
+"""The API had 45 command routes when this test was written: far fewer would mean the document lost some."""
+
+
+@dataclass(frozen=True)
+class Ids:
+    """The demo's ids that command paths name."""
+
+    demo: DemoIds
+    entry: str
+    """A practice entry of Liu's logbook."""
+    award: str
+    """Liu's junior X-RTM award."""
+    order: str
+    """CRRC's order class."""
+
+    def path_values(self) -> dict[str, str]:
+        d = self.demo
+        return {"student_id": d.students[0], "placement_id": d.placements[1], "enterprise_id": d.enterprises[1],
+                "centre_id": d.centres[2], "school_id": d.schools[0], "plan_id": d.plans[0], "entry_id": self.entry,
+                "award_id": self.award, "order_id": self.order, "major": "mechatronics", "code": "MEC-01",
+                "mentor_id": "mentor-zhao"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ids]:
+    data_dir = tmp_path_factory.mktemp("auditors-write-nothing") / "var"
+    container = Container(make_settings(data_dir))
+    try:
+        demo = seed_demo(container)
+        liu = demo.students[0]
+        admin = CommandContext(Actor("admin-1", Role.ADMIN), correlation_id="template")
+        record = container.training.get_training_record(admin, liu)
+        account = container.credentials.get_account(admin, liu)
+        assert record is not None and account is not None
+        orders = [n for n in container.credentials.notifications(1, 10_000) if n.topic.endswith(":ClassOrdered")]
+        ids = Ids(demo, entry=next(iter(record.entries)), award=next(iter(account.awards)),
+                  order=str(orders[0].originator_id))
+    finally:
+        container.close()
+    return data_dir, ids
+
+
+@pytest.fixture
+def world(template: tuple[Path, Ids], tmp_path: Path) -> Iterator[CopiedWorld]:
+    source, ids = template
+    with copy_of(source, tmp_path, ids, DEMO_TODAY) as copied:
+        yield copied
+
+
+# -- the routes, from the document -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    """As the document writes it: /api/v1/students/{student_id}/placements."""
+    spec: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def openapi(world: CopiedWorld) -> dict[str, Any]:
+    answer = world.client.get("/api/openapi.json")
+    assert answer.status_code == 200
+    return answer.json  # type: ignore[no-any-return]
+
+
+def command_operations(document: dict[str, Any]) -> list[Operation]:
+    return [Operation(method, path, spec) for path, item in document["paths"].items()
+            for method, spec in item.items() if method in HTTP_METHODS and method not in READS]
+
+
+def served_command_routes(world: CopiedWorld) -> set[str]:
+    """Every (method, path) the Flask app serves that is not a read, with paths spelled as the document does."""
+    app = world.client.application
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in (rule.methods or set()) - {"GET", "HEAD", "OPTIONS"}:
+            routes.add(f"{method} {path}")
+    return routes
+
+
+def url(operation: Operation, ids: Ids) -> str:
+    values = ids.path_values()
+    missing = [name for name in re.findall(r"{([^}]+)}", operation.path) if name not in values]
+    assert not missing, f"{operation}: no demo id for {missing}; add one to Ids.path_values"
+    return re.sub(r"{([^}]+)}", lambda m: values[m.group(1)], operation.path)
+
+
+# -- well-formed bodies, from the request schemas ----------------------------------------------------
+CSV_BATCH = ("student_id,date,start,end,competencies,description\n"
+             "{student},2026-11-27,17:00,18:00,MEC-01,bogie inspection\n")
+PLAN_CONTENT = {"term": {"start": "2027-03-01", "end": "2027-07-02"}}
+BODY_ADDITIONS = {
+    "PUT /api/v1/rotation-plans/{plan_id}/draft": {"content": PLAN_CONTENT},
+}
+"""What a schema-level rule asks beyond the required fields (a draft change sends content or a pattern)."""
+TIME_OF_DAY = {"start": "08:00", "end": "12:00"}
+
+
+def well_formed_body(operation: Operation, document: dict[str, Any], ids: Ids) -> tuple[str, Any]:
+    """(content type, body) for the operation: its required fields with plausible values."""
+    content = operation.spec.get("requestBody", {}).get("content", {})
+    if "text/csv" in content:
+        return "text/csv", CSV_BATCH.format(student=ids.demo.students[0])
+    if "application/json" not in content:
+        return "application/json", {}
+    body = _sample(content["application/json"]["schema"], document["components"]["schemas"], ids, "")
+    return "application/json", {**body, **BODY_ADDITIONS.get(str(operation), {})}
+
+
+def _sample(schema: dict[str, Any], schemas: dict[str, Any], ids: Ids, name: str) -> Any:
+    while "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        required = set(schema.get("required", ()))
+        return {key: _sample(value, schemas, ids, key) for key, value in schema.get("properties", {}).items()
+                if key in required}
+    if kind == "array":
+        return [_sample(schema.get("items", {}), schemas, ids, name)] * max(1, schema.get("minItems", 1))
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return True
+    if kind is None and name in TIME_OF_DAY:
+        return TIME_OF_DAY[name]  # a time of day, documented as "HH:MM"
+    if schema.get("format") == "date":
+        return DEMO_TODAY.isoformat()
+    if schema.get("format") == "uuid":
+        return _id_named(name, ids)
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+def _id_named(name: str, ids: Ids) -> str:
+    d = ids.demo
+    by_name = {"centre_id": d.centres[2], "to_centre_id": d.centres[0], "school_id": d.schools[0],
+               "enterprise_id": d.enterprises[1], "placement_id": d.placements[1]}
+    return by_name.get(name, d.students[0])
+
+
+def send(world: CopiedWorld, operation: Operation, headers: dict[str, str], content_type: str, body: Any) -> Any:
+    target = url(operation, world.ids)
+    if content_type == "application/json" and not isinstance(body, (str, bytes)):
+        return world.client.open(target, method=operation.method.upper(), json=body, headers=headers)
+    return world.client.open(target, method=operation.method.upper(), data=body, content_type=content_type,
+                             headers=headers)
+
+
+def positions(world: CopiedWorld) -> dict[str, int]:
+    return {context: app.max_position() for context, app in world.container.apps().items()}
+
+
+# -- the tests ------------------------------------------------------------------------------------------
+def test_given_the_openapi_document_then_it_names_every_command_route_the_app_serves_and_they_are_many(
+        world: CopiedWorld) -> None:
+    documented = {str(op) for op in command_operations(openapi(world))}
+    served = served_command_routes(world)
+    assert sorted(served - documented) == [], "command routes the document does not name (so nothing tests them)"
+    assert sorted(documented - served) == [], "documented command routes the app does not serve"
+    assert len(documented) >= FEWEST_COMMAND_ROUTES, sorted(documented)
+
+
+def test_given_an_auditor_when_they_send_a_well_formed_body_to_every_command_route_then_each_answers_403_forbidden_and_nothing_is_recorded(  # noqa: E501
+        world: CopiedWorld) -> None:
+    document = openapi(world)
+    operations = command_operations(document)
+    before = positions(world)
+    answered_otherwise = []
+    for operation in operations:
+        answer = send(world, operation, AUDITOR, *well_formed_body(operation, document, world.ids))
+        code = answer.json["error"]["code"] if answer.is_json and "error" in answer.json else None
+        if (answer.status_code, code) != (403, "forbidden"):
+            answered_otherwise.append(f"{operation}: {answer.status_code} {code}")
+    assert answered_otherwise == []
+    assert len(operations) == len(served_command_routes(world)) >= FEWEST_COMMAND_ROUTES
+    assert positions(world) == before, "an auditor's request recorded an event"
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(("application/json", {}), id="an empty object"),
+    pytest.param(("application/json", {"unexpected": "field", "reason": 7}), id="unknown and mistyped fields"),
+    pytest.param(("application/json", "{not json"), id="text that is not JSON"),
+    pytest.param(("text/plain", ""), id="no body at all"),
+])
+def test_given_an_auditor_when_they_send_any_body_to_every_command_route_then_each_still_answers_403_forbidden(
+        world: CopiedWorld, body: tuple[str, Any]) -> None:
+    before = positions(world)
+    answered_otherwise = []
+    for operation in command_operations(openapi(world)):
+        answer = send(world, operation, AUDITOR, *body)
+        code = answer.json["error"]["code"] if answer.is_json and "error" in answer.json else None
+        if (answer.status_code, code) != (403, "forbidden"):
+            answered_otherwise.append(f"{operation}: {answer.status_code} {code}")
+    assert answered_otherwise == [], "the role is checked after the body: an auditor learns how to shape a write"
+    assert positions(world) == before
+
+
+def test_given_a_writer_when_they_send_the_same_bodies_then_none_is_refused_as_malformed(world: CopiedWorld) -> None:
+    """The bodies the auditor sent are well-formed: an admin sending them gets no 422 (nor a 500); 403 for a route
+    that is another role's, 404 or 409 from the rules, are answers to a well-formed request."""
+    document = openapi(world)
+    malformed = []
+    for operation in command_operations(document):
+        answer = send(world, operation, ADMIN, *well_formed_body(operation, document, world.ids))
+        if answer.status_code in (422, 500):
+            malformed.append(f"{operation}: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
+    assert malformed == []
+
+
+def test_given_an_auditor_when_they_read_then_they_are_answered(world: CopiedWorld) -> None:
+    """The door is closed to writes only: an auditor reads everything."""
+    liu = world.ids.demo.students[0]
+    for path in (f"/api/v1/students/{liu}", f"/api/v1/students/{liu}/logbook", "/api/v1/placements",
+                 f"/api/v1/rotation-plans/{world.ids.demo.plans[0]}"):
+        assert world.client.get(path, headers=AUDITOR).status_code == 200, path

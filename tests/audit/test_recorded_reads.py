@@ -1,0 +1,230 @@
+"""Read access is recorded: an auditor's or a coordinator's read of a student's personal data is an event of the
+audit context (who, what, when); the student's own reads, mentors', teachers' and admins' are not, and a refused
+read records nothing. A read that cannot be recorded is not answered (503). The list of reads is served from the
+audit application to admins, auditors and the student themself.
+
+Every test runs on SQLite and on PostgreSQL (the `container` fixture is parametrised), over the demo world: Liu
+Yang (school QTC, coordinator-chen) is placed at CRRC's rail base (mentor-zhao), holds the junior X-RTM award and
+is in the published winter rotation plan. The demo itself records three reads of Liu's data.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterator
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from dualtrack.bootstrap import Container
+from dualtrack.demo import DemoIds, seed_demo
+from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
+from services.common.identity import Actor, CommandContext, Role
+from tests.api.conftest import Client
+from tests.conftest import bearer
+
+DEMO_READS = 3
+"""Reads of Liu's data the demo records (an auditor's and a coordinator's)."""
+
+READS: dict[str, str] = {
+    "enrolment": "/api/v1/students/{student}",
+    "progress": "/api/v1/students/{student}/progress",
+    "placements": "/api/v1/students/{student}/placements",
+    "current-placement": "/api/v1/students/{student}/current-placement",
+    "placement": "/api/v1/placements/{placement}",
+    "logbook": "/api/v1/students/{student}/logbook",
+    "calendar": "/api/v1/students/{student}/calendar",
+    "calendar-feed": "/api/v1/students/{student}/calendar.ics",
+    "eligibility": "/api/v1/students/{student}/eligibility?certificate=X-RTM&level=junior",
+    "credit-account": "/api/v1/students/{student}/credit-account",
+    "signed-credit-statement": "/api/v1/students/{student}/credit-statement/signed",
+    "credit-statement": "/api/v1/students/{student}/credit-statement",
+}
+"""Every route that answers a student's personal data, by what its recorded read names."""
+
+
+@dataclass
+class World:
+    container: Container
+    client: Client
+    ids: DemoIds
+
+    @property
+    def liu(self) -> str:
+        return self.ids.students[0]
+
+    def url(self, what: str, student: str | None = None) -> str:
+        return READS[what].format(student=student or self.liu, placement=self.ids.placements[1])
+
+    def reads(self, student: str | None = None) -> list[dict[str, Any]]:
+        admin = CommandContext(Actor("admin-1", Role.ADMIN), correlation_id="test")
+        return self.container.audit.reads_of(admin, student or self.liu, page_size=10_000)[1]
+
+    def headers(self, caller: str) -> dict[str, str]:
+        scopes = {
+            "auditor": lambda: bearer(Role.AUDITOR, "auditor-1"),
+            "coordinator": lambda: bearer(Role.COORDINATOR, "coordinator-chen", school_id=self.ids.schools[0]),
+            "coordinator of another school": lambda: bearer(Role.COORDINATOR, "coordinator-huang",
+                                                            school_id=self.ids.schools[1]),
+            "the student": lambda: bearer(Role.STUDENT, "student-liu", student_id=self.liu),
+            "another student": lambda: bearer(Role.STUDENT, "student-zhou", student_id=self.ids.students[1]),
+            "mentor": lambda: bearer(Role.MENTOR, "mentor-zhao", enterprise_id=self.ids.enterprises[1]),
+            "teacher": lambda: bearer(Role.TEACHER, "teacher-song", school_id=self.ids.schools[0]),
+            "admin": lambda: bearer(Role.ADMIN, "admin-1"),
+        }
+        return scopes[caller]()
+
+
+@pytest.fixture
+def world(container: Container) -> Iterator[World]:
+    ids = seed_demo(container)
+    client = Client(container)
+    client.project()
+    yield World(container, client, ids)
+
+
+# -- recorded: auditors and coordinators --------------------------------------------------------------
+@pytest.mark.parametrize("caller, subject", [("auditor", "auditor-1"), ("coordinator", "coordinator-chen")])
+def test_given_an_auditor_or_a_coordinator_when_they_read_a_students_personal_data_then_each_read_is_an_event_with_who_what_and_when(  # noqa: E501
+        world: World, caller: str, subject: str) -> None:
+    before = datetime.now(timezone.utc)
+    for what in READS:
+        answer = world.client.get(world.url(what), headers={**world.headers(caller), "X-Correlation-ID": f"c-{what}"})
+        assert answer.status_code == 200, (what, answer.get_data(as_text=True)[:300])
+    after = datetime.now(timezone.utc)
+
+    reads = world.reads()[DEMO_READS:]
+    assert [r["what"] for r in reads] == list(READS)
+    for read in reads:
+        assert (read["read_by"], read["role"]) == (subject, caller)
+        assert read["correlation_id"] == f"c-{read['what']}"
+        assert read["path"] == world.url(read["what"]).split("?")[0]
+        assert before <= read["read_at"] <= after
+    assert [r["number"] for r in reads] == list(range(DEMO_READS + 1, DEMO_READS + len(READS) + 1))
+
+
+def test_given_recorded_reads_then_they_are_published_as_cloudevents_naming_who_read_what(world: World) -> None:
+    world.client.get(world.url("logbook"), headers={**world.headers("auditor"), "X-Correlation-ID": "corr-77"})
+    audit = world.container.audit
+    records = CloudEventEncoder(audit, "audit").encode_all(audit.notifications(1, 1000))
+    events = [decode(r.headers, r.value) for r in records]
+    assert events[0].type == "dualtrack.audit.ReadLogOpened.v1" and events[0].data == {"student_id": world.liu}
+    last = events[-1]
+    assert last.type == "dualtrack.audit.PersonalDataRead.v1"
+    assert last.data == {"student_id": world.liu, "what": "logbook", "path": world.url("logbook")}
+    assert (last.extensions["actor"], last.extensions["actorrole"]) == ("auditor-1", "auditor")
+    assert last.extensions["correlationid"] == "corr-77"
+    assert {e.subject for e in events} == {events[0].subject}, "one read log per student"
+
+
+# -- not recorded: the student themself, mentors, teachers, admins; refused reads ----------------------
+@pytest.mark.parametrize("caller", ["the student", "mentor", "teacher", "admin"])
+def test_given_a_caller_who_is_neither_auditor_nor_coordinator_when_they_read_then_nothing_is_recorded(
+        world: World, caller: str) -> None:
+    answered = [what for what in READS
+                if world.client.get(world.url(what), headers=world.headers(caller)).status_code == 200]
+    assert {"progress", "logbook", "calendar"} <= set(answered), "they did read the student's data"
+    assert len(world.reads()) == DEMO_READS
+
+
+def test_given_a_coordinator_of_another_school_when_their_reads_are_refused_then_nothing_is_recorded(
+        world: World) -> None:
+    statuses = {what: world.client.get(world.url(what), headers=world.headers("coordinator of another school"))
+                .status_code for what in READS}
+    assert 403 in statuses.values(), statuses
+    assert statuses["placements"] == 200, "the register shows them no row of the student: nothing was read"
+    assert all(s in (200, 403, 404) for s in statuses.values()), statuses
+    assert len(world.reads()) == DEMO_READS
+
+
+def test_given_an_auditor_when_they_read_a_student_nobody_enrolled_then_the_404_records_nothing(world: World) -> None:
+    nobody = str(uuid4())
+    for what in ("enrolment", "logbook", "credit-account", "eligibility"):
+        assert world.client.get(world.url(what, nobody), headers=world.headers("auditor")).status_code == 404
+    assert world.container.audit.count_reads(nobody) == 0
+
+
+# -- a read that cannot be recorded is not answered ----------------------------------------------------
+def test_given_the_audit_store_refuses_writes_when_an_auditor_reads_then_the_answer_is_503_without_the_data(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(world.container.audit.recorder, "insert_events", broken)
+    for what in ("progress", "credit-account", "calendar-feed"):
+        answer = world.client.get(world.url(what), headers=world.headers("auditor"))
+        assert answer.status_code == 503, what
+        assert answer.json["error"]["code"] == "service-unavailable"
+        assert "could not be recorded" in answer.json["error"]["message"]
+        assert "balance" not in answer.get_data(as_text=True) and "BEGIN:VCALENDAR" not in answer.get_data(as_text=True)
+    assert world.client.get(world.url("progress"), headers=world.headers("the student")).status_code == 200
+    monkeypatch.undo()
+    assert len(world.reads()) == DEMO_READS
+
+
+# -- the list of reads ---------------------------------------------------------------------------------
+def test_given_recorded_reads_when_auditors_admins_or_the_student_list_them_then_they_see_who_read_what_when(
+        world: World) -> None:
+    world.client.get(world.url("credit-statement"), headers=world.headers("coordinator"))
+    for caller in ("auditor", "admin", "the student"):
+        answer = world.client.get(f"/api/v1/students/{world.liu}/reads", headers=world.headers(caller))
+        assert answer.status_code == 200, caller
+        assert [(r["number"], r["read_by"], r["role"], r["what"]) for r in answer.json] == [
+            (1, "auditor-gao", "auditor", "progress"), (2, "coordinator-chen", "coordinator", "progress"),
+            (3, "auditor-gao", "auditor", "credit-account"), (4, "coordinator-chen", "coordinator", "credit-statement")]
+        assert answer.json[3]["path"] == world.url("credit-statement")
+        assert datetime.fromisoformat(answer.json[3]["read_at"]) >= datetime.fromisoformat(answer.json[2]["read_at"])
+    assert len(world.reads()) == DEMO_READS + 1, "listing the reads is not itself recorded"
+
+    page = world.client.get(f"/api/v1/students/{world.liu}/reads?page=2&page_size=3", headers=world.headers("auditor"))
+    assert [r["number"] for r in page.json] == [4]
+    assert '"total": 4' in page.headers["X-Pagination"]
+
+
+@pytest.mark.parametrize("caller", ["coordinator", "mentor", "teacher", "another student"])
+def test_given_a_caller_other_than_auditors_admins_and_the_student_when_they_list_the_reads_then_403(
+        world: World, caller: str) -> None:
+    answer = world.client.get(f"/api/v1/students/{world.liu}/reads", headers=world.headers(caller))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "forbidden"
+
+
+def test_given_a_student_nobody_enrolled_when_an_auditor_lists_their_reads_then_404(world: World) -> None:
+    answer = world.client.get(f"/api/v1/students/{uuid4()}/reads", headers=world.headers("auditor"))
+    assert answer.status_code == 404
+    assert world.client.get(f"/api/v1/students/{world.ids.students[1]}/reads",
+                            headers=world.headers("auditor")).json == []
+
+
+# -- many readers at once --------------------------------------------------------------------------------
+def test_given_many_concurrent_reads_of_one_student_from_two_api_processes_then_every_one_is_recorded_once_in_one_order(  # noqa: E501
+        world: World) -> None:
+    other_process = Container(world.container.settings)  # its own application over the same store
+    apps = [world.container.audit, other_process.audit]
+    threads, each = 4, 30  # past the snapshot interval: the log is loaded from a snapshot along the way
+    failures: list[BaseException] = []
+
+    def reader(n: int) -> None:
+        ctx = CommandContext(Actor(f"auditor-{n}", Role.AUDITOR), correlation_id=f"t-{n}")
+        try:
+            for i in range(each):
+                apps[n % 2].record_read(ctx, UUID(world.liu), what=f"progress-{i}", path="/p")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    workers = [threading.Thread(target=reader, args=(n,)) for n in range(threads)]
+    try:
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        other_process.close()
+    assert failures == []
+    reads = world.reads()
+    assert len(reads) == world.container.audit.count_reads(world.liu) == DEMO_READS + threads * each
+    assert [r["number"] for r in reads] == list(range(1, len(reads) + 1))
+    for n in range(threads):
+        assert [r["what"] for r in reads if r["read_by"] == f"auditor-{n}"] == [f"progress-{i}" for i in range(each)]
