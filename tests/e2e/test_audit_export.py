@@ -1,0 +1,74 @@
+"""An auditor's export of a student's full record, taken through the API of a running `dualtrack serve`, checked
+offline with `dualtrack audit verify-export` on another machine's footing (no data dir, only the public key)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dualtrack.web.auth import issue_token
+from services.common.identity import Role
+from tests.e2e.conftest import DUALTRACK
+from tests.e2e.test_dualtrack_run import call, free_port
+
+pytestmark = pytest.mark.slow
+
+SECRET = "audit-export-test-secret-key-long-enough"
+
+
+def test_given_an_export_taken_through_the_api_when_verified_offline_then_it_holds_and_one_changed_byte_fails(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = {**os.environ, "DUALTRACK_DATA_DIR": str(tmp_path / "var"), "DUALTRACK_API_PORT": str(port),
+           "DUALTRACK_SECRET_KEY": SECRET, "DUALTRACK_LOG_LEVEL": "WARNING"}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    assert subprocess.run([DUALTRACK, "seed-demo"], env=env, capture_output=True).returncode == 0
+    public_key = tmp_path / "deployment.pub"
+    public_key.write_bytes(subprocess.run([DUALTRACK, "credentials", "public-key"], env=env, check=True,
+                                          capture_output=True).stdout)
+    server = subprocess.Popen([DUALTRACK, "serve", "--embedded"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    auditor = issue_token(SECRET, role=Role.AUDITOR, subject="auditor-wu")
+    try:
+        deadline = time.monotonic() + 30
+        while call("GET", f"{base}/healthz")[0] != 200:
+            assert time.monotonic() < deadline and server.poll() is None, "the server starts"
+            time.sleep(0.1)
+        status, placements = call("GET", f"{base}/api/v1/placements", token=auditor)
+        assert status == 200
+        student = placements[0]["student_id"]  # type: ignore[index]
+        request = urllib.request.Request(f"{base}/api/v1/audit/students/{student}/export",
+                                         headers={"Authorization": f"Bearer {auditor}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.headers.get_content_type() == "application/x-ndjson"
+            exported = response.read()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+
+    lines = exported.splitlines()
+    assert len(lines) > 10 and b'"what":"student"' in lines[0]
+    elsewhere = {k: v for k, v in os.environ.items() if not k.startswith(("DUALTRACK_", "KAFKA_"))}
+    elsewhere["DUALTRACK_DATA_DIR"] = str(tmp_path / "an-auditors-laptop")  # nothing of the deployment there
+    export = tmp_path / "record.jsonl"
+    export.write_bytes(exported)
+    verified = subprocess.run([DUALTRACK, "audit", "verify-export", str(export), "--public-key", str(public_key)],
+                              env=elsewhere, capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    middle = len(exported) // 2
+    changed = exported[:middle] + bytes([exported[middle] ^ 0x01]) + exported[middle + 1:]
+    export.write_bytes(changed)
+    refused = subprocess.run([DUALTRACK, "audit", "verify-export", str(export), "--public-key", str(public_key)],
+                             env=elsewhere, capture_output=True, text=True)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    line = exported[:middle].count(b"\n") + 1
+    assert f"line {line}" in refused.stdout + refused.stderr
