@@ -3,7 +3,7 @@ audit context (who, what, when); the student's own reads, mentors', teachers' an
 read records nothing. A read that cannot be recorded is not answered (503). The list of reads is served from the
 audit application to admins, auditors and the student themself.
 
-Every test runs on SQLite and on PostgreSQL (the `container` fixture is parametrised), over the demo world: Liu
+Every test runs on SQLite and on PostgreSQL (the seeded demo is parametrised), over the demo world: Liu
 Yang (school QTC, coordinator-chen) is placed at CRRC's rail base (mentor-zhao), holds the junior X-RTM award and
 is in the published winter rotation plan. The demo itself records three reads of Liu's data.
 """
@@ -20,10 +20,11 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo import DemoIds, seed_demo
+from dualtrack.demo import DemoIds
 from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import Client
+from tests.audit.conftest import Seeded
 from tests.conftest import bearer
 
 DEMO_READS = 3
@@ -79,11 +80,11 @@ class World:
 
 
 @pytest.fixture
-def world(container: Container) -> Iterator[World]:
-    ids = seed_demo(container)
-    client = Client(container)
+def world(seeded: Seeded) -> Iterator[World]:
+    """The demo seeded once per database kind (tests/audit/conftest.py), copied for each test."""
+    client = Client(seeded.container)
     client.project()
-    yield World(container, client, ids)
+    yield World(seeded.container, client, seeded.ids)
 
 
 # -- recorded: auditors and coordinators --------------------------------------------------------------
