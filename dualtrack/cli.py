@@ -1,4 +1,4 @@
-"""`dualtrack`: run, serve, relay, project, kafka, token, openapi, projections, seed-demo, credentials."""
+"""`dualtrack`: run, serve, relay, project, kafka, token, openapi, projections, seed-demo, credentials, audit."""
 
 from __future__ import annotations
 
