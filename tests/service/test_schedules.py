@@ -11,7 +11,7 @@ placement at the workshop (capacity 2) from 1 March to 30 June; the depot has ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,7 @@ from dualtrack.bootstrap import Container
 from services.common.errors import NotAllowed, NotFound, RuleViolated, VersionConflict
 from services.common.identity import CommandContext, Role
 from services.schedules.domain import ConflictsRemain, PlanContent
+from tests.service.conftest import meanwhile
 from tests.service.placement_world import TODAY, as_, names
 from tests.service.schedule_world import (
     ScheduleWorld,
@@ -480,29 +481,6 @@ def test_given_a_revision_that_moves_the_school_block_then_practice_follows_the_
 # -- two processes on one store ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def elsewhere(container: Container) -> Iterator[Container]:
-    """A second process's applications on the same event store."""
-    other = Container(container.settings)
-    other.placements.today = lambda: TODAY  # type: ignore[method-assign]
-    other.schedules.today = lambda: TODAY  # type: ignore[method-assign]
-    yield other
-    other.close()
-
-
-def meanwhile(sw: ScheduleWorld, monkeypatch, write: Callable[[], Any]) -> list[int]:
-    """Have `write` happen (elsewhere) after the next command decided, just before it saves; count the saves."""
-    real = sw.schedules.record
-    saves: list[int] = []
-
-    def record(aggregate: Any, *others: Any) -> Any:
-        if not saves:
-            write()
-        saves.append(aggregate.version)
-        return real(aggregate, *others)
-
-    monkeypatch.setattr(sw.schedules, "record", record)
-    return saves
 
 
 def test_given_a_draft_changed_elsewhere_while_it_is_published_then_the_publication_is_decided_again_on_the_change(
@@ -510,7 +488,7 @@ def test_given_a_draft_changed_elsewhere_while_it_is_published_then_the_publicat
 ) -> None:
     a, b = sw.placed("Liu Yang"), sw.placed("Zhou Jie")
     plan = sw.draft(sw.alternating([a]))
-    saves = meanwhile(sw, monkeypatch, lambda: elsewhere.schedules.change_draft(
+    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.change_draft(
         sw.coordinator, plan, content=sw.alternating([a, b])))
     published = sw.publish(plan)
     assert len(saves) == 2 and published.version == 3
@@ -524,7 +502,7 @@ def test_given_a_draft_changed_elsewhere_when_published_with_the_version_read_th
 ) -> None:
     a, b = sw.placed("Liu Yang"), sw.placed("Zhou Jie")
     plan = sw.draft(sw.alternating([a]))
-    saves = meanwhile(sw, monkeypatch, lambda: elsewhere.schedules.change_draft(
+    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.change_draft(
         sw.coordinator, plan, content=sw.alternating([a, b])))
     with pytest.raises(VersionConflict):
         sw.schedules.publish_plan(sw.coordinator, plan, expected_version=1)
@@ -539,7 +517,7 @@ def test_given_overrides_for_conflicts_a_change_elsewhere_removed_when_published
     students = [sw.placed(n) for n in ("Liu Yang", "Zhou Jie", "Sun Li")]
     plan = sw.draft(crowded(sw, students))
     overrides = overriding(sw.conflicts(plan), JUSTIFIED)
-    meanwhile(sw, monkeypatch, lambda: elsewhere.schedules.change_draft(
+    meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.change_draft(
         sw.coordinator, plan, content=sw.alternating(students[:2])))
     with pytest.raises(RuleViolated) as caught:
         sw.publish(plan, overrides)
@@ -552,7 +530,7 @@ def test_given_a_plan_published_elsewhere_while_its_draft_is_changed_then_the_re
 ) -> None:
     a, b = sw.placed("Liu Yang"), sw.placed("Zhou Jie")
     plan = sw.draft(sw.alternating([a]))
-    saves = meanwhile(sw, monkeypatch, lambda: elsewhere.schedules.publish_plan(sw.coordinator, plan))
+    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.publish_plan(sw.coordinator, plan))
     with pytest.raises(RuleViolated) as caught:
         sw.schedules.change_draft(sw.coordinator, plan, content=sw.alternating([a, b]))
     assert caught.value.rule == "plan-published" and len(saves) == 1
@@ -566,7 +544,7 @@ def test_given_two_revisions_racing_then_both_land_in_turn_and_neither_is_lost(
     a = sw.placed()
     plan = sw.draft(sw.alternating([a]))
     sw.publish(plan)
-    meanwhile(sw, monkeypatch, lambda: elsewhere.schedules.revise_plan(
+    meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.revise_plan(
         sw.admin, plan, content=sw.alternating([a], hours=30), reason="elsewhere"))
     sw.revise(plan, sw.alternating([a], hours=36), reason="here")
     read = plan_of(sw, plan)
@@ -593,7 +571,7 @@ def test_given_two_plans_sharing_a_student_published_at_the_same_time_then_the_s
     a = sw.placed("Liu Yang")
     first = sw.draft(sw.alternating([a]), title="first")
     second = sw.draft(sw.alternating([a]), title="second")
-    saves = meanwhile(sw, monkeypatch, lambda: elsewhere.schedules.publish_plan(sw.coordinator, first))
+    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.publish_plan(sw.coordinator, first))
     with pytest.raises(ConflictsRemain) as caught:
         sw.publish(second)
     assert len(saves) == 1  # the first attempt lost the race on the publication register, the second saw `first`

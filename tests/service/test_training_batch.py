@@ -7,7 +7,7 @@ line and rule. The clock stands at TODAY (Monday 2026-11-30); the mentor's 14-da
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -206,15 +206,6 @@ def test_given_an_empty_batch_then_nothing_is_stored(tw: TrainingWorld) -> None:
 
 # -- a record written meanwhile ----------------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def elsewhere(container) -> Iterator[Container]:
-    """A second process's applications on the same event store."""
-    other = Container(container.settings)
-    other.placements.today = lambda: TODAY  # type: ignore[method-assign]
-    other.training.today = lambda: TODAY  # type: ignore[method-assign]
-    yield other
-    other.close()
 
 
 def test_given_a_record_written_elsewhere_while_the_batch_was_checked_then_version_conflict_and_no_row_stored(

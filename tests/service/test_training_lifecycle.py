@@ -26,6 +26,7 @@ from services.common.errors import (
 )
 from services.common.identity import CommandContext, Role
 from services.training.domain import training_record_id
+from tests.service.conftest import meanwhile
 from tests.service.placement_world import TODAY, as_, names
 from tests.service.training_world import (
     MONDAY,
@@ -729,29 +730,6 @@ def test_given_catalogues_and_plans_then_only_coordinators_and_admins_change_the
 # -- two applications on one store ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def elsewhere(container) -> Any:
-    """A second process's applications on the same event store."""
-    other = Container(container.settings)
-    other.placements.today = lambda: TODAY  # type: ignore[method-assign]
-    other.training.today = lambda: TODAY  # type: ignore[method-assign]
-    yield other
-    other.close()
-
-
-def meanwhile(tw: TrainingWorld, monkeypatch, write: Callable[[], Any]) -> list[int]:
-    """Have `write` happen (elsewhere) after the next command decided, just before it saves; count the saves."""
-    real = tw.training.record
-    saves: list[int] = []
-
-    def record(aggregate: Any, *others: Any) -> Any:
-        if not saves:
-            write()
-        saves.append(aggregate.version)
-        return real(aggregate, *others)
-
-    monkeypatch.setattr(tw.training, "record", record)
-    return saves
 
 
 def test_given_another_process_writing_the_same_record_when_a_command_without_expected_version_saves_then_it_is_decided_again(
@@ -760,7 +738,7 @@ def test_given_another_process_writing_the_same_record_when_a_command_without_ex
     student, _ = tw.placed()
     entry = tw.log(student, MONDAY).entry_id
     mentor = tw.mentor(tw.workshop)
-    saves = meanwhile(tw, monkeypatch, lambda: elsewhere.training.log_practice(
+    saves = meanwhile(tw.training, monkeypatch, lambda: elsewhere.training.log_practice(
         mentor, student, day=TUESDAY, start=time(8), end=time(12), competencies=["M1"], description="elsewhere"))
     signed = tw.sign(student, entry)
     assert len(saves) == 2  # the first save met the other write; the command was decided again on it
@@ -777,7 +755,7 @@ def test_given_another_process_writing_the_same_slot_when_practice_is_logged_the
     tw.log(student, MONDAY)
     mentor = tw.mentor(tw.workshop)
     theirs: list[str] = []
-    meanwhile(tw, monkeypatch, lambda: theirs.append(elsewhere.training.log_practice(
+    meanwhile(tw.training, monkeypatch, lambda: theirs.append(elsewhere.training.log_practice(
         mentor, student, day=THURSDAY, start=time(8), end=time(12), competencies=["M1"],
         description="elsewhere").entry_id))
     with pytest.raises(RuleViolated) as caught:
@@ -793,7 +771,7 @@ def test_given_another_process_writing_the_same_record_when_a_command_with_expec
     entry = tw.log(student, MONDAY).entry_id
     version = tw.training.get_training_record(tw.admin, student).version
     mentor = tw.mentor(tw.workshop)
-    saves = meanwhile(tw, monkeypatch, lambda: elsewhere.training.log_practice(
+    saves = meanwhile(tw.training, monkeypatch, lambda: elsewhere.training.log_practice(
         mentor, student, day=TUESDAY, start=time(8), end=time(12), competencies=["M1"], description="elsewhere"))
     with pytest.raises(VersionConflict):
         tw.training.sign_off_practice(mentor, student, entry, expected_version=version)
@@ -813,7 +791,7 @@ def test_given_another_process_writing_the_same_record_when_a_coordinator_adjust
     """Like every command on the record sent without If-Match: a mentor logging meanwhile is no reason for a 409."""
     student, placement = tw.placed()
     tw.log(student, MONDAY)
-    saves = meanwhile(tw, monkeypatch, lambda: elsewhere.training.log_practice(
+    saves = meanwhile(tw.training, monkeypatch, lambda: elsewhere.training.log_practice(
         tw.mentor(tw.workshop), student, day=TUESDAY, start=time(8), end=time(12), competencies=["M1"],
         description="elsewhere"))
     tw.training.adjust_training_target(tw.coordinator, student, placement, "M1", target_hours=100,
