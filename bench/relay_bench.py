@@ -9,7 +9,7 @@ from typing import Callable
 from kafka import KafkaProducer
 
 from dualtrack.bootstrap import Container
-from dualtrack.messaging.cloudevents import CloudEventEncoder, OutgoingRecord
+from toolkit.cloudevents import CloudEventEncoder, OutgoingRecord
 from dualtrack.messaging.relay import make_producer
 from dualtrack.messaging.topics import ensure_topics
 

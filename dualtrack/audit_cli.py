@@ -49,9 +49,7 @@ def _public_key_option(file: Path | None) -> Any:
 
 
 def _chains(container: Container, contexts: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    from services.audit.chain import open_chain
-
-    return {c: open_chain(container, c) for c in contexts}
+    return {c: container.chain(c) for c in contexts}
 
 
 def _close(chains: dict[str, Any], container: Container) -> None:

@@ -5,12 +5,14 @@ Nothing is built at import time; everything is built here, once, on demand.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from dualtrack.settings import CONTEXTS, Settings
+from services.audit.chain import AuditChain, ChainDatabase, PostgresChainDatabase, SQLiteChainDatabase
 from services.audit.reads import AuditApplication
 from services.calendars.projection import CalendarsProjection
 from services.calendars.views import CalendarsView
@@ -115,6 +117,19 @@ class Container:
     def apps(self) -> dict[str, DualtrackApplication]:
         return {c: self.app(c) for c in CONTEXTS}
 
+    def today(self) -> date:
+        """The business day the rules take as today (the training context's clock, which tests set)."""
+        return self.training.today()
+
+    def chain(self, context: str) -> AuditChain:
+        """The hash chain over `context`'s log, in the same database as its store (SQLite file or PostgreSQL)."""
+        app = self.app(context)  # the store's tables exist before the chain's are created beside them
+        if self.settings.uses_postgres:
+            database: ChainDatabase = PostgresChainDatabase(self.settings.database_url or "", context)
+        else:
+            database = SQLiteChainDatabase(self.store_path(context))
+        return AuditChain(context, app.recorder, database)
+
     # -- messaging --------------------------------------------------------------------------
     def relay_positions(self, context: str) -> Any:
         from dualtrack.messaging.positions import PostgresRelayPositions, SQLiteRelayPositions
@@ -191,6 +206,12 @@ class Container:
         with self.view_db.transaction() as tx:
             ensure_offsets_table(tx)
             self.projection(name).create_tables(tx)
+
+    def view(self, name: str) -> Any:
+        """The query side of the read model `name`, its tables ready."""
+        if name not in PROJECTION_CLASSES:
+            raise KeyError(f"no read model named {name!r}; known: {sorted(PROJECTION_CLASSES)}")
+        return getattr(self, f"{name}_view")
 
     @cached_property
     def centres_view(self) -> CentresView:

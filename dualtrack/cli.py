@@ -15,7 +15,7 @@ import click
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.logs import configure_logging
-from dualtrack.messaging.cloudevents import NotACloudEvent
+from toolkit.cloudevents import NotACloudEvent
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage
 from dualtrack.settings import CONTEXTS, Settings
@@ -195,7 +195,7 @@ def token_issue(role: str, subject: str | None, school: str | None, enterprise: 
     """Mint a signed JWT with DUALTRACK_SECRET_KEY."""
     from datetime import timedelta
 
-    from dualtrack.web.auth import issue_token
+    from toolkit.http.auth import issue_token
 
     try:
         click.echo(issue_token(

@@ -110,7 +110,7 @@ def _first_ids(container: Container) -> dict[str, str]:
 
 
 def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path) -> None:
-    from dualtrack.web.auth import issue_token
+    from toolkit.http.auth import issue_token
 
     base = f"http://{settings.api_host}:{settings.api_port}"
     _wait_for_api(base)

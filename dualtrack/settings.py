@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-CONTEXTS = ("placements", "schedules", "training", "credentials", "audit")
-"""Bounded contexts that exist so far; each has its own event store and Kafka topic."""
+from events import CONTEXTS
+
+__all__ = ["CONTEXTS", "Settings"]
+
 
 
 @dataclass(frozen=True)

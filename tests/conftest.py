@@ -16,7 +16,7 @@ import pytest
 
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
-from dualtrack.web.auth import issue_token
+from toolkit.http.auth import issue_token
 from services.common.identity import Actor, CommandContext, Role
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from contracts.http.common import NOT_BLANK, CommandAccepted, Day, OptionalReasonRequest, ReasonRequest, RequestSchema
 from services.common.rules import RULE_SETS
-from services.placements.domain.student import PLACEMENT_KINDS, STOP_REASONS
+from services.common.vocabulary import PLACEMENT_KINDS, STOP_REASONS
 
 _name = [NOT_BLANK, validate.Length(max=200)]
 

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from contracts.http.common import NOT_BLANK, CommandAccepted, Day, RequestSchema
-from services.training.domain.scales import SCALES
+from services.common.scales import SCALES
 
 _code = [NOT_BLANK, validate.Length(max=64)]
 _text = [NOT_BLANK, validate.Length(max=4000)]

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from dualtrack.messaging.cloudevents import ReceivedEvent
+from toolkit.cloudevents import ReceivedEvent
 from dualtrack.messaging.sources import EventSource, Offsets
 from services.common.projection import (
     EventNotApplicable,

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from dualtrack.messaging.cloudevents import CloudEventEncoder
+from toolkit.cloudevents import CloudEventEncoder
 from dualtrack.messaging.positions import RelayPositions
 from services.common.application import DualtrackApplication
 

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Sequence
 from kafka.errors import KafkaError
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.messaging.cloudevents import NotACloudEvent
+from toolkit.cloudevents import NotACloudEvent
 from dualtrack.messaging.locks import exclusive
 from dualtrack.messaging.sources import STORE_SUFFIX, EventSource, KafkaSource, Offsets
 from services.common.projection import EventNotApplicable, Projection, ensure_offsets_table, stored_offsets

@@ -10,7 +10,7 @@ from typing import Protocol, Sequence
 
 from kafka import KafkaConsumer, TopicPartition
 
-from dualtrack.messaging.cloudevents import CloudEventEncoder, ReceivedEvent, decode
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from services.common.application import DualtrackApplication
 
 Offsets = dict[tuple[str, int], int]

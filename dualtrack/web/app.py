@@ -12,8 +12,8 @@ from flask_smorest import Api
 from contracts.http.common import ApiError
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
-from dualtrack.web.context import correlation_id
-from dualtrack.web.errors import register_error_handlers
+from toolkit.http.context import EXTENSION, correlation_id
+from toolkit.http.errors import register_error_handlers
 
 log = logging.getLogger("dualtrack.http")
 
@@ -42,7 +42,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         },
     )
     app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # no request body is bigger (a CSV batch is at most 2 MiB)
-    app.extensions["dualtrack"] = container
+    app.extensions[EXTENSION] = container
     api = DualtrackApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
@@ -72,7 +72,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api.register_blueprint(reads_blp)
     api.register_blueprint(export_blp)
 
-    from dualtrack.web.read_only_roles import register_read_only_roles
+    from toolkit.http.read_only_roles import register_read_only_roles
 
     register_read_only_roles(app)
 

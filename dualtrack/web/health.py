@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
-from dualtrack.web.context import container
+from toolkit.http.context import EXTENSION
 
 bp = Blueprint("health", __name__)
 
@@ -20,5 +20,5 @@ def healthz() -> Any:
 def readyz() -> Any:
     from dualtrack.status import readiness
 
-    report = readiness(container())
+    report = readiness(current_app.extensions[EXTENSION])
     return jsonify(report), (200 if report["ready"] else 503)

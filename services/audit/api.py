@@ -21,9 +21,9 @@ from contracts.http.audit import (
     TimelineSchema,
 )
 from contracts.http.common import ApiError
-from dualtrack.settings import CONTEXTS
-from dualtrack.web.context import container, current_actor
-from dualtrack.web.read_recording import record_read
+from events import CONTEXTS
+from toolkit.http.context import deployment, current_actor
+from toolkit.http.read_recording import record_read
 from services.audit import access
 from services.audit.as_of import CentreRecordAsOf, StudentProgressAsOf, now
 from services.audit.history import AggregateHistory, EventLog
@@ -51,7 +51,7 @@ def _documented(fn: Any) -> Any:
 
 def _log() -> EventLog:
     """The event stores as this request reads them: each aggregate at most once."""
-    return EventLog(container().apps())
+    return EventLog(deployment().apps())
 
 
 def _school_of_student(log: EventLog, student_id: UUID) -> str:
@@ -114,7 +114,7 @@ class StudentProgressAsOfRoute(MethodView):
         """The student's progress on a business date (`on`) as known at a moment (`known_at`): the progress
         projection fed only the events recorded by then, with the hours logged for that day and up to it."""
         log = _audited_student(student_id, "progress")
-        on = query.get("on") or container().training.today()
+        on = query.get("on") or deployment().today()
         answer = StudentProgressAsOf(log, student_id).answer(on, query.get("known_at") or now())
         record_read(student_id, "progress as of")
         return answer
@@ -129,7 +129,7 @@ class CentreRecordAsOfRoute(MethodView):
         """A training centre's record on a business date as known at a moment: the centre, who held a place that
         day, places held and expected per week and hours delivered around it (auditors and admins)."""
         access.require_auditor(current_actor(), f"read the record of training centre {centre_id}")
-        on = query.get("on") or container().training.today()
+        on = query.get("on") or deployment().today()
         start, end = query.get("period_from"), query.get("period_to")
         if start is not None and end is not None and (start > end or end - start > _MAX_PERIOD):
             raise UnprocessableEntity("ask for a period whose start is not after its end, of at most three years")

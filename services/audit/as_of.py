@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 from uuid import UUID
 
-from dualtrack.messaging.cloudevents import ReceivedEvent
+from toolkit.cloudevents import ReceivedEvent
 from events.placements import CentreOpened
 from events.training import PracticeLogged
 from services.audit.history import EventLog

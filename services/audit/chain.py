@@ -176,7 +176,7 @@ def sign_checkpoint(context: str, position: int, hash_digest: bytes, key: Ed2551
 
 
 # -- the tables --------------------------------------------------------------------------------------
-class _Database(Protocol):
+class ChainDatabase(Protocol):
     placeholder: str
     blob: str
 
@@ -312,7 +312,7 @@ class _Pending:
 class AuditChain:
     """The hash chain and checkpoints of one context's notification log."""
 
-    def __init__(self, context: str, recorder: Any, database: _Database) -> None:
+    def __init__(self, context: str, recorder: Any, database: ChainDatabase) -> None:
         if not _CONTEXT_NAME.match(context):
             raise ValueError(f"not a context name: {context!r}")
         self.context = context
@@ -674,18 +674,6 @@ class _Peekable:
         value = self.peek()
         self._filled = False
         return value
-
-
-# -- building chains from a deployment's settings ---------------------------------------------------------
-def open_chain(container: Any, context: str) -> AuditChain:
-    """The chain of `context` in a dualtrack Container's stores (SQLite file or PostgreSQL)."""
-    app = container.app(context)  # the store's tables exist before the chain's are created beside them
-    settings = container.settings
-    if settings.uses_postgres:
-        database: _Database = PostgresChainDatabase(settings.database_url or "", context)
-    else:
-        database = SQLiteChainDatabase(container.store_path(context))
-    return AuditChain(context, app.recorder, database)
 
 
 # -- keeping the chains up to date --------------------------------------------------------------------------

@@ -58,7 +58,6 @@ from services.audit.chain import (
     fold,
     leaf,
     leaf_of,
-    open_chain,
     originator_text,
 )
 from services.common.signing import (
@@ -103,7 +102,7 @@ def export_record(container: Any, what: str, ident: str, key: Ed25519PrivateKey,
     subject = str(UUID(str(ident)))
     _require_exists(container, what, subject)
     names = list(contexts or container.apps())
-    chains = {c: open_chain(container, c) for c in names}
+    chains = {c: container.chain(c) for c in names}
     try:
         for chain in chains.values():
             chain.extend()
@@ -148,7 +147,7 @@ def _require_exists(container: Any, what: str, subject: str) -> None:
     from services.placements.domain.student import Student
 
     kind = Student if what == "student" else TrainingCentre
-    container.placements.load(kind, UUID(subject))  # NotFound when there is no such student or centre
+    container.app("placements").load(kind, UUID(subject))  # NotFound when there is no such student or centre
 
 
 def _stamp(now: datetime | None) -> str:

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError
-from dualtrack.web.context import container, current_actor
+from toolkit.http.context import deployment, current_actor
 from services.audit.export import MEDIA_TYPE, TamperDetected, export_record
 from services.common.errors import NotAllowed, RuleViolated
 from services.common.identity import Role
@@ -41,14 +41,13 @@ def _export(what: str, ident: UUID) -> Response:
     actor = current_actor()
     if actor.role not in EXPORTERS:
         raise NotAllowed(f"only auditors and admins export a {what}'s record", role=actor.role.value)
-    c = container()
     out = io.BytesIO()
     try:
-        export_record(c, what, str(ident), load_or_create_signing_key(c.settings.signing_key_file), out)
+        export_record(deployment(), what, str(ident), load_or_create_signing_key(deployment().settings.signing_key_file), out)
     except TamperDetected as error:
         raise RuleViolated("tamper-detected", str(error)) from None
     if what == "student":
-        from dualtrack.web.read_recording import record_read
+        from toolkit.http.read_recording import record_read
 
         record_read(ident, "full record export")
     return Response(out.getvalue(), 200, mimetype=MEDIA_TYPE, headers={

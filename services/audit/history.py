@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
-from dualtrack.messaging.cloudevents import CloudEventEncoder, ReceivedEvent, decode
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from services.common.application import DualtrackApplication
 from services.common.errors import NotFound
 

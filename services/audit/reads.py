@@ -1,6 +1,6 @@
 """The audit context's application: reads of students' personal data, recorded as events and listed back.
 
-A read is recorded by the route that answered it, once access was granted (dualtrack/web/read_recording.py);
+A read is recorded by the route that answered it, once access was granted (toolkit/http/read_recording.py);
 the list is read straight from the event store, so it needs no read model and is never behind.
 """
 
@@ -54,8 +54,12 @@ class AuditApplication(DualtrackApplication):
         super().__init__(env)
         self._turns = tuple(threading.Lock() for _ in range(64))
 
-    def record_read(self, ctx: CommandContext, student_id: UUID | str, *, what: str, path: str) -> CommandResult:
-        """Record that the context's actor read the student's personal data (what, through which path)."""
+    def record_read(self, ctx: CommandContext, student_id: UUID | str, *, what: str,
+                    path: str) -> CommandResult | None:
+        """Record that the context's actor read the student's personal data (what, through which path), if the
+        actor's reads are recorded (auditors', coordinators'); None when they are not."""
+        if not is_recorded(ctx.actor):
+            return None
         key = _canonical(student_id)
         with self._turns[hash(key) % len(self._turns)]:
             for attempt in range(ATTEMPTS):

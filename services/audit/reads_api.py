@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from contracts.http.audit_reads import RecordedReadSchema
 from contracts.http.common import ApiError
-from dualtrack.web.context import command_context, container
+from toolkit.http.context import command_context, deployment
 from services.audit.reads import require_may_list_reads
 from services.placements.domain import Student
 
@@ -31,10 +31,10 @@ class StudentReads(MethodView):
     def get(self, student_id: UUID, pagination_parameters: Any) -> Any:
         """Who read the student's personal data, what and when, oldest first; paginated (X-Pagination). Reads by
         auditors and coordinators are recorded once access was granted; this list is not itself recorded."""
-        ctx, c = command_context(), container()
+        ctx, c = command_context(), deployment()
         require_may_list_reads(ctx.actor, str(student_id))
-        c.placements.load(Student, student_id)  # 404 for a student nobody enrolled
-        total, reads = c.audit.reads_of(ctx, student_id, page=pagination_parameters.page,
+        c.app("placements").load(Student, student_id)  # 404 for a student nobody enrolled
+        total, reads = c.app("audit").reads_of(ctx, student_id, page=pagination_parameters.page,
                                         page_size=pagination_parameters.page_size)
         pagination_parameters.item_count = total
         return reads

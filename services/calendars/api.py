@@ -11,11 +11,12 @@ from flask_smorest import Blueprint
 
 from contracts.http.calendars import ICS_RESPONSE, CalendarQuery, CentreCalendarSchema, StudentCalendarSchema
 from contracts.http.common import ApiError
-from dualtrack.web.context import container, current_actor
-from dualtrack.web.freshness import await_read_model
-from dualtrack.web.read_recording import record_read
+from toolkit.http.context import deployment, current_actor
+from toolkit.http.freshness import await_read_model
+from toolkit.http.read_recording import record_read
 from services.calendars.ics import CONTENT_TYPE, centre_feed, student_feed
 from services.common.scope import Scope
+from services.calendars.views import CalendarsView
 
 blp = Blueprint(
     "calendars", __name__, url_prefix="/api/v1",
@@ -23,6 +24,11 @@ blp = Blueprint(
     "plans; as JSON or as iCalendar (.ics) feeds to subscribe to. Every query takes wait_for=<a command's "
     "wait_token> to show the caller's own write.",
 )
+
+
+def view() -> CalendarsView:
+    """The calendars read model's queries, from the deployment."""
+    return deployment().view("calendars")  # type: ignore[no-any-return]
 
 
 def _documented(fn: Any) -> Any:
@@ -34,18 +40,18 @@ def _documented(fn: Any) -> Any:
 
 
 def _student_calendar(query: dict[str, Any], student_id: UUID, what: str) -> dict[str, Any]:
-    scope, c = Scope.of(current_actor()), container()
-    await_read_model(c.calendars_view, query)
-    calendar = c.calendars_view.student_calendar(scope, str(student_id), c.training.today(),
+    scope = Scope.of(current_actor())
+    await_read_model(view(), query)
+    calendar = view().student_calendar(scope, str(student_id), deployment().today(),
                                                  query.get("period_from"), query.get("period_to"))
     record_read(student_id, what)
     return calendar
 
 
 def _centre_calendar(query: dict[str, Any], centre_id: UUID) -> dict[str, Any]:
-    scope, c = Scope.of(current_actor()), container()
-    await_read_model(c.calendars_view, query)
-    return c.calendars_view.centre_calendar(scope, str(centre_id), query.get("period_from"), query.get("period_to"))
+    scope = Scope.of(current_actor())
+    await_read_model(view(), query)
+    return view().centre_calendar(scope, str(centre_id), query.get("period_from"), query.get("period_to"))
 
 
 def _ics(body: bytes, name: str) -> Response:

@@ -23,10 +23,11 @@ from contracts.http.placement_register import (
     OccupancyFilter,
     OccupancySchema,
 )
-from dualtrack.web.context import container, current_actor
-from dualtrack.web.freshness import await_read_model
+from toolkit.http.context import deployment, current_actor
+from toolkit.http.freshness import await_read_model
 from services.common.errors import NotAllowed
 from services.common.identity import Actor, Role
+from services.centres.views import CentresView
 
 blp = Blueprint(
     "centres",
@@ -34,6 +35,11 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Training centres as they stand now (the centres read model; every authenticated user).",
 )
+
+
+def view() -> CentresView:
+    """The centres read model's queries, from the deployment."""
+    return deployment().view("centres")  # type: ignore[no-any-return]
 
 
 @blp.route("/centres")
@@ -46,7 +52,7 @@ class Centres(MethodView):
         """List training centres, filtered by enterprise, status or speciality; paginated (X-Pagination)."""
         current_actor()
         enterprise_id = filters.get("enterprise_id")
-        page = container().centres_view.centres_matching(
+        page = view().centres_matching(
             enterprise_id=str(enterprise_id) if enterprise_id else None,
             status=filters.get("status"),
             speciality=filters.get("speciality"),
@@ -67,8 +73,8 @@ class CentreById(MethodView):
     def get(self, query: dict[str, Any], centre_id: Any) -> Any:
         """One training centre with its mentors (wait_for: a command's wait_token, to see your own write)."""
         current_actor()
-        await_read_model(container().centres_view, query)
-        return container().centres_view.centre_by_id(str(centre_id))
+        await_read_model(view(), query)
+        return view().centre_by_id(str(centre_id))
 
 
 @blp.route("/centres/<uuid:centre_id>/hours-delivered")
@@ -85,15 +91,14 @@ class CentreHoursDelivered(MethodView):
         actor = current_actor()
         if actor.role is Role.STUDENT:
             raise NotAllowed("students read their own hours in their progress, not a centre's", role="student")
-        c = container()
-        await_read_model(c.centres_view, query)
-        end = query.get("period_to") or c.training.today()
+        await_read_model(view(), query)
+        end = query.get("period_to") or deployment().today()
         start = query.get("period_from") or end - timedelta(weeks=12)
         if start > end or (end - start).days > 3 * 366:
             from werkzeug.exceptions import UnprocessableEntity
 
             raise UnprocessableEntity("ask for a period whose start is not after its end, of at most three years")
-        return c.centres_view.hours_delivered(str(centre_id), start, end)
+        return view().hours_delivered(str(centre_id), start, end)
 
 
 @blp.route("/centres/<uuid:centre_id>/expected-occupancy")
@@ -111,18 +116,17 @@ class CentreExpectedOccupancy(MethodView):
         actor = current_actor()
         if actor.role is Role.STUDENT:
             raise NotAllowed("a centre's expected occupancy is for staff and auditors", role="student")
-        c = container()
-        await_read_model(c.centres_view, query)
+        await_read_model(view(), query)
         half_a_year = timedelta(weeks=26) - timedelta(days=1)
         start, end = query.get("period_from"), query.get("period_to")
         if start is None:
-            start = end - half_a_year if end is not None else c.training.today()
+            start = end - half_a_year if end is not None else deployment().today()
         end = end or start + half_a_year
         if start > end or (end - start).days > 3 * 366:
             from werkzeug.exceptions import UnprocessableEntity
 
             raise UnprocessableEntity("ask for a period whose start is not after its end, of at most three years")
-        return c.centres_view.expected_occupancy(str(centre_id), start, end)
+        return view().expected_occupancy(str(centre_id), start, end)
 
 
 @blp.route("/centres/<uuid:centre_id>/occupancy")
@@ -139,9 +143,9 @@ class CentreOccupancy(MethodView):
 
             raise UnprocessableEntity("ask for at most three years of weeks at a time")
         actor = current_actor()
-        view = container().centres_view
-        occupancy = view.occupancy_by_week(str(centre_id), period["period_from"], period["period_to"])
-        if not _sees_who_is_hosted(actor, view.centre_by_id(str(centre_id))):
+        centres = view()
+        occupancy = centres.occupancy_by_week(str(centre_id), period["period_from"], period["period_to"])
+        if not _sees_who_is_hosted(actor, centres.centre_by_id(str(centre_id))):
             for week in occupancy["weeks"]:
                 week["placements"] = []  # counts for everyone; which placements, for those who host them
         return occupancy
@@ -179,9 +183,9 @@ def _sees_who_is_hosted(actor: Actor, centre: dict[str, Any]) -> bool:
 
 def _view_of_who_is_hosted(centre_id: str) -> Any:
     """The centres view, once the caller is known to be allowed to see who holds the centre's places."""
-    view = container().centres_view
-    actor, centre = current_actor(), view.centre_by_id(centre_id)
+    centres = view()
+    actor, centre = current_actor(), centres.centre_by_id(centre_id)
     if not _sees_who_is_hosted(actor, centre):
         raise NotAllowed(f"{actor.role.value} {actor.subject} may not see who is hosted at centre {centre['id']}; "
                          "the placement register shows your own", role=actor.role.value)
-    return view
+    return centres

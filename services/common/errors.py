@@ -1,4 +1,4 @@
-"""Typed domain errors, mapped to HTTP in one place (dualtrack/web/errors.py)."""
+"""Typed domain errors, mapped to HTTP in one place (toolkit/http/errors.py)."""
 
 from __future__ import annotations
 

@@ -28,11 +28,12 @@ from contracts.http.credentials import (
     RevokeAwardRequest,
     SignedStatementSchema,
 )
-from dualtrack.web.context import command_context, container, current_actor, expected_version
-from dualtrack.web.read_recording import record_read
-from dualtrack.web.receipts import accepted, command_errors
+from toolkit.http.context import command_context, deployment, current_actor, expected_version
+from toolkit.http.read_recording import record_read
+from toolkit.http.receipts import accepted, command_errors
 from services.credentials.domain import Certificate, CreditAccount
 from services.credentials.statement import build_statement, load_or_create_signing_key, serialize, sign_statement
+from services.credentials.application import CredentialsApplication
 
 blp = Blueprint(
     "credentials", __name__, url_prefix="/api/v1",
@@ -41,6 +42,11 @@ blp = Blueprint(
     "revocations, each student's double-entry credit ledger and its signed statement, and enterprises' order "
     "classes.",
 )
+
+
+def application() -> CredentialsApplication:
+    """The credentials context's application, from the deployment."""
+    return deployment().app("credentials")  # type: ignore[no-any-return]
 _errors = command_errors(blp)
 
 
@@ -52,7 +58,7 @@ class Certificates(MethodView):
     @_errors
     def post(self, body: dict[str, Any]) -> Any:
         """List a certificate with its ordered levels, their requirements and credit values (admins)."""
-        return accepted(container().credentials.list_certificate(command_context(), **body), 201)
+        return accepted(application().list_certificate(command_context(), **body), 201)
 
 
 @blp.route("/certificates/<string:code>")
@@ -62,7 +68,7 @@ class CertificateView(MethodView):
     def get(self, code: str) -> Any:
         """A certificate of the catalogue: its levels and every conversion rule with its effective date."""
         current_actor()
-        certificate = container().credentials.get_certificate(code)
+        certificate = application().get_certificate(code)
         return _certificate(certificate), 200, {"ETag": f'"{certificate.version}"'}
 
 
@@ -74,7 +80,7 @@ class ConversionRules(MethodView):
     def post(self, body: dict[str, Any], code: str) -> Any:
         """From a date, a level converts into course credits and exemptions (admins); a later rule for the same
         level takes over from its date, earlier conversions stand."""
-        return accepted(container().credentials.adopt_conversion_rule(command_context(), code, **body), 201)
+        return accepted(application().adopt_conversion_rule(command_context(), code, **body), 201)
 
 
 # -- eligibility ------------------------------------------------------------------------------------
@@ -86,7 +92,7 @@ class Eligibility(MethodView):
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """Every requirement of a certificate level beside the student's signed hours and best passed assessment,
         met or not: from the training record as recorded now, or by the end of `as_of`."""
-        eligibility = container().credentials.eligibility(command_context(), student_id, query["certificate"],
+        eligibility = application().eligibility(command_context(), student_id, query["certificate"],
                                                           query["level"], query.get("as_of"))
         record_read(student_id, "eligibility")
         return eligibility
@@ -102,7 +108,7 @@ class Awards(MethodView):
         """Award a certificate level (admins): on eligibility, or by override with `override_reason` (without one
         an ineligible student is refused: 409 not-eligible, naming each unmet requirement). The level's credits
         are deposited in the student's account."""
-        result = container().credentials.award_certificate(command_context(), student_id, **body)
+        result = application().award_certificate(command_context(), student_id, **body)
         receipt, status, headers = accepted(result, 201)
         return {**receipt, "award_id": result.award_id}, status, headers
 
@@ -114,7 +120,7 @@ class AwardAmendment(MethodView):
     @_errors
     def post(self, body: dict[str, Any], student_id: UUID, award_id: UUID) -> Any:
         """Correct an award's date or certificate number, with a reason (admins)."""
-        return accepted(container().credentials.amend_award(
+        return accepted(application().amend_award(
             command_context(), student_id, str(award_id), expected_version=expected_version(), **body))
 
 
@@ -125,7 +131,7 @@ class AwardRevocation(MethodView):
     @_errors
     def post(self, body: dict[str, Any], student_id: UUID, award_id: UUID) -> Any:
         """Revoke an award with a reason (admins): every conversion that used it is reversed, then its deposit."""
-        return accepted(container().credentials.revoke_award(
+        return accepted(application().revoke_award(
             command_context(), student_id, str(award_id), expected_version=expected_version(), **body))
 
 
@@ -137,7 +143,7 @@ class AwardConversion(MethodView):
     def post(self, body: dict[str, Any], student_id: UUID, award_id: UUID) -> Any:
         """Convert the award's credits into course credits and exemptions by the rule in force on `on` (default
         today): admins, coordinators of the student's school."""
-        return accepted(container().credentials.convert_credits(
+        return accepted(application().convert_credits(
             command_context(), student_id, str(award_id), expected_version=expected_version(), **body))
 
 
@@ -150,7 +156,7 @@ class CreditAccountView(MethodView):
         """The student's awards and every ledger line, with the balance, as the event store knows it now
         (ETag: the account's version; an empty account with balance 0 before any award). The student, their
         school's coordinators and teachers, admins and auditors read it."""
-        credentials = container().credentials
+        credentials = application()
         account = credentials.get_account(command_context(), student_id)
         if account is None:
             school_id = credentials.placements.student(str(student_id)).school_id
@@ -170,8 +176,7 @@ class SignedCreditStatement(MethodView):
         """The student's credit statement as a JSON file signed with the deployment's Ed25519 key (whoever may
         read the account). Keep the file as downloaded: it is its own canonical JSON, and any changed byte makes
         it fail `dualtrack credentials verify`."""
-        c = container()
-        credentials = c.credentials
+        credentials = application()
         account = credentials.get_account(command_context(), student_id)
         school_id = account.school_id if account else credentials.placements.student(str(student_id)).school_id
         codes = sorted({a.certificate_code for a in account.awards.values()}) if account else []
@@ -180,7 +185,7 @@ class SignedCreditStatement(MethodView):
             certificate = credentials.get_certificate(code)
             catalogue[code] = {"title": certificate.title, "awarding_organisation": certificate.awarding_organisation}
         statement = build_statement(account, student_id=str(student_id), school_id=school_id, certificates=catalogue)
-        document = sign_statement(statement, load_or_create_signing_key(c.settings.signing_key_file))
+        document = sign_statement(statement, load_or_create_signing_key(deployment().settings.signing_key_file))
         record_read(student_id, "signed-credit-statement")
         return Response(serialize(document), 200, mimetype="application/json", headers={
             "Content-Disposition": f'attachment; filename="credit-statement-{student_id}.json"',
@@ -196,7 +201,7 @@ class OrderClasses(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """An enterprise orders a cohort trained for it: how many students of which major, holding which
         certificate levels, by when (the enterprise's mentors, admins)."""
-        return accepted(container().credentials.order_class(command_context(), **body), 201)
+        return accepted(application().order_class(command_context(), **body), 201)
 
 
 @blp.route("/order-classes/<uuid:order_id>/students")
@@ -207,7 +212,7 @@ class OrderClassStudents(MethodView):
     def post(self, body: dict[str, Any], order_id: UUID) -> Any:
         """Put students of the class's major in it, up to the number ordered (admins, coordinators of the
         students' school)."""
-        return accepted(container().credentials.assign_students_to_order(
+        return accepted(application().assign_students_to_order(
             command_context(), order_id, student_ids=[str(s) for s in body["student_ids"]],
             expected_version=expected_version()))
 
@@ -220,7 +225,7 @@ class OrderClassReport(MethodView):
         """How the class stands against the order: per certificate, who holds it (or a higher level), who is
         eligible, who is not yet, and how many holders are still short (the enterprise's mentors, admins,
         auditors, coordinators of a school with students in it)."""
-        return container().credentials.order_report(command_context(), order_id)
+        return application().order_report(command_context(), order_id)
 
 
 # -- shapes -----------------------------------------------------------------------------------------

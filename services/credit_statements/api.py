@@ -10,18 +10,24 @@ from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.credit_statements import CreditStatementSchema
-from dualtrack.web.context import container, current_actor
-from dualtrack.web.freshness import await_read_model
-from dualtrack.web.read_recording import record_read
+from toolkit.http.context import deployment, current_actor
+from toolkit.http.freshness import await_read_model
+from toolkit.http.read_recording import record_read
 from services.common.errors import NotAllowed
 from services.common.identity import Role
 from services.common.scope import Scope
+from services.credit_statements.views import CreditStatementsView
 
 blp = Blueprint(
     "credit_statements", __name__, url_prefix="/api/v1",
     description="Credit statements (read model): each student's credit account history — awards, amendments, "
     "revocations and ledger lines with running balances. Takes wait_for=<a command's wait_token>.",
 )
+
+
+def view() -> CreditStatementsView:
+    """The credit statements read model's queries, from the deployment."""
+    return deployment().view("credit_statements")  # type: ignore[no-any-return]
 
 
 @blp.route("/students/<uuid:student_id>/credit-statement")
@@ -41,8 +47,7 @@ class CreditStatement(MethodView):
         if actor.role is Role.MENTOR:
             raise NotAllowed(f"{actor.role.value} {actor.subject} may not read credit statements",
                              role=actor.role.value)
-        c = container()
-        await_read_model(c.credit_statements_view, query)
-        statement = c.credit_statements_view.credit_statement(Scope.of(actor), str(student_id))
+        await_read_model(view(), query)
+        statement = view().credit_statement(Scope.of(actor), str(student_id))
         record_read(student_id, "credit-statement")
         return statement

@@ -32,9 +32,10 @@ from contracts.http.placements import (
     TransferRequest,
     WithdrawMentorRequest,
 )
-from dualtrack.web.context import command_context, container, current_actor, expected_version
-from dualtrack.web.read_recording import record_read
-from dualtrack.web.receipts import accepted, command_errors, student_item_command
+from toolkit.http.context import command_context, deployment, current_actor, expected_version
+from toolkit.http.read_recording import record_read
+from toolkit.http.receipts import accepted, command_errors, student_item_command
+from services.placements.application import PlacementsApplication
 
 blp = Blueprint(
     "placements",
@@ -43,6 +44,11 @@ blp = Blueprint(
     description="Enterprises and their training centres, schools and students, and placements (commands; "
     "every command answers with the aggregate's new version as ETag and its event log position).",
 )
+
+
+def application() -> PlacementsApplication:
+    """The placements context's application, from the deployment."""
+    return deployment().app("placements")  # type: ignore[no-any-return]
 
 _alt = command_errors(blp)
 
@@ -54,7 +60,7 @@ class Enterprises(MethodView):
     @_alt
     def post(self, body: dict[str, Any]) -> Any:
         """Register an enterprise (admins)."""
-        return accepted(container().placements.register_enterprise(command_context(), **body), 201)
+        return accepted(application().register_enterprise(command_context(), **body), 201)
 
 
 @blp.route("/enterprises/<uuid:enterprise_id>")
@@ -64,7 +70,7 @@ class EnterpriseById(MethodView):
     def get(self, enterprise_id: UUID) -> Any:
         """One enterprise as its event store knows it now."""
         current_actor()
-        enterprise = container().placements.get_enterprise(enterprise_id)
+        enterprise = application().get_enterprise(enterprise_id)
         return {
             "id": enterprise.id,
             "name": enterprise.name,
@@ -80,7 +86,7 @@ class EnterpriseCentres(MethodView):
     @_alt
     def post(self, body: dict[str, Any], enterprise_id: UUID) -> Any:
         """Open a training centre of this enterprise (admins, the enterprise's own mentors)."""
-        result = container().placements.open_centre(command_context(), enterprise_id=enterprise_id, **body)
+        result = application().open_centre(command_context(), enterprise_id=enterprise_id, **body)
         return accepted(result, 201)
 
 
@@ -91,7 +97,7 @@ class CentreCapacity(MethodView):
     @_alt
     def put(self, body: dict[str, Any], centre_id: UUID) -> Any:
         """Change the centre's capacity. Send If-Match with the version you saw to avoid lost updates."""
-        result = container().placements.change_centre_capacity(
+        result = application().change_centre_capacity(
             command_context(), centre_id, expected_version=expected_version(), **body
         )
         return accepted(result)
@@ -104,7 +110,7 @@ class CentreMentors(MethodView):
     @_alt
     def post(self, body: dict[str, Any], centre_id: UUID) -> Any:
         """Assign a mentor to the centre."""
-        result = container().placements.assign_mentor(
+        result = application().assign_mentor(
             command_context(), centre_id, expected_version=expected_version(), **body
         )
         return accepted(result)
@@ -117,7 +123,7 @@ class MentorWithdrawal(MethodView):
     @_alt
     def post(self, body: dict[str, Any], centre_id: UUID, mentor_id: str) -> Any:
         """Withdraw a mentor from the centre."""
-        result = container().placements.withdraw_mentor(
+        result = application().withdraw_mentor(
             command_context(), centre_id, mentor_id=mentor_id, expected_version=expected_version(), **body
         )
         return accepted(result)
@@ -130,7 +136,7 @@ class CentreClosure(MethodView):
     @_alt
     def post(self, body: dict[str, Any], centre_id: UUID) -> Any:
         """Close the centre (a reason is required)."""
-        result = container().placements.close_centre(
+        result = application().close_centre(
             command_context(), centre_id, expected_version=expected_version(), **body
         )
         return accepted(result)
@@ -146,7 +152,7 @@ class Schools(MethodView):
     @_alt
     def post(self, body: dict[str, Any]) -> Any:
         """Register a school and the rule set its placements follow (admins)."""
-        return accepted(container().placements.register_school(command_context(), **body), 201)
+        return accepted(application().register_school(command_context(), **body), 201)
 
 
 @blp.route("/schools/<uuid:school_id>")
@@ -156,7 +162,7 @@ class SchoolById(MethodView):
     def get(self, school_id: UUID) -> Any:
         """One school as its event store knows it now."""
         current_actor()
-        school = container().placements.get_school(school_id)
+        school = application().get_school(school_id)
         return {"id": school.id, "name": school.name, "code": school.code, "rule_set": school.rule_set,
                 "version": school.version}
 
@@ -168,7 +174,7 @@ class SchoolStudents(MethodView):
     @_alt
     def post(self, body: dict[str, Any], school_id: UUID) -> Any:
         """Enrol a student at the school (its coordinators); a minor needs a guardian."""
-        return accepted(container().placements.enrol_student(command_context(), school_id, **body), 201)
+        return accepted(application().enrol_student(command_context(), school_id, **body), 201)
 
 
 @blp.route("/students/<uuid:student_id>")
@@ -177,7 +183,7 @@ class StudentById(MethodView):
     @_alt
     def get(self, student_id: UUID) -> Any:
         """A student's enrolment (their school's coordinators, mentors hosting them, themselves, auditors)."""
-        student = container().placements.get_student(command_context(), student_id)
+        student = application().get_student(command_context(), student_id)
         record_read(student_id, "enrolment")
         return {"id": student.id, "school_id": student.school_id, "name": student.name, "major": student.major,
                 "cohort": student.cohort, "enrolment_date": student.enrolment_date,
@@ -195,7 +201,7 @@ class StudentPlacementProposals(MethodView):
     @_alt
     def post(self, body: dict[str, Any], student_id: UUID) -> Any:
         """Propose a placement at a training centre (coordinators of the student's school)."""
-        result = container().placements.propose_placement(
+        result = application().propose_placement(
             command_context(), student_id, expected_version=expected_version(), **body)
         return accepted(result, 201)
 

@@ -10,18 +10,24 @@ from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.progress import QueuedEntrySchema, StudentProgressSchema
-from dualtrack.web.context import container, current_actor
-from dualtrack.web.freshness import await_read_model
-from dualtrack.web.read_recording import record_read
+from toolkit.http.context import deployment, current_actor
+from toolkit.http.freshness import await_read_model
+from toolkit.http.read_recording import record_read
 from services.common.errors import NotAllowed
 from services.common.identity import Role
 from services.common.scope import Scope
+from services.progress.views import ProgressView
 
 blp = Blueprint(
     "progress", __name__, url_prefix="/api/v1",
     description="Progress (read model): where each student stands, and what awaits whose signature. Every query "
     "takes wait_for=<a command's wait_token> to show the caller's own write.",
 )
+
+
+def view() -> ProgressView:
+    """The progress read model's queries, from the deployment."""
+    return deployment().view("progress")  # type: ignore[no-any-return]
 
 
 def _documented(fn: Any) -> Any:
@@ -40,9 +46,9 @@ class StudentProgress(MethodView):
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """The student's placement, hours by competency against the plan (signed, awaiting countersignature,
         pending), expected to date with a behind-schedule flag, entries awaiting action, latest assessments."""
-        scope, c = Scope.of(current_actor()), container()
-        await_read_model(c.progress_view, query)
-        progress = c.progress_view.student_progress(scope, str(student_id), c.training.today())
+        scope = Scope.of(current_actor())
+        await_read_model(view(), query)
+        progress = view().student_progress(scope, str(student_id), deployment().today())
         record_read(student_id, "progress")
         return progress
 
@@ -57,9 +63,8 @@ class SignOffQueue(MethodView):
         actor = current_actor()
         if actor.role is not Role.MENTOR:
             raise NotAllowed("the sign-off queue is a mentor's own", role=actor.role.value)
-        c = container()
-        await_read_model(c.progress_view, query)
-        return c.progress_view.sign_off_queue(actor.subject, actor.enterprise_id)
+        await_read_model(view(), query)
+        return view().sign_off_queue(actor.subject, actor.enterprise_id)
 
 
 @blp.route("/schools/<uuid:school_id>/countersignature-queue")
@@ -75,6 +80,5 @@ class CountersignatureQueue(MethodView):
         if actor.role in (Role.MENTOR, Role.STUDENT) or (scope.school_id and scope.school_id != str(school_id)):
             raise NotAllowed(f"{actor.role.value} {actor.subject} may not read school {school_id}'s queue",
                              school_id=str(school_id))
-        c = container()
-        await_read_model(c.progress_view, query)
-        return c.progress_view.countersignature_queue(str(school_id))
+        await_read_model(view(), query)
+        return view().countersignature_queue(str(school_id))

@@ -24,10 +24,11 @@ from contracts.http.schedules import (
     PublishPlanRequest,
     RevisePlanRequest,
 )
-from dualtrack.web.context import command_context, container, current_actor, expected_version
-from dualtrack.web.receipts import accepted, command_errors
+from toolkit.http.context import command_context, deployment, current_actor, expected_version
+from toolkit.http.receipts import accepted, command_errors
 from services.common.errors import NotFound
 from services.schedules.domain.plan import DRAFT, PUBLISHED, Revision, RotationPlan
+from services.schedules.application import SchedulesApplication
 
 blp = Blueprint(
     "schedules", __name__, url_prefix="/api/v1",
@@ -38,6 +39,11 @@ blp = Blueprint(
     "with a reason. Coordinators of the school and admins write; the school's staff, admins and auditors read its "
     "plans; a mentor reads the published plans placing students at a centre of their enterprise they mentor.",
 )
+
+
+def application() -> SchedulesApplication:
+    """The schedules context's application, from the deployment."""
+    return deployment().app("schedules")  # type: ignore[no-any-return]
 _command_errors = command_errors(blp)
 
 
@@ -79,7 +85,7 @@ class RotationPlans(MethodView):
         school_id = str(query["school_id"]) if query.get("school_id") else None
         return [{"id": s.plan_id, "school_id": s.school_id, "cohort": s.cohort, "title": s.title,
                  "revision": s.revision, "status": DRAFT if s.revision == 0 else PUBLISHED}
-                for s in container().schedules.plans(current_actor(), school_id)]
+                for s in application().plans(current_actor(), school_id)]
 
     @blp.arguments(DraftPlanRequest)
     @blp.response(201, CommandAccepted)
@@ -87,7 +93,7 @@ class RotationPlans(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Draft a plan by hand for a cohort of the school (its coordinators, admins). Its students must be the
         school's, its centres must exist; conflicts do not stop a draft (see the plan's conflicts)."""
-        return accepted(container().schedules.draft_plan(command_context(), school_id=str(body["school_id"]),
+        return accepted(application().draft_plan(command_context(), school_id=str(body["school_id"]),
                                                          cohort=body["cohort"], title=body["title"],
                                                          content=body["content"]), 201)
 
@@ -101,7 +107,7 @@ class GeneratedRotationPlans(MethodView):
         """Draft a plan from a pattern (its coordinators, admins): from a Monday, N weeks at school then M at
         enterprises, K cycles, G groups staggered through the cycle; each student at the centre of their approved
         placement covering most of the term. The plan's generated_from explains every allocation."""
-        return accepted(container().schedules.generate_plan(command_context(), school_id=str(body["school_id"]),
+        return accepted(application().generate_plan(command_context(), school_id=str(body["school_id"]),
                                                             cohort=body["cohort"], title=body["title"],
                                                             pattern=body["pattern"]), 201)
 
@@ -114,7 +120,7 @@ class RotationPlanById(MethodView):
         """The plan as its event store knows it now: the draft's content or the current revision's (ETag: its
         version). The school's coordinators and teachers, admins, auditors; once published, mentors of a centre it
         places students at."""
-        plan = container().schedules.get_plan(current_actor(), plan_id)
+        plan = application().get_plan(current_actor(), plan_id)
         return _plan(plan), 200, {"ETag": f'"{plan.version}"'}
 
 
@@ -126,7 +132,7 @@ class RotationPlanDraft(MethodView):
     def put(self, body: dict[str, Any], plan_id: UUID) -> Any:
         """Replace the draft's content, given whole (`content`) or generated again from a `pattern` (exactly one).
         A published plan changes only by a revision (409 plan-published). Send If-Match to avoid lost updates."""
-        return accepted(container().schedules.change_draft(command_context(), plan_id, content=body.get("content"),
+        return accepted(application().change_draft(command_context(), plan_id, content=body.get("content"),
                                                            pattern=body.get("pattern"),
                                                            expected_version=expected_version()))
 
@@ -140,7 +146,7 @@ class RotationPlanConflicts(MethodView):
         other published plans: every conflict, by week. `overridden_with` holds the justification of an earlier
         revision that overrode exactly this conflict; the others each need an override to publish. ETag: the
         version checked."""
-        schedules, actor = container().schedules, current_actor()
+        schedules, actor = application(), current_actor()
         plan = schedules.get_plan(actor, plan_id)
         conflicts = schedules.check_plan(actor, plan_id)
         return ([{**c.to_dict(), "overridden_with": plan.justification_of(c)} for c in conflicts], 200,
@@ -156,7 +162,7 @@ class RotationPlanPublication(MethodView):
         """Publish the draft as revision 1, overriding each remaining conflict by its key with a justification.
         Refusals: 409 plan-has-conflicts (error.details.conflicts lists those not overridden),
         override-matches-no-conflict, plan-already-published."""
-        return accepted(container().schedules.publish_plan(command_context(), plan_id, _overrides(body),
+        return accepted(application().publish_plan(command_context(), plan_id, _overrides(body),
                                                            expected_version=expected_version()))
 
 
@@ -168,7 +174,7 @@ class RotationPlanRevisions(MethodView):
     def get(self, plan_id: UUID) -> Any:
         """Every published revision, oldest first: when, by whom, why, what changed from the one before and the
         conflicts it was published despite (without the content: read one revision for it). A draft has none."""
-        plan = container().schedules.get_plan(current_actor(), plan_id)
+        plan = application().get_plan(current_actor(), plan_id)
         return [_revision(r) for r in plan.revisions], 200, {"ETag": f'"{plan.version}"'}
 
     @blp.arguments(RevisePlanRequest)
@@ -178,7 +184,7 @@ class RotationPlanRevisions(MethodView):
         """Publish a new revision of a published plan: the whole new content and a reason; checked like a
         publication (409 plan-has-conflicts unless each new conflict is overridden), refused when it changes nothing
         (revision-changes-nothing) or the plan is still a draft (plan-not-published)."""
-        return accepted(container().schedules.revise_plan(command_context(), plan_id, content=body["content"],
+        return accepted(application().revise_plan(command_context(), plan_id, content=body["content"],
                                                           reason=body["reason"], overrides=_overrides(body),
                                                           expected_version=expected_version()), 201)
 
@@ -189,7 +195,7 @@ class RotationPlanRevision(MethodView):
     @_documented_query
     def get(self, plan_id: UUID, number: int) -> Any:
         """One published revision with its content, as it was published."""
-        plan = container().schedules.get_plan(current_actor(), plan_id)
+        plan = application().get_plan(current_actor(), plan_id)
         revision = plan.revision_numbered(number)
         if revision is None:
             raise NotFound(f"plan {plan_id} has no revision {number} (revisions 1..{plan.revision})", revision=number)
@@ -204,7 +210,7 @@ class RotationPlanChanges(MethodView):
     def get(self, query: dict[str, Any], plan_id: UUID) -> Any:
         """What changed from revision `from` to revision `to` (either order): term, holidays, exam weeks, group
         members, blocks added, removed or changed, students moved between centres."""
-        return container().schedules.changes_between(current_actor(), plan_id, query["first"], query["second"])
+        return application().changes_between(current_actor(), plan_id, query["first"], query["second"])
 
 
 # -- shapes -----------------------------------------------------------------------------------------

@@ -31,18 +31,24 @@ from contracts.http.training import (
     RetireCompetencyRequest,
     ReviseTargetRequest,
 )
-from dualtrack.web.context import command_context, container, current_actor, expected_version
-from dualtrack.web.freshness import signed_token
-from dualtrack.web.read_recording import record_read
-from dualtrack.web.receipts import accepted, command_errors, student_item_command
+from toolkit.http.context import command_context, deployment, current_actor, expected_version
+from toolkit.http.freshness import signed_token
+from toolkit.http.read_recording import record_read
+from toolkit.http.receipts import accepted, command_errors, student_item_command
 from services.training.application import PracticeRow
 from services.training.domain import CompetencyCatalogue, TrainingRecord
+from services.training.application import TrainingApplication
 
 blp = Blueprint(
     "training", __name__, url_prefix="/api/v1",
     description="Enterprise-led training: competency catalogues per major, each placement's training plan, the "
     "practice logbook (log, sign, countersign, reject, correct — nothing is overwritten) and competency assessments.",
 )
+
+
+def application() -> TrainingApplication:
+    """The training context's application, from the deployment."""
+    return deployment().app("training")  # type: ignore[no-any-return]
 _errors = command_errors(blp)
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_CSV_ROWS = 5000
@@ -57,7 +63,7 @@ class Catalogue(MethodView):
     def get(self, query: dict[str, Any], major: str) -> Any:
         """The major's competencies in force on a day (default today), and every change with its effective date."""
         current_actor()
-        training = container().training
+        training = application()
         catalogue = training.get_catalogue(major)
         return _catalogue(catalogue, query.get("on") or training.today())
 
@@ -69,7 +75,7 @@ class CatalogueCompetencies(MethodView):
     @_errors
     def post(self, body: dict[str, Any], major: str) -> Any:
         """Add a competency to the major's catalogue from a date (coordinators, admins)."""
-        return accepted(container().training.define_competency(command_context(), major, **body), 201)
+        return accepted(application().define_competency(command_context(), major, **body), 201)
 
 
 @blp.route("/competency-catalogues/<string:major>/competencies/<string:code>/target-revision")
@@ -79,7 +85,7 @@ class CompetencyTargetRevision(MethodView):
     @_errors
     def post(self, body: dict[str, Any], major: str, code: str) -> Any:
         """Change a competency's target hours from a date; plans already drawn up keep theirs."""
-        return accepted(container().training.revise_competency_target(command_context(), major, code, **body))
+        return accepted(application().revise_competency_target(command_context(), major, code, **body))
 
 
 @blp.route("/competency-catalogues/<string:major>/competencies/<string:code>/retirement")
@@ -89,7 +95,7 @@ class CompetencyRetirement(MethodView):
     @_errors
     def post(self, body: dict[str, Any], major: str, code: str) -> Any:
         """Stop training a competency from a date."""
-        return accepted(container().training.retire_competency(command_context(), major, code, **body))
+        return accepted(application().retire_competency(command_context(), major, code, **body))
 
 
 # -- plans ------------------------------------------------------------------------------------------
@@ -101,7 +107,7 @@ class TrainingPlan(MethodView):
     def post(self, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
         """Draw up the placement's plan from the catalogue in force at its start (coordinators of the school).
         Logging the first entry draws it up too."""
-        return accepted(container().training.draw_up_training_plan(command_context(), student_id,
+        return accepted(application().draw_up_training_plan(command_context(), student_id,
                                                                    str(placement_id)), 201)
 
 
@@ -112,7 +118,7 @@ class TrainingTarget(MethodView):
     @_errors
     def put(self, body: dict[str, Any], student_id: UUID, placement_id: UUID, code: str) -> Any:
         """Change one competency's target hours in this plan, with a reason (coordinators of the school)."""
-        return accepted(container().training.adjust_training_target(
+        return accepted(application().adjust_training_target(
             command_context(), student_id, str(placement_id), code, expected_version=expected_version(), **body))
 
 
@@ -128,7 +134,7 @@ class PracticeEntries(MethodView):
         max-hours-per-day, max-hours-per-week, overlapping-entries, edit-window, competency-not-in-plan."""
         if body.get("placement_id"):
             body["placement_id"] = str(body["placement_id"])
-        return accepted(container().training.log_practice(command_context(), student_id, **body), 201)
+        return accepted(application().log_practice(command_context(), student_id, **body), 201)
 
 
 @blp.route("/students/<uuid:student_id>/logbook")
@@ -137,7 +143,7 @@ class Logbook(MethodView):
     @_errors
     def get(self, student_id: UUID) -> Any:
         """Every entry with every revision, as the event store knows it now (ETag: the record's version)."""
-        record = container().training.get_training_record(command_context(), student_id)
+        record = application().get_training_record(command_context(), student_id)
         record_read(student_id, "logbook")
         if record is None:
             return {"student_id": str(student_id), "version": 0, "entries": []}, 200, {"ETag": '"0"'}
@@ -176,7 +182,7 @@ class PracticeBatch(MethodView):
         each bad row (line, rule, message)."""
         ctx = command_context()
         rows, malformed = _parse_csv(_csv_text())
-        result = container().training.log_practice_batch(ctx, rows, malformed)
+        result = application().log_practice_batch(ctx, rows, malformed)
         return {"stored": len(result.entries), "entries": result.entries,
                 "wait_token": signed_token(result.token)}, 201
 
@@ -254,7 +260,7 @@ class Assessments(MethodView):
     def post(self, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
         """Assess a competency on its scale, with evidence: a mentor of the centre assesses for the enterprise, a
         teacher or coordinator of the school for the school; when both have, the rule set combines them."""
-        return accepted(container().training.assess_competency(
+        return accepted(application().assess_competency(
             command_context(), student_id, str(placement_id), expected_version=expected_version(), **body), 201)
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 import pytest
 from icalendar import Calendar
 
-from dualtrack.web.freshness import signed_token
+from toolkit.http.freshness import signed_token
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.service.placement_world import TODAY

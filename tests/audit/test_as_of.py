@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from dualtrack.bootstrap import Container
 from dualtrack.demo import DemoIds, seed_demo
-from dualtrack.messaging.cloudevents import CloudEventEncoder, ReceivedEvent, decode
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from services.audit.as_of import CentreRecordAsOf, StudentProgressAsOf, now
 from services.audit.history import EventLog
 from services.audit.timeline import student_timeline

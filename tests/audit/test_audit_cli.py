@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dualtrack.cli import main
-from services.audit.chain import EDITED, open_chain
+from services.audit.chain import EDITED
 from services.common.signing import public_key_pem
 from tests.audit.conftest import Seeded
 from tests.audit.tampering import RawStore
@@ -131,7 +131,7 @@ def test_given_the_keeper_running_when_stopped_then_it_had_chained_and_checkpoin
                                "--checkpoint-seconds", "0.2"],
                               env={**os.environ, **env_of(container)}, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT)
-    chains = {c: open_chain(container, c) for c in container.apps()}
+    chains = {c: container.chain(c) for c in container.apps()}
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and keeper.poll() is None:

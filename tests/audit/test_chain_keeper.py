@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from services.audit.chain import Keeper, open_chain
+from services.audit.chain import Keeper
 from services.common.identity import CommandContext
 from services.common.signing import load_or_create_signing_key
 from tests.audit.conftest import Seeded
@@ -24,7 +24,7 @@ class Clock:
 
 @pytest.fixture
 def chains(seeded: Seeded) -> Iterator[dict[str, Any]]:
-    opened = {c: open_chain(seeded.container, c) for c in seeded.container.apps()}
+    opened = {c: seeded.container.chain(c) for c in seeded.container.apps()}
     yield opened
     for chain in opened.values():
         chain.close()
@@ -76,7 +76,7 @@ def test_given_two_writers_extending_one_chain_at_once_when_verified_then_every_
         seeded: Seeded) -> None:
     container = seeded.container
     container.placements.register_enterprise(CommandContext.for_system("x"), name="One More", registration_number="1")
-    writers = [open_chain(container, "placements") for _ in range(2)]
+    writers = [container.chain("placements") for _ in range(2)]
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 

@@ -18,7 +18,6 @@ from services.audit.chain import (
     REWRITTEN,
     SWAPPED,
     TRUNCATED,
-    open_chain,
 )
 from services.common.identity import CommandContext
 from services.common.signing import load_or_create_signing_key
@@ -37,7 +36,7 @@ class World:
         self.container = container = seeded.container
         self.ids = seeded.ids
         self.key = load_or_create_signing_key(container.settings.signing_key_file)
-        self.chain = open_chain(container, CONTEXT)
+        self.chain = container.chain(CONTEXT)
         self.raw = RawStore(container, CONTEXT)
 
     def chain_and_checkpoint(self) -> int:
@@ -68,7 +67,7 @@ def world(seeded: Seeded) -> Iterator[World]:
 def test_given_an_untouched_store_when_verified_then_every_context_is_ok_up_to_its_checkpoint(world: World) -> None:
     last = world.chain_and_checkpoint()
     for context in world.container.apps():
-        chain = open_chain(world.container, context)
+        chain = world.container.chain(context)
         try:
             chain.extend()
             chain.checkpoint(world.key)

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dualtrack.bootstrap import Container
 from dualtrack.demo import seed_demo
-from services.audit.chain import Keeper, open_chain
+from services.audit.chain import Keeper
 from services.audit.export import TamperDetected, export_record, verify_export
 from services.common.errors import NotFound
 from services.common.identity import CommandContext
@@ -79,7 +79,7 @@ def test_given_checkpoints_every_few_events_when_exported_then_each_proof_ends_a
         seeded: Seeded) -> None:
     container = seeded.container
     key = load_or_create_signing_key(container.settings.signing_key_file)
-    chains = {c: open_chain(container, c) for c in container.apps()}
+    chains = {c: container.chain(c) for c in container.apps()}
     try:
         Keeper(chains, key, checkpoint_events=20).tick()
     finally:

@@ -21,7 +21,7 @@ from eventsourcing.persistence import OperationalError
 
 from dualtrack.bootstrap import Container
 from dualtrack.demo import DemoIds
-from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
+from toolkit.cloudevents import CloudEventEncoder, decode
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import Client
 from tests.audit.conftest import Seeded

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dualtrack.web.auth import issue_token
+from toolkit.http.auth import issue_token
 from services.common.identity import Role
 from tests.e2e.conftest import DUALTRACK
 from tests.e2e.test_dualtrack_run import call, free_port

@@ -108,7 +108,7 @@ def test_given_a_poison_message_then_the_projector_stops_at_it_with_its_position
 ) -> None:
     from kafka import KafkaProducer
 
-    from dualtrack.messaging.cloudevents import NotACloudEvent
+    from toolkit.cloudevents import NotACloudEvent
     from dualtrack.messaging.projector import PoisonMessage
 
     app = kcontainer.placements

@@ -17,7 +17,7 @@ from uuid import UUID
 import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.messaging.cloudevents import CloudEventEncoder, ReceivedEvent, decode
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.calendars.projection import CalendarsProjection
 from services.common.errors import NotAllowed, NotFound

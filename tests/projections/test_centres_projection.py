@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualtrack.bootstrap import Container
-from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
+from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.common.errors import DomainError
 from services.common.identity import CommandContext

@@ -16,10 +16,10 @@ import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.demo import DEMO_TODAY, DemoIds, seed_demo
-from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
+from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from dualtrack.web.app import create_app
-from dualtrack.web.freshness import signed_token
+from toolkit.http.freshness import signed_token
 from services.common.errors import NotFound
 from services.common.identity import CommandContext, Role
 from services.common.scope import Scope

@@ -8,7 +8,7 @@ import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.demo import DemoIds, seed_demo
-from dualtrack.messaging.cloudevents import CloudEventEncoder, decode
+from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.placement_register.views import Scope
 

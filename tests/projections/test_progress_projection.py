@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.demo import DEMO_TODAY, MENTORS, DemoIds, seed_demo
-from dualtrack.messaging.cloudevents import (
+from toolkit.cloudevents import (
     CloudEventEncoder,
     ReceivedEvent,
     decode,

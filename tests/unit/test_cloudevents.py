@@ -7,7 +7,7 @@ import json
 import pytest
 from eventsourcing.persistence import Notification
 
-from dualtrack.messaging.cloudevents import CloudEventEncoder, NotACloudEvent, decode
+from toolkit.cloudevents import CloudEventEncoder, NotACloudEvent, decode
 from services.common.identity import Actor, CommandContext, Role
 from services.placements.application import PlacementsApplication
 

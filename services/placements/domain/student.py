@@ -36,12 +36,8 @@ from events.placements import (
 )
 from services.common.errors import NotFound, RuleViolated
 from services.common.rules import RuleSet, age_on
+from services.common.vocabulary import PLACEMENT_KINDS, STOP_REASONS
 from services.placements.domain.enterprise import TrainingCentre
-
-PLACEMENT_KINDS = ("post", "cognitive", "follow")
-"""Post internship (顶岗/岗位实习), cognitive internship (认识实习), follow-up internship (跟岗实习)."""
-
-STOP_REASONS = ("withdrew", "health", "misconduct", "enterprise-closed", "safety", "academic", "other")
 
 LIVE = ("proposed", "agreed", "active", "paused")
 ENDED = ("stopped", "completed", "transferred", "withdrawn")

@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from events.base import EventMeta
 from events.training import CompetencyCatalogueOpened, CompetencyDefined, CompetencyRetired, CompetencyTargetRevised
 from services.common.errors import NotFound, RuleViolated
-from services.training.domain.scales import SCALES
+from services.common.scales import SCALES
 
 
 def catalogue_id(major: str) -> UUID:

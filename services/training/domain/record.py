@@ -34,7 +34,7 @@ from services.common.errors import NotFound, RuleViolated
 from services.common.rules import RuleSet
 from services.training.domain.catalogue import Competency
 from services.training.domain.placement_facts import PlacementFacts
-from services.training.domain.scales import SCALES
+from services.common.scales import SCALES
 
 
 def training_record_id(student_id: str) -> UUID:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from dualtrack.web.context import correlation_id
+from toolkit.http.context import correlation_id
 from services.common.errors import (
     BatchInvalid,
     DomainError,

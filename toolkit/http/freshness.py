@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from flask_smorest import abort
 
-from dualtrack.web.context import container, current_actor
+from toolkit.http.context import deployment, current_actor
 from services.common.errors import ReadModelBehind
 from services.common.freshness import Written, parse_token
 
@@ -40,7 +40,7 @@ def _verified(token: str) -> str:
 
 
 def _mac(item: str) -> str:
-    key = container().settings.secret_key.encode()
+    key = deployment().settings.secret_key.encode()
     return hmac.new(key, item.encode(), hashlib.sha256).hexdigest()[:20]
 
 

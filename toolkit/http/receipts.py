@@ -9,8 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError
-from dualtrack.web.context import command_context, container, expected_version
-from dualtrack.web.freshness import signed_token
+from toolkit.http.context import command_context, deployment, expected_version
+from toolkit.http.freshness import signed_token
 from services.common.application import CommandResult
 
 COMMAND_ERRORS = {401: "no or invalid token", 403: "role or scope does not allow it", 404: "unknown id",
@@ -45,7 +45,7 @@ def student_item_command(blp: Blueprint, *, context: str, collection: str, item:
     arguments, If-Match its expected version."""
 
     def post(self: Any, body: dict[str, Any], student_id: UUID, **ids: UUID) -> Any:
-        handler = getattr(container().app(context), handler_name)
+        handler = getattr(deployment().app(context), handler_name)
         return accepted(handler(command_context(), student_id, str(ids[item]), expected_version=expected_version(),
                                 **body))
 

@@ -13,19 +13,17 @@ from uuid import UUID
 from flask import request
 from werkzeug.exceptions import ServiceUnavailable
 
-from dualtrack.web.context import command_context, container
-from services.audit.reads import is_recorded
+from toolkit.http.context import command_context, deployment
 
 log = logging.getLogger(__name__)
 
 
 def record_read(student_id: UUID | str, what: str) -> None:
-    """Record that the caller read the student's `what` through this request's path (auditors, coordinators)."""
+    """Record that the caller read the student's `what` through this request's path (the audit context decides
+    whose reads it records: auditors' and coordinators')."""
     ctx = command_context()
-    if not is_recorded(ctx.actor):
-        return
     try:
-        container().audit.record_read(ctx, student_id, what=what, path=request.path)
+        deployment().app("audit").record_read(ctx, student_id, what=what, path=request.path)
     except Exception as error:  # whatever kept the event from being stored, the data stays unanswered
         log.exception("the read of student %s's %s could not be recorded", student_id, what)
         raise ServiceUnavailable(f"the read of student {student_id}'s {what} could not be recorded, so it is not "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from dualtrack.web.context import current_actor
+from toolkit.http.context import current_actor
 from services.common.errors import NotAllowed
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
