@@ -167,7 +167,7 @@ class PlacementsApplication(DualtrackApplication):
         """Propose placing a student at a centre for a period (the student's school's coordinators)."""
         student = self._student(student_id, expected_version)
         require_school_staff(ctx.actor, student.school_id, f"propose placements for student {student.id}")
-        centre: TrainingCentre = self.load(TrainingCentre, centre_id)
+        centre = self.load(TrainingCentre, centre_id).as_host()
         placement_id = student.propose_placement(
             centre=centre, kind=kind, start=start, planned_end=planned_end, post=post, weekly_hours=weekly_hours,
             rules=self._rules(student, start), speciality_override_reason=speciality_override_reason,
@@ -193,7 +193,7 @@ class PlacementsApplication(DualtrackApplication):
         student = self._student(student_id, expected_version)
         centre = self._centre_of(student, placement_id)
         require_may_manage_enterprise(ctx.actor, centre.enterprise_id)
-        student.approve_as_enterprise(placement_id, mentor_id, centre, ctx.meta())
+        student.approve_as_enterprise(placement_id, mentor_id, centre.as_host(), ctx.meta())
         return self._settle_places(ctx, student, placement_id, centre)
 
     def confirm_placement(
@@ -283,7 +283,7 @@ class PlacementsApplication(DualtrackApplication):
         student = self._student(student_id, expected_version)
         require_school_staff(ctx.actor, student.school_id, "transfer placements")
         old_centre = self._centre_of(student, placement_id)
-        to_centre: TrainingCentre = self.load(TrainingCentre, to_centre_id)
+        to_centre = self.load(TrainingCentre, to_centre_id).as_host()
         new_id = student.transfer(
             placement_id, to_centre=to_centre, on=on, post=post, weekly_hours=weekly_hours,
             rules=self._rules(student, on), speciality_override_reason=speciality_override_reason,
@@ -301,7 +301,7 @@ class PlacementsApplication(DualtrackApplication):
         student = self._student(student_id, expected_version)
         require_school_staff(ctx.actor, student.school_id, "amend placements")
         student.amend_terms(placement_id, start=start, planned_end=planned_end, post=post, weekly_hours=weekly_hours,
-                            rules=self._rules(student, start), centre=self._centre_of(student, placement_id),
+                            rules=self._rules(student, start), centre=self._centre_of(student, placement_id).as_host(),
                             capacity_override_justification=capacity_override_justification, meta=ctx.meta(reason))
         return self._record_placement(placement_id, student)
 

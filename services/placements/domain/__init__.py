@@ -1,7 +1,7 @@
 """The placements context's domain: enterprises and centres, schools, students and their placements."""
 
-from services.placements.domain.enterprise import Enterprise, TrainingCentre
+from services.placements.domain.enterprise import Enterprise, HostCentre, TrainingCentre
 from services.placements.domain.school import School
 from services.placements.domain.student import Placement, Student
 
-__all__ = ["Enterprise", "Placement", "School", "Student", "TrainingCentre"]
+__all__ = ["Enterprise", "HostCentre", "Placement", "School", "Student", "TrainingCentre"]

@@ -61,6 +61,51 @@ class Occupancy:
     placements: list[str]
 
 
+@dataclass(frozen=True)
+class HostCentre:
+    """A training centre as a placement decision sees it, by value: aggregates meet by value, so a student's
+    placement is decided on this, never on the centre aggregate itself."""
+
+    id: str
+    enterprise_id: str
+    capacity: int
+    specialities: tuple[str, ...]
+    mentors: frozenset[str]
+    is_closed: bool
+    bookings: tuple[Booking, ...]
+
+    def holds_place_for(self, placement_id: str) -> bool:
+        return any(b.placement_id == placement_id for b in self.bookings)
+
+    def occupancy(self, start: date, end: date, *, excluding: str | None = None) -> Occupancy:
+        """How many places are held at once, at the most, between start and end (inclusive)."""
+        held = [b for b in self.bookings if b.overlaps(start, end) and b.placement_id != excluding]
+        # Occupancy only rises where a booking starts, so those days (and the period's first) are enough.
+        days = {start} | {b.start for b in held if b.start > start}
+        peak = max((sum(1 for b in held if b.start <= day <= b.end) for day in days), default=0)
+        return Occupancy(peak, sorted(b.placement_id for b in held))
+
+    def check_room(
+        self, start: date, end: date, *, override_justification: str | None, excluding: str | None = None
+    ) -> Occupancy:
+        """Refuse a new booking over capacity unless a justification for exceeding it is given."""
+        if self.is_closed:
+            raise RuleViolated("centre-closed", f"centre {self.id} is closed: cannot take placements",
+                               centre_id=self.id)
+        occupancy = self.occupancy(start, end, excluding=excluding)
+        if occupancy.peak + 1 > self.capacity and not (override_justification or "").strip():
+            raise RuleViolated(
+                "centre-capacity",
+                f"centre {self.id} is full between {start} and {end}: {occupancy.peak} of {self.capacity} places "
+                "are held; give a capacity override justification to exceed it",
+                centre_id=self.id,
+                capacity=self.capacity,
+                occupancy=occupancy.peak,
+                conflicting_placements=occupancy.placements,
+            )
+        return occupancy
+
+
 class TrainingCentre(Aggregate):
     """A place where an enterprise trains apprentices, with a capacity and the majors it can train."""
 
@@ -138,31 +183,24 @@ class TrainingCentre(Aggregate):
         self._require_open("close it")
         self.trigger_event(CentreClosed, meta=meta)
 
+    def as_host(self) -> HostCentre:
+        """The centre as a placement decision sees it: a value another aggregate can be given."""
+        return HostCentre(
+            id=str(self.id), enterprise_id=self.enterprise_id, capacity=self.capacity,
+            specialities=tuple(self.specialities), mentors=frozenset(self.mentors), is_closed=self.is_closed,
+            bookings=tuple(Booking(b.placement_id, b.student_id, b.start, b.end) for b in self.bookings.values()),
+        )
+
     def occupancy(self, start: date, end: date, *, excluding: str | None = None) -> Occupancy:
         """How many places are held at once, at the most, between start and end (inclusive)."""
-        held = [b for b in self.bookings.values() if b.overlaps(start, end) and b.placement_id != excluding]
-        # Occupancy only rises where a booking starts, so those days (and the period's first) are enough.
-        days = {start} | {b.start for b in held if b.start > start}
-        peak = max((sum(1 for b in held if b.start <= day <= b.end) for day in days), default=0)
-        return Occupancy(peak, sorted(b.placement_id for b in held))
+        return self.as_host().occupancy(start, end, excluding=excluding)
 
     def check_room(
         self, start: date, end: date, *, override_justification: str | None, excluding: str | None = None
     ) -> Occupancy:
         """Refuse a new booking over capacity unless a justification for exceeding it is given."""
-        self._require_open("take placements")
-        occupancy = self.occupancy(start, end, excluding=excluding)
-        if occupancy.peak + 1 > self.capacity and not (override_justification or "").strip():
-            raise RuleViolated(
-                "centre-capacity",
-                f"centre {self.id} is full between {start} and {end}: {occupancy.peak} of {self.capacity} places "
-                "are held; give a capacity override justification to exceed it",
-                centre_id=str(self.id),
-                capacity=self.capacity,
-                occupancy=occupancy.peak,
-                conflicting_placements=occupancy.placements,
-            )
-        return occupancy
+        return self.as_host().check_room(start, end, override_justification=override_justification,
+                                         excluding=excluding)
 
     def book_place(
         self, *, placement_id: str, student_id: str, start: date, end: date,

@@ -37,7 +37,7 @@ from events.placements import (
 from services.common.errors import NotFound, RuleViolated
 from services.common.rules import RuleSet, age_on
 from services.common.vocabulary import PLACEMENT_KINDS, STOP_REASONS
-from services.placements.domain.enterprise import TrainingCentre
+from services.placements.domain.enterprise import HostCentre
 
 LIVE = ("proposed", "agreed", "active", "paused")
 ENDED = ("stopped", "completed", "transferred", "withdrawn")
@@ -155,7 +155,7 @@ class Student(Aggregate):
 
     # -- commands ---------------------------------------------------------------------------------
     def propose_placement(
-        self, *, centre: TrainingCentre, kind: str, start: date, planned_end: date, post: str, weekly_hours: int,
+        self, *, centre: HostCentre, kind: str, start: date, planned_end: date, post: str, weekly_hours: int,
         rules: RuleSet, speciality_override_reason: str | None, capacity_override_justification: str | None,
         meta: EventMeta, transferred_from: str | None = None,
     ) -> str:
@@ -169,13 +169,14 @@ class Student(Aggregate):
         self._check_eligibility(kind, start, rules)
         self._check_no_overlap(start, planned_end, excluding=transferred_from)
         centre.check_room(start, planned_end, override_justification=capacity_override_justification)
-        mismatch = self.major not in centre.specialities
+        specialities = list(centre.specialities)
+        mismatch = self.major not in specialities
         if mismatch and not (speciality_override_reason or "").strip():
             raise RuleViolated(
                 "major-not-trained-at-centre",
-                f"the student's major {self.major!r} is not among the centre's specialities {centre.specialities}; "
+                f"the student's major {self.major!r} is not among the centre's specialities {specialities}; "
                 "give a speciality override reason to go ahead",
-                major=self.major, specialities=centre.specialities, centre_id=str(centre.id),
+                major=self.major, specialities=specialities, centre_id=str(centre.id),
             )
         placement_id = str(uuid4())
         self.trigger_event(
@@ -187,7 +188,7 @@ class Student(Aggregate):
         if mismatch:
             self.trigger_event(
                 SpecialityMismatchOverridden, placement_id=placement_id, major=self.major,
-                specialities=list(centre.specialities), meta=replace(meta, reason=speciality_override_reason),
+                specialities=specialities, meta=replace(meta, reason=speciality_override_reason),
             )
         return placement_id
 
@@ -199,7 +200,7 @@ class Student(Aggregate):
                            terms_version=placement.awaited_terms.version, meta=meta)
         self._agree_if_complete(placement, meta)
 
-    def approve_as_enterprise(self, placement_id: str, mentor_id: str, centre: TrainingCentre, meta: EventMeta) -> None:
+    def approve_as_enterprise(self, placement_id: str, mentor_id: str, centre: HostCentre, meta: EventMeta) -> None:
         placement = self._awaiting_approval(placement_id)
         if placement.enterprise_approved == placement.awaited_terms.version:
             raise RuleViolated("already-approved", "the enterprise already approved these terms",
@@ -288,7 +289,7 @@ class Student(Aggregate):
         self.trigger_event(PlacementWithdrawn, placement_id=placement_id, meta=meta)
 
     def transfer(
-        self, placement_id: str, *, to_centre: TrainingCentre, on: date, post: str | None, weekly_hours: int | None,
+        self, placement_id: str, *, to_centre: HostCentre, on: date, post: str | None, weekly_hours: int | None,
         rules: RuleSet, speciality_override_reason: str | None, capacity_override_justification: str | None,
         meta: EventMeta,
     ) -> str:
@@ -314,7 +315,7 @@ class Student(Aggregate):
         return new_id
 
     def amend_terms(self, placement_id: str, *, start: date, planned_end: date, post: str, weekly_hours: int,
-                    rules: RuleSet, centre: TrainingCentre, capacity_override_justification: str | None,
+                    rules: RuleSet, centre: HostCentre, capacity_override_justification: str | None,
                     meta: EventMeta) -> None:
         """Propose new terms; an amendment still awaiting approval is replaced by this one (the history keeps it)."""
         placement = self._in_status(placement_id, ("agreed", "active", "paused"), "amend")
@@ -323,7 +324,7 @@ class Student(Aggregate):
         self._check_amendment_fits_start(placement, start, planned_end)
         self._check_no_overlap(start, planned_end, excluding=placement_id)
         justification = (capacity_override_justification or "").strip() or placement.capacity_override_justification
-        if placement.id in centre.bookings:  # refuse now what the centre could not take at agreement
+        if centre.holds_place_for(placement.id):  # refuse now what the centre could not take at agreement
             centre.check_room(start, planned_end, override_justification=justification, excluding=placement_id)
         self.trigger_event(PlacementAmendmentProposed, placement_id=placement_id,
                            terms_version=placement.awaited_terms.version + 1, start=start, planned_end=planned_end,
