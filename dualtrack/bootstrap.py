@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 from dualtrack.settings import CONTEXTS, Settings
+from services.credentials import adapters as credentials_adapters
 from services.audit.chain import AuditChain, ChainDatabase, PostgresChainDatabase, SQLiteChainDatabase
 from services.audit.reads import AuditApplication
 from services.calendars.projection import CalendarsProjection
@@ -22,7 +23,6 @@ from services.common.application import DualtrackApplication
 from services.common.projection import Projection
 from services.common.viewstore import ViewDatabase
 from services.credentials.application import CredentialsApplication
-from services.credentials.training_facts import TrainingStoreFigures
 from services.credit_statements.projection import CreditStatementsProjection
 from services.credit_statements.views import CreditStatementsView
 from services.placement_register.projection import PlacementRegisterProjection
@@ -31,9 +31,9 @@ from services.placements.application import PlacementsApplication
 from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
 from services.schedules.application import SchedulesApplication
-from services.schedules.placement_facts import PlacementsStoreFacts
+from services.schedules import adapters as schedules_adapters
+from services.training import adapters as training_adapters
 from services.training.application import TrainingApplication
-from services.training.placement_directory import PlacementsStoreDirectory
 
 APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "placements": PlacementsApplication,
@@ -42,6 +42,21 @@ APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "credentials": CredentialsApplication,
     "audit": AuditApplication,
 }
+PORTS: dict[str, dict[str, Callable[["Container"], object]]] = {
+    "schedules": {
+        "placements": lambda c: schedules_adapters.PlacementDirectoryFromPlacements(c.placements),
+    },
+    "training": {
+        "placements": lambda c: training_adapters.PlacementDirectoryFromPlacements(c.placements),
+        "school_days": lambda c: training_adapters.SchoolCalendarFromSchedules(c.schedules),
+    },
+    "credentials": {
+        "placements": lambda c: credentials_adapters.PlacementDirectoryFromPlacements(c.placements),
+        "training": lambda c: credentials_adapters.TrainingFiguresFromTraining(c.training),
+    },
+}
+"""How contexts are joined, in one table: for each context, each port its `connect` takes and the adapter (in
+the context's adapters.py) that answers it from another context's store."""
 PROJECTION_CLASSES: dict[str, type[Projection]] = {
     "calendars": CalendarsProjection,
     "centres": CentresProjection,
@@ -82,16 +97,15 @@ class Container:
             env: dict[str, Any] = dict(self.settings.eventsourcing_env)
             if self.settings.uses_postgres:
                 env.update(postgres_env(self.settings.database_url or ""))
+            elif self.settings.in_memory:
+                env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
             else:
                 self.settings.data_dir.mkdir(parents=True, exist_ok=True)
                 env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.store_path(context))})
             app = self._apps[context] = APPLICATION_CLASSES[context](env=env)
-            if isinstance(app, TrainingApplication):
-                app.connect(PlacementsStoreDirectory(self.placements), school_days=self.schedules)
-            elif isinstance(app, SchedulesApplication):
-                app.connect(PlacementsStoreFacts(self.placements))
-            elif isinstance(app, CredentialsApplication):
-                app.connect(PlacementsStoreDirectory(self.placements), TrainingStoreFigures(self.training))
+            ports = PORTS.get(context)
+            if ports:
+                app.connect(**{port: adapter(self) for port, adapter in ports.items()})
         return self._apps[context]
 
     @property

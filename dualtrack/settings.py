@@ -19,7 +19,8 @@ class Settings:
 
     data_dir: Path = Path("var")
     database_url: str | None = None
-    """None: SQLite files in the data dir. Otherwise a postgresql:// URL for stores and views."""
+    """None: SQLite files in the data dir. Otherwise a postgresql:// URL for stores and views, or "memory:" for
+    event stores in memory (eventsourcing's POPO; views stay SQLite files in the data dir), gone with the process."""
     kafka_bootstrap_servers: str | None = None
     secret_key: str = "dualtrack-development-secret-change-me-in-production"
     topic_prefix: str = "dualtrack"
@@ -62,6 +63,10 @@ class Settings:
 
     def topic(self, context: str) -> str:
         return f"{self.topic_prefix}.{context}"
+
+    @property
+    def in_memory(self) -> bool:
+        return self.database_url == "memory:"
 
     @property
     def uses_postgres(self) -> bool:

@@ -11,7 +11,7 @@ from events.base import EventMeta
 
 
 class Role(StrEnum):
-    """The roles of DESIGN.md; a token carries exactly one."""
+    """Who a person acts as; a token carries exactly one role."""
 
     ADMIN = "admin"
     COORDINATOR = "coordinator"
@@ -35,6 +35,16 @@ class Actor:
     @property
     def may_write(self) -> bool:
         return self.role is not Role.AUDITOR
+
+
+def is_enterprise_staff(actor: Actor, enterprise_id: str) -> bool:
+    """Admins, and mentors scoped to the enterprise."""
+    return actor.role is Role.ADMIN or (actor.role is Role.MENTOR and actor.enterprise_id == enterprise_id)
+
+
+def is_school_staff(actor: Actor, school_id: str) -> bool:
+    """Admins, and coordinators scoped to the school."""
+    return actor.role is Role.ADMIN or (actor.role is Role.COORDINATOR and actor.school_id == school_id)
 
 
 @dataclass(frozen=True)

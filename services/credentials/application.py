@@ -11,10 +11,9 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.common.application import CommandResult, DualtrackApplication
 from services.common.errors import NotAllowed, NotFound, RuleViolated, VersionConflict
-from services.common.identity import Actor, CommandContext, Role
+from services.common.identity import Actor, CommandContext, Role, is_enterprise_staff, is_school_staff
 from services.credentials.domain import Certificate, CreditAccount, OrderClass, certificate_id, check, credit_account_id
 from services.credentials.ports import PlacementDirectory, StudentFacts, TrainingFigures
-from services.placements.access import is_enterprise_staff, is_school_staff
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class CredentialsApplication(DualtrackApplication):
     placements: PlacementDirectory
     training: TrainingFigures
 
-    def connect(self, placements: PlacementDirectory, training: TrainingFigures) -> None:
+    def connect(self, *, placements: PlacementDirectory, training: TrainingFigures) -> None:
         """Plug in what awards and reports ask of the other contexts (the composition root does this)."""
         self.placements = placements
         self.training = training

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.errors import NotAllowed
-from services.common.identity import Actor, Role
+from services.common.identity import Actor, Role, is_enterprise_staff, is_school_staff
 
 
 def _refuse(actor: Actor, what: str, **details: str) -> NotAllowed:
@@ -17,14 +17,6 @@ def require_admin(actor: Actor, what: str) -> None:
 
 def require_may_register_enterprise(actor: Actor) -> None:
     require_admin(actor, "register enterprises (admins only)")
-
-
-def is_enterprise_staff(actor: Actor, enterprise_id: str) -> bool:
-    return actor.role is Role.ADMIN or (actor.role is Role.MENTOR and actor.enterprise_id == enterprise_id)
-
-
-def is_school_staff(actor: Actor, school_id: str) -> bool:
-    return actor.role is Role.ADMIN or (actor.role is Role.COORDINATOR and actor.school_id == school_id)
 
 
 def require_may_manage_enterprise(actor: Actor, enterprise_id: str) -> None:

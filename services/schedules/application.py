@@ -33,7 +33,7 @@ from services.schedules.domain import (
 from services.schedules.domain.content import listing, parse_day
 from services.schedules.domain.diff import diff
 from services.schedules.domain.register import REGISTER_ID, PublicationRegister
-from services.schedules.ports import PlacementFacts
+from services.schedules.ports import PlacementDirectory
 
 _TOPICS = [get_topic(c) for c in (RotationPlanDrafted, RotationPlanPublished, RotationPlanRevised)]
 
@@ -102,13 +102,13 @@ class SchedulesApplication(DualtrackApplication):
     """Rotation plans: drafted by hand or from a pattern, checked, published and revised."""
 
     context = "schedules"
-    placements: PlacementFacts
+    placements: PlacementDirectory
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._index = _PlanIndex(self)
 
-    def connect(self, placements: PlacementFacts) -> None:
+    def connect(self, *, placements: PlacementDirectory) -> None:
         """Plug in the placements the conflict checker looks at (the composition root does this)."""
         self.placements = placements
 
@@ -223,8 +223,8 @@ class SchedulesApplication(DualtrackApplication):
         return [s for s in found if access.may_read_plans_of(actor, s.school_id)]
 
     def is_school_day(self, student_id: str, day: date) -> bool:
-        """The SchoolCalendar port of the training context: a weekday of a published school block that is not
-        a holiday."""
+        """Is the day a school day for the student: a weekday of a published school block that is not a
+        holiday."""
         return any(p.content.is_school_day(student_id, day) for p in self._index.refresh().plans_of(student_id))
 
     # -- helpers ----------------------------------------------------------------------------------

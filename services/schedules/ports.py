@@ -7,7 +7,7 @@ from typing import Protocol
 from services.schedules.domain import CentreFacts, StudentPlacements
 
 
-class PlacementFacts(Protocol):
+class PlacementDirectory(Protocol):
     """Students, their placements, centres and schools as the placements context records them now."""
 
     def student(self, student_id: str) -> StudentPlacements:

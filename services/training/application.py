@@ -81,11 +81,10 @@ class TrainingApplication(DualtrackApplication):
     placements: PlacementDirectory
     school_days: SchoolCalendar = NoPublishedPlans()
 
-    def connect(self, placements: PlacementDirectory, school_days: SchoolCalendar | None = None) -> None:
+    def connect(self, *, placements: PlacementDirectory, school_days: SchoolCalendar) -> None:
         """Plug in what the training rules ask of the other contexts (the composition root does this)."""
         self.placements = placements
-        if school_days is not None:
-            self.school_days = school_days
+        self.school_days = school_days
 
     # -- catalogues -------------------------------------------------------------------------------
     def define_competency(self, ctx: CommandContext, major: str, *, code: str, title: str, target_hours: int,

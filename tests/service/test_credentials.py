@@ -25,7 +25,7 @@ from services.common.errors import DomainError, NotAllowed, NotFound, RuleViolat
 from services.common.identity import CommandContext
 from services.credentials.application import CredentialsApplication
 from services.credentials.domain import CompetencyFigures, CreditAccount, certificate_id, credit_account_id
-from services.credentials.training_facts import TrainingStoreFigures
+from services.credentials.adapters import TrainingFiguresFromTraining
 from tests.conftest import make_settings
 from tests.service.placement_world import TODAY, events_of, names
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
@@ -322,7 +322,7 @@ def test_given_signed_practice_and_assessments_then_eligibility_lists_every_requ
 def test_given_a_cut_off_when_more_is_recorded_after_it_then_the_figures_known_at_the_cut_off_leave_it_out(
     cw: CredentialsWorld, container: Container,
 ) -> None:
-    figures = TrainingStoreFigures(container.training)
+    figures = TrainingFiguresFromTraining(container.training)
     student, placement = cw.placed()
     before_anything = datetime.now(timezone.utc)
     cw.sign(student, cw.log(student, MONDAY, "08:00", "12:00", ("M1",)).entry_id)

@@ -1,5 +1,5 @@
-"""The PlacementFacts port, read straight from the placements context's event store, so a plan is checked
-against placements exactly as they are recorded at that moment."""
+"""What answers the schedules context's ports (ports.py): the placements context's store, read straight from its
+events, so a plan is checked against placements exactly as they are recorded at that moment."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def _key(kind: str, value: str) -> UUID:
         raise NotFound(f"no {kind} with id {value}", id=str(value)) from None
 
 
-class PlacementsStoreFacts:
+class PlacementDirectoryFromPlacements:
+    """The PlacementDirectory port: students' placement periods, centres and schools' rule sets."""
+
     def __init__(self, placements: PlacementsApplication) -> None:
         self._placements = placements
 

@@ -1,20 +1,41 @@
-"""The TrainingFigures port, read from the training context's event store (as recorded now, or at a moment)."""
+"""What answers the credentials context's ports (ports.py): the placements and training contexts' stores (training
+figures as recorded now, or at a moment)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from services.common.practice_ledger import shares
+from services.common.errors import NotFound
 from services.credentials.domain import CompetencyFigures
+from services.credentials.ports import StudentFacts
+from services.placements.application import PlacementsApplication
+from services.placements.domain import Student
 from services.training.application import TrainingApplication
 from services.training.domain import TrainingRecord, training_record_id
 from services.training.domain.record import SIGNED
 
 
-class TrainingStoreFigures:
-    """Signed hours per competency (an entry's time shared evenly over its competencies, as everywhere) and the
+class PlacementDirectoryFromPlacements:
+    """The PlacementDirectory port: students, from the placements event store."""
+
+    def __init__(self, placements: PlacementsApplication) -> None:
+        self._placements = placements
+
+    def student(self, student_id: str) -> StudentFacts:
+        try:
+            key = UUID(student_id)
+        except ValueError:
+            raise NotFound(f"no student with id {student_id}", id=student_id) from None
+        student: Student = self._placements.load(Student, key)
+        return StudentFacts(str(key), student.school_id, student.major)
+
+
+class TrainingFiguresFromTraining:
+    """The TrainingFigures port: signed hours per competency (an entry's time shared evenly over its competencies, as everywhere) and the
     best combined assessment that passed, from a student's training record."""
 
     def __init__(self, training: TrainingApplication) -> None:

@@ -1,22 +1,25 @@
-"""The PlacementDirectory port, read straight from the placements context's event store.
+"""What answers the training context's ports (ports.py): the placements and schedules contexts' stores.
 
-Reading the aggregates (not a read model) makes every training decision see placements exactly as
-they are recorded at that moment, with no lag to reason about.
+Reading the aggregates (not a read model) makes every training decision see placements and published plans
+exactly as they are recorded at that moment, with no lag to reason about.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from services.common.errors import NotFound
 from services.placements.application import PlacementsApplication
 from services.placements.domain import School, Student, TrainingCentre
+from services.schedules.application import SchedulesApplication
 from services.training.domain import PlacementFacts
 from services.training.ports import StudentFacts
 
 
-class PlacementsStoreDirectory:
-    """Students, their placements and their centres' mentors, from the placements event store."""
+class PlacementDirectoryFromPlacements:
+    """The PlacementDirectory port: students, their placements and their centres' mentors, from the placements
+    event store."""
 
     def __init__(self, placements: PlacementsApplication) -> None:
         self._placements = placements
@@ -44,3 +47,13 @@ class PlacementsStoreDirectory:
             for p in student.placements.values()
         )
         return StudentFacts(student_id, student.school_id, student.major, school.rule_set, facts)
+
+
+class SchoolCalendarFromSchedules:
+    """The SchoolCalendar port: school days as the published rotation plans of the schedules context put them."""
+
+    def __init__(self, schedules: SchedulesApplication) -> None:
+        self._schedules = schedules
+
+    def is_school_day(self, student_id: str, day: date) -> bool:
+        return self._schedules.is_school_day(student_id, day)
