@@ -28,20 +28,20 @@ of its own with partitions assigned by hand: no consumer group, nothing committe
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable
 
 from kafka.errors import KafkaError
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from toolkit.cloudevents import NotACloudEvent
 from dualtrack.messaging.locks import exclusive
+from dualtrack.messaging.replay.compare import columns_and_key, compare_sides
+from dualtrack.messaging.replay.report import ProjectionReplay, ReplayReport, SourceReplay
 from dualtrack.messaging.sources import STORE_SUFFIX, EventSource, KafkaSource, Offsets
 from services.common.projection import EventNotApplicable, Projection, ensure_offsets_table, stored_offsets
 from services.common.viewstore import Tx
+from toolkit.cloudevents import NotACloudEvent
 
 LIVE_SUFFIX = "__audit_live"
 REBUILT_SUFFIX = {"kafka": "__audit_kafka", "store": "__audit_store"}
@@ -50,137 +50,6 @@ MAX_LISTED = 20
 
 ProgressCallback = Callable[[str, str, int, int], None]
 """(projection, source, events read in this batch, events up to the captured ends)"""
-
-
-# -- the report ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RowDifference:
-    """A primary key present on both sides with different values in some columns."""
-
-    key: dict[str, Any]
-    columns: dict[str, tuple[Any, Any]]
-
-
-@dataclass(frozen=True)
-class TableDifferences:
-    """The rows of one table that only one side has, or that differ, by primary key (listed up to a cap)."""
-
-    table: str
-    left: str
-    right: str
-    only_left: list[dict[str, Any]]
-    only_right: list[dict[str, Any]]
-    different: list[RowDifference]
-    counts: dict[str, int]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "counts": self.counts,
-            f"only_{self.left}": self.only_left,
-            f"only_{self.right}": self.only_right,
-            "different": [
-                {"key": d.key, "columns": {c: {self.left: a, self.right: b} for c, (a, b) in d.columns.items()}}
-                for d in self.different
-            ],
-        }
-
-
-@dataclass
-class SourceReplay:
-    """One projection rebuilt from one source and compared with the frozen live view."""
-
-    source: str
-    status: str = "compared"
-    """compared | skipped (not asked, or no broker configured) | error (the source could not be replayed)"""
-    reason: str | None = None
-    as_of: str | None = None
-    """live offsets (the source that feeds the view) | live aggregate versions (the other one)"""
-    up_to: dict[str, int] = field(default_factory=dict)
-    events_read: int = 0
-    events_applied: int = 0
-    duplicates: int = 0
-    beyond_live: int = 0
-    seconds: float = 0.0
-    differences: list[TableDifferences] = field(default_factory=list)
-
-    @property
-    def matches(self) -> bool:
-        return self.status == "compared" and not self.differences
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.status == "skipped":
-            return {"status": "skipped", "reason": self.reason}
-        out: dict[str, Any] = {"status": self.status}
-        if self.reason:
-            out["reason"] = self.reason
-        out.update({
-            "matches": self.matches, "as_of": self.as_of, "up_to": self.up_to, "events_read": self.events_read,
-            "events_applied": self.events_applied, "duplicates_skipped": self.duplicates,
-            "beyond_live": self.beyond_live, "seconds": round(self.seconds, 3),
-            "differences": [d.to_dict() for d in self.differences],
-        })
-        return out
-
-
-@dataclass
-class ProjectionReplay:
-    name: str
-    fed_by: list[str]
-    """Which source the live offsets come from: ["kafka"], ["store"], or [] when nothing was applied yet."""
-    live_offsets: dict[str, int]
-    kafka: SourceReplay
-    store: SourceReplay
-    agreement: list[TableDifferences] | None = None
-    """Kafka's rebuild against the store's; None when one of them was not compared."""
-
-    @property
-    def kafka_and_store_agree(self) -> bool | None:
-        return None if self.agreement is None else not self.agreement
-
-    @property
-    def has_differences(self) -> bool:
-        return bool(self.kafka.differences or self.store.differences or self.agreement)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fed_by": self.fed_by, "live_offsets": self.live_offsets,
-            "kafka": self.kafka.to_dict(), "store": self.store.to_dict(),
-            "kafka_and_store_agree": self.kafka_and_store_agree,
-            **({"kafka_vs_store": [d.to_dict() for d in self.agreement]} if self.agreement else {}),
-        }
-
-
-@dataclass
-class ReplayReport:
-    projections: dict[str, ProjectionReplay]
-    store_positions: dict[str, int]
-    kafka_end_offsets: dict[str, int] | None
-    kafka: str
-    """compared | skipped: <why> | error: <why>"""
-    seconds: float
-
-    @property
-    def has_differences(self) -> bool:
-        return any(p.has_differences for p in self.projections.values())
-
-    @property
-    def errors(self) -> list[str]:
-        return [f"{p.name} from {s.source}: {s.reason}" for p in self.projections.values()
-                for s in (p.kafka, p.store) if s.status == "error"]
-
-    @property
-    def ok(self) -> bool:
-        """No difference anywhere and every source asked for was read (a skipped one is reported, not failed)."""
-        return not self.has_differences and not self.errors
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok, "differences": self.has_differences, "errors": self.errors, "kafka": self.kafka,
-            "positions": {"store": self.store_positions, "kafka": self.kafka_end_offsets},
-            "seconds": round(self.seconds, 3),
-            "projections": {name: p.to_dict() for name, p in self.projections.items()},
-        }
 
 
 # -- the replay ---------------------------------------------------------------------------------------------
@@ -253,7 +122,7 @@ def _replay_all(
 
             agreement = None
             if kafka_replay.status == store_replay.status == "compared":
-                agreement = _compare_sides(container, projection, REBUILT_SUFFIX["kafka"], REBUILT_SUFFIX["store"],
+                agreement = compare_sides(container, projection, REBUILT_SUFFIX["kafka"], REBUILT_SUFFIX["store"],
                                            ("kafka", "store"), max_listed)
             report[name] = ProjectionReplay(
                 name, fed_by, {f"{t}[{p}]": o for (t, p), o in sorted(live_offsets.items())},
@@ -346,7 +215,7 @@ def _replay_one(
     if result.status == "error":
         result.seconds = time.perf_counter() - started
         return result
-    result.differences = _compare_sides(container, projection, LIVE_SUFFIX, suffix, ("live", "rebuilt"), max_listed)
+    result.differences = compare_sides(container, projection, LIVE_SUFFIX, suffix, ("live", "rebuilt"), max_listed)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -393,96 +262,3 @@ def _frozen_versions(tx: Tx, projection: Projection, subjects: set[str]) -> dict
         found.update(tx.execute(f"SELECT aggregate_id, version FROM {table} WHERE aggregate_id IN ({marks})",
                                 chunk).fetchall())
     return found
-
-
-# -- row by row ---------------------------------------------------------------------------------------------
-def _compare_sides(
-    container: Container, projection: Projection, left: str, right: str, labels: tuple[str, str], max_listed: int,
-) -> list[TableDifferences]:
-    found = []
-    with container.view_db.transaction() as tx:
-        for table, definition in sorted(projection.all_tables().items()):
-            columns, key = columns_and_key(definition)
-            diff = _compare_table(tx, table, columns, key, left, right, labels, max_listed)
-            if diff is not None:
-                found.append(diff)
-    return found
-
-
-def _compare_table(
-    tx: Tx, table: str, columns: list[str], key: list[str], left: str, right: str, labels: tuple[str, str],
-    max_listed: int,
-) -> TableDifferences | None:
-    """Rows of each side missing from the other (EXCEPT: NULLs compare equal), then paired by primary key."""
-    cols = ", ".join(columns)
-    a_tab, b_tab = table + left, table + right
-    only_a = tx.execute(f"SELECT {cols} FROM {a_tab} EXCEPT SELECT {cols} FROM {b_tab}").fetchall()
-    only_b = tx.execute(f"SELECT {cols} FROM {b_tab} EXCEPT SELECT {cols} FROM {a_tab}").fetchall()
-    if not only_a and not only_b:
-        return None
-    at = [columns.index(k) for k in key]
-    a_rows = {tuple(r[i] for i in at): dict(zip(columns, r)) for r in only_a}
-    b_rows = {tuple(r[i] for i in at): dict(zip(columns, r)) for r in only_b}
-    both = _sorted(a_rows.keys() & b_rows.keys())
-    different = [
-        RowDifference(
-            {k: a_rows[pk][k] for k in key},
-            {c: (a_rows[pk][c], b_rows[pk][c]) for c in columns if a_rows[pk][c] != b_rows[pk][c]},
-        )
-        for pk in both
-    ]
-    only_left = [a_rows[pk] for pk in _sorted(a_rows.keys() - b_rows.keys())]
-    only_right = [b_rows[pk] for pk in _sorted(b_rows.keys() - a_rows.keys())]
-    return TableDifferences(
-        table, labels[0], labels[1], only_left[:max_listed], only_right[:max_listed], different[:max_listed],
-        {f"only_{labels[0]}": len(only_left), f"only_{labels[1]}": len(only_right), "different": len(different)},
-    )
-
-
-def _sorted(keys: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return sorted(keys, key=lambda k: json.dumps(k, default=str))
-
-
-def columns_and_key(definition: str) -> tuple[list[str], list[str]]:
-    """The column names and primary key of a table definition (`Projection.tables`); no key: the whole row."""
-    columns: list[str] = []
-    key: list[str] = []
-    for part in _top_level_parts(definition):
-        words = part.split()
-        head = words[0].upper()
-        if head in ("PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT"):
-            if head == "PRIMARY":
-                key = [c.strip() for c in part[part.index("(") + 1:part.rindex(")")].split(",")]
-            continue
-        columns.append(words[0])
-        if "PRIMARY KEY" in " ".join(words[1:]).upper():
-            key = [words[0]]
-    return columns, key or list(columns)
-
-
-def _top_level_parts(definition: str) -> Sequence[str]:
-    parts, depth, current = [], 0, []
-    for ch in definition:
-        if ch == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-            continue
-        depth += (ch == "(") - (ch == ")")
-        current.append(ch)
-    if "".join(current).strip():
-        parts.append("".join(current).strip())
-    return parts
-
-
-def summary(report: ReplayReport) -> str:
-    """One line per projection and source, for people (the JSON report is for machines)."""
-    lines = []
-    for name, p in report.projections.items():
-        for s in (p.kafka, p.store):
-            if s.status != "compared":
-                lines.append(f"{name:<20} {s.source:<6} {s.status}: {s.reason}")
-                continue
-            diffs = sum(sum(d.counts.values()) for d in s.differences)
-            lines.append(f"{name:<20} {s.source:<6} {'ok' if s.matches else f'{diffs} row(s) differ'} "
-                         f"({s.events_applied} applied, {s.beyond_live} beyond the live view, as of {s.as_of})")
-    return "\n".join(lines)
