@@ -1,0 +1,39 @@
+"""Demo data loaded by `dualtrack seed-demo` (and by `dualtrack run` on first start).
+
+It walks every capability once, so a newcomer sees each of them in the read models and on the topic:
+enterprises, centres and mentors; schools under both rule sets; students (a minor with a guardian);
+placements proposed, approved by school and enterprise, confirmed (by a guardian for the minor),
+agreed, activated, paused and resumed, amended and re-approved, transferred, stopped, completed and
+withdrawn; a capacity override and a speciality override; competency catalogues with a revised target and
+a retired competency; a week of practice logged, signed, rejected and corrected, a student's draft, a
+back-filled day and a batch upload; dual sign-off with a countersignature; assessments from both sides;
+an X certificate awarded, converted and revoked; rotation plans: one written by hand (with an exam week)
+and one generated from a pattern, its draft changed, published over two overridden holiday conflicts,
+then revised with a reason; reads of a student's personal data by an auditor and a coordinator, on record.
+
+One module per context (placements, training, credentials, schedules, reads for the audit context); `world`
+holds what they share. `seed_demo` loads them in the order the story needs.
+"""
+
+from __future__ import annotations
+
+from dualtrack.bootstrap import Container
+from dualtrack.demo.credentials import seed_credentials
+from dualtrack.demo.placements import ENTERPRISES, MENTORS, SPRING_COHORT, seed_placements, seed_spring_cohort
+from dualtrack.demo.reads import seed_reads
+from dualtrack.demo.schedules import seed_schedules
+from dualtrack.demo.training import seed_training
+from dualtrack.demo.world import DEMO_TODAY, DemoIds
+
+__all__ = ["DEMO_TODAY", "ENTERPRISES", "MENTORS", "SPRING_COHORT", "DemoIds", "seed_demo"]
+
+
+def seed_demo(container: Container) -> DemoIds:
+    """Load the demo world through the application's command handlers, as real users would."""
+    ids = seed_placements(container)
+    seed_training(container, ids)
+    seed_credentials(container, ids)
+    seed_spring_cohort(container, ids)
+    seed_schedules(container, ids)
+    seed_reads(container, ids)
+    return ids
