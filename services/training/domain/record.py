@@ -4,13 +4,15 @@ One aggregate per student, so every rule about a student's hours (the daily and 
 entries at once) is decided inside one consistency boundary, across placements and transfers alike.
 Nothing is overwritten: a correction is a new revision of an entry, a rejection and a signature
 name the revision they are about, and every revision stays on record.
+
+The values it is made of (entries, their practice, plans, assessments) are in services.training.domain.values,
+the rules practice obeys in services.training.domain.practice_rules. The aggregate itself stays in this module:
+its topic (services.training.domain.record:TrainingRecord) is stored with every record's first event.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import date
 from functools import singledispatchmethod
 from typing import Any, Sequence
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -35,85 +37,30 @@ from services.common.rules import RuleSet
 from services.training.domain.catalogue import Competency
 from services.training.domain.placement_facts import PlacementFacts
 from services.common.scales import SCALES
+from services.training.domain.practice_rules import check_edit_window, check_practice, check_still_running
+from services.training.domain.values import (
+    AWAITING_COUNTERSIGNATURE,
+    PENDING,
+    REJECTED,
+    SIGNED,
+    Assessment,
+    Capacity,
+    Entry,
+    Plan,
+    Practice,
+    hhmm,
+    parse_hhmm,
+)
+
+__all__ = [
+    "AWAITING_COUNTERSIGNATURE", "PENDING", "REJECTED", "SIGNED", "Assessment", "Capacity", "Entry", "Plan", "Practice",
+    "TrainingRecord", "training_record_id",
+]
 
 
 def training_record_id(student_id: str) -> UUID:
     """One training record per student: its id follows from the student's."""
     return uuid5(NAMESPACE_URL, f"dualtrack:training-record:{student_id}")
-
-
-class Capacity(StrEnum):
-    """In which capacity someone acts on a training record (decided by the application from the token)."""
-
-    MENTOR = "mentor"
-    STUDENT = "student"
-    TEACHER = "teacher"
-    COORDINATOR = "coordinator"
-
-
-PENDING = "pending"
-AWAITING_COUNTERSIGNATURE = "awaiting-countersignature"
-SIGNED = "signed"
-REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class Practice:
-    """The facts of one revision of an entry."""
-
-    day: date
-    start: time
-    end: time
-    competencies: tuple[str, ...]
-    description: str
-
-    @property
-    def minutes(self) -> int:
-        return _minutes(self.end) - _minutes(self.start)
-
-    def overlaps(self, other: "Practice") -> bool:
-        return self.day == other.day and self.start < other.end and other.start < self.end
-
-
-@dataclass
-class Entry:
-    """One logbook entry: its revisions, and where it stands."""
-
-    id: str
-    placement_id: str
-    drafted_by_student: bool
-    revisions: list[Practice]
-    status: str = PENDING
-
-    @property
-    def current(self) -> Practice:
-        return self.revisions[-1]
-
-    @property
-    def revision(self) -> int:
-        return len(self.revisions)
-
-    @property
-    def counts(self) -> bool:
-        """Whether it counts towards the caps: everything but a rejected entry."""
-        return self.status != REJECTED
-
-
-@dataclass
-class Plan:
-    """A placement's training plan: target hours per competency."""
-
-    placement_id: str
-    centre_id: str
-    enterprise_id: str
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Assessment:
-    result: float
-    passed: bool
-    scale: str
 
 
 class TrainingRecord(Aggregate):
@@ -181,12 +128,12 @@ class TrainingRecord(Aggregate):
     def log(self, placement: PlacementFacts, practice: Practice, *, capacity: Capacity, rules: RuleSet,
             today: date, school_day: bool, meta: EventMeta, entry_id: str | None = None) -> str:
         """Log practice (a student's entry is a draft for the mentor to sign); returns the entry's id."""
-        self._check_practice(placement, practice, capacity=capacity, rules=rules, today=today,
-                             school_day=school_day, reason=meta.reason, excluding=None)
+        check_practice(self, placement, practice, capacity=capacity, rules=rules, today=today,
+                       school_day=school_day, reason=meta.reason, excluding=None)
         entry_id = entry_id or str(uuid4())
         self.trigger_event(
             PracticeLogged, entry_id=entry_id, placement_id=placement.placement_id, centre_id=placement.centre_id,
-            day=practice.day, start=_hhmm(practice.start), end=_hhmm(practice.end),
+            day=practice.day, start=hhmm(practice.start), end=hhmm(practice.end),
             competencies=list(practice.competencies), description=practice.description,
             drafted_by_student=capacity is Capacity.STUDENT, meta=meta,
         )
@@ -209,26 +156,26 @@ class TrainingRecord(Aggregate):
         if not (meta.reason or "").strip():
             raise RuleViolated("correction-reason", "a correction says why", entry_id=entry_id)
         # The edit window is about the day the entry was about, and (in the checks below) the day it moves to.
-        self._check_edit_window(entry.current.day, capacity, rules_before, today, meta.reason)
-        self._check_practice(placement, practice, capacity=capacity, rules=rules, today=today,
-                             school_day=school_day, reason=meta.reason, excluding=entry_id)
+        check_edit_window(entry.current.day, capacity, rules_before, today, meta.reason)
+        check_practice(self, placement, practice, capacity=capacity, rules=rules, today=today,
+                       school_day=school_day, reason=meta.reason, excluding=entry_id)
         self.trigger_event(
             PracticeCorrected, entry_id=entry_id, corrects_revision=entry.revision, revision=entry.revision + 1,
-            day=practice.day, start=_hhmm(practice.start), end=_hhmm(practice.end),
+            day=practice.day, start=hhmm(practice.start), end=hhmm(practice.end),
             competencies=list(practice.competencies), description=practice.description, meta=meta,
         )
 
     def sign_off(self, entry_id: str, placement: PlacementFacts, rules: RuleSet, meta: EventMeta) -> None:
         """The mentor signs the current revision (of a day the placement still held the student)."""
         entry = self._in_status(entry_id, (PENDING,), "sign")
-        self._check_still_running(entry, placement)
+        check_still_running(entry, placement)
         self.trigger_event(PracticeSignedOff, entry_id=entry_id, revision=entry.revision,
                            countersignature_required=rules.dual_sign_off, meta=meta)
 
     def countersign(self, entry_id: str, placement: PlacementFacts, meta: EventMeta) -> None:
         """A teacher of the school countersigns what the mentor signed."""
         entry = self._in_status(entry_id, (AWAITING_COUNTERSIGNATURE,), "countersign")
-        self._check_still_running(entry, placement)
+        check_still_running(entry, placement)
         self.trigger_event(PracticeCountersigned, entry_id=entry_id, revision=entry.revision, meta=meta)
 
     def reject(self, entry_id: str, reason: str, capacity: Capacity, meta: EventMeta) -> None:
@@ -278,85 +225,7 @@ class TrainingRecord(Aggregate):
                                rule_set=rules.name, meta=meta)
         return assessment_id
 
-    # -- rules ------------------------------------------------------------------------------------
-    def _check_practice(self, placement: PlacementFacts, practice: Practice, *, capacity: Capacity, rules: RuleSet,
-                        today: date, school_day: bool, reason: str | None, excluding: str | None) -> None:
-        day = practice.day
-        if practice.minutes <= 0:
-            raise RuleViolated("time-order", f"the end {_hhmm(practice.end)} is not after the start "
-                               f"{_hhmm(practice.start)}", start=_hhmm(practice.start), end=_hhmm(practice.end))
-        plan = self.plan(placement.placement_id)
-        unknown = [c for c in practice.competencies if c not in plan.targets]
-        if not practice.competencies or unknown:
-            raise RuleViolated("competency-not-in-plan", f"competencies must come from the placement's plan "
-                               f"{sorted(plan.targets)}", unknown=unknown, plan=sorted(plan.targets))
-        if day > today:
-            raise RuleViolated("no-future-date", f"{day} is in the future (today is {today})", day=str(day))
-        if not placement.running_on(day):
-            raise RuleViolated(
-                "placement-not-running", f"placement {placement.placement_id} did not hold the student on {day} "
-                f"({self._period(placement)})", day=str(day), placement_id=placement.placement_id,
-                status=placement.status, started=str(placement.activated_on) if placement.activated_on else None,
-                last_day=str(placement.last_day), pauses=[[str(a), str(b) if b else None] for a, b in placement.pauses],
-            )
-        if school_day:
-            raise RuleViolated("school-day", f"the published alternation plan puts the student at school on {day}",
-                               day=str(day))
-        self._check_edit_window(day, capacity, rules, today, reason)
-        others = [e.current for e in self.entries.values() if e.counts and e.id != excluding]
-        day_minutes = sum(p.minutes for p in others if p.day == day)
-        if day_minutes + practice.minutes > rules.max_hours_per_day * 60:
-            raise RuleViolated(
-                "max-hours-per-day", f"{_hours(day_minutes)} h already logged on {day}; {_hours(practice.minutes)} h "
-                f"more passes the cap of {rules.max_hours_per_day} h a day ({rules.name})", day=str(day),
-                logged_hours=_hours(day_minutes), entry_hours=_hours(practice.minutes),
-                cap_hours=rules.max_hours_per_day, rule_set=rules.name,
-            )
-        week = day.isocalendar()[:2]
-        week_minutes = sum(p.minutes for p in others if p.day.isocalendar()[:2] == week)
-        if week_minutes + practice.minutes > rules.max_hours_per_week * 60:
-            monday = day - timedelta(days=day.weekday())
-            raise RuleViolated(
-                "max-hours-per-week", f"{_hours(week_minutes)} h already logged in the week of {monday}; "
-                f"{_hours(practice.minutes)} h more passes the cap of {rules.max_hours_per_week} h a week "
-                f"({rules.name})", week_of=str(monday), logged_hours=_hours(week_minutes),
-                entry_hours=_hours(practice.minutes), cap_hours=rules.max_hours_per_week, rule_set=rules.name,
-            )
-        clashing = [e.id for e in self.entries.values()
-                    if e.counts and e.id != excluding and e.current.overlaps(practice)]
-        if clashing:
-            raise RuleViolated("overlapping-entries", f"{day} {_hhmm(practice.start)}-{_hhmm(practice.end)} overlaps "
-                               "entries already logged", day=str(day), conflicting_entries=clashing)
-
-    def _check_still_running(self, entry: Entry, placement: PlacementFacts) -> None:
-        """A placement stopped, paused or shortened after the entry was logged may no longer cover its day."""
-        day = entry.current.day
-        if not placement.running_on(day):
-            raise RuleViolated(
-                "placement-not-running", f"placement {placement.placement_id} no longer holds the student on {day} "
-                f"({self._period(placement)}): correct or reject the entry", day=str(day), entry_id=entry.id,
-                placement_id=placement.placement_id, status=placement.status, last_day=str(placement.last_day),
-            )
-
-    @staticmethod
-    def _check_edit_window(day: date, capacity: Capacity, rules: RuleSet, today: date, reason: str | None) -> None:
-        opens = today - timedelta(days=rules.edit_window_days)
-        if day >= opens:
-            return
-        if capacity is not Capacity.COORDINATOR or not (reason or "").strip():
-            raise RuleViolated(
-                "edit-window", f"{day} is more than {rules.edit_window_days} days back: only a coordinator, giving a "
-                "reason, logs or corrects it", day=str(day), window_days=rules.edit_window_days,
-                window_opens=str(opens), rule_set=rules.name,
-            )
-
-    @staticmethod
-    def _period(placement: PlacementFacts) -> str:
-        if placement.activated_on is None:
-            return f"it is {placement.status} and has not started"
-        return f"it ran from {placement.activated_on} to {placement.last_day}" + (
-            ", with pauses" if placement.pauses else "")
-
+    # -- where an entry stands ----------------------------------------------------------------------
     def _in_status(self, entry_id: str, allowed: tuple[str, ...], action: str) -> Entry:
         entry = self.entry(entry_id)
         if entry.status not in allowed:
@@ -381,13 +250,14 @@ class TrainingRecord(Aggregate):
 
     @when.register
     def _(self, e: PracticeLogged) -> None:
-        practice = Practice(e.day, _time(e.start), _time(e.end), tuple(e.competencies), e.description)
+        practice = Practice(e.day, parse_hhmm(e.start), parse_hhmm(e.end), tuple(e.competencies), e.description)
         self.entries[e.entry_id] = Entry(e.entry_id, e.placement_id, e.drafted_by_student, [practice])
 
     @when.register
     def _(self, e: PracticeCorrected) -> None:
         entry = self.entries[e.entry_id]
-        entry.revisions.append(Practice(e.day, _time(e.start), _time(e.end), tuple(e.competencies), e.description))
+        entry.revisions.append(Practice(e.day, parse_hhmm(e.start), parse_hhmm(e.end), tuple(e.competencies),
+                                        e.description))
         entry.status = PENDING
 
     @when.register
@@ -410,19 +280,3 @@ class TrainingRecord(Aggregate):
     @when.register
     def _(self, e: CompetencyAssessmentsCombined) -> None:
         self.combined[(e.placement_id, e.competency)] = Assessment(e.result, e.passed, "")
-
-
-def _minutes(t: time) -> int:
-    return t.hour * 60 + t.minute
-
-
-def _hhmm(t: time) -> str:
-    return t.strftime("%H:%M")
-
-
-def _time(text: str) -> time:
-    return datetime.strptime(text, "%H:%M").time()
-
-
-def _hours(minutes: int) -> float:
-    return round(minutes / 60, 2)
