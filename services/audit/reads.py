@@ -12,19 +12,19 @@ import time
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
-from events.audit import PersonalDataRead
+from events.audit import PersonalDataRead, ReadLogOpened
 from services.audit.read_log import ReadLog, read_log_id
 from services.common.application import CommandResult, DualtrackApplication
-from services.common.errors import NotAllowed, VersionConflict
+from services.common.errors import InvalidInput, NotAllowed, VersionConflict
 from services.common.identity import Actor, CommandContext, Role
+from services.common.logs import OpenedLog
 
 RECORDED_ROLES = frozenset({Role.AUDITOR, Role.COORDINATOR})
 """Whose reads of a student's personal data are recorded."""
 ATTEMPTS = 30
-"""Concurrent reads of one student append to one stream: within a process they take turns (a lock per student);
-a read that loses the race to another process is appended again, after a short random wait."""
+"""Concurrent reads of one student append to one log: within a process they take turns (a lock per student); a
+read that loses the race to another process is appended again, after a short random wait (appending reads only
+the log's last event, so a retry is two short statements)."""
 
 
 def is_recorded(actor: Actor) -> bool:
@@ -45,10 +45,6 @@ class AuditApplication(DualtrackApplication):
     """Recorded reads of personal data, one read log per student."""
 
     context = "audit"
-    snapshotting_intervals = {ReadLog: 100}
-    env = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
-    """A read log in the cache is brought up to date with only the events since: appending a read is two short
-    statements, which keeps the window for a race with another process small."""
 
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
@@ -60,13 +56,16 @@ class AuditApplication(DualtrackApplication):
         actor's reads are recorded (auditors', coordinators'); None when they are not."""
         if not is_recorded(ctx.actor):
             return None
+        if not what.strip():
+            raise InvalidInput("a read names what was read", field="what")
         key = _canonical(student_id)
+        log = self._read_log(key)
+        meta = ctx.meta()
         with self._turns[hash(key) % len(self._turns)]:
             for attempt in range(ATTEMPTS):
-                log = self._log_or_none(key) or ReadLog.open(student_id=key, meta=ctx.meta())
-                log.record_read(what=what, path=path, meta=ctx.meta())
                 try:
-                    return self.record(log)
+                    return self.record(*log.append({"student_id": key, "meta": meta}, student_id=key, what=what,
+                                                   path=path, meta=meta))
                 except VersionConflict:
                     if attempt == ATTEMPTS - 1:
                         raise
@@ -74,8 +73,7 @@ class AuditApplication(DualtrackApplication):
         raise AssertionError("unreachable")
 
     def count_reads(self, student_id: UUID | str) -> int:
-        log = self._log_or_none(_canonical(student_id))
-        return log.reads if log else 0
+        return self._read_log(_canonical(student_id)).count()
 
     def reads_of(self, ctx: CommandContext, student_id: UUID | str, *, page: int = 1,
                  page_size: int = 100) -> tuple[int, list[dict[str, Any]]]:
@@ -83,18 +81,12 @@ class AuditApplication(DualtrackApplication):
         (admins, auditors and the student themself)."""
         key = _canonical(student_id)
         require_may_list_reads(ctx.actor, key)
-        log = self._log_or_none(key)
-        if log is None:
-            return 0, []
-        first = (page - 1) * page_size + 1  # the log's version 1 opened it; read n is version n + 1
-        events = self.events.get(log.id, gt=first, lte=first + page_size)
-        return log.reads, [_read(e) for e in events if isinstance(e, PersonalDataRead)]
+        log = self._read_log(key)
+        return log.count(), [_read(e) for e in log.page((page - 1) * page_size + 1, page_size)]
 
-    def _log_or_none(self, student_id: str) -> ReadLog | None:
-        try:
-            return self.repository.get(read_log_id(student_id))  # type: ignore[no-any-return]
-        except AggregateNotFoundError:
-            return None
+    def _read_log(self, student_id: str) -> OpenedLog[PersonalDataRead]:
+        return OpenedLog(self.events, read_log_id(student_id), aggregate=ReadLog, opened=ReadLogOpened,
+                         logged=PersonalDataRead)
 
 
 def _canonical(student_id: UUID | str) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Callable, ClassVar, Sequence, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from events.base import EventMeta
@@ -86,18 +86,25 @@ class DualtrackApplication(Application[UUID]):
         transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
 
-    def record(self, aggregate: Aggregate, *others: Aggregate) -> CommandResult:
-        """Save the aggregate's new events; a concurrent writer turns into a VersionConflict."""
+    def record(self, aggregate: Aggregate | DomainEventProtocol[UUID],
+               *others: Aggregate | DomainEventProtocol[UUID]) -> CommandResult:
+        """Save the aggregates' new events (and events appended to logs); a concurrent writer turns into a
+        VersionConflict. The result names the first aggregate or log."""
         try:
             recordings = self.save(aggregate, *others)
         except IntegrityError as error:
             raise VersionConflict(
-                f"{type(aggregate).__name__} {aggregate.id} was changed by someone else; reload and retry",
-                id=str(aggregate.id),
+                f"{_kind(aggregate)} {_id_of(aggregate)} was changed by someone else; reload and retry",
+                id=str(_id_of(aggregate)),
             ) from error
         position = max((r.notification.id for r in recordings), default=None)
-        written = tuple(Written(self.context, str(a.id), a.version) for a in (aggregate, *others))
-        return CommandResult(id=aggregate.id, version=aggregate.version, position=position, written=written)
+        versions: dict[UUID, int] = {}
+        for written_object in (aggregate, *others):
+            key = _id_of(written_object)
+            versions[key] = max(versions.get(key, 0), _version_of(written_object))
+        written = tuple(Written(self.context, str(key), version) for key, version in versions.items())
+        return CommandResult(id=_id_of(aggregate), version=versions[_id_of(aggregate)], position=position,
+                             written=written)
 
     def load(self, kind: type[Aggregate], aggregate_id: UUID, expected_version: int | None = None) -> Any:
         """Fetch an aggregate of the given kind, or NotFound; check the caller's expected version."""
@@ -134,6 +141,18 @@ class DualtrackApplication(Application[UUID]):
 
     def notifications(self, start: int, limit: int) -> Sequence[Any]:
         return self.recorder.select_notifications(start=start, limit=limit)
+
+
+def _id_of(written: Aggregate | DomainEventProtocol[UUID]) -> UUID:
+    return written.id if isinstance(written, Aggregate) else written.originator_id
+
+
+def _version_of(written: Aggregate | DomainEventProtocol[UUID]) -> int:
+    return written.version if isinstance(written, Aggregate) else written.originator_version
+
+
+def _kind(written: Aggregate | DomainEventProtocol[UUID]) -> str:
+    return type(written).__name__ if isinstance(written, Aggregate) else "log"
 
 
 def _label(kind: type) -> str:

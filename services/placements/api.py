@@ -32,10 +32,15 @@ from contracts.http.placements import (
     TransferRequest,
     WithdrawMentorRequest,
 )
-from toolkit.http.context import command_context, deployment, current_actor, expected_version
+from services.placements.application import PlacementsApplication
+from toolkit.http.context import (
+    command_context,
+    current_actor,
+    deployment,
+    expected_version,
+)
 from toolkit.http.read_recording import record_read
 from toolkit.http.receipts import accepted, command_errors, student_item_command
-from services.placements.application import PlacementsApplication
 
 blp = Blueprint(
     "placements",

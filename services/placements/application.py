@@ -32,6 +32,9 @@ class PlacementsApplication(DualtrackApplication):
     """Enterprises and centres, schools, students and their placements."""
 
     context = "placements"
+    snapshotting_intervals = {Student: 50, TrainingCentre: 100}
+    """A student's and a centre's streams grow with every placement over the years: a snapshot every so many
+    events keeps loading them short (StateSnapshot)."""
 
     def register_enterprise(
         self, ctx: CommandContext, *, name: str, registration_number: str | None = None

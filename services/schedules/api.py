@@ -24,11 +24,16 @@ from contracts.http.schedules import (
     PublishPlanRequest,
     RevisePlanRequest,
 )
-from toolkit.http.context import command_context, deployment, current_actor, expected_version
-from toolkit.http.receipts import accepted, command_errors
 from services.common.errors import NotFound
-from services.schedules.domain.plan import DRAFT, PUBLISHED, Revision, RotationPlan
 from services.schedules.application import SchedulesApplication
+from services.schedules.domain.plan import DRAFT, PUBLISHED, Revision, RotationPlan
+from toolkit.http.context import (
+    command_context,
+    current_actor,
+    deployment,
+    expected_version,
+)
+from toolkit.http.receipts import accepted, command_errors
 
 blp = Blueprint(
     "schedules", __name__, url_prefix="/api/v1",

@@ -8,13 +8,20 @@ from datetime import date
 from typing import Any, Callable, Iterable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from events.schedules import RotationPlanDrafted, RotationPlanPublished, RotationPlanRevised
+from events.base import EventMeta
+from events.schedules import (
+    PlanRevisionRegistered,
+    PublicationRegisterOpened,
+    RotationPlanDrafted,
+    RotationPlanPublished,
+    RotationPlanRevised,
+)
 from services.common.application import CommandResult, DualtrackApplication
 from services.common.errors import NotFound, RuleViolated, VersionConflict
 from services.common.identity import Actor, CommandContext, Role
+from services.common.logs import OpenedLog
 from services.schedules import access
 from services.schedules.domain import (
     CentreFacts,
@@ -151,10 +158,8 @@ class SchedulesApplication(DualtrackApplication):
         def command() -> CommandResult:
             plan = self._plan(plan_id, expected_version)
             access.require_planner(ctx.actor, plan.school_id)
-            register = self._register(ctx)
             plan.publish(self._conflicts(plan, plan.content), dict(overrides or {}), ctx.meta())
-            register.register(str(plan.id), plan.revision, ctx.meta())
-            return self.record(plan, register)
+            return self.record(plan, *self._registered(plan, ctx.meta()))
         return self._in_sequence(command)
 
     def revise_plan(self, ctx: CommandContext, plan_id: UUID, *, content: dict[str, Any], reason: str,
@@ -164,17 +169,17 @@ class SchedulesApplication(DualtrackApplication):
             plan = self._plan(plan_id, expected_version)
             access.require_planner(ctx.actor, plan.school_id)
             new = self._content_for(plan.school_id, content)
-            register = self._register(ctx)
             plan.revise(new, reason, self._conflicts(plan, new), dict(overrides or {}), ctx.meta(reason=reason.strip()))
-            register.register(str(plan.id), plan.revision, ctx.meta(reason=reason.strip()))
-            return self.record(plan, register)
+            return self.record(plan, *self._registered(plan, ctx.meta(reason=reason.strip())))
         return self._in_sequence(command)
 
-    def _register(self, ctx: CommandContext) -> PublicationRegister:
-        try:
-            return self.repository.get(REGISTER_ID)  # type: ignore[no-any-return]
-        except AggregateNotFoundError:
-            return PublicationRegister.open(ctx.meta())
+    def _registered(self, plan: RotationPlan, meta: EventMeta) -> list[Any]:
+        """The register's events for the plan's new revision, saved with the plan: of two publications decided at
+        once, the second fails on the register's next version and is decided again (_in_sequence)."""
+        register: OpenedLog[PlanRevisionRegistered] = OpenedLog(
+            self.events, REGISTER_ID, aggregate=PublicationRegister, opened=PublicationRegisterOpened,
+            logged=PlanRevisionRegistered)
+        return register.append({"meta": meta}, plan_id=str(plan.id), revision=plan.revision, meta=meta)
 
     def _in_sequence(self, command: Callable[[], CommandResult]) -> CommandResult:
         """Publications pass through the register one at a time: one that lost the race to another is decided

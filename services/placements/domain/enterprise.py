@@ -24,6 +24,7 @@ from events.placements import (
     PlaceRescheduled,
 )
 from services.common.errors import RuleViolated
+from services.common.snapshots import StateSnapshot
 
 
 class Enterprise(Aggregate):
@@ -108,6 +109,8 @@ class HostCentre:
 
 class TrainingCentre(Aggregate):
     """A place where an enterprise trains apprentices, with a capacity and the majors it can train."""
+
+    Snapshot = StateSnapshot
 
     def __init__(
         self,

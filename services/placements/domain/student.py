@@ -36,6 +36,7 @@ from events.placements import (
 )
 from services.common.errors import NotFound, RuleViolated
 from services.common.rules import RuleSet, age_on
+from services.common.snapshots import StateSnapshot
 from services.common.vocabulary import PLACEMENT_KINDS, STOP_REASONS
 from services.placements.domain.enterprise import HostCentre
 
@@ -107,6 +108,8 @@ class Placement:
 
 class Student(Aggregate):
     """A student of a school, with their placements."""
+
+    Snapshot = StateSnapshot
 
     def __init__(
         self, *, school_id: str, name: str, major: str, cohort: int, enrolment_date: date, date_of_birth: date,

@@ -2,7 +2,12 @@
 
 from services.schedules.domain.conflicts import Conflict, World, check
 from services.schedules.domain.content import InvalidPlan, Period, PlanContent
-from services.schedules.domain.facts import CentreFacts, OtherPlan, PlacementPeriod, StudentPlacements
+from services.schedules.domain.facts import (
+           CentreFacts,
+           OtherPlan,
+           PlacementPeriod,
+           StudentPlacements,
+)
 from services.schedules.domain.pattern import Pattern, generate
 from services.schedules.domain.plan import ConflictsRemain, RotationPlan
 

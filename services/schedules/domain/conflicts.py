@@ -13,7 +13,13 @@ from itertools import combinations
 from typing import Any, Iterable, Iterator, Mapping
 
 from services.common.rules import rule_set_in_force
-from services.schedules.domain.content import ENTERPRISE, Block, Period, PlanContent, week_of
+from services.schedules.domain.content import (
+    ENTERPRISE,
+    Block,
+    Period,
+    PlanContent,
+    week_of,
+)
 from services.schedules.domain.facts import CentreFacts, OtherPlan, StudentPlacements
 
 STUDENT_DOUBLE_BOOKED = "student-double-booked"

@@ -32,7 +32,11 @@ from services.schedules.domain.content import (
     PlanContent,
     week_of,
 )
-from services.schedules.domain.facts import CentreFacts, PlacementPeriod, StudentPlacements
+from services.schedules.domain.facts import (
+    CentreFacts,
+    PlacementPeriod,
+    StudentPlacements,
+)
 
 
 @dataclass(frozen=True)
