@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, ClassVar, Sequence, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
@@ -72,6 +73,7 @@ class CommandResult:
 
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
 class DualtrackApplication(Application[UUID]):
@@ -85,6 +87,15 @@ class DualtrackApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: Any = project_aggregate) -> None:
+        """A snapshot only shortens loading: one that cannot be taken is logged, and the command that triggered it
+        still succeeds (its events are stored; loading replays them)."""
+        try:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except Exception:
+            log.exception("no snapshot of %s at version %s: loading it replays its events", aggregate_id, version)
 
     def record(self, aggregate: Aggregate | DomainEventProtocol[UUID],
                *others: Aggregate | DomainEventProtocol[UUID]) -> CommandResult:

@@ -4,7 +4,7 @@ eventsourcing's own snapshot stores the aggregate's attributes as they are, whic
 do for plain values. Our aggregates hold frozen dataclasses, tuples, sets and dicts keyed by tuples, so
 `StateSnapshot` stores them in a tagged plain-JSON form and restores exactly the same state: every dataclass by
 its topic (only classes of this project's packages, rebuilt field by field without running their __init__),
-tuples, sets and frozensets by a tag, dicts with other than string keys as pairs. Dates, datetimes and UUIDs stay
+times, tuples, sets and frozensets by a tag, dicts with other than string keys as pairs. Dates, datetimes and UUIDs stay
 as they are: the application's transcoder stores them.
 
 An aggregate uses it with `Snapshot = StateSnapshot`; its application names it in `snapshotting_intervals`.
@@ -13,6 +13,7 @@ An aggregate uses it with `Snapshot = StateSnapshot`; its application names it i
 from __future__ import annotations
 
 import dataclasses
+from datetime import time
 from enum import Enum
 from typing import Any
 
@@ -21,7 +22,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 OWN_PACKAGES = ("services.", "events.")
 """Only classes defined here may be rebuilt from a snapshot."""
-_TAGS = ("__dataclass__", "__enum__", "__tuple__", "__set__", "__frozenset__", "__pairs__")
+_TAGS = ("__dataclass__", "__enum__", "__time__", "__tuple__", "__set__", "__frozenset__", "__pairs__")
 
 
 class StateSnapshot(Snapshot):
@@ -43,6 +44,8 @@ def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"__dataclass__": _own_topic(type(value)),
                 "fields": {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, time):
+        return {"__time__": value.isoformat()}
     if isinstance(value, Enum):
         return {"__enum__": _own_topic(type(value)), "value": _plain(value.value)}
     if isinstance(value, tuple):
@@ -74,6 +77,8 @@ def _restored(value: Any) -> Any:
         return obj
     if tag == "__enum__":
         return _own_class(value[tag])(_restored(value["value"]))
+    if tag == "__time__":
+        return time.fromisoformat(value[tag])
     if tag == "__tuple__":
         return tuple(_restored(v) for v in value[tag])
     if tag == "__frozenset__":

@@ -33,7 +33,12 @@ from services.training.domain import (
     catalogue_id,
     training_record_id,
 )
-from services.training.ports import NoPublishedPlans, PlacementDirectory, SchoolCalendar, StudentFacts
+from services.training.ports import (
+    NoPublishedPlans,
+    PlacementDirectory,
+    SchoolCalendar,
+    StudentFacts,
+)
 
 R = TypeVar("R")
 
@@ -77,6 +82,9 @@ class TrainingApplication(DualtrackApplication):
     """Competency catalogues, and each student's training plans, practice logbook and assessments."""
 
     context = "training"
+    snapshotting_intervals = {TrainingRecord: 100}
+    """A student's training record grows with every entry over the years: a snapshot every so many events keeps
+    loading it short (StateSnapshot)."""
 
     placements: PlacementDirectory
     school_days: SchoolCalendar = NoPublishedPlans()

@@ -7,7 +7,7 @@ A snapshot must give back exactly the state a full replay gives: every test comp
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,9 @@ from services.audit.read_log import read_log_id
 from services.common.identity import Actor, CommandContext, Role
 from services.common.snapshots import StateSnapshot
 from services.placements.domain import Student, TrainingCentre
+from services.training.domain import TrainingRecord, training_record_id
 from tests.service.placement_world import World, build_world
+from tests.service.training_world import MONDAY, build_training_world
 
 
 def replayed(app: Any, aggregate_id: UUID) -> Any:
@@ -89,3 +91,22 @@ def test_given_a_coordinator_or_auditor_when_a_student_nobody_read_is_listed_the
     auditor = CommandContext(Actor("auditor-1", Role.AUDITOR), correlation_id="corr-a")
     assert audit.reads_of(auditor, "7e0b7f1c-9f3e-4c1c-8d7a-0f5b2a6c9d10") == (0, [])
     assert audit.max_position() == before
+
+
+def test_given_a_training_record_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(  # noqa: E501
+        container) -> None:
+    tw = build_training_world(container)
+    student, _ = tw.placed()
+    days = [MONDAY - timedelta(days=7) + timedelta(days=d) for d in (0, 1, 2, 3, 4, 7, 8, 9, 10, 11)]
+    for day in days:  # eight one-hour entries a day, each signed: 160 events
+        for hour in range(8, 16):
+            entry = tw.log(student, day, f"{hour:02d}:00", f"{hour + 1:02d}:00", competencies=("M1", "M2"))
+            tw.sign(student, entry.entry_id)
+
+    record_id = training_record_id(str(student))
+    snapshots = list(tw.training.snapshots.get(record_id))
+    loaded = tw.training.repository.get(record_id)
+
+    assert snapshots and snapshots[-1].topic == get_topic(TrainingRecord)
+    assert isinstance(loaded, TrainingRecord) and len(loaded.entries) == 80
+    assert vars(loaded) == vars(replayed(tw.training, record_id))

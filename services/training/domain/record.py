@@ -34,10 +34,15 @@ from events.training import (
 )
 from services.common.errors import NotFound, RuleViolated
 from services.common.rules import RuleSet
+from services.common.scales import SCALES
+from services.common.snapshots import StateSnapshot
 from services.training.domain.catalogue import Competency
 from services.training.domain.placement_facts import PlacementFacts
-from services.common.scales import SCALES
-from services.training.domain.practice_rules import check_edit_window, check_practice, check_still_running
+from services.training.domain.practice_rules import (
+    check_edit_window,
+    check_practice,
+    check_still_running,
+)
 from services.training.domain.values import (
     AWAITING_COUNTERSIGNATURE,
     PENDING,
@@ -65,6 +70,8 @@ def training_record_id(student_id: str) -> UUID:
 
 class TrainingRecord(Aggregate):
     """A student's plans, practice logbook and competency assessments."""
+
+    Snapshot = StateSnapshot
 
     def __init__(self, *, student_id: str, school_id: str, major: str, meta: EventMeta) -> None:
         self.student_id = student_id
