@@ -1,6 +1,6 @@
 """Roles that read and never write: every command route refuses them before it looks at the request.
 
-Auditors replay history and write nothing (DESIGN.md). The applications refuse them command by command; this
+Auditors replay history and write nothing. The applications refuse them command by command; this
 hook refuses them at the door for every route that is not a read, so an auditor gets 403 whatever the body
 (no 422 that would tell them how to shape a write) and a command added later cannot forget the rule.
 """
