@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install clean
+.PHONY: run test test-fast coverage bench lint install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,11 +19,28 @@ run: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(BIN)/dualtrack run
 
-## Every test: architecture contract, unit, service (SQLite + PostgreSQL), projections, API, Kafka, end to end.
+# Tests run in parallel, one pytest-xdist worker a core (at most 4); --dist loadgroup keeps the end-to-end tests on
+# one worker, one after another, and a module that builds a shared world once on one worker (tests/conftest.py).
+PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist loadgroup
+# One PostgreSQL server and one Kafka broker for the whole run, shared by the workers, stopped afterwards.
+WITH_SERVERS := $(BIN)/python -m tests.support.servers
+COVERAGE := --cov=events --cov=services --cov=contracts --cov=dualtrack --cov-report=term:skip-covered
+
+## Every test: architecture contract, then the pyramid: unit and rules (in memory), API (SQLite), stored and
+## projections (SQLite + PostgreSQL), integration (Kafka, PostgreSQL, CLI), end to end (real processes).
 test: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(BIN)/lint-imports
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(WITH_SERVERS) $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+## The in-memory layer: unit tests and the rules of the domain and applications; no server, no database.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "unit or rules" $(PYTEST_ARGS)
+
+## Every test, with the line coverage of the packages.
+coverage: $(STAMP)
+	bash infra/ensure-system-packages.sh
+	$(WITH_SERVERS) $(BIN)/pytest $(PYTEST_PARALLEL) $(COVERAGE) $(PYTEST_ARGS)
 
 ## Throughput figures next to bare kafka-python references measured in the same run.
 bench: $(STAMP)

@@ -1,12 +1,24 @@
-"""Shared fixtures: real PostgreSQL and Kafka for the whole session, a fresh container per test.
+"""Shared fixtures and the test pyramid's layers.
 
-Every service and projection test that takes `database_url` runs twice: on SQLite files and on a
-fresh PostgreSQL database. Kafka and PostgreSQL are started once per session when none is given
-(see tests/support); with CI=true a missing one fails the tests, never skips them.
+Each test module names its layer with a marker (`pytestmark`); the layer decides which stores the `database_url`
+and `demo_template` fixtures give its tests:
+
+- unit: pure functions and domain objects; no store.
+- rules: decisions of the domain and the applications, on in-memory event stores (eventsourcing's POPO).
+- api: through the Flask test client, on one store (SQLite files; read models are SQLite files anyway).
+- stored: what is stored and read back, concurrent writers, other processes: on SQLite files and on PostgreSQL.
+- projection: events applied into view tables, whose SQL differs: on SQLite files and on PostgreSQL.
+- integration, e2e: real Kafka, PostgreSQL and processes; they set up their own stores.
+
+A test without a layer marker gets both databases. `make test-fast` runs the unit and rules layers (no server);
+`make test` runs everything, with PostgreSQL and Kafka started once for the whole run (tests/support/servers.py)
+and shared by the pytest-xdist workers; each test still gets a fresh database and its own topic prefix. With
+CI=true a missing server fails the tests, never skips them.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -18,8 +30,64 @@ from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
 from toolkit.http.auth import issue_token
 from services.common.identity import Actor, CommandContext, Role
+from tests.support.demo import Seeded, Template, copy_of_template, seed_template
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+
+LAYER_STORES: dict[str, tuple[str, ...]] = {
+    "unit": ("memory",),
+    "rules": ("memory",),
+    "api": ("sqlite",),
+    "stored": ("sqlite", "postgres"),
+    "projection": ("sqlite", "postgres"),
+    "integration": ("sqlite", "postgres"),
+    "e2e": ("sqlite",),
+}
+"""The stores each layer's tests run on (through `database_url` or `demo_template`)."""
+STORE_FIXTURES = ("database_url", "demo_template")
+
+
+def layer_of(node: pytest.Item | pytest.Function | object) -> str | None:
+    """The test's layer: the closest layer marker (the test's own, else its class's, else its module's)."""
+    for mark in node.iter_markers():  # type: ignore[attr-defined]
+        if mark.name in LAYER_STORES:
+            return mark.name
+    return None
+
+
+def _store_param(kind: str) -> object:
+    return pytest.param(kind, marks=pytest.mark.postgres, id=kind) if kind == "postgres" else pytest.param(kind, id=kind)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that takes a store on the stores of its layer (both databases when it names none)."""
+    layer = layer_of(metafunc.definition)
+    kinds = LAYER_STORES[layer] if layer else ("sqlite", "postgres")
+    for name in STORE_FIXTURES:
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, [_store_param(k) for k in kinds], indirect=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """For pytest-xdist's --dist loadgroup: the end-to-end tests run one after another on one worker (they start
+    processes and wait on them), and a module whose tests share a module-scoped fixture (a world built once) runs
+    on one worker, so that world is built once; every other test goes wherever a worker is free."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith("tests/e2e/"):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+        elif _shares_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(path))
+
+
+def _shares_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(d.scope in ("module", "class", "package") for defs in info.name2fixturedefs.values() for d in defs)
 
 
 @pytest.fixture(scope="session")
@@ -49,12 +117,36 @@ def fresh_postgres_database(server_url: str) -> str:
     return urlunparse(parts._replace(path=f"/{name}"))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> str | None:
-    """None means SQLite files in the test's data dir; otherwise a fresh PostgreSQL database."""
-    if request.param == "sqlite":
+    """The test's store, by its layer (see pytest_generate_tests): "memory:" for in-memory event stores, None for
+    SQLite files in the test's data dir, otherwise a fresh PostgreSQL database."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "memory":
+        return "memory:"
+    if kind == "sqlite":
         return None
     return fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture(scope="session")
+def demo_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The demo seeded once per store kind (and xdist worker) for the tests that copy it (`seeded`)."""
+    kind = getattr(request, "param", "sqlite")
+    data_dir = tmp_path_factory.mktemp(f"demo-{kind}") / "var"
+    server = request.getfixturevalue("postgres_server") if kind == "postgres" else None
+    url = fresh_postgres_database(server) if server else ("memory:" if kind == "memory" else None)
+    return seed_template(data_dir, url, server)
+
+
+@pytest.fixture
+def seeded(demo_template: Template, tmp_path: Path) -> Iterator[Seeded]:
+    """A test's own copy of the seeded demo world."""
+    container = copy_of_template(demo_template, tmp_path)
+    try:
+        yield Seeded(container, demo_template.ids)
+    finally:
+        container.close()
 
 
 def make_settings(data_dir: Path, database_url: str | None = None, kafka: str | None = None, **extra: object) -> Settings:

@@ -7,6 +7,8 @@ import pytest
 from services.common.identity import Role
 from tests.conftest import bearer
 
+pytestmark = pytest.mark.api
+
 ADMIN = bearer(Role.ADMIN, "admin-1")
 
 

@@ -25,6 +25,8 @@ from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import CopiedWorld, copy_of
 from tests.conftest import bearer, make_settings
 
+pytestmark = pytest.mark.api
+
 AUDITOR = bearer(Role.AUDITOR, "auditor-1")
 ADMIN = bearer(Role.ADMIN, "admin-1")
 READS = {"get", "head"}

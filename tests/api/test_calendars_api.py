@@ -23,6 +23,8 @@ from tests.conftest import bearer
 from tests.service.placement_world import TODAY
 from tests.service.schedule_world import ScheduleWorld, block, build_schedule_world, content
 
+pytestmark = pytest.mark.api
+
 LABOUR_DAY = (date(2027, 5, 3), date(2027, 5, 5), "Labour Day")
 FINALS = (date(2027, 5, 17), date(2027, 5, 21), "Finals")
 IN_A2 = date(2027, 4, 1)

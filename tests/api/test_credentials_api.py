@@ -29,6 +29,8 @@ from tests.conftest import bearer, make_settings
 from tests.service.placement_world import TODAY
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
 
+pytestmark = pytest.mark.api
+
 ADMIN_HEADERS = bearer(Role.ADMIN, "certificate-office")
 CERTIFICATE = {
     "code": "X-MEC", "title": "Mechatronic systems maintenance", "awarding_organisation": "Haier Skills Centre",

@@ -15,6 +15,8 @@ from dualtrack.web.app import create_app
 from services.common.identity import Role
 from tests.conftest import bearer, make_settings
 
+pytestmark = pytest.mark.api
+
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory):

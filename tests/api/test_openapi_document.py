@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.api
+
 
 def test_given_the_openapi_document_then_every_route_has_schemas_and_error_codes(client) -> None:
     spec = client.get("/api/openapi.json").json

@@ -13,6 +13,8 @@ from dualtrack.web.app import create_app
 from services.common.identity import Actor, CommandContext, Role
 from tests.conftest import bearer, make_settings
 
+pytestmark = pytest.mark.api
+
 ADMIN = CommandContext(Actor("admin", Role.ADMIN), "setup")
 
 

@@ -22,6 +22,8 @@ from tests.conftest import bearer, make_settings
 from tests.service.placement_world import TODAY
 from tests.service.schedule_world import build_schedule_world
 
+pytestmark = pytest.mark.api
+
 
 @dataclass(frozen=True)
 class Ids:

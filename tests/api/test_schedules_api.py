@@ -18,6 +18,8 @@ from services.common.identity import Role
 from tests.conftest import bearer
 from tests.service.schedule_world import ScheduleWorld, build_schedule_world
 
+pytestmark = pytest.mark.api
+
 PLANS = "/api/v1/rotation-plans"
 JUSTIFICATION = "the workshop runs a second shift for the spring rotation"
 PATTERN = {"start": "2027-03-01", "school_weeks": 2, "enterprise_weeks": 2, "cycles": 3, "groups": 2}

@@ -22,6 +22,8 @@ from tests.conftest import bearer, make_settings
 from tests.service.placement_world import TODAY
 from tests.service.training_world import MONDAY, build_training_world
 
+pytestmark = pytest.mark.api
+
 TUESDAY = MONDAY + timedelta(days=1)
 THURSDAY = MONDAY + timedelta(days=3)
 

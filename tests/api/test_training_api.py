@@ -18,6 +18,8 @@ from services.common.identity import Role
 from tests.conftest import bearer
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
 
+pytestmark = pytest.mark.api
+
 LOG_BODY = {"day": MONDAY.isoformat(), "start": "08:00", "end": "12:00", "competencies": ["M1"],
             "description": "assembled a drive unit"}
 CSV_HEADER = "student_id,date,start,end,competencies,description"

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo import DemoIds, seed_demo
+from dualtrack.demo import DemoIds
 from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from services.audit.as_of import CentreRecordAsOf, StudentProgressAsOf, now
 from services.audit.history import EventLog
@@ -38,6 +38,9 @@ from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
 from services.training.domain import training_record_id
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
+from tests.support.demo import Seeded
+
+pytestmark = pytest.mark.stored
 
 UTC = timezone.utc
 STATUS_NAMES = {"signed": "signed_hours", "awaiting-countersignature": "awaiting_countersignature_hours",
@@ -260,8 +263,9 @@ def everything_known_at(path: Path, projection: Projection, log: list[tuple[date
 
 
 @pytest.fixture
-def demo(container: Container) -> DemoIds:
-    return seed_demo(container)
+def demo_world(seeded: Seeded) -> Seeded:
+    """The demo world, seeded once per database kind and copied for this test (tests/conftest.py)."""
+    return seeded
 
 
 def moments_of(container: Container, demo: DemoIds) -> list[datetime]:
@@ -271,7 +275,8 @@ def moments_of(container: Container, demo: DemoIds) -> list[datetime]:
 
 
 def test_given_the_demo_when_each_student_is_asked_as_of_moments_through_its_history_then_the_scoped_replay_answers_as_the_whole_log_does(  # noqa: E501
-        container: Container, demo: DemoIds, tmp_path: Path) -> None:
+        demo_world: Seeded, tmp_path: Path) -> None:
+    container, demo = demo_world.container, demo_world.ids
     log = whole_log(container, ProgressProjection.contexts)
     events = EventLog(container.apps())
     scoped = {s: StudentProgressAsOf(events, s) for s in demo.students}
@@ -288,7 +293,8 @@ def test_given_the_demo_when_each_student_is_asked_as_of_moments_through_its_his
 
 
 def test_given_the_demo_when_each_centre_is_asked_as_of_moments_through_its_history_then_the_scoped_replay_answers_as_the_whole_log_does(  # noqa: E501
-        container: Container, demo: DemoIds, tmp_path: Path) -> None:
+        demo_world: Seeded, tmp_path: Path) -> None:
+    container, demo = demo_world.container, demo_world.ids
     log = whole_log(container, CentresProjection.contexts)
     events = EventLog(container.apps())
     scoped = {c: CentreRecordAsOf(events, c) for c in demo.centres}
@@ -311,7 +317,8 @@ def test_given_the_demo_when_each_centre_is_asked_as_of_moments_through_its_hist
 
 
 def test_given_liu_transferred_on_1_september_when_the_qingdao_centre_is_asked_about_october_as_known_before_and_after_the_transfer_then_she_was_hosted_only_before(  # noqa: E501
-        container: Container, demo: DemoIds) -> None:
+        demo_world: Seeded) -> None:
+    container, demo = demo_world.container, demo_world.ids
     log = EventLog(container.apps())
     items = student_timeline(log, demo.students[0])["items"]
     transferred = next(datetime.fromisoformat(i["recorded_at"]) for i in items if i["type"] == "PlacementTransferred")

@@ -16,6 +16,8 @@ from services.common.identity import Role
 from services.training.domain import training_record_id
 from tests.conftest import bearer, make_settings
 
+pytestmark = pytest.mark.api
+
 AUDITOR = bearer(Role.AUDITOR, "auditor-1")
 
 

@@ -12,15 +12,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dualtrack.cli import main
 from services.audit.chain import EDITED
 from services.common.signing import public_key_pem
-from tests.audit.conftest import Seeded
+from tests.support.demo import Seeded
 from tests.audit.tampering import RawStore
 from tests.conftest import TEST_SECRET
+
+pytestmark = pytest.mark.stored
 
 
 def env_of(container: Any) -> dict[str, str]:

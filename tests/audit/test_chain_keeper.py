@@ -11,7 +11,9 @@ import pytest
 from services.audit.chain import Keeper
 from services.common.identity import CommandContext
 from services.common.signing import load_or_create_signing_key
-from tests.audit.conftest import Seeded
+from tests.support.demo import Seeded
+
+pytestmark = pytest.mark.stored
 
 
 class Clock:

@@ -21,8 +21,10 @@ from services.audit.chain import (
 )
 from services.common.identity import CommandContext
 from services.common.signing import load_or_create_signing_key
-from tests.audit.conftest import Seeded
+from tests.support.demo import Seeded
 from tests.audit.tampering import RawStore
+
+pytestmark = pytest.mark.stored
 
 CONTEXT = "placements"
 K, J = 40, 60

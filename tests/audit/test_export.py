@@ -21,9 +21,11 @@ from services.common.identity import CommandContext
 from services.common.signing import load_or_create_signing_key
 from services.credentials.domain.account import credit_account_id
 from services.training.domain.record import training_record_id
-from tests.audit.conftest import Seeded
+from tests.support.demo import Seeded
 from tests.audit.tampering import RawStore
 from tests.conftest import make_settings
+
+pytestmark = pytest.mark.stored
 
 
 def take(container: Any, what: str, ident: str) -> bytes:

@@ -13,18 +13,27 @@ from uuid import UUID
 import pytest
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo import DemoIds, seed_demo
+from dualtrack.demo import DemoIds
 from dualtrack.settings import CONTEXTS
 from services.audit.history import AggregateHistory, EventLog, plain
 from services.audit.timeline import student_timeline, summary
 from services.common.errors import NotFound
 from services.credentials.domain.account import credit_account_id
 from services.training.domain import training_record_id
+from tests.support.demo import Seeded
+
+pytestmark = pytest.mark.stored
 
 
 @pytest.fixture
-def demo(container: Container) -> DemoIds:
-    return seed_demo(container)
+def container(seeded: Seeded) -> Container:
+    """The demo world, seeded once per database kind and copied for this test (tests/conftest.py)."""
+    return seeded.container
+
+
+@pytest.fixture
+def demo(seeded: Seeded) -> DemoIds:
+    return seeded.ids
 
 
 def history_of(container: Container, context: str, aggregate_id: Any, **page: int) -> dict[str, Any]:

@@ -24,8 +24,10 @@ from dualtrack.demo import DemoIds
 from toolkit.cloudevents import CloudEventEncoder, decode
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import Client
-from tests.audit.conftest import Seeded
+from tests.support.demo import Seeded
 from tests.conftest import bearer
+
+pytestmark = pytest.mark.stored
 
 DEMO_READS = 3
 """Reads of Liu's data the demo records (an auditor's and a coordinator's)."""
@@ -81,7 +83,7 @@ class World:
 
 @pytest.fixture
 def world(seeded: Seeded) -> Iterator[World]:
-    """The demo seeded once per database kind (tests/audit/conftest.py), copied for each test."""
+    """The demo seeded once per database kind (`seeded`, tests/conftest.py), copied for each test."""
     client = Client(seeded.container)
     client.project()
     yield World(seeded.container, client, seeded.ids)

@@ -17,7 +17,7 @@ from services.common.identity import Role
 from tests.e2e.conftest import DUALTRACK
 from tests.e2e.test_dualtrack_run import call, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SECRET = "audit-export-test-secret-key-long-enough"
 

@@ -17,7 +17,7 @@ from tests.conftest import bearer
 from tests.e2e.conftest import Processes, wait_for
 from tests.integration.test_pipeline_on_kafka import read_topic
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from dualtrack.status import projection_offsets, relay_position
 from tests.e2e.conftest import store_many_events, wait_for
 from tests.integration.test_pipeline_on_kafka import read_topic
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow]
 
 EVENTS = 40_000
 

@@ -19,7 +19,7 @@ from toolkit.http.auth import issue_token
 from services.common.identity import Role
 from tests.e2e.conftest import DUALTRACK
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow]
 
 SECRET = "run-test-secret-key-long-enough-for-hs256"
 

@@ -15,7 +15,7 @@ from services.common.identity import Role
 from tests.e2e.conftest import DUALTRACK
 from tests.e2e.test_dualtrack_run import call, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SECRET = "embedded-test-secret-key-long-enough-hs256"
 

@@ -14,7 +14,7 @@ from services.common.identity import Role
 from tests.conftest import bearer
 from tests.e2e.conftest import Processes
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow]
 
 ADMIN = bearer(Role.ADMIN, "admin")
 

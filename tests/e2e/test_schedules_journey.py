@@ -17,7 +17,7 @@ from tests.conftest import bearer
 from tests.e2e.conftest import Processes
 from tests.e2e.journeys import ApiJourney, place_a_mechatronics_student, read_topic
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow]
 
 ADMIN = bearer(Role.ADMIN, "admin")
 TODAY = date(2026, 11, 30)

@@ -33,6 +33,8 @@ from services.common.identity import CommandContext
 from tests.conftest import make_settings
 from tests.e2e.journeys import read_topic
 
+pytestmark = pytest.mark.integration
+
 
 # -- helpers ------------------------------------------------------------------------------------------------
 def relay_everything(container: Container, contexts: tuple[str, ...] = tuple(CONTEXTS)) -> None:

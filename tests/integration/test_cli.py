@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from dualtrack.cli import main
 
+pytestmark = pytest.mark.integration
+
 SECRET = "cli-test-secret-key-long-enough-for-hs256"
 
 

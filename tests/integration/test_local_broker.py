@@ -13,7 +13,7 @@ from kafka.admin import NewTopic
 from dualtrack.messaging.local_broker import LocalKafkaBroker
 from dualtrack.settings import Settings
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.slow]
 
 CACHE_DIR = Settings.from_env().kafka_cache_dir
 

@@ -14,7 +14,7 @@ from dualtrack.messaging.rebuild import rebuild, verify
 from services.common.identity import CommandContext
 from tests.conftest import make_settings
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.postgres import ThrowawayPostgres
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 
 
 def is_running(pid: int) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from dualtrack.bootstrap import Container
 from tests.conftest import make_settings
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 
 def test_given_a_relayed_event_when_read_with_kcat_then_headers_and_payload_are_plain(

@@ -25,6 +25,8 @@ from services.common.scope import Scope
 from tests.service.placement_world import TODAY
 from tests.service.schedule_world import ScheduleWorld, block, build_schedule_world, content
 
+pytestmark = pytest.mark.projection
+
 EVERYONE = Scope()
 LABOUR_DAY = (date(2027, 5, 3), date(2027, 5, 5), "Labour Day")
 FINALS = (date(2027, 5, 17), date(2027, 5, 21), "Finals")

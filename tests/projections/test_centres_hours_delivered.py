@@ -10,6 +10,8 @@ import pytest
 from dualtrack.bootstrap import PROJECTION_CLASSES
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
 
+pytestmark = pytest.mark.projection
+
 LAST_WEEK = MONDAY - timedelta(days=7)
 
 

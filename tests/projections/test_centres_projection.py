@@ -15,6 +15,8 @@ from services.common.errors import DomainError
 from services.common.identity import CommandContext
 from services.common.viewstore import REBUILD_SUFFIX
 
+pytestmark = pytest.mark.projection
+
 
 def seed(container: Container, admin: CommandContext):
     app = container.placements

@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import DEMO_TODAY, DemoIds, seed_demo
+from dualtrack.demo import DEMO_TODAY, DemoIds
 from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from dualtrack.web.app import create_app
@@ -25,6 +25,9 @@ from services.common.identity import CommandContext, Role
 from services.common.scope import Scope
 from services.credentials.domain.account import credit_account_id
 from tests.conftest import bearer
+from tests.support.demo import Seeded
+
+pytestmark = pytest.mark.projection
 
 CONVERTED_TO = "MEC-201 Drive systems"
 
@@ -35,10 +38,15 @@ def catch_up_everything(container: Container) -> None:
 
 
 @pytest.fixture
-def demo(container: Container) -> DemoIds:
-    ids = seed_demo(container)
-    catch_up_everything(container)
-    return ids
+def container(seeded: Seeded) -> Container:
+    """The demo world, seeded once per database kind and copied for this test (tests/conftest.py)."""
+    return seeded.container
+
+
+@pytest.fixture
+def demo(seeded: Seeded) -> DemoIds:
+    catch_up_everything(seeded.container)
+    return seeded.ids
 
 
 def statement(container: Container, student: str, scope: Scope | None = None) -> dict[str, Any]:

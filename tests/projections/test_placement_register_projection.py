@@ -7,18 +7,26 @@ from datetime import date
 import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import DemoIds, seed_demo
+from dualtrack.demo import DemoIds
 from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.placement_register.views import Scope
+from tests.support.demo import Seeded
+
+pytestmark = pytest.mark.projection
 
 
 @pytest.fixture
-def demo(container: Container) -> DemoIds:
-    ids = seed_demo(container)
+def container(seeded: Seeded) -> Container:
+    """The demo world, seeded once per database kind and copied for this test (tests/conftest.py)."""
+    return seeded.container
+
+
+@pytest.fixture
+def demo(seeded: Seeded) -> DemoIds:
     for name in PROJECTION_CLASSES:
-        container.projector(name, embedded=True).catch_up()
-    return ids
+        seeded.container.projector(name, embedded=True).catch_up()
+    return seeded.ids
 
 
 def test_given_the_demo_then_the_register_lists_every_placement_with_its_state(container, demo) -> None:

@@ -14,6 +14,8 @@ from services.common.scope import Scope
 from tests.service.placement_world import TODAY, as_
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
 
+pytestmark = pytest.mark.projection
+
 WEDNESDAY = MONDAY + timedelta(days=2)
 
 

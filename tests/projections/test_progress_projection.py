@@ -39,6 +39,7 @@ from services.common.viewstore import ViewDatabase
 from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
 from tests.conftest import make_settings
+from tests.support.demo import Seeded
 from tests.service.placement_world import TODAY
 from tests.service.training_world import (
     PLACEMENT_END,
@@ -46,6 +47,8 @@ from tests.service.training_world import (
     TrainingWorld,
     build_training_world,
 )
+
+pytestmark = pytest.mark.projection
 
 
 def catch_up_everything(container: Container) -> None:
@@ -58,10 +61,10 @@ def catch_up_progress(container: Container) -> None:
 
 
 @pytest.fixture
-def demo(container: Container) -> DemoIds:
-    ids = seed_demo(container)
-    catch_up_everything(container)
-    return ids
+def demo_world(seeded: Seeded) -> Seeded:
+    """The demo world, seeded once per database kind and copied for this test (tests/conftest.py), projected."""
+    catch_up_everything(seeded.container)
+    return seeded
 
 
 def entries_with_status(container: Container, admin: CommandContext, student: str, status: str) -> list[Any]:
@@ -96,8 +99,9 @@ LIU_PENDING = [
 
 
 def test_given_the_demo_when_liu_asks_for_progress_then_the_rail_placement_plan_hours_and_assessment_show(
-    container, demo, admin
+    demo_world: Seeded, admin
 ) -> None:
+    container, demo = demo_world.container, demo_world.ids
     liu = demo.students[0]
     progress = container.progress_view.student_progress(Scope(), liu, DEMO_TODAY)
 
@@ -129,7 +133,10 @@ def test_given_the_demo_when_liu_asks_for_progress_then_the_rail_placement_plan_
     assert progress["rejected_entries"] == [] and progress["awaiting_countersignature"] == []
 
 
-def test_given_the_demo_then_each_queue_holds_exactly_what_awaits_that_school_or_mentor(container, demo, admin) -> None:
+def test_given_the_demo_then_each_queue_holds_exactly_what_awaits_that_school_or_mentor(
+    demo_world: Seeded, admin
+) -> None:
+    container, demo = demo_world.container, demo_world.ids
     view = container.progress_view
     liu, he = demo.students[0], demo.students[3]
     qtc, vocational = demo.schools
@@ -154,7 +161,8 @@ def test_given_the_demo_then_each_queue_holds_exactly_what_awaits_that_school_or
     assert view.sign_off_queue("mentor-sun", demo.enterprises[2]) == []  # He's entries are all signed
 
 
-def test_given_the_demo_when_asked_outside_ones_scope_then_the_student_is_not_found(container, demo) -> None:
+def test_given_the_demo_when_asked_outside_ones_scope_then_the_student_is_not_found(demo_world: Seeded) -> None:
+    container, demo = demo_world.container, demo_world.ids
     view = container.progress_view
     liu, he = demo.students[0], demo.students[3]
     qtc, vocational = demo.schools
@@ -171,7 +179,10 @@ def test_given_the_demo_when_asked_outside_ones_scope_then_the_student_is_not_fo
 # -- rebuild and verify --------------------------------------------------------------------------------------------
 
 
-def test_given_the_demo_when_progress_is_verified_rebuilt_or_redelivered_then_nothing_differs(container, demo) -> None:
+def test_given_the_demo_when_progress_is_verified_rebuilt_or_redelivered_then_nothing_differs(
+    demo_world: Seeded
+) -> None:
+    container, demo = demo_world.container, demo_world.ids
     projection = container.projection("progress")
     with container.view_db.transaction() as tx:
         before = projection.digest(tx)

@@ -20,6 +20,8 @@ from services.common.scope import Scope
 from tests.service.placement_world import TODAY
 from tests.service.schedule_world import ScheduleWorld, block, build_schedule_world, content
 
+pytestmark = pytest.mark.projection
+
 EVERYONE = Scope()
 TITLE = "Mechatronics 2024, spring 2027"
 

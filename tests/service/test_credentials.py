@@ -1,20 +1,17 @@
-"""The credentials context through the CredentialsApplication, on SQLite files and on PostgreSQL.
+"""The credentials context through the CredentialsApplication, on in-memory event stores.
 
 The X-certificate catalogue with its ordered levels and conversion rules by effective date; eligibility from
 the training record (signed hours per competency with an entry's time shared evenly over its competencies, and
 the best combined assessment that passed), now and as recorded at an earlier moment; awards on eligibility or by
 override with a reason, amendments, conversions by the rule in force and revocations that reverse the ledger;
 who may do what; and order classes with their report.
-
-Tests that record nothing (refusals, access decisions) run on SQLite only; the rest on both engines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,9 +23,10 @@ from services.common.identity import CommandContext
 from services.credentials.application import CredentialsApplication
 from services.credentials.domain import CompetencyFigures, CreditAccount, certificate_id, credit_account_id
 from services.credentials.adapters import TrainingFiguresFromTraining
-from tests.conftest import make_settings
 from tests.service.placement_world import TODAY, events_of, names
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
+
+pytestmark = pytest.mark.rules
 
 TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (MONDAY + timedelta(days=n) for n in range(1, 5))
 CODE = "X-MEC"
@@ -106,16 +104,7 @@ def credentials_world(container: Container) -> CredentialsWorld:
 
 @pytest.fixture
 def cw(container: Container) -> CredentialsWorld:
-    """On SQLite files and on a fresh PostgreSQL database."""
     return credentials_world(container)
-
-
-@pytest.fixture
-def sqlite_cw(tmp_path: Path) -> Iterator[CredentialsWorld]:
-    """On SQLite files only: for refusals and access decisions, which record nothing."""
-    container = Container(make_settings(tmp_path / "var"))
-    yield credentials_world(container)
-    container.close()
 
 
 def refused(cw: CredentialsWorld, rule: str, command: Callable[..., Any], *args: Any, **kwargs: Any) -> RuleViolated:
@@ -189,10 +178,8 @@ def test_given_levels_in_any_order_when_a_certificate_is_listed_then_they_run_ju
 
 
 def test_given_bad_level_names_or_a_higher_level_worth_fewer_credits_then_the_listing_is_refused(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
-
     def level(name: str, credits: int) -> dict[str, Any]:
         return {"level": name, "credits": credits, "requirements": []}
 
@@ -212,9 +199,8 @@ def test_given_bad_level_names_or_a_higher_level_worth_fewer_credits_then_the_li
 
 
 def test_given_a_listed_certificate_when_its_code_is_listed_again_then_version_conflict_and_nothing_recorded(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
     error = raises_recording_nothing(cw, VersionConflict, cw.credentials.list_certificate, cw.admin, code=CODE,
                                      title="Another title", awarding_organisation="o", levels=LEVELS[:1])
     assert error.details == {"code": CODE}
@@ -253,9 +239,8 @@ def test_given_rules_adopted_from_dates_then_the_rule_in_force_on_a_day_is_the_l
 
 
 def test_given_a_level_when_a_rule_would_use_more_credits_than_it_is_worth_then_it_is_refused(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
     app = cw.credentials
 
     def adopt(level: str, conversions: list[dict[str, Any]], code: str = CODE) -> Any:
@@ -273,11 +258,10 @@ def test_given_a_level_when_a_rule_would_use_more_credits_than_it_is_worth_then_
 
 
 def test_given_a_conversion_of_no_or_negative_credits_when_a_rule_is_adopted_then_it_is_refused(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
     """A ledger line moves a positive amount: a rule converting -3 credits would put credits *into* `available`
     when applied (a 4-credit award would leave a balance of 7), and 0 would post an empty line."""
-    cw = sqlite_cw
     for credits in (-3, 0):
         raises_recording_nothing(cw, RuleViolated, cw.credentials.adopt_conversion_rule, cw.admin, CODE,
                                  level="junior", effective_from=date(2027, 1, 1),
@@ -446,9 +430,8 @@ def test_given_a_held_level_when_it_is_awarded_again_then_already_awarded_until_
 
 
 def test_given_an_unknown_certificate_level_or_student_when_awarding_then_not_found_and_nothing_recorded(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
     student, _ = cw.placed()
     error = raises_recording_nothing(cw, NotFound, cw.credentials.award_certificate, cw.admin, student,
                                      certificate_code="X-NONE", level="junior", override_reason="trust me")
@@ -496,9 +479,8 @@ def test_given_an_award_when_amended_then_its_date_and_number_change_with_the_re
             certificate_number="MEC-J-0172", reason="too late")
 
 
-def test_given_an_award_when_an_amendment_gives_no_reason_then_it_is_refused(sqlite_cw: CredentialsWorld) -> None:
+def test_given_an_award_when_an_amendment_gives_no_reason_then_it_is_refused(cw: CredentialsWorld) -> None:
     """Like an override and a revocation, a correction of an award says why (the reason goes in its metadata)."""
-    cw = sqlite_cw
     student, _ = cw.placed()
     award_id = cw.award(student, override_reason="contest")
     for blank in ("", "   "):
@@ -564,9 +546,8 @@ def test_given_a_converted_award_then_the_same_rule_again_is_already_converted_a
 
 
 def test_given_a_day_before_the_first_rule_or_an_unknown_award_when_converting_then_nothing_is_recorded(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
     app = cw.credentials
     student, _ = cw.placed()
     award_id = cw.award(student, override_reason="contest", awarded_on=date(2026, 1, 15))
@@ -652,9 +633,8 @@ def credential_commands(cw: CredentialsWorld, student: UUID, award_id: str) -> d
 
 
 def test_given_people_other_than_admins_then_only_admins_keep_the_catalogue_and_award_amend_and_revoke(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
     student, _ = cw.placed("Liu Yang")
     classmate, _ = cw.placed("Zhou Jie")
     award_id = cw.award(student, override_reason="contest")
@@ -679,9 +659,8 @@ def test_given_people_other_than_admins_then_only_admins_keep_the_catalogue_and_
 
 
 def test_given_a_students_award_then_admins_convert_its_credits_as_well_as_the_students_schools_coordinators(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
     student, _ = cw.placed()
     award_id = cw.award(student, override_reason="contest")
     cw.credentials.convert_credits(cw.admin, student, award_id)
@@ -692,9 +671,8 @@ def test_given_a_students_award_then_admins_convert_its_credits_as_well_as_the_s
 
 
 def test_given_a_credit_account_then_the_student_the_schools_staff_admins_and_auditors_read_it_and_mentors_do_not(
-    sqlite_cw: CredentialsWorld,
+    cw: CredentialsWorld,
 ) -> None:
-    cw = sqlite_cw
     app = cw.credentials
     student, _ = cw.placed("Liu Yang")
     classmate, _ = cw.placed("Zhou Jie")

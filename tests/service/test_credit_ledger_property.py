@@ -4,7 +4,7 @@ ledger stays a sound double-entry ledger.
 A certificate whose junior level anyone meets (it asks nothing) and whose higher levels no one meets (so they
 are awarded only by override, with a reason), conversion rules taking effect on different dates, and a second
 certificate worth no credits. Random sequences of awards (with or without an override reason), conversions on
-a chosen day and revocations run over three fresh students per example, on SQLite files. A simple model
+a chosen day and revocations run over three fresh students per example, on in-memory event stores. A simple model
 predicts each command's outcome (accepted, or the rule that refuses it; a refusal records nothing); after every
 step, from the account's stored events:
 
@@ -38,6 +38,8 @@ from services.credentials.application import CredentialsApplication
 from services.credentials.domain import AVAILABLE, credit_account_id
 from tests.conftest import make_settings
 from tests.service.placement_world import TODAY, World, build_world
+
+pytestmark = pytest.mark.rules
 
 CODE, ZERO = "X-PROP", "X-ZERO"
 NEVER = [{"competency": "M1", "min_signed_hours": 10_000, "min_assessment": None}]
@@ -102,7 +104,7 @@ class LedgerWorld:
 @pytest.fixture
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerWorld]:
     """One world for every example of a test; each example enrols fresh students."""
-    container = Container(make_settings(Path(tmp_path_factory.mktemp("credit-ledger")) / "var"))
+    container = Container(make_settings(Path(tmp_path_factory.mktemp("credit-ledger")) / "var", "memory:"))
     world = build_world(container)
     app = container.credentials
     app.today = lambda: TODAY  # type: ignore[method-assign]

@@ -2,8 +2,8 @@
 
 Random sequences of commands (propose with or without a capacity override, the three approvals, activate,
 pause, resume, stop, complete, transfer, withdraw, amend and re-approve) run over three students and two
-centres of one or two places, on a fresh Container per example; refusals (DomainError) are swallowed, as a
-user would see them and try something else. Then the invariants are checked from the stored events alone:
+centres of one or two places, on a fresh Container (in-memory event stores) per example; refusals (DomainError)
+are swallowed, as a user would see them and try something else. Then the invariants are checked from the stored events alone:
 
 (a) on every day, the places booked at a centre never exceed its capacity, except by bookings that each
     have a CapacityOverrideGranted on record;
@@ -13,6 +13,8 @@ user would see them and try something else. Then the invariants are checked from
 (d) the centres' places follow the placements: an agreed placement holds its place from its start to its
     end (its end date once ended), a withdrawn or never agreed one holds none, and an activated one was
     activated on a day its place covers.
+
+On PostgreSQL too: test_placement_invariants_on_postgresql_property.py.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from hypothesis import strategies as st
 
 from dualtrack.bootstrap import Container
 from services.common.errors import DomainError
-from tests.conftest import fresh_postgres_database, make_settings
+from tests.conftest import make_settings
 from tests.service.placement_world import World, build_world, events_of
+
+pytestmark = pytest.mark.rules
 
 BASE = date(2026, 1, 5)  # a Monday; every date of the scripts lies in 2026, before "today" (2026-11-30)
 STOP_REASONS = ("health", "withdrew", "academic", "other")
@@ -353,7 +357,7 @@ NO_SHRINKING = (Phase.explicit, Phase.reuse, Phase.generate)
 shrinking costs minutes at ~0.1 s an example, and the service tests hold the minimal reproductions."""
 
 
-def fresh_container(tmp_path_factory: pytest.TempPathFactory, database_url: str | None = None) -> Container:
+def fresh_container(tmp_path_factory: pytest.TempPathFactory, database_url: str | None = "memory:") -> Container:
     return Container(make_settings(tmp_path_factory.mktemp("placements-prop") / "var", database_url))
 
 
@@ -391,21 +395,6 @@ def test_property_whatever_the_commands_the_centres_places_follow_the_placements
     try:
         world = drive(container, capacity, script)
         violations = all_violations(world.app)["d"]
-        assert violations == [], explain(world.app, violations)
-    finally:
-        container.close()
-
-
-@pytest.mark.postgres
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          phases=NO_SHRINKING)
-@given(capacity=capacities, script=st.lists(steps, min_size=20, max_size=30))
-def test_property_on_postgresql_too_the_invariants_hold(request, tmp_path_factory, capacity, script) -> None:
-    database_url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
-    container = fresh_container(tmp_path_factory, database_url)
-    try:
-        world = drive(container, capacity, script)
-        violations = [v for found in all_violations(world.app).values() for v in found]
         assert violations == [], explain(world.app, violations)
     finally:
         container.close()

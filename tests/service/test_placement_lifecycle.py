@@ -1,13 +1,13 @@
-"""A placement's life through the PlacementsApplication, on SQLite files and on PostgreSQL.
+"""A placement's life through the PlacementsApplication, on in-memory event stores.
 
 Proposal, the three approvals in any order, agreement (the centre books a place only then), activation,
 pause and resume, completion, stop, withdrawal, transfer and amended terms, each with its refusals, its
-events and what the student's record and the centre's places show afterwards.
+events and what the student's record and the centre's places show afterwards. Two last approvals at once from
+two threads: test_placements_application.py, on the databases.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from uuid import uuid4
 
@@ -15,6 +15,8 @@ import pytest
 
 from services.common.errors import NotFound, RuleViolated, VersionConflict
 from tests.service.placement_world import ORDERS, World, build_world, names
+
+pytestmark = pytest.mark.rules
 
 START, END = date(2026, 3, 2), date(2026, 6, 30)
 
@@ -633,38 +635,6 @@ def test_given_a_stale_expected_version_of_the_student_then_a_version_conflict_a
         world.app.confirm_placement(world.student(student), student, placement, expected_version=version)
     assert world.app.max_position() == before
     world.app.confirm_placement(world.student(student), student, placement, expected_version=version + 1)
-
-
-def test_given_two_students_last_approvals_at_once_for_the_last_place_then_only_one_place_is_booked(
-    world: World,
-) -> None:
-    first, second = world.enrol("Liu Yang"), world.enrol("Zhou Jie")
-    placements = {}
-    for student in (first, second):
-        placements[student] = world.propose(student, world.depot)
-        world.approve_all(student, placements[student], order=("school", "enterprise"))
-    outcomes: list[str] = []
-    barrier = threading.Barrier(2)
-
-    def confirm(student) -> None:
-        barrier.wait()
-        try:
-            world.approve("student", student, placements[student])
-            outcomes.append("agreed")
-        except VersionConflict:
-            outcomes.append("conflict")
-        except RuleViolated as error:
-            outcomes.append(error.rule)
-
-    threads = [threading.Thread(target=confirm, args=(s,)) for s in (first, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) in (["agreed", "centre-capacity"], ["agreed", "conflict"])
-    assert len(world.bookings(world.depot)) == 1
-    statuses = sorted(world.placement(s, placements[s]).status for s in (first, second))
-    assert statuses == ["agreed", "proposed"]
 
 
 def test_given_a_stop_dated_after_today_then_it_is_refused_since_a_stop_records_that_the_student_left(

@@ -1,4 +1,4 @@
-"""The placement rules and who may do what, through the PlacementsApplication on SQLite and PostgreSQL.
+"""The placement rules and who may do what, through the PlacementsApplication on in-memory event stores.
 
 Each refusal names its rule (`RuleViolated.rule`) and, where there are any, the conflicting objects in its
 details; a refused command records nothing. Rule sets are versioned by effective date (unit tests at the
@@ -18,6 +18,8 @@ from services.common.errors import DomainError, NotAllowed, RuleViolated
 from services.common.identity import Role
 from services.common.rules import RuleSet, UnknownRuleSet, rule_set_in_force
 from tests.service.placement_world import World, as_, build_world, names
+
+pytestmark = pytest.mark.rules
 
 START, END = date(2026, 3, 2), date(2026, 6, 30)
 
@@ -400,12 +402,20 @@ def test_given_a_new_rule_set_version_then_placements_starting_from_its_date_fol
 def test_given_a_school_on_rules_not_yet_in_force_at_an_enrolment_date_then_the_answer_is_a_domain_answer(
     world: World,
 ) -> None:
-    """The vocational rules are in force from 2022-01-01; a student enrolled in 2021 is still placed in 2026.
-    Whatever the answer (enrolled, or a named refusal), it must not escape as an internal error."""
-    try:
-        world.enrol("Qian Hao", born=date(2005, 3, 1), enrolled=date(2021, 9, 1), school=world.vocational_school)
-    except DomainError:
-        pass
+    """The vocational rules are in force from 2022-01-01; a student enrolled in 2021 is still placed in 2026. Before
+    a rule set's first version took effect, that first version answers (a school applies the rules it adopts to the
+    records it already had): the answers are the rules' own, never an internal error. Qian Hao was 16 when enrolled,
+    a minor under them: refused for want of a guardian, enrolled with one, then placed under the vocational rules."""
+    error = refused(world, "guardian-required", world.enrol, "Qian Hao", born=date(2005, 3, 1),
+                    enrolled=date(2021, 9, 1), school=world.vocational_school)
+    assert error.details == {"age": 16}
+    student = minor(world, world.vocational_school, born=date(2005, 3, 1), enrolled=date(2021, 9, 1))
+    enrolled = world.app.get_student(world.admin, student)
+    assert (enrolled.school_id, enrolled.enrolment_date) == (str(world.vocational_school), date(2021, 9, 1))
+    error = refused(world, "weekly-hours-cap", world.propose, student, world.workshop, START, END, weekly_hours=41)
+    assert error.details == {"weekly_hours": 41, "rule_set": "cn-vocational-internship"}
+    placement = world.propose(student, world.workshop, START, END, weekly_hours=40)
+    assert world.placement(student, placement).status == "proposed"
 
 
 # -- who may do what ----------------------------------------------------------------------------------------

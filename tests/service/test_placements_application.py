@@ -11,6 +11,9 @@ from dualtrack.bootstrap import Container
 from services.common.errors import NotAllowed, NotFound, RuleViolated, VersionConflict
 from services.common.identity import CommandContext, Role
 from tests.conftest import context_for
+from tests.service.placement_world import World, build_world
+
+pytestmark = pytest.mark.stored
 
 
 def open_one(container: Container, admin: CommandContext, capacity: int = 10):
@@ -114,3 +117,43 @@ def test_given_a_role_other_than_admin_when_registering_an_enterprise_then_not_a
         container.placements.register_enterprise(context_for(role, "x", school_id="s", enterprise_id="e",
                                                              student_id="st"), name="Nope")
     assert container.placements.max_position() == 0
+
+
+# -- a placement's last approvals from two threads at once (the world of the placement rules tests) -----------------
+
+
+@pytest.fixture
+def world(container: Container) -> World:
+    return build_world(container)
+
+
+def test_given_two_students_last_approvals_at_once_for_the_last_place_then_only_one_place_is_booked(
+    world: World,
+) -> None:
+    first, second = world.enrol("Liu Yang"), world.enrol("Zhou Jie")
+    placements = {}
+    for student in (first, second):
+        placements[student] = world.propose(student, world.depot)
+        world.approve_all(student, placements[student], order=("school", "enterprise"))
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def confirm(student) -> None:
+        barrier.wait()
+        try:
+            world.approve("student", student, placements[student])
+            outcomes.append("agreed")
+        except VersionConflict:
+            outcomes.append("conflict")
+        except RuleViolated as error:
+            outcomes.append(error.rule)
+
+    threads = [threading.Thread(target=confirm, args=(s,)) for s in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) in (["agreed", "centre-capacity"], ["agreed", "conflict"])
+    assert len(world.bookings(world.depot)) == 1
+    statuses = sorted(world.placement(s, placements[s]).status for s in (first, second))
+    assert statuses == ["agreed", "proposed"]

@@ -1,4 +1,4 @@
-"""The conflict checker, through the SchedulesApplication, on SQLite files and on PostgreSQL.
+"""The conflict checker, through the SchedulesApplication, on in-memory event stores.
 
 Each kind of conflict is found with its kind, the ISO week where it first bites, the objects involved and its
 figures; a plan that holds together has none. Content that does not hold together is refused before anything
@@ -26,6 +26,8 @@ from tests.service.schedule_world import (
     build_schedule_world,
     content,
 )
+
+pytestmark = pytest.mark.rules
 
 MAR_1, MAR_15, MAR_22, MAR_26, MAR_29 = (date(2027, 3, d) for d in (1, 15, 22, 26, 29))
 APR_5, APR_9, APR_16, APR_19, APR_23 = (date(2027, 4, d) for d in (5, 9, 16, 19, 23))

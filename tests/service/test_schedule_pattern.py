@@ -1,11 +1,11 @@
 """Plans generated from a pattern ("from D, N weeks at school then M at enterprises, K cycles, G groups"), through
-the SchedulesApplication on SQLite files and on PostgreSQL.
+the SchedulesApplication on in-memory event stores.
 
 The cohort: 120 students of the school, each with an agreed placement covering the term at one of six centres of
 ten places (twenty students a centre, over capacity with the coordinator's justification that the plan alternates
 them), dealt into four groups that spend four weeks at school then four at enterprises, twice. The cohort is built
-once per database (a module-scoped fixture: ~2.5 s on SQLite, ~4.5 s on PostgreSQL), and every command the tests look
-at runs in the fixture, so the tests only read and do not depend on their order.
+once (a module-scoped fixture), and every command the tests look at runs in the fixture, so the tests only read and
+do not depend on their order.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import pytest
 
 from dualtrack.bootstrap import Container
 from services.schedules.domain import InvalidPlan
-from tests.conftest import fresh_postgres_database, make_settings
+from tests.conftest import make_settings
 from tests.service.placement_world import names
 from tests.service.schedule_world import ScheduleWorld, build_schedule_world, pattern
+
+pytestmark = pytest.mark.rules
 
 START = date(2027, 3, 1)  # a Monday
 TERM_END = START + timedelta(weeks=16, days=-1)
@@ -50,12 +52,9 @@ class Cohort:
         return self.sw.schedules.get_plan(self.sw.admin.actor, plan)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def cohort(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
-    database_url = None
-    if request.param == "postgres":
-        database_url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
-    container = Container(make_settings(tmp_path_factory.mktemp("cohort") / "var", database_url))
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
+    container = Container(make_settings(tmp_path_factory.mktemp("cohort") / "var", "memory:"))
     try:
         sw = build_schedule_world(container, workshop_capacity=CAPACITY, depot_capacity=CAPACITY)
         centres = [(sw.workshop, "m-wang"), (sw.depot, "m-zhao")]

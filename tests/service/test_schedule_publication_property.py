@@ -10,7 +10,7 @@ succeeds, each conflict the checker finds for the plan at that moment is recorde
 that revision with exactly that conflict, or by one of an earlier revision of the plan with the identical
 conflict. After every refusal, nothing was stored. Overriding every listed conflict always succeeds.
 
-The pool of students is built once per database (module-scoped), with placements of assorted periods at both
+The pool of students is built once, in memory (module-scoped), with placements of assorted periods at both
 centres, one only proposed, one with none and one with two; each example drafts a new plan from the pool.
 Published plans accumulate over the examples, so later plans also meet double bookings and crowded centres
 across plans. On SQLite and on PostgreSQL; shrinking is off, as a shrunk example would replay against a world
@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from dualtrack.bootstrap import Container
 from services.common.errors import DomainError, RuleViolated
 from services.schedules.domain import ConflictsRemain, PlanContent
-from tests.conftest import fresh_postgres_database, make_settings
+from tests.conftest import make_settings
 from tests.service.schedule_world import (
     ALTERNATING,
     TERM_END,
@@ -41,6 +41,8 @@ from tests.service.schedule_world import (
     ScheduleWorld,
     build_schedule_world,
 )
+
+pytestmark = pytest.mark.rules
 
 NO_SHRINKING = (Phase.explicit, Phase.reuse, Phase.generate)
 GROUPS = ("A", "B", "C")
@@ -57,12 +59,9 @@ class Pool:
     """Per plan, the conflicts overridden so far and at which revision, as read from the store."""
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def pool(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
-    database_url = None
-    if request.param == "postgres":
-        database_url = fresh_postgres_database(request.getfixturevalue("postgres_server"))
-    container = Container(make_settings(tmp_path_factory.mktemp("schedules-prop") / "var", database_url))
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
+    container = Container(make_settings(tmp_path_factory.mktemp("schedules-prop") / "var", "memory:"))
     try:
         sw = build_schedule_world(container)
         w, d = sw.workshop, sw.depot

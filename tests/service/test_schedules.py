@@ -1,9 +1,9 @@
-"""A rotation plan's life through the SchedulesApplication, on SQLite files and on PostgreSQL.
+"""A rotation plan's life through the SchedulesApplication, on in-memory event stores.
 
 Drafted and changed freely; published only when every conflict is overridden with a justification (one event
 per conflict, before the publication); then changed only by revisions with a reason, each kept readable with
-its differences from the one before; who may write and read a plan; the training context refusing practice on
-the school days of a published plan; and two processes writing one plan at once.
+its differences from the one before; who may write and read a plan; and the training context refusing practice
+on the school days of a published plan. Two processes writing one plan at once: test_schedules_two_processes.py.
 
 The spring term runs from Monday 1 March 2027 (2027-W09) to Sunday 23 May; `placed()` students have an agreed
 placement at the workshop (capacity 2) from 1 March to 30 June; the depot has capacity 1.
@@ -19,10 +19,9 @@ from uuid import UUID
 import pytest
 
 from dualtrack.bootstrap import Container
-from services.common.errors import NotAllowed, NotFound, RuleViolated, VersionConflict
+from services.common.errors import NotAllowed, NotFound, RuleViolated
 from services.common.identity import CommandContext, Role
 from services.schedules.domain import ConflictsRemain, PlanContent
-from tests.service.conftest import meanwhile
 from tests.service.placement_world import TODAY, as_, names
 from tests.service.schedule_world import (
     ScheduleWorld,
@@ -34,6 +33,8 @@ from tests.service.schedule_world import (
     with_schedules,
 )
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
+
+pytestmark = pytest.mark.rules
 
 MAR_1, MAR_26, MAR_29 = date(2027, 3, 1), date(2027, 3, 26), date(2027, 3, 29)
 APR_16, APR_23, APR_26 = date(2027, 4, 16), date(2027, 4, 23), date(2027, 4, 26)
@@ -478,106 +479,7 @@ def test_given_a_revision_that_moves_the_school_block_then_practice_follows_the_
     assert caught.value.rule == "school-day"
 
 
-# -- two processes on one store ------------------------------------------------------------------------------------------
-
-
-
-
-def test_given_a_draft_changed_elsewhere_while_it_is_published_then_the_publication_is_decided_again_on_the_change(
-    sw: ScheduleWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    a, b = sw.placed("Liu Yang"), sw.placed("Zhou Jie")
-    plan = sw.draft(sw.alternating([a]))
-    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.change_draft(
-        sw.coordinator, plan, content=sw.alternating([a, b])))
-    published = sw.publish(plan)
-    assert len(saves) == 2 and published.version == 3
-    read = plan_of(sw, plan)
-    assert read.revision_numbered(1).content.students == [str(a), str(b)]  # the change is what got published
-    assert names(sw.events()) == ["RotationPlanDrafted", "RotationPlanDraftChanged", "RotationPlanPublished"]
-
-
-def test_given_a_draft_changed_elsewhere_when_published_with_the_version_read_then_version_conflict_and_the_change_stands(
-    sw: ScheduleWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    a, b = sw.placed("Liu Yang"), sw.placed("Zhou Jie")
-    plan = sw.draft(sw.alternating([a]))
-    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.change_draft(
-        sw.coordinator, plan, content=sw.alternating([a, b])))
-    with pytest.raises(VersionConflict):
-        sw.schedules.publish_plan(sw.coordinator, plan, expected_version=1)
-    assert len(saves) == 1
-    read = plan_of(sw, plan)
-    assert (read.status, read.version, read.content.students) == ("draft", 2, [str(a), str(b)])
-
-
-def test_given_overrides_for_conflicts_a_change_elsewhere_removed_when_published_then_the_retry_refuses_them(
-    sw: ScheduleWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    students = [sw.placed(n) for n in ("Liu Yang", "Zhou Jie", "Sun Li")]
-    plan = sw.draft(crowded(sw, students))
-    overrides = overriding(sw.conflicts(plan), JUSTIFIED)
-    meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.change_draft(
-        sw.coordinator, plan, content=sw.alternating(students[:2])))
-    with pytest.raises(RuleViolated) as caught:
-        sw.publish(plan, overrides)
-    assert caught.value.rule == "override-matches-no-conflict"
-    assert names(sw.events()) == ["RotationPlanDrafted", "RotationPlanDraftChanged"]
-
-
-def test_given_a_plan_published_elsewhere_while_its_draft_is_changed_then_the_retry_refuses_the_change(
-    sw: ScheduleWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    a, b = sw.placed("Liu Yang"), sw.placed("Zhou Jie")
-    plan = sw.draft(sw.alternating([a]))
-    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.publish_plan(sw.coordinator, plan))
-    with pytest.raises(RuleViolated) as caught:
-        sw.schedules.change_draft(sw.coordinator, plan, content=sw.alternating([a, b]))
-    assert caught.value.rule == "plan-published" and len(saves) == 1
-    read = plan_of(sw, plan)
-    assert (read.revision, read.content.students) == (1, [str(a)])
-
-
-def test_given_two_revisions_racing_then_both_land_in_turn_and_neither_is_lost(
-    sw: ScheduleWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    a = sw.placed()
-    plan = sw.draft(sw.alternating([a]))
-    sw.publish(plan)
-    meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.revise_plan(
-        sw.admin, plan, content=sw.alternating([a], hours=30), reason="elsewhere"))
-    sw.revise(plan, sw.alternating([a], hours=36), reason="here")
-    read = plan_of(sw, plan)
-    assert [(r.number, r.reason) for r in read.revisions] == [(1, None), (2, "elsewhere"), (3, "here")]
-    assert read.revision_numbered(3).changes["blocks_changed"] == [
-        {"block_id": "A2", "changes": {"hours_per_week": {"from": 30, "to": 36}}}]
-
-
-def test_given_a_plan_published_elsewhere_then_this_process_checks_against_it(
-    sw: ScheduleWorld, elsewhere: Container,
-) -> None:
-    a = sw.placed()
-    ours = sw.draft(sw.alternating([a]), title="ours")
-    assert sw.conflicts(ours) == []
-    theirs = elsewhere.schedules.draft_plan(sw.coordinator, school_id=str(sw.school), cohort="c", title="theirs",
-                                            content=sw.alternating([a])).id
-    elsewhere.schedules.publish_plan(sw.coordinator, theirs)
-    assert {c.kind for c in sw.conflicts(ours)} == {"student-double-booked"}
-
-
-def test_given_two_plans_sharing_a_student_published_at_the_same_time_then_the_second_is_decided_again_seeing_the_first(
-    sw: ScheduleWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    a = sw.placed("Liu Yang")
-    first = sw.draft(sw.alternating([a]), title="first")
-    second = sw.draft(sw.alternating([a]), title="second")
-    saves = meanwhile(sw.schedules, monkeypatch, lambda: elsewhere.schedules.publish_plan(sw.coordinator, first))
-    with pytest.raises(ConflictsRemain) as caught:
-        sw.publish(second)
-    assert len(saves) == 1  # the first attempt lost the race on the publication register, the second saw `first`
-    assert {c["kind"] for c in caught.value.details["conflicts"]} == {"student-double-booked"}
-    assert (plan_of(sw, first).revision, plan_of(sw, second).revision) == (1, 0)
-    assert [(e.plan_id, e.revision) for e in sw.register_events() if hasattr(e, "plan_id")] == [(str(first), 1)]
+# -- one student, however their id is spelled ---------------------------------------------------------------------------
 
 
 def test_given_a_student_id_spelled_in_capitals_then_the_plan_stores_one_spelling_and_the_school_day_rule_sees_it(

@@ -1,4 +1,4 @@
-"""Bulk practice uploads through `TrainingApplication.log_practice_batch`, on SQLite files and on PostgreSQL.
+"""Bulk practice uploads through `TrainingApplication.log_practice_batch`, on in-memory event stores.
 
 A batch is checked row by row against the same rules as a single entry, the rows of one student adding up as
 they go; then every row is stored in one transaction, or none is and the refusal reports each bad row by its
@@ -14,12 +14,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from dualtrack.bootstrap import Container
-from services.common.errors import BatchInvalid, BatchRefused, NotAllowed, VersionConflict
+from services.common.errors import BatchInvalid, BatchRefused, NotAllowed
 from services.common.identity import CommandContext
 from services.training.application import BatchResult, PracticeRow
 from tests.service.placement_world import TODAY, names
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
+
+pytestmark = pytest.mark.rules
 
 FIRST_WEEK = [date(2026, 11, 16) + timedelta(days=n) for n in range(5)]
 SECOND_WEEK = [MONDAY + timedelta(days=n) for n in range(5)]
@@ -202,39 +203,6 @@ def test_given_an_empty_batch_then_nothing_is_stored(tw: TrainingWorld) -> None:
     before = tw.training.max_position()
     assert tw.training.log_practice_batch(tw.mentor(tw.workshop), []).entries == []
     assert tw.training.max_position() == before
-
-
-# -- a record written meanwhile ----------------------------------------------------------------------------------------
-
-
-
-def test_given_a_record_written_elsewhere_while_the_batch_was_checked_then_version_conflict_and_no_row_stored(
-    tw: TrainingWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    a, _ = tw.placed("Liu Yang")
-    b, _ = tw.placed("Zhou Jie")
-    for student in (a, b):
-        tw.log(student, TODAY)
-    mentor = tw.mentor(tw.workshop)
-    real_save = tw.training.save
-    written: list[str] = []
-
-    def save(*aggregates: Any, **kwargs: Any) -> Any:
-        if not written:
-            written.append(elsewhere.training.log_practice(
-                mentor, b, day=MONDAY, start=time(14), end=time(15), competencies=["M2"],
-                description="elsewhere").entry_id)
-        return real_save(*aggregates, **kwargs)
-
-    monkeypatch.setattr(tw.training, "save", save)
-    before = versions(tw, [a, b])
-    with pytest.raises(VersionConflict):
-        tw.training.log_practice_batch(mentor, [row(1, a, MONDAY, "08:00", "12:00"),
-                                                row(2, b, MONDAY, "08:00", "12:00")])
-    assert versions(tw, [a, b]) == {a: before[a], b: before[b] + 1}  # only the other process's entry
-    on_monday = {s: [e.id for e in tw.training.get_training_record(tw.admin, s).entries.values()
-                     if e.current.day == MONDAY] for s in (a, b)}
-    assert on_monday == {a: [], b: written}
 
 
 # -- the same student, however their id is written ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What cannot be got round: a signature stands until the school changes the entry, a later stop or pause
 takes the uncovered days out of signing, each host judges only its own placement, and results sit on
-their scale's steps. On SQLite and PostgreSQL."""
+their scale's steps. On in-memory event stores."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 
 from services.common.errors import RuleViolated
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
+
+pytestmark = pytest.mark.rules
 
 TUESDAY, WEDNESDAY = MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)
 

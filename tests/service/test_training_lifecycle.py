@@ -1,10 +1,11 @@
 """A practice entry's life, training plans, competency catalogues, assessments and who may do what, through the
-TrainingApplication on SQLite files and on PostgreSQL.
+TrainingApplication, on in-memory event stores.
 
 Sign-off (and countersignature under the vocational rules), rejection with a reason, corrections as new
 revisions that never overwrite what was signed, the events on record with their metadata, plans drawn up from
 the catalogue in force at a placement's start, catalogue changes by effective date, assessments by both sides
-combined by the rule set, access decisions, and two applications writing one student's record at once.
+combined by the rule set, and access decisions. Two applications writing one student's record at once:
+test_training_two_processes.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from uuid import UUID
 
 import pytest
 
-from dualtrack.bootstrap import Container
 from services.common.errors import (
     DomainError,
     NotAllowed,
@@ -26,7 +26,6 @@ from services.common.errors import (
 )
 from services.common.identity import CommandContext, Role
 from services.training.domain import training_record_id
-from tests.service.conftest import meanwhile
 from tests.service.placement_world import TODAY, as_, names
 from tests.service.training_world import (
     MONDAY,
@@ -34,6 +33,8 @@ from tests.service.training_world import (
     TrainingWorld,
     build_training_world,
 )
+
+pytestmark = pytest.mark.rules
 
 TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (MONDAY + timedelta(days=n) for n in range(1, 5))
 MAJOR = "mechatronics"
@@ -727,78 +728,7 @@ def test_given_catalogues_and_plans_then_only_coordinators_and_admins_change_the
         "revise-target": "effective-date-order", "retire-competency": "competency-retired"}
 
 
-# -- two applications on one store ------------------------------------------------------------------------------------
-
-
-
-
-def test_given_another_process_writing_the_same_record_when_a_command_without_expected_version_saves_then_it_is_decided_again(
-    tw: TrainingWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    student, _ = tw.placed()
-    entry = tw.log(student, MONDAY).entry_id
-    mentor = tw.mentor(tw.workshop)
-    saves = meanwhile(tw.training, monkeypatch, lambda: elsewhere.training.log_practice(
-        mentor, student, day=TUESDAY, start=time(8), end=time(12), competencies=["M1"], description="elsewhere"))
-    signed = tw.sign(student, entry)
-    assert len(saves) == 2  # the first save met the other write; the command was decided again on it
-    record = tw.training.get_training_record(tw.admin, student)
-    assert (signed.version, record.version) == (5, 5)
-    assert sorted((e.current.day, e.status) for e in record.entries.values()) == [
-        (MONDAY, "signed"), (TUESDAY, "pending")]
-
-
-def test_given_another_process_writing_the_same_slot_when_practice_is_logged_then_the_retry_sees_the_overlap(
-    tw: TrainingWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    student, _ = tw.placed()
-    tw.log(student, MONDAY)
-    mentor = tw.mentor(tw.workshop)
-    theirs: list[str] = []
-    meanwhile(tw.training, monkeypatch, lambda: theirs.append(elsewhere.training.log_practice(
-        mentor, student, day=THURSDAY, start=time(8), end=time(12), competencies=["M1"],
-        description="elsewhere").entry_id))
-    with pytest.raises(RuleViolated) as caught:
-        tw.log(student, THURSDAY, "10:00", "14:00")
-    assert (caught.value.rule, caught.value.details["conflicting_entries"]) == ("overlapping-entries", theirs)
-    assert len(tw.training.get_training_record(tw.admin, student).entries) == 2
-
-
-def test_given_another_process_writing_the_same_record_when_a_command_with_expected_version_saves_then_version_conflict(
-    tw: TrainingWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    student, _ = tw.placed()
-    entry = tw.log(student, MONDAY).entry_id
-    version = tw.training.get_training_record(tw.admin, student).version
-    mentor = tw.mentor(tw.workshop)
-    saves = meanwhile(tw.training, monkeypatch, lambda: elsewhere.training.log_practice(
-        mentor, student, day=TUESDAY, start=time(8), end=time(12), competencies=["M1"], description="elsewhere"))
-    with pytest.raises(VersionConflict):
-        tw.training.sign_off_practice(mentor, student, entry, expected_version=version)
-    assert len(saves) == 1  # not tried again: the caller said which version it decided on
-    record = tw.training.get_training_record(tw.admin, student)
-    assert record.version == version + 1
-    assert tw.entry(student, entry).status == "pending"
-    with pytest.raises(VersionConflict):  # a stale version is refused before anything is decided
-        tw.training.sign_off_practice(mentor, student, entry, expected_version=version)
-    tw.training.sign_off_practice(mentor, student, entry, expected_version=version + 1)
-    assert tw.entry(student, entry).status == "signed"
-
-
-def test_given_another_process_writing_the_same_record_when_a_coordinator_adjusts_a_target_without_expected_version_then_it_is_decided_again(
-    tw: TrainingWorld, elsewhere: Container, monkeypatch,
-) -> None:
-    """Like every command on the record sent without If-Match: a mentor logging meanwhile is no reason for a 409."""
-    student, placement = tw.placed()
-    tw.log(student, MONDAY)
-    saves = meanwhile(tw.training, monkeypatch, lambda: elsewhere.training.log_practice(
-        tw.mentor(tw.workshop), student, day=TUESDAY, start=time(8), end=time(12), competencies=["M1"],
-        description="elsewhere"))
-    tw.training.adjust_training_target(tw.coordinator, student, placement, "M1", target_hours=100,
-                                       reason="shorter placement")
-    assert len(saves) == 2
-    record = tw.training.get_training_record(tw.admin, student)
-    assert (record.plan(placement).targets["M1"]["target_hours"], len(record.entries)) == (100, 2)
+# -- unknown ids ------------------------------------------------------------------------------------------------------
 
 
 def test_given_unknown_students_entries_or_placements_then_not_found_and_nothing_recorded(tw: TrainingWorld) -> None:

@@ -1,4 +1,4 @@
-"""The logbook rules of the TrainingApplication, on SQLite files and on PostgreSQL.
+"""The logbook rules of the TrainingApplication, on in-memory event stores.
 
 Each refusal names its rule (`RuleViolated.rule`) and its figures in `details`, and a refused entry records
 nothing. The clock stands at TODAY (Monday 2026-11-30); the student is placed at the workshop from 2026-09-01,
@@ -19,6 +19,8 @@ from services.common.errors import RuleViolated
 from services.common.rules import RuleSet
 from tests.service.placement_world import TODAY, names
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
+
+pytestmark = pytest.mark.rules
 
 TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = (MONDAY + timedelta(days=n) for n in range(1, 7))
 

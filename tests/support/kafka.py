@@ -20,16 +20,17 @@ __all__ = ["kafka_bootstrap_servers", "postgres_url"]
 
 @contextmanager
 def kafka_bootstrap_servers() -> Iterator[str]:
-    """Yield bootstrap servers: $KAFKA_BOOTSTRAP_SERVERS, else a Docker container, else a local broker.
+    """Yield bootstrap servers: $DUALTRACK_TEST_KAFKA_BOOTSTRAP_SERVERS (the broker tests/support/servers.py started
+    for the whole run) or $KAFKA_BOOTSTRAP_SERVERS, else a Docker container, else a local broker.
 
     Never skips: tests that need Kafka fail loudly, saying what was tried, when none can be had.
     """
-    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    configured = os.environ.get("DUALTRACK_TEST_KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if configured:
         yield configured
         return
 
-    tried = ["KAFKA_BOOTSTRAP_SERVERS: not set"]
+    tried = ["DUALTRACK_TEST_KAFKA_BOOTSTRAP_SERVERS, KAFKA_BOOTSTRAP_SERVERS: not set"]
     if _docker_answers():
         try:
             container = _start_kafka_container()

@@ -6,12 +6,15 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from bench.generate import Plan, generate
 from bench.report import Figure, best_of, figures_table, report_document, write_report
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
+
+pytestmark = pytest.mark.unit
 
 
 def render(figures: list[Figure]) -> str:
@@ -61,7 +64,7 @@ def test_best_of_repeated_timings_is_the_fastest() -> None:
 def test_given_an_event_count_then_the_plan_and_the_generated_store_hold_exactly_that_many(tmp_path: Path) -> None:
     plan = Plan.for_events(1_234)
     assert plan.events == 1_234 and plan.enterprises >= 1 and plan.centres >= 1
-    container = Container(Settings(data_dir=tmp_path / "var"))
+    container = Container(Settings(data_dir=tmp_path / "var", database_url="memory:"))  # the bench itself uses files
     try:
         generated = generate(container.placements, plan, events_per_save=100)
     finally:

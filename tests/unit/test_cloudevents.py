@@ -11,6 +11,8 @@ from toolkit.cloudevents import CloudEventEncoder, NotACloudEvent, decode
 from services.common.identity import Actor, CommandContext, Role
 from services.placements.application import PlacementsApplication
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def app() -> PlacementsApplication:
@@ -64,7 +66,7 @@ def test_given_every_event_type_then_the_fast_encoding_equals_the_schema_dump_of
     from dualtrack.demo import seed_demo
     from tests.conftest import make_settings
 
-    container = Container(make_settings(tmp_path / "var"))
+    container = Container(make_settings(tmp_path / "var", "memory:"))  # the encoding does not depend on the store
     seed_demo(container)
     topics = set()
     for context, app in container.apps().items():

@@ -34,6 +34,8 @@ from services.credentials.statement import (
     verify,
 )
 
+pytestmark = pytest.mark.unit
+
 META = EventMeta(subject="admin-1", role="admin", correlation_id="corr-1")
 STUDENT = "0c91b1bc-df9c-4439-9267-1a8295b1e884"
 SCHOOL = "bd6cf144-f851-4894-823c-0518ddca0238"

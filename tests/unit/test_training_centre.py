@@ -9,6 +9,8 @@ from events.placements import CentreCapacityChanged, CentreClosed, MentorAssigne
 from services.common.errors import RuleViolated
 from services.placements.domain import Enterprise, TrainingCentre
 
+pytestmark = pytest.mark.unit
+
 META = EventMeta(subject="admin-1", role="admin", correlation_id="c-1")
 
 
