@@ -2,12 +2,13 @@
 
 Placements are entities of the student's aggregate, so the rules that concern one student (no two
 placements overlapping, at most one active) are decided inside one consistency boundary, and a
-transfer keeps the whole record. The centre's places are the centre's business (enterprise.py).
+transfer keeps the whole record. A placement, its terms and the rules about one placement are in
+placement.py; the centre's places are the centre's business (enterprise.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import singledispatchmethod
 from typing import Any
@@ -39,71 +40,16 @@ from services.common.rules import RuleSet, age_on
 from services.common.snapshots import StateSnapshot
 from services.common.vocabulary import PLACEMENT_KINDS, STOP_REASONS
 from services.placements.domain.enterprise import HostCentre
-
-LIVE = ("proposed", "agreed", "active", "paused")
-ENDED = ("stopped", "completed", "transferred", "withdrawn")
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What school and enterprise agree on; amended terms get the next version."""
-
-    version: int
-    start: date
-    planned_end: date
-    post: str
-    weekly_hours: int
-
-
-@dataclass
-class Placement:
-    """One placement of the student at a training centre."""
-
-    id: str
-    centre_id: str
-    enterprise_id: str
-    kind: str
-    terms: Terms
-    transferred_from: str | None
-    status: str = "proposed"
-    pending_terms: Terms | None = None
-    school_approved: int | None = None
-    enterprise_approved: int | None = None
-    mentor_id: str | None = None
-    confirmed_by: str | None = None
-    activated_on: date | None = None
-    paused_on: date | None = None
-    resumed_on: date | None = None
-    ended_on: date | None = None
-    transferred_to: str | None = None
-    capacity_override_justification: str | None = None
-    pending_override_justification: str | None = None
-    proposed_by: str | None = None
-    pauses: list[tuple[date, date | None]] = field(default_factory=list)
-    """Every pause: the day it began and the day the placement resumed (None while it lasts)."""
-
-    @property
-    def end(self) -> date:
-        """The last day it holds the student: the day it ended, else the planned end."""
-        return self.ended_on or self.terms.planned_end
-
-    @property
-    def is_live(self) -> bool:
-        return self.status in LIVE
-
-    @property
-    def awaited_terms(self) -> Terms:
-        """The terms approvals are for: pending amended terms, else the current ones."""
-        return self.pending_terms or self.terms
-
-    def overlaps(self, start: date, end: date) -> bool:
-        """Whether it holds the student on any day between start and end, under its terms or pending ones."""
-        if self.status == "withdrawn":
-            return False
-        pending = self.pending_terms
-        return (self.terms.start <= end and start <= self.end) or (
-            pending is not None and pending.start <= end and start <= pending.planned_end
-        )
+from services.placements.domain.placement import (
+    Placement,
+    Terms,
+    check_amendment_fits_start,
+    check_eligibility,
+    check_no_overlap,
+    check_not_in_future,
+    check_terms,
+    check_within_running_period,
+)
 
 
 class Student(Aggregate):
@@ -163,14 +109,14 @@ class Student(Aggregate):
         meta: EventMeta, transferred_from: str | None = None,
     ) -> str:
         """Propose a placement at a centre; returns its id. Refusals name the rule broken."""
-        self._check_terms(start, planned_end, weekly_hours, rules)
+        check_terms(start, planned_end, weekly_hours, rules)
         if kind not in PLACEMENT_KINDS:
             raise RuleViolated("placement-kind", f"kind must be one of {PLACEMENT_KINDS}", kind=kind)
         if centre.is_closed:
             raise RuleViolated("centre-closed", f"centre {centre.id} is closed: it takes no new placements",
                                centre_id=str(centre.id))
-        self._check_eligibility(kind, start, rules)
-        self._check_no_overlap(start, planned_end, excluding=transferred_from)
+        check_eligibility(self.date_of_birth, self.enrolment_date, kind, start, rules)
+        check_no_overlap(self.placements.values(), start, planned_end, excluding=transferred_from)
         centre.check_room(start, planned_end, override_justification=capacity_override_justification)
         specialities = list(centre.specialities)
         mismatch = self.major not in specialities
@@ -243,7 +189,7 @@ class Student(Aggregate):
         if on < placement.terms.start or on > placement.terms.planned_end:
             raise RuleViolated("activation-within-period", f"activation on {on} is outside the placement period "
                                f"{placement.terms.start}..{placement.terms.planned_end}", placement_id=placement_id)
-        self._not_in_future(on, today)
+        check_not_in_future(on, today)
         other = self.active_placement()
         if other is not None:
             raise RuleViolated("one-active-placement", f"the student already has an active placement {other.id}",
@@ -252,39 +198,39 @@ class Student(Aggregate):
 
     def pause(self, placement_id: str, on: date, today: date, meta: EventMeta) -> None:
         placement = self._in_status(placement_id, ("active",), "pause")
-        self._within_running_period(placement, on)
+        check_within_running_period(placement, on)
         if placement.resumed_on and on < placement.resumed_on:
             raise RuleViolated("pause-after-resume", f"cannot pause on {on}, before the last resumption on "
                                f"{placement.resumed_on}", placement_id=placement_id)
-        self._not_in_future(on, today)
+        check_not_in_future(on, today)
         self.trigger_event(PlacementPaused, placement_id=placement_id, on=on, meta=meta)
 
     def resume(self, placement_id: str, on: date, today: date, meta: EventMeta) -> None:
         placement = self._in_status(placement_id, ("paused",), "resume")
         if placement.paused_on and on < placement.paused_on:
-            raise RuleViolated("resume-after-pause", f"cannot resume on {on}, before the pause on {placement.paused_on}",
-                               placement_id=placement_id)
-        self._within_running_period(placement, on)
-        self._not_in_future(on, today)
+            raise RuleViolated("resume-after-pause", f"cannot resume on {on}, before the pause on "
+                               f"{placement.paused_on}", placement_id=placement_id)
+        check_within_running_period(placement, on)
+        check_not_in_future(on, today)
         self.trigger_event(PlacementResumed, placement_id=placement_id, on=on, meta=meta)
 
     def stop(self, placement_id: str, on: date, reason_code: str, reason_text: str | None, today: date,
              meta: EventMeta) -> None:
         """Record that the placement ended early on a day that has come (the student left)."""
         placement = self._in_status(placement_id, ("active", "paused"), "stop")
-        self._not_in_future(on, today)
+        check_not_in_future(on, today)
         if reason_code not in STOP_REASONS:
             raise RuleViolated("stop-reason", f"reason must be one of {STOP_REASONS}", reason_code=reason_code)
         if reason_code == "other" and not (reason_text or "").strip():
             raise RuleViolated("stop-reason-text", "a stop for reason 'other' needs a free-text explanation")
-        self._within_running_period(placement, on)
+        check_within_running_period(placement, on)
         self.trigger_event(PlacementStopped, placement_id=placement_id, on=on, reason_code=reason_code,
                            reason_text=reason_text, meta=meta)
 
     def complete(self, placement_id: str, on: date, today: date, meta: EventMeta) -> None:
         placement = self._in_status(placement_id, ("active",), "complete")
-        self._within_running_period(placement, on)
-        self._not_in_future(on, today)
+        check_within_running_period(placement, on)
+        check_not_in_future(on, today)
         self.trigger_event(PlacementCompleted, placement_id=placement_id, on=on, meta=meta)
 
     def withdraw(self, placement_id: str, meta: EventMeta) -> None:
@@ -322,10 +268,10 @@ class Student(Aggregate):
                     meta: EventMeta) -> None:
         """Propose new terms; an amendment still awaiting approval is replaced by this one (the history keeps it)."""
         placement = self._in_status(placement_id, ("agreed", "active", "paused"), "amend")
-        self._check_terms(start, planned_end, weekly_hours, rules)
-        self._check_eligibility(placement.kind, start, rules)
-        self._check_amendment_fits_start(placement, start, planned_end)
-        self._check_no_overlap(start, planned_end, excluding=placement_id)
+        check_terms(start, planned_end, weekly_hours, rules)
+        check_eligibility(self.date_of_birth, self.enrolment_date, placement.kind, start, rules)
+        check_amendment_fits_start(placement, start, planned_end)
+        check_no_overlap(self.placements.values(), start, planned_end, excluding=placement_id)
         justification = (capacity_override_justification or "").strip() or placement.capacity_override_justification
         if centre.holds_place_for(placement.id):  # refuse now what the centre could not take at agreement
             centre.check_room(start, planned_end, override_justification=justification, excluding=placement_id)
@@ -335,51 +281,15 @@ class Student(Aggregate):
                            meta=meta)
 
     # -- rules ------------------------------------------------------------------------------------
-    def _check_terms(self, start: date, planned_end: date, weekly_hours: int, rules: RuleSet) -> None:
-        if planned_end < start:
-            raise RuleViolated("period-order", f"the planned end {planned_end} is before the start {start}")
-        if not 0 < weekly_hours <= rules.max_hours_per_week:
-            raise RuleViolated("weekly-hours-cap", f"weekly hours must be between 1 and {rules.max_hours_per_week} "
-                               f"under rule set {rules.name}", weekly_hours=weekly_hours, rule_set=rules.name)
-
-    def _check_eligibility(self, kind: str, start: date, rules: RuleSet) -> None:
-        age = age_on(self.date_of_birth, start)
-        if rules.min_age is not None and age < rules.min_age:
-            raise RuleViolated("minimum-age", f"the student is {age} on {start}; rule set {rules.name} asks for "
-                               f"at least {rules.min_age}", age=age, rule_set=rules.name)
-        first_year_ends = _add_years(self.enrolment_date, 1)
-        if kind == "post" and not rules.first_year_post_internships and start < first_year_ends:
-            raise RuleViolated("no-first-year-post-internship", f"rule set {rules.name}: no post internship before "
-                               f"the end of the first year ({first_year_ends})", rule_set=rules.name)
-
-    def _check_no_overlap(self, start: date, end: date, *, excluding: str | None) -> None:
-        clashing = [p.id for p in self.placements.values()
-                    if p.id != excluding and p.status != "withdrawn" and p.overlaps(start, end)]
-        if clashing:
-            raise RuleViolated("placements-overlap", f"the student already has placements between {start} and {end}",
-                               conflicting_placements=clashing)
-
     def _awaiting_approval(self, placement_id: str) -> Placement:
         placement = self.placement(placement_id)
         if not placement.is_live or (placement.status != "proposed" and placement.pending_terms is None):
             raise RuleViolated("nothing-to-approve", f"placement {placement_id} is {placement.status} with no "
                                "amendment pending", placement_id=placement_id, status=placement.status)
         if placement.pending_terms is not None:
-            self._check_amendment_fits_start(placement, placement.pending_terms.start,
+            check_amendment_fits_start(placement, placement.pending_terms.start,
                                              placement.pending_terms.planned_end)
         return placement
-
-    @staticmethod
-    def _check_amendment_fits_start(placement: Placement, start: date, planned_end: date) -> None:
-        """A placement that started keeps its start date and cannot end before it started."""
-        if placement.activated_on is None:
-            return
-        if start != placement.terms.start:
-            raise RuleViolated("started-placement-start", "a placement that started keeps its start date",
-                               placement_id=placement.id, start=str(placement.terms.start))
-        if planned_end < placement.activated_on:
-            raise RuleViolated("date-within-placement", f"the planned end {planned_end} is before the placement "
-                               f"started ({placement.activated_on})", placement_id=placement.id)
 
     def _agree_if_complete(self, placement: Placement, meta: EventMeta) -> None:
         awaited = placement.awaited_terms.version
@@ -395,20 +305,6 @@ class Student(Aggregate):
             raise RuleViolated("placement-status", f"cannot {action} a placement that is {placement.status}",
                                placement_id=placement_id, status=placement.status, allowed=list(allowed))
         return placement
-
-    @staticmethod
-    def _within_running_period(placement: Placement, on: date) -> None:
-        if not placement.terms.start <= on <= placement.terms.planned_end:
-            raise RuleViolated("date-within-placement", f"{on} is outside the placement "
-                               f"({placement.terms.start}..{placement.terms.planned_end})", placement_id=placement.id)
-        if placement.activated_on and on < placement.activated_on:
-            raise RuleViolated("date-within-placement", f"{on} is before the placement started "
-                               f"({placement.activated_on})", placement_id=placement.id)
-
-    @staticmethod
-    def _not_in_future(on: date, today: date) -> None:
-        if on > today:
-            raise RuleViolated("no-future-date", f"{on} is in the future (today is {today})", on=str(on))
 
     # -- state ------------------------------------------------------------------------------------
     @singledispatchmethod
@@ -499,9 +395,3 @@ class Student(Aggregate):
             placement.terms, placement.pending_terms = placement.pending_terms, None
             placement.capacity_override_justification = placement.pending_override_justification
 
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
