@@ -1,4 +1,4 @@
-"""Published event payloads: one schema per event type and version, keyed by CloudEvents `type`.
+"""Published event payloads: one schema per event type and version, each named by its CloudEvents `type`.
 
 These are the public contract of the Kafka topics: any consumer, in any language, reads the value of
 a record as the JSON object a schema here describes; the `ce_*` headers carry id, type, subject, time
@@ -38,5 +38,3 @@ def _contracts() -> dict[str, EventContract]:
 
 BY_EVENT_TOPIC: dict[str, EventContract] = _contracts()
 """Stored event topic (module:Class) -> its published contract."""
-
-BY_CE_TYPE: dict[str, EventContract] = {c.ce_type: c for c in BY_EVENT_TOPIC.values()}

@@ -154,13 +154,6 @@ class LogbookSchema(Schema):
     entries = fields.List(fields.Nested(LogbookEntrySchema), required=True)
 
 
-class BatchRowError(Schema):
-    line = fields.Integer(required=True, metadata={"description": "Line of the CSV file (the header is line 1)."})
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    details = fields.Dict()
-
-
 class BatchEntrySchema(Schema):
     line = fields.Integer(required=True)
     student_id = fields.String(required=True)

@@ -102,10 +102,6 @@ class Projector:
     def caught_up_with(self, ends: Offsets) -> bool:
         return all(self.offsets.get(key, 0) >= end for key, end in ends.items())
 
-    def lag(self) -> int:
-        ends = self.source.end_offsets()
-        return sum(max(0, end - self.offsets.get(key, 0)) for key, end in ends.items())
-
     def catch_up(self, ends: Offsets | None = None, on_batch: Callable[[int], None] | None = None) -> None:
         """Apply everything up to the given end offsets (default: the source's ends now)."""
         available = self.source.end_offsets()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any, Callable
 
 from kafka import KafkaProducer
@@ -97,9 +96,6 @@ class Relay:
             if sent < self.batch_size:
                 stop.wait(self.idle_sleep)
 
-    def lag(self) -> int:
-        return self.app.max_position() - self.positions.get()
-
     def close(self) -> None:
         self._drop_producer()
         self.positions.close()
@@ -115,12 +111,3 @@ class Relay:
             except Exception:  # the broker is gone; nothing left to flush
                 pass
             self._producer = None
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
