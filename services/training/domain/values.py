@@ -1,6 +1,10 @@
 """The values a training record is made of: in which capacity someone acts on it, the practice of one revision of a
 logbook entry, an entry and where it stands, a placement's training plan, an assessment; and the time of day as the
-events spell it ("HH:MM")."""
+events spell it ("HH:MM").
+
+Training records' snapshots (services.common.snapshots) name these dataclasses by their topic
+(services.training.domain.values:Entry, ...): moving or renaming one is a migration.
+"""
 
 from __future__ import annotations
 
