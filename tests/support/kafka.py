@@ -60,7 +60,7 @@ def kafka_bootstrap_servers() -> Iterator[str]:
         try:
             yield bootstrap
         finally:
-            broker.stop()
+            broker.stop(timeout=5)  # throwaway data: a controlled shutdown over every test's topics only costs time
 
 
 def _docker_answers() -> bool:
