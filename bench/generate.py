@@ -7,8 +7,8 @@ many aggregates' new events are saved per `app.save(...)` call, as a batch impor
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from services.common.identity import CommandContext
 from services.placements.application import PlacementsApplication
@@ -30,7 +30,7 @@ class Plan:
         return self.enterprises + self.centres + self.changes
 
     @classmethod
-    def for_events(cls, events: int) -> "Plan":
+    def for_events(cls, events: int) -> Plan:
         """A few enterprises, up to 2,000 centres, and the rest capacity changes and mentor moves."""
         if events < 2:
             raise ValueError("the bench needs at least 2 events (an enterprise and a centre)")

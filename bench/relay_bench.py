@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from kafka import KafkaProducer
 
 from dualtrack.bootstrap import Container
-from toolkit.cloudevents import CloudEventEncoder, OutgoingRecord
 from dualtrack.messaging.relay import make_producer
 from dualtrack.messaging.topics import ensure_topics
+from toolkit.cloudevents import CloudEventEncoder, OutgoingRecord
 
 CONTEXT = "placements"
 

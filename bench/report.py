@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ def report_document(figures: list[Figure], context: dict[str, Any]) -> dict[str,
 
 def write_report(document: dict[str, Any], directory: Path, now: datetime | None = None) -> Path:
     """Write the document as `bench-<UTC timestamp>.json` in the directory; return the file's path."""
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"bench-{stamp}.json"
     path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")

@@ -5,14 +5,14 @@ Nothing is built at import time; everything is built here, once, on demand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from dualtrack.settings import CONTEXTS, Settings
-from services.credentials import adapters as credentials_adapters
 from services.audit.chain import AuditChain, ChainDatabase, PostgresChainDatabase, SQLiteChainDatabase
 from services.audit.reads import AuditApplication
 from services.calendars.projection import CalendarsProjection
@@ -22,6 +22,7 @@ from services.centres.views import CentresView
 from services.common.application import DualtrackApplication
 from services.common.projection import Projection
 from services.common.viewstore import ViewDatabase
+from services.credentials import adapters as credentials_adapters
 from services.credentials.application import CredentialsApplication
 from services.credit_statements.projection import CreditStatementsProjection
 from services.credit_statements.views import CreditStatementsView
@@ -30,8 +31,8 @@ from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
 from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
-from services.schedules.application import SchedulesApplication
 from services.schedules import adapters as schedules_adapters
+from services.schedules.application import SchedulesApplication
 from services.training import adapters as training_adapters
 from services.training.application import TrainingApplication
 
@@ -42,7 +43,7 @@ APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "credentials": CredentialsApplication,
     "audit": AuditApplication,
 }
-PORTS: dict[str, dict[str, Callable[["Container"], object]]] = {
+PORTS: dict[str, dict[str, Callable[[Container], object]]] = {
     "schedules": {
         "placements": lambda c: schedules_adapters.PlacementDirectoryFromPlacements(c.placements),
     },

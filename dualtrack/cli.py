@@ -15,11 +15,11 @@ import click
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.logs import configure_logging
-from toolkit.cloudevents import NotACloudEvent
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage
 from dualtrack.settings import CONTEXTS, Settings
 from services.common.identity import Role
+from toolkit.cloudevents import NotACloudEvent
 
 
 def _settings() -> Settings:

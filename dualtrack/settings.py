@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from events import CONTEXTS
 
@@ -36,7 +36,7 @@ class Settings:
     Created (mode 0600) on first use when missing."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         passthrough_keys = ("COMPRESSOR_TOPIC", "CIPHER_TOPIC", "CIPHER_KEY", "IS_SNAPSHOTTING_ENABLED")
         data_dir = Path(env.get("DUALTRACK_DATA_DIR", "var"))

@@ -7,9 +7,10 @@ also what the embedded source uses, so projections see the same thing with or wi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import orjson
 from eventsourcing.application import Application
@@ -86,7 +87,7 @@ class CloudEventEncoder:
         return [self.encode(n) for n in notifications]
 
     def _headers(
-        self, plan: "_Plan", subject: bytes, n: Notification, time: str, meta: Mapping[str, Any]
+        self, plan: _Plan, subject: bytes, n: Notification, time: str, meta: Mapping[str, Any]
     ) -> list[tuple[str, bytes]]:
         headers = [
             *plan.static_headers,
@@ -104,7 +105,7 @@ class CloudEventEncoder:
             headers.append(("ce_businessdate", meta["business_date"].encode()))
         return headers
 
-    def _encode_via_domain_event(self, n: Notification, plan: "_Plan", subject: bytes) -> OutgoingRecord:
+    def _encode_via_domain_event(self, n: Notification, plan: _Plan, subject: bytes) -> OutgoingRecord:
         event = self._mapper.to_domain_event(n)
         meta = event.meta
         as_dict = {
@@ -125,7 +126,7 @@ class CloudEventEncoder:
             state = self._mapper.compressor.decompress(state)
         return state
 
-    def _plan(self, topic: str) -> "_Plan":
+    def _plan(self, topic: str) -> _Plan:
         contract = BY_EVENT_TOPIC.get(topic)
         if contract is None:
             raise LookupError(f"no published contract for stored event topic {topic!r}")

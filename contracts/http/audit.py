@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
 
@@ -11,8 +11,8 @@ from contracts.http.common import Day, RequestSchema
 from contracts.http.placement_register import HostedStudentSchema, OccupancySchema
 from contracts.http.progress import StudentProgressSchema
 
-_EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 # -- requests -----------------------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ class AsOfQuery(RequestSchema):
 
     on = Day(load_default=None, metadata={"description": "The business date (default today)."})
     known_at = fields.AwareDateTime(
-        load_default=None, default_timezone=timezone.utc, validate=validate.Range(min=_EARLIEST, max=_LATEST),
+        load_default=None, default_timezone=UTC, validate=validate.Range(min=_EARLIEST, max=_LATEST),
         metadata={"description": "Use only the events recorded at or before this moment (ISO 8601; without a "
                   "timezone, UTC; default now)."})
 

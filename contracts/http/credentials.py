@@ -3,7 +3,8 @@ accounts, signed credit statements and order classes."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 

@@ -201,7 +201,7 @@ class LocalKafkaBroker:
             "data_dir": str(self.data_dir),
         }
 
-    def __enter__(self) -> "LocalKafkaBroker":
+    def __enter__(self) -> LocalKafkaBroker:
         self.start()
         return self
 

@@ -19,7 +19,7 @@ class FileLock:
     """An exclusive, non-blocking flock on a file."""
 
     def __init__(self, path: str, what: str) -> None:
-        self._file = open(path, "w")  # noqa: SIM115 - held open for the lock's lifetime
+        self._file = open(path, "w")
         try:
             fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

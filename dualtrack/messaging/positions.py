@@ -44,7 +44,7 @@ def published_position(store: str, context: str) -> int:
                 row = conn.execute(_SELECT.format(p="?"), (context,)).fetchone()
             finally:
                 conn.close()
-    except Exception as error:  # noqa: BLE001 - the table exists only once the relay first ran
+    except Exception as error:
         if "dualtrack_relay_positions" not in str(error):
             raise
         return 0

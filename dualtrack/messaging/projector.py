@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from toolkit.cloudevents import ReceivedEvent
 from dualtrack.messaging.sources import EventSource, Offsets
 from services.common.projection import (
     EventNotApplicable,
@@ -24,6 +23,7 @@ from services.common.projection import (
     stored_offsets,
 )
 from services.common.viewstore import ViewDatabase
+from toolkit.cloudevents import ReceivedEvent
 
 log = logging.getLogger(__name__)
 

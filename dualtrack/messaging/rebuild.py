@@ -3,8 +3,9 @@ against such a rebuild by comparing digests at the same offsets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from dualtrack.bootstrap import Container
 from services.common.projection import OFFSETS_TABLE, ensure_offsets_table, stored_offsets

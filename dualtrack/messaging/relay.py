@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from toolkit.cloudevents import CloudEventEncoder
 from dualtrack.messaging.positions import RelayPositions
 from services.common.application import DualtrackApplication
+from toolkit.cloudevents import CloudEventEncoder
 
 log = logging.getLogger(__name__)
 

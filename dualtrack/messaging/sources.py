@@ -6,12 +6,13 @@ projection code runs either way.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from kafka import KafkaConsumer, TopicPartition
 
-from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from services.common.application import DualtrackApplication
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 
 Offsets = dict[tuple[str, int], int]
 

@@ -22,14 +22,14 @@ from contracts.http.audit import (
 )
 from contracts.http.common import ApiError
 from events import CONTEXTS
-from toolkit.http.context import deployment, current_actor
-from toolkit.http.read_recording import record_read
 from services.audit import access
 from services.audit.as_of import CentreRecordAsOf, StudentProgressAsOf, now
 from services.audit.history import AggregateHistory, EventLog
 from services.audit.timeline import student_timeline
 from services.common.errors import NotFound
 from services.placements.domain import Student
+from toolkit.http.context import current_actor, deployment
+from toolkit.http.read_recording import record_read
 
 blp = Blueprint(
     "audit_history", __name__, url_prefix="/api/v1",

@@ -19,13 +19,13 @@ business dates.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from toolkit.cloudevents import ReceivedEvent
 from events.placements import CentreOpened
 from events.training import PracticeLogged
 from services.audit.history import EventLog
@@ -40,6 +40,7 @@ from services.common.viewstore import ViewDatabase
 from services.progress.projection import LEDGER as PROGRESS_LEDGER
 from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
+from toolkit.cloudevents import ReceivedEvent
 
 STATUSES = {"signed": "signed", "awaiting-countersignature": "awaiting_countersignature", "pending": "pending",
             "rejected": "rejected"}
@@ -48,12 +49,12 @@ STATUSES = {"signed": "signed", "awaiting-countersignature": "awaiting_countersi
 
 def utc(moment: datetime) -> datetime:
     """A moment with a timezone; one without is taken as UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def now() -> datetime:
     """The moment of the request: what is known now."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class StudentProgressAsOf:
         streams += [("schedules", log.cloud_events("schedules", plan)) for plan in sources.plans()]
         self.events = _relevant(self.projection, streams)
 
-    def known_at(self, moment: datetime) -> "ProgressKnownAt":
+    def known_at(self, moment: datetime) -> ProgressKnownAt:
         """The replay up to the moment (close it, or use it in a with block)."""
         return ProgressKnownAt(self, Replay(self.projection, self.events, moment))
 
@@ -206,7 +207,7 @@ class CentreRecordAsOf:
         streams += [("schedules", log.cloud_events("schedules", p)) for p in plans]
         self.events = _relevant(self.projection, streams)
 
-    def known_at(self, moment: datetime) -> "CentreKnownAt":
+    def known_at(self, moment: datetime) -> CentreKnownAt:
         """The replay up to the moment (close it, or use it in a with block)."""
         return CentreKnownAt(self, Replay(self.projection, self.events, moment))
 

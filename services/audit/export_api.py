@@ -11,11 +11,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError
-from toolkit.http.context import deployment, current_actor
 from services.audit.export import MEDIA_TYPE, TamperDetected, export_record
 from services.common.errors import NotAllowed, RuleViolated
 from services.common.identity import Role
 from services.common.signing import load_or_create_signing_key
+from toolkit.http.context import current_actor, deployment
 
 export_blp = Blueprint(
     "audit_exports", __name__, url_prefix="/api/v1",

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
-from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from services.common.application import DualtrackApplication
 from services.common.errors import NotFound
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "meta", "originator_topic"})
 """What every stored event carries besides its own facts: reported apart (version, recorded time, actor...)."""

@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 
 from contracts.http.audit_reads import RecordedReadSchema
 from contracts.http.common import ApiError
-from toolkit.http.context import command_context, deployment
 from services.audit.reads import require_may_list_reads
 from services.placements.domain import Student
+from toolkit.http.context import command_context, deployment
 
 reads_blp = Blueprint(
     "audit_reads", __name__, url_prefix="/api/v1",

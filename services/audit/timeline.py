@@ -12,13 +12,19 @@ Reads of the student's data (the audit context) are not part of it: they are lis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from events.credentials import StudentsAssignedToOrder
-from events.schedules import RotationPlanDraftChanged, RotationPlanDrafted, RotationPlanPublished, RotationPlanRevised
+from events.schedules import (
+    RotationPlanDraftChanged,
+    RotationPlanDrafted,
+    RotationPlanPublished,
+    RotationPlanRevised,
+)
 from services.audit.history import EventLog, describe, event_data, short_type
 from services.credentials.domain.account import credit_account_id
 from services.training.domain import training_record_id

@@ -11,12 +11,12 @@ from flask_smorest import Blueprint
 
 from contracts.http.calendars import ICS_RESPONSE, CalendarQuery, CentreCalendarSchema, StudentCalendarSchema
 from contracts.http.common import ApiError
-from toolkit.http.context import deployment, current_actor
+from services.calendars.ics import CONTENT_TYPE, centre_feed, student_feed
+from services.calendars.views import CalendarsView
+from services.common.scope import Scope
+from toolkit.http.context import current_actor, deployment
 from toolkit.http.freshness import await_read_model
 from toolkit.http.read_recording import record_read
-from services.calendars.ics import CONTENT_TYPE, centre_feed, student_feed
-from services.common.scope import Scope
-from services.calendars.views import CalendarsView
 
 blp = Blueprint(
     "calendars", __name__, url_prefix="/api/v1",

@@ -8,7 +8,7 @@ bytes. Blocks are TRANSPARENT: they say where someone is over weeks, not that th
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -97,5 +97,5 @@ def _event(*, uid: str, summary: str, start: str, end: str, revision: int, recor
 def _utc(moment: str) -> datetime:
     parsed = datetime.fromisoformat(moment)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).replace(microsecond=0)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).replace(microsecond=0)

@@ -23,11 +23,11 @@ from contracts.http.placement_register import (
     OccupancyFilter,
     OccupancySchema,
 )
-from toolkit.http.context import deployment, current_actor
-from toolkit.http.freshness import await_read_model
+from services.centres.views import CentresView
 from services.common.errors import NotAllowed
 from services.common.identity import Actor, Role
-from services.centres.views import CentresView
+from toolkit.http.context import current_actor, deployment
+from toolkit.http.freshness import await_read_model
 
 blp = Blueprint(
     "centres",

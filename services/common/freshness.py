@@ -9,8 +9,8 @@ caller's own write whatever partition or order the events travelled in.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from uuid import UUID
 
 from services.common.viewstore import ViewDatabase

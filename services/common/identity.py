@@ -55,7 +55,7 @@ class CommandContext:
     correlation_id: str
 
     @classmethod
-    def for_system(cls, subject: str = "system") -> "CommandContext":
+    def for_system(cls, subject: str = "system") -> CommandContext:
         return cls(Actor(subject=subject, role=Role.ADMIN), correlation_id=str(uuid4()))
 
     def meta(self, reason: str | None = None, business_date: date | None = None) -> EventMeta:

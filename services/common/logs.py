@@ -9,7 +9,8 @@ one and refuses the other, which the caller sees as a VersionConflict and may re
 
 from __future__ import annotations
 
-from typing import Any, Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import EventSourcedLog

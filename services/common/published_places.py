@@ -11,7 +11,8 @@ assignments name at that centre (a student of the group without an assignment is
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from services.common.projection import Handler
 from services.common.viewstore import Tx

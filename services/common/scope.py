@@ -18,7 +18,7 @@ class Scope:
     """For a mentor, who they are: some read models narrow to the centres they mentor."""
 
     @classmethod
-    def of(cls, actor: Actor) -> "Scope":
+    def of(cls, actor: Actor) -> Scope:
         """A coordinator or teacher sees their school's, a mentor their enterprise's, a student their own."""
         if actor.role in (Role.COORDINATOR, Role.TEACHER):
             return cls(school_id=actor.school_id or "-")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 REBUILD_SUFFIX = "__rebuild"
 _MAX_OFFSET = 2**62  # beyond what any engine stores in a row count; a page past it is simply empty
@@ -42,7 +43,7 @@ class Tx:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self._format else sql
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> "Tx":
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Tx:
         self._cursor.execute(self._sql(sql), params)
         return self
 
@@ -57,7 +58,7 @@ class Tx:
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self._cursor.fetchall()]
 
-    def with_suffix(self, suffix: str) -> "Tx":
+    def with_suffix(self, suffix: str) -> Tx:
         return Tx(self._cursor, self._format, suffix)
 
 

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.common.practice_ledger import shares
 from services.common.errors import NotFound
+from services.common.practice_ledger import shares
 from services.credentials.domain import CompetencyFigures
 from services.credentials.ports import StudentFacts
 from services.placements.application import PlacementsApplication

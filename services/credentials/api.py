@@ -28,12 +28,12 @@ from contracts.http.credentials import (
     RevokeAwardRequest,
     SignedStatementSchema,
 )
-from toolkit.http.context import command_context, deployment, current_actor, expected_version
-from toolkit.http.read_recording import record_read
-from toolkit.http.receipts import accepted, command_errors
+from services.credentials.application import CredentialsApplication
 from services.credentials.domain import Certificate, CreditAccount
 from services.credentials.statement import build_statement, load_or_create_signing_key, serialize, sign_statement
-from services.credentials.application import CredentialsApplication
+from toolkit.http.context import command_context, current_actor, deployment, expected_version
+from toolkit.http.read_recording import record_read
+from toolkit.http.receipts import accepted, command_errors
 
 blp = Blueprint(
     "credentials", __name__, url_prefix="/api/v1",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -99,7 +99,7 @@ class CredentialsApplication(DualtrackApplication):
         recorded now, or as it was recorded by the end of a given day."""
         student = self._readable_student(ctx, student_id)
         certificate = self.get_certificate(code)
-        known_at = datetime.combine(as_of, time.max, tzinfo=timezone.utc) if as_of else None
+        known_at = datetime.combine(as_of, time.max, tzinfo=UTC) if as_of else None
         eligible, rows = check(certificate.level(level), self.training.figures(student.student_id, known_at))
         return {"student_id": student.student_id, "certificate_code": code, "level": level,
                 "as_of": as_of.isoformat() if as_of else None, "eligible": eligible, "requirements": rows}

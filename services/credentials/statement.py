@@ -15,9 +15,10 @@ spelling, so changing any byte of the file — reformatting included — makes i
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -81,7 +82,7 @@ def build_statement(account: CreditAccount | None, *, student_id: str, school_id
 
     `certificates` gives each certificate code's `title` and `awarding_organisation`. Revoked awards stay on
     the statement, marked revoked, beside the ledger lines that reversed them: the ledger adds up to the balance."""
-    issued = (issued_at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    issued = (issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     awards = sorted(account.awards.values(), key=lambda a: (a.awarded_on, a.award_id)) if account else []
     lines = account.lines if account else []
     return {

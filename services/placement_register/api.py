@@ -15,12 +15,12 @@ from contracts.http.placement_register import (
     PlacementSchema,
     PlacementWithHistorySchema,
 )
-from toolkit.http.context import deployment, current_actor
-from toolkit.http.freshness import await_read_model
-from toolkit.http.read_recording import record_read
 from services.common.identity import Actor
 from services.common.scope import Scope
 from services.placement_register.views import PlacementRegisterView
+from toolkit.http.context import current_actor, deployment
+from toolkit.http.freshness import await_read_model
+from toolkit.http.read_recording import record_read
 
 blp = Blueprint(
     "placement_register", __name__, url_prefix="/api/v1",

@@ -10,13 +10,13 @@ from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.progress import QueuedEntrySchema, StudentProgressSchema
-from toolkit.http.context import deployment, current_actor
-from toolkit.http.freshness import await_read_model
-from toolkit.http.read_recording import record_read
 from services.common.errors import NotAllowed
 from services.common.identity import Role
 from services.common.scope import Scope
 from services.progress.views import ProgressView
+from toolkit.http.context import current_actor, deployment
+from toolkit.http.freshness import await_read_model
+from toolkit.http.read_recording import record_read
 
 blp = Blueprint(
     "progress", __name__, url_prefix="/api/v1",

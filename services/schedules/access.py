@@ -8,7 +8,7 @@ Calendars (students' own, centres' for their mentors) are served by the calendar
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from services.common.errors import NotAllowed
 from services.common.identity import Actor, Role

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Iterable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -59,7 +60,7 @@ class _PlanIndex:
     """Every plan and the current revision of each published one, read incrementally from the context's log
     (the events that publish or revise carry the whole content)."""
 
-    def __init__(self, app: "SchedulesApplication") -> None:
+    def __init__(self, app: SchedulesApplication) -> None:
         self._app = app
         self._lock = threading.Lock()
         self._position = 0
@@ -67,7 +68,7 @@ class _PlanIndex:
         self.published: dict[str, OtherPlan] = {}
         self._by_student: dict[str, list[str]] | None = None
 
-    def refresh(self) -> "_PlanIndex":
+    def refresh(self) -> _PlanIndex:
         with self._lock:
             while True:
                 batch = self._app.recorder.select_notifications(start=self._position, limit=500, topics=_TOPICS,

@@ -31,13 +31,12 @@ from contracts.http.training import (
     RetireCompetencyRequest,
     ReviseTargetRequest,
 )
-from toolkit.http.context import command_context, deployment, current_actor, expected_version
+from services.training.application import PracticeRow, TrainingApplication
+from services.training.domain import CompetencyCatalogue, TrainingRecord
+from toolkit.http.context import command_context, current_actor, deployment, expected_version
 from toolkit.http.freshness import signed_token
 from toolkit.http.read_recording import record_read
 from toolkit.http.receipts import accepted, command_errors, student_item_command
-from services.training.application import PracticeRow
-from services.training.domain import CompetencyCatalogue, TrainingRecord
-from services.training.application import TrainingApplication
 
 blp = Blueprint(
     "training", __name__, url_prefix="/api/v1",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -33,7 +33,7 @@ def issue_token(
     needed = SCOPE_OF_ROLE.get(role)
     if needed and not scope[needed]:
         raise ValueError(f"a {role.value} token needs --{needed}")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims: dict[str, Any] = {"iss": ISSUER, "sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
     claims.update({k: v for k, v in scope.items() if v})
     return jwt.encode(claims, secret, algorithm=ALGORITHM)

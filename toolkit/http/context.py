@@ -8,9 +8,10 @@ the object that answers it (`dualtrack.bootstrap.Container`) on the Flask app.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from flask import current_app, g, request
 from werkzeug.exceptions import BadRequest, Unauthorized

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from toolkit.http.context import correlation_id
 from services.common.errors import (
     BatchInvalid,
     DomainError,
@@ -19,6 +18,7 @@ from services.common.errors import (
     RuleViolated,
     VersionConflict,
 )
+from toolkit.http.context import correlation_id
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from typing import Any, Protocol
 
 from flask_smorest import abort
 
-from toolkit.http.context import deployment, current_actor
 from services.common.errors import ReadModelBehind
 from services.common.freshness import Written, parse_token
+from toolkit.http.context import current_actor, deployment
 
 
 class WaitableView(Protocol):

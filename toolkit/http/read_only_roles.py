@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from toolkit.http.context import current_actor
 from services.common.errors import NotAllowed
+from toolkit.http.context import current_actor
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError
+from services.common.application import CommandResult
 from toolkit.http.context import command_context, deployment, expected_version
 from toolkit.http.freshness import signed_token
-from services.common.application import CommandResult
 
 COMMAND_ERRORS = {401: "no or invalid token", 403: "role or scope does not allow it", 404: "unknown id",
                   409: "a rule refuses it, or the version changed"}

@@ -4,7 +4,8 @@ primary key, the keys and columns read from the projection's own table definitio
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from dualtrack.bootstrap import Container
 from dualtrack.messaging.replay.report import RowDifference, TableDifferences

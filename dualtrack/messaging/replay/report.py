@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+
 # -- the report ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RowDifference:

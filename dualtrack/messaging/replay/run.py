@@ -29,8 +29,8 @@ of its own with partitions assigned by hand: no consumer group, nothing committe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 from kafka.errors import KafkaError
 

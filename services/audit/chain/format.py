@@ -30,13 +30,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 from services.common.signing import ALGORITHM, canonical, key_id, strict_base64
 
@@ -126,7 +130,7 @@ def checkpoint_message(context: str, position: int, hash_hex: str, signed_at: st
 
 def sign_checkpoint(context: str, position: int, hash_digest: bytes, key: Ed25519PrivateKey,
                     signed_at: datetime | None = None) -> Checkpoint:
-    when = (signed_at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    when = (signed_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     signer = key_id(key.public_key())
     message = checkpoint_message(context, position, hash_digest.hex(), stamp, signer)

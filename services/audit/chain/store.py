@@ -15,14 +15,24 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
-from services.audit.chain.format import GENESIS, Checkpoint, leaf_of, link, sign_checkpoint
+from services.audit.chain.format import (
+    GENESIS,
+    Checkpoint,
+    leaf_of,
+    link,
+    sign_checkpoint,
+)
 from services.audit.chain.verify import Report, verify_chain
 
 BATCH = 1000

@@ -13,8 +13,9 @@ next checkpoint.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -197,7 +198,7 @@ class _Walk:
     def _log(self) -> Iterator[Any]:
         try:
             yield from self.chain.notifications()
-        except Exception:  # noqa: BLE001 - a row the recorder cannot decode is a finding, not a crash
+        except Exception:
             yield _UNREADABLE
 
     # -- the chain rows themselves --------------------------------------------------------------------

@@ -13,13 +13,22 @@ Which events concern whom:
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
-from typing import Any, BinaryIO, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.audit.chain import GENESIS, LEAF_ENCODING, AuditChain, Checkpoint, fold, leaf_of, originator_text
+from services.audit.chain import (
+    GENESIS,
+    LEAF_ENCODING,
+    AuditChain,
+    Checkpoint,
+    fold,
+    leaf_of,
+    originator_text,
+)
 from services.audit.export.format import EXPORT_TYPE, WHAT, json_or_none
 from services.common.signing import ALGORITHM, canonical, key_id, public_key_base64
 
@@ -94,7 +103,7 @@ def _require_exists(container: Any, what: str, subject: str) -> None:
 
 
 def _stamp(now: datetime | None) -> str:
-    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -80,7 +80,7 @@ class CreditAccount(Aggregate):
         self.lines: list[Line] = []
 
     @classmethod
-    def open(cls, *, student_id: str, school_id: str, meta: EventMeta) -> "CreditAccount":
+    def open(cls, *, student_id: str, school_id: str, meta: EventMeta) -> CreditAccount:
         return cls._create(CreditAccountOpened, id=credit_account_id(student_id), student_id=student_id,
                            school_id=school_id, meta=meta)
 

@@ -61,7 +61,7 @@ class Certificate(Aggregate):
 
     @classmethod
     def list(cls, *, code: str, title: str, awarding_organisation: str, levels: list[dict[str, Any]],
-             meta: EventMeta) -> "Certificate":
+             meta: EventMeta) -> Certificate:
         names = [lv["level"] for lv in levels]
         if not names or any(n not in LEVELS for n in names) or len(set(names)) != len(names):
             raise RuleViolated("certificate-levels", f"levels are some of {LEVELS}, each once", levels=names)

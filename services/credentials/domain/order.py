@@ -29,7 +29,7 @@ class OrderClass(Aggregate):
 
     @classmethod
     def order(cls, *, enterprise_id: str, name: str, students: int, major: str, certificates: list[dict[str, Any]],
-              deadline: date, today: date, meta: EventMeta) -> "OrderClass":
+              deadline: date, today: date, meta: EventMeta) -> OrderClass:
         if deadline <= today:
             raise RuleViolated("deadline-in-future", f"the deadline {deadline} has passed (today is {today})")
         return cls._create(ClassOrdered, id=uuid4(), enterprise_id=enterprise_id, name=name, students=students,

@@ -35,7 +35,7 @@ class Enterprise(Aggregate):
         self.registration_number = registration_number
 
     @classmethod
-    def register(cls, *, name: str, registration_number: str | None, meta: EventMeta) -> "Enterprise":
+    def register(cls, *, name: str, registration_number: str | None, meta: EventMeta) -> Enterprise:
         return cls._create(
             EnterpriseRegistered, id=uuid4(), name=name, registration_number=registration_number, meta=meta
         )
@@ -141,7 +141,7 @@ class TrainingCentre(Aggregate):
         capacity: int,
         specialities: list[str],
         meta: EventMeta,
-    ) -> "TrainingCentre":
+    ) -> TrainingCentre:
         _require_positive_capacity(capacity)
         return cls._create(
             CentreOpened,

@@ -3,9 +3,9 @@ about one placement's dates and terms that need nothing but the placement and th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable
 
 from services.common.errors import RuleViolated
 from services.common.rules import RuleSet, age_on

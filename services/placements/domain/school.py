@@ -21,7 +21,7 @@ class School(Aggregate):
         self.rule_set = rule_set
 
     @classmethod
-    def register(cls, *, name: str, code: str, rule_set: str, meta: EventMeta) -> "School":
+    def register(cls, *, name: str, code: str, rule_set: str, meta: EventMeta) -> School:
         if rule_set not in RULE_SETS:
             raise RuleViolated("unknown-rule-set", f"no rule set named {rule_set!r}", known=sorted(RULE_SETS))
         return cls._create(SchoolRegistered, id=uuid4(), name=name, code=code, rule_set=rule_set, meta=meta)

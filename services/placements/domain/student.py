@@ -75,7 +75,7 @@ class Student(Aggregate):
     def enrol(
         cls, *, school_id: str, name: str, major: str, cohort: int, enrolment_date: date, date_of_birth: date,
         guardian_name: str | None, guardian_contact: str | None, adult_age: int, meta: EventMeta,
-    ) -> "Student":
+    ) -> Student:
         if date_of_birth >= enrolment_date:
             raise RuleViolated("date-of-birth-before-enrolment", "the date of birth must be before the enrolment date")
         guardian_name = (guardian_name or "").strip() or None

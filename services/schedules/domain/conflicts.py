@@ -7,10 +7,11 @@ override exactly the conflicts they have seen, each with a justification.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from services.common.rules import rule_set_in_force
 from services.schedules.domain.content import (

@@ -6,9 +6,10 @@ read back from its own event.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from services.common.errors import InvalidInput
 
@@ -63,7 +64,7 @@ class Period:
     end: date
     name: str = ""
 
-    def overlaps(self, other: "Period") -> bool:
+    def overlaps(self, other: Period) -> bool:
         return self.start <= other.end and other.start <= self.end
 
     def days(self) -> Iterator[date]:
@@ -83,7 +84,7 @@ class Period:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "name": self.name}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str) -> "Period":
+    def from_dict(cls, data: dict[str, Any], where: str) -> Period:
         data = mapping(data, where)
         period = cls(parse_day(data.get("start"), f"{where}.start"), parse_day(data.get("end"), f"{where}.end"),
                      str(data.get("name") or ""))
@@ -190,7 +191,7 @@ class PlanContent:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PlanContent":
+    def from_dict(cls, data: dict[str, Any]) -> PlanContent:
         """Read and check a plan's content; InvalidPlan names the first field that does not hold together."""
         data = mapping(data, "content")
         term = Period.from_dict(data.get("term") or {}, "term")

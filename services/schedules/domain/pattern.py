@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import string
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from math import ceil
-from typing import Any, Mapping
+from typing import Any
 
 from services.schedules.domain.content import (
     ENTERPRISE,

@@ -78,7 +78,7 @@ class RotationPlan(Aggregate):
 
     @classmethod
     def draft(cls, *, school_id: str, cohort: str, title: str, content: PlanContent, generated_from: dict | None,
-              meta: EventMeta) -> "RotationPlan":
+              meta: EventMeta) -> RotationPlan:
         return cls._create(RotationPlanDrafted, id=uuid4(), school_id=school_id, cohort=cohort, title=title,
                            content=content.to_dict(), generated_from=generated_from, meta=meta)
 

@@ -1,9 +1,9 @@
 """The training context's domain: competency catalogues, and each student's plans, logbook and assessments."""
 
+from services.common.scales import SCALES, Scale
 from services.training.domain.catalogue import Competency, CompetencyCatalogue, catalogue_id
 from services.training.domain.placement_facts import PlacementFacts
 from services.training.domain.record import Capacity, Entry, Practice, TrainingRecord, training_record_id
-from services.common.scales import SCALES, Scale
 
 __all__ = [
     "SCALES", "Capacity", "Competency", "CompetencyCatalogue", "Entry", "PlacementFacts", "Practice", "Scale",

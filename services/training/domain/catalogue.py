@@ -53,7 +53,7 @@ class CompetencyCatalogue(Aggregate):
         self.changes: dict[str, list[_Change]] = {}
 
     @classmethod
-    def open(cls, major: str, meta: EventMeta) -> "CompetencyCatalogue":
+    def open(cls, major: str, meta: EventMeta) -> CompetencyCatalogue:
         return cls._create(CompetencyCatalogueOpened, id=catalogue_id(major), major=major, meta=meta)
 
     # -- queries ----------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ its topic (services.training.domain.record:TrainingRecord) is stored with every 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from functools import singledispatchmethod
-from typing import Any, Sequence
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -85,7 +86,7 @@ class TrainingRecord(Aggregate):
         """(placement, competency) -> both sides' latest results combined by the rule set's rule."""
 
     @classmethod
-    def open(cls, *, student_id: str, school_id: str, major: str, meta: EventMeta) -> "TrainingRecord":
+    def open(cls, *, student_id: str, school_id: str, major: str, meta: EventMeta) -> TrainingRecord:
         return cls._create(TrainingRecordOpened, id=training_record_id(student_id), student_id=student_id,
                            school_id=school_id, major=major, meta=meta)
 

@@ -43,7 +43,7 @@ class Practice:
     def minutes(self) -> int:
         return _minutes(self.end) - _minutes(self.start)
 
-    def overlaps(self, other: "Practice") -> bool:
+    def overlaps(self, other: Practice) -> bool:
         return self.day == other.day and self.start < other.end and other.start < self.end
 
 
