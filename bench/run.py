@@ -63,8 +63,8 @@ class BenchRun:
         self.say(f"imported {g.events:,} events in {g.seconds:.1f} s ({g.events / g.seconds:,.0f}/s, {g.saves} saves)")
         return Figure(
             "batch import", g.events, g.seconds,
-            note=f"placements app.save: {g.plan.enterprises} enterprises, {g.plan.centres} centres, {g.plan.changes} changes; "
-            f"{g.saves} app.save calls",
+            note=f"placements app.save: {g.plan.enterprises} enterprises, {g.plan.centres} centres, "
+            f"{g.plan.changes} changes; {g.saves} app.save calls",
             trials={"import": [g.seconds]},
         )
 
@@ -84,8 +84,8 @@ class BenchRun:
         relay_times: list[float] = []
         bare_times: list[float] = []
         for trial in range(repeats):
-            steps = [lambda: relay_times.append(self._relay_trial(trial, events, batch_size)),
-                     lambda: bare_times.append(self._bare_producer_trial(trial, records))]
+            steps = [lambda trial=trial: relay_times.append(self._relay_trial(trial, events, batch_size)),
+                     lambda trial=trial: bare_times.append(self._bare_producer_trial(trial, records))]
             for step in steps if trial % 2 == 0 else reversed(steps):
                 step()
         return Figure(
@@ -117,8 +117,8 @@ class BenchRun:
         return Figure(
             "rebuild centres", events, best_of(rebuild_times), best_of(bare_times),
             REBUILD_TARGET,
-            note="rebuild() from Kafka into SQLite views, whole call incl. swap; reference: bare KafkaConsumer, same fetch settings, "
-            "values touched",
+            note="rebuild() from Kafka into SQLite views, whole call incl. swap; reference: bare KafkaConsumer, "
+            "same fetch settings, values touched",
             trials={"rebuild": rebuild_times, "rebuild_catch_up": catch_up_times, "bare_consumer": bare_times},
         )
 

@@ -102,7 +102,8 @@ class Container:
                 env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
             else:
                 self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-                env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.store_path(context))})
+                env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                            "SQLITE_DBNAME": str(self.store_path(context))})
             app = self._apps[context] = APPLICATION_CLASSES[context](env=env)
             ports = PORTS.get(context)
             if ports:

@@ -161,7 +161,8 @@ def _is_plain_json(field: fields.Field) -> bool:
     """Fields whose stored value is already the published JSON value, or ISO text wrapped by the transcoder."""
     if isinstance(field, fields.List):
         return _is_plain_json(field.inner) and type(field.inner) is not fields.Date
-    return type(field) in (fields.String, fields.Integer, fields.Boolean, fields.Float, fields.Raw, fields.Date, fields.Dict)
+    return type(field) in (fields.String, fields.Integer, fields.Boolean, fields.Float, fields.Raw, fields.Date,
+                           fields.Dict)
 
 
 def _unwrapped(value: Any) -> Any:

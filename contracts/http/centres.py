@@ -85,7 +85,8 @@ class ExpectedPlanSchema(Schema):
     plan_id = fields.String(required=True)
     title = fields.String(required=True)
     revision = fields.Integer(required=True, metadata={"description": "The plan's current revision."})
-    students = fields.Integer(required=True, metadata={"description": "Students the plan puts at the centre that week."})
+    students = fields.Integer(required=True,
+                              metadata={"description": "Students the plan puts at the centre that week."})
 
 
 class ExpectedWeekSchema(Schema):

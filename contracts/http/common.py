@@ -92,7 +92,8 @@ class NoBody(RequestSchema):
 
 
 class ReasonRequest(RequestSchema):
-    reason = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=2000)], metadata={"description": "Why."})
+    reason = fields.String(required=True, validate=[NOT_BLANK, validate.Length(max=2000)],
+                           metadata={"description": "Why."})
 
 
 class OptionalReasonRequest(RequestSchema):

@@ -98,7 +98,8 @@ class PlanBlockSchema(RequestSchema):
 
     id = fields.String(required=True, validate=_name, metadata={"description": "Unique in the plan, e.g. A1."})
     group = fields.String(required=True, validate=_name, metadata={"description": "One of the plan's groups."})
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={"description": "school or enterprise"})
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS),
+                         metadata={"description": "school or enterprise"})
     start = PlanDay(required=True, metadata={"description": "First day, within the term."})
     end = PlanDay(required=True, metadata={"description": "Last day, within the term."})
     hours_per_week = fields.Integer(load_default=None, allow_none=True, strict=True,

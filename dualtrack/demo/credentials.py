@@ -48,7 +48,8 @@ def seed_credentials(container: Container, ids: DemoIds) -> None:
         credentials.convert_credits(coordinator, ma, ma_award)
         credentials.revoke_award(admin, ma, ma_award, reason="the contest result was annulled")
         order = credentials.order_class(
-            acting_as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1]), enterprise_id=UUID(ids.enterprises[1]),
+            acting_as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1]),
+            enterprise_id=UUID(ids.enterprises[1]),
             name="CRRC bogie fitters 2027", students=10, major="mechatronics",
             certificates=[{"code": "X-RTM", "level": "junior"}], deadline=date(2027, 6, 30))
         credentials.assign_students_to_order(coordinator, order.id, student_ids=[str(liu), str(zhou)])

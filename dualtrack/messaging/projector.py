@@ -2,8 +2,9 @@
 
 On start it reads its stored offsets and seeks the source there, so a crash at any point neither
 loses an event nor applies one twice. Every batch checks, in its own transaction, that the stored
-offsets are still the ones it continues from: a rebuild swapped in meanwhile sends it back there. An event the projection cannot apply stops the projector
-with an error naming where it is (a poison message is never skipped silently).
+offsets are still the ones it continues from: a rebuild swapped in meanwhile sends it back there.
+An event the projection cannot apply stops the projector with an error naming where it is (a poison
+message is never skipped silently).
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ def _export(what: str, ident: UUID) -> Response:
         raise NotAllowed(f"only auditors and admins export a {what}'s record", role=actor.role.value)
     out = io.BytesIO()
     try:
-        export_record(deployment(), what, str(ident), load_or_create_signing_key(deployment().settings.signing_key_file), out)
+        export_record(deployment(), what, str(ident),
+                      load_or_create_signing_key(deployment().settings.signing_key_file), out)
     except TamperDetected as error:
         raise RuleViolated("tamper-detected", str(error)) from None
     if what == "student":

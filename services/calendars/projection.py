@@ -40,8 +40,8 @@ def _plan_published(p: Any, tx: Tx, e: Any) -> None:
         tx.execute(f"DELETE FROM {tx.table(table)} WHERE plan_id = ?", (plan,))
     term = content.get("term") or {}
     tx.execute(
-        f"INSERT INTO {tx.table(PLANS)} (plan_id, school_id, cohort, title, revision, recorded_at, term_start, term_end) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {tx.table(PLANS)} (plan_id, school_id, cohort, title, revision, recorded_at, term_start, "
+        "term_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (plan, d["school_id"], d["cohort"], d["title"], d["revision"], e.time, term.get("start"), term.get("end")),
     )
     members: dict[str, str] = {}
@@ -52,7 +52,8 @@ def _plan_published(p: Any, tx: Tx, e: Any) -> None:
                    [(plan, student, group) for student, group in members.items()])
     calendar = content.get("calendar") or {}
     tx.executemany(
-        f"INSERT INTO {tx.table(PERIODS)} (plan_id, kind, ordinal, name, start_date, end_date) VALUES (?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {tx.table(PERIODS)} (plan_id, kind, ordinal, name, start_date, end_date) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [(plan, kind, i, str(period.get("name") or ""), period["start"], period["end"])
          for kind, key in ((HOLIDAY, "holidays"), (EXAM_WEEK, "exam_weeks"))
          for i, period in enumerate(calendar.get(key) or [])],
@@ -110,7 +111,8 @@ class CalendarsProjection(Projection):
         **PLACES.tables(),
         PLANS: "plan_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, cohort TEXT NOT NULL, title TEXT NOT NULL, "
         "revision INTEGER NOT NULL, recorded_at TEXT NOT NULL, term_start TEXT, term_end TEXT",
-        MEMBERS: "plan_id TEXT NOT NULL, student_id TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (plan_id, student_id)",
+        MEMBERS: "plan_id TEXT NOT NULL, student_id TEXT NOT NULL, grp TEXT NOT NULL, "
+        "PRIMARY KEY (plan_id, student_id)",
         PERIODS: "plan_id TEXT NOT NULL, kind TEXT NOT NULL, ordinal INTEGER NOT NULL, name TEXT NOT NULL, "
         "start_date TEXT NOT NULL, end_date TEXT NOT NULL, PRIMARY KEY (plan_id, kind, ordinal)",
         CENTRES: "centre_id TEXT PRIMARY KEY, enterprise_id TEXT NOT NULL, name TEXT NOT NULL, address TEXT NOT NULL",

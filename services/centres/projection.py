@@ -84,7 +84,8 @@ def _place_booked(p: Any, tx: Tx, e: Any) -> None:
 
 def _place_rescheduled(p: Any, tx: Tx, e: Any) -> None:
     tx.execute(
-        f"UPDATE {tx.table('centres_bookings')} SET start_date = ?, end_date = ? WHERE centre_id = ? AND placement_id = ?",
+        f"UPDATE {tx.table('centres_bookings')} SET start_date = ?, end_date = ? "
+        "WHERE centre_id = ? AND placement_id = ?",
         (e.data["start"], e.data["end"], e.subject, e.data["placement_id"]),
     )
     _touch(tx, e, "status = status", ())
@@ -96,7 +97,8 @@ def _place_released(p: Any, tx: Tx, e: Any) -> None:
     row = tx.execute(f"SELECT start_date FROM {bookings} WHERE centre_id = ? AND placement_id = ?",
                      (e.subject, e.data["placement_id"])).fetchone()
     if row is not None and from_date <= date.fromisoformat(row[0]):
-        tx.execute(f"DELETE FROM {bookings} WHERE centre_id = ? AND placement_id = ?", (e.subject, e.data["placement_id"]))
+        tx.execute(f"DELETE FROM {bookings} WHERE centre_id = ? AND placement_id = ?",
+                   (e.subject, e.data["placement_id"]))
     elif row is not None:
         tx.execute(f"UPDATE {bookings} SET end_date = ? WHERE centre_id = ? AND placement_id = ?",
                    ((from_date - timedelta(days=1)).isoformat(), e.subject, e.data["placement_id"]))
@@ -131,7 +133,8 @@ class CentresProjection(Projection):
         "centres_mentors": "centre_id TEXT NOT NULL, mentor_id TEXT NOT NULL, name TEXT NOT NULL, "
         "assigned_at TEXT NOT NULL, PRIMARY KEY (centre_id, mentor_id)",
         "centres_bookings": "centre_id TEXT NOT NULL, placement_id TEXT NOT NULL, student_id TEXT NOT NULL, "
-        "start_date TEXT NOT NULL, end_date TEXT NOT NULL, booked_at TEXT NOT NULL, PRIMARY KEY (centre_id, placement_id)",
+        "start_date TEXT NOT NULL, end_date TEXT NOT NULL, booked_at TEXT NOT NULL, "
+        "PRIMARY KEY (centre_id, placement_id)",
         "centres_capacity_overrides": "centre_id TEXT NOT NULL, placement_id TEXT NOT NULL, capacity INTEGER NOT NULL, "
         "occupancy INTEGER NOT NULL, justification TEXT NOT NULL, justified_by TEXT, granted_at TEXT NOT NULL, "
         "PRIMARY KEY (centre_id, placement_id, granted_at)",

@@ -168,7 +168,8 @@ class CentresView(FollowsProjection):
         by_competency: dict[str, dict[str, Any]] = {}
         for code, status, seconds in competencies:
             row = by_competency.setdefault(code, {"competency": code, "signed_hours": 0.0, "unsigned_hours": 0.0})
-            row["signed_hours" if status == "signed" else "unsigned_hours"] += int(seconds) / 3600  # PostgreSQL: numeric
+            hours = "signed_hours" if status == "signed" else "unsigned_hours"
+            row[hours] += int(seconds) / 3600  # PostgreSQL: numeric
         for row in [*by_week.values(), *by_competency.values()]:
             row["signed_hours"], row["unsigned_hours"] = round(row["signed_hours"], 2), round(row["unsigned_hours"], 2)
         return {"centre_id": centre_id, "from": start.isoformat(), "to": end.isoformat(),

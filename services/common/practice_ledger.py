@@ -51,10 +51,10 @@ class PracticeLedger:
             self.entries: (
                 "entry_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, school_id TEXT NOT NULL, "
                 "placement_id TEXT NOT NULL, centre_id TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, "
-                "start_time TEXT NOT NULL, end_time TEXT NOT NULL, minutes INTEGER NOT NULL, competencies TEXT NOT NULL, "
-                "description TEXT NOT NULL, revision INTEGER NOT NULL, status TEXT NOT NULL, "
-                "drafted_by_student INTEGER NOT NULL, logged_by TEXT, logged_at TEXT, last_event TEXT, "
-                "last_actor TEXT, last_reason TEXT, updated_at TEXT"
+                "start_time TEXT NOT NULL, end_time TEXT NOT NULL, minutes INTEGER NOT NULL, "
+                "competencies TEXT NOT NULL, description TEXT NOT NULL, revision INTEGER NOT NULL, "
+                "status TEXT NOT NULL, drafted_by_student INTEGER NOT NULL, logged_by TEXT, logged_at TEXT, "
+                "last_event TEXT, last_actor TEXT, last_reason TEXT, updated_at TEXT"
             ),
             self.shares: "entry_id TEXT NOT NULL, competency TEXT NOT NULL, seconds BIGINT NOT NULL, "
                          "PRIMARY KEY (entry_id, competency)",

@@ -56,10 +56,11 @@ class PublishedPlaces:
 
     def tables(self) -> dict[str, str]:
         return {
-            self.places: "plan_id TEXT NOT NULL, school_id TEXT NOT NULL, title TEXT NOT NULL, revision INTEGER NOT NULL, "
-            "recorded_at TEXT NOT NULL, block_id TEXT NOT NULL, grp TEXT NOT NULL, kind TEXT NOT NULL, "
-            "start_date TEXT NOT NULL, end_date TEXT NOT NULL, hours_per_week INTEGER, student_id TEXT NOT NULL, "
-            "centre_id TEXT, ordinal INTEGER NOT NULL, PRIMARY KEY (plan_id, block_id, student_id)",
+            self.places: "plan_id TEXT NOT NULL, school_id TEXT NOT NULL, title TEXT NOT NULL, "
+            "revision INTEGER NOT NULL, recorded_at TEXT NOT NULL, block_id TEXT NOT NULL, grp TEXT NOT NULL, "
+            "kind TEXT NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL, hours_per_week INTEGER, "
+            "student_id TEXT NOT NULL, centre_id TEXT, ordinal INTEGER NOT NULL, "
+            "PRIMARY KEY (plan_id, block_id, student_id)",
         }
 
     def handlers(self) -> dict[str, Handler]:

@@ -44,8 +44,8 @@ CN_VOCATIONAL_INTERNSHIP = "cn-vocational-internship"
 
 RULE_SETS: dict[str, tuple[RuleSet, ...]] = {
     DEFAULT: (
-        RuleSet(DEFAULT, date(2000, 1, 1), "dualtrack's defaults: 8 h a day, 40 h a week, guardians confirm for minors, "
-                "mentors sign practice alone, a 14-day edit window, an assessment counts at the lower of the "
+        RuleSet(DEFAULT, date(2000, 1, 1), "dualtrack's defaults: 8 h a day, 40 h a week, guardians confirm for "
+                "minors, mentors sign practice alone, a 14-day edit window, an assessment counts at the lower of the "
                 "enterprise's and the school's results"),
     ),
     CN_VOCATIONAL_INTERNSHIP: (
@@ -53,8 +53,9 @@ RULE_SETS: dict[str, tuple[RuleSet, ...]] = {
             CN_VOCATIONAL_INTERNSHIP,
             date(2022, 1, 1),
             "Provisions on the administration of vocational school student internships: no first-year students "
-            "in post internships, at least 16 years old, guardian consent for minors, 8 h a day, 40 h a week; practice entries are countersigned by "
-            "the school's guiding teacher, a 7-day edit window, enterprise and school assessments weigh half each",
+            "in post internships, at least 16 years old, guardian consent for minors, 8 h a day, 40 h a week; practice "
+            "entries are countersigned by the school's guiding teacher, a 7-day edit window, enterprise and school "
+            "assessments weigh half each",
             min_age=16,
             first_year_post_internships=False,
             dual_sign_off=True,

@@ -35,8 +35,8 @@ class PlacementDirectoryFromPlacements:
 
 
 class TrainingFiguresFromTraining:
-    """The TrainingFigures port: signed hours per competency (an entry's time shared evenly over its competencies, as everywhere) and the
-    best combined assessment that passed, from a student's training record."""
+    """The TrainingFigures port: signed hours per competency (an entry's time shared evenly over its competencies,
+    as everywhere) and the best combined assessment that passed, from a student's training record."""
 
     def __init__(self, training: TrainingApplication) -> None:
         self._training = training

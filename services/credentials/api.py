@@ -231,8 +231,8 @@ class OrderClassReport(MethodView):
 # -- shapes -----------------------------------------------------------------------------------------
 def _certificate(certificate: Certificate) -> dict[str, Any]:
     return {
-        "code": certificate.code, "title": certificate.title, "awarding_organisation": certificate.awarding_organisation,
-        "version": certificate.version,
+        "code": certificate.code, "title": certificate.title,
+        "awarding_organisation": certificate.awarding_organisation, "version": certificate.version,
         "levels": [{"level": lv.level, "credits": lv.credits, "requirements": [vars(r) for r in lv.requirements]}
                    for lv in certificate.levels.values()],
         "conversion_rules": [{"rule_id": r.rule_id, "level": r.level, "effective_from": r.effective_from,

@@ -65,8 +65,8 @@ def _entry(tx: Tx, e: Any, award_id: str, **facts: Any) -> None:
     }
     row["balance_after"] = int((before[0] if before else None) or 0) + int(row["effect"] or 0)
     tx.execute(
-        f"INSERT INTO {tx.table(ENTRIES)} ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)}) "
-        "ON CONFLICT (account_id, version) DO NOTHING",
+        f"INSERT INTO {tx.table(ENTRIES)} ({', '.join(ENTRY_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)}) ON CONFLICT (account_id, version) DO NOTHING",
         [row[c] for c in ENTRY_COLUMNS],
     )
 

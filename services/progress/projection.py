@@ -210,8 +210,9 @@ class ProgressProjection(Projection):
         TARGETS: "placement_id TEXT NOT NULL, competency TEXT NOT NULL, title TEXT NOT NULL, "
         "target_hours INTEGER NOT NULL, scale TEXT NOT NULL, ordinal INTEGER NOT NULL, "
         "PRIMARY KEY (placement_id, competency)",
-        ASSESSMENTS: "student_id TEXT NOT NULL, competency TEXT NOT NULL, assessor TEXT NOT NULL, result DOUBLE PRECISION NOT NULL, "
-        "passed INTEGER NOT NULL, scale TEXT NOT NULL, evidence TEXT NOT NULL, assessed_on TEXT NOT NULL, "
+        ASSESSMENTS: "student_id TEXT NOT NULL, competency TEXT NOT NULL, assessor TEXT NOT NULL, "
+        "result DOUBLE PRECISION NOT NULL, passed INTEGER NOT NULL, scale TEXT NOT NULL, evidence TEXT NOT NULL, "
+        "assessed_on TEXT NOT NULL, "
         "assessed_by TEXT, placement_id TEXT NOT NULL, PRIMARY KEY (placement_id, competency, assessor)",
         COMBINED: "student_id TEXT NOT NULL, placement_id TEXT NOT NULL, competency TEXT NOT NULL, "
         "result DOUBLE PRECISION NOT NULL, passed INTEGER NOT NULL, rule TEXT NOT NULL, rule_set TEXT NOT NULL, "

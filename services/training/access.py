@@ -54,7 +54,8 @@ def require_may_act_for(actor: Actor, student: StudentFacts) -> None:
 def require_may_read_training(actor: Actor, student: StudentFacts, today: date) -> None:
     """Admins and auditors; the student; their school's teachers and coordinators; a mentor while they mentor
     the student (placed now at a centre they are assigned to, or ended within the edit window)."""
-    if actor.role in (Role.ADMIN, Role.AUDITOR) or (actor.role is Role.STUDENT and actor.student_id == student.student_id):
+    if (actor.role in (Role.ADMIN, Role.AUDITOR)
+            or (actor.role is Role.STUDENT and actor.student_id == student.student_id)):
         return
     if of_school(actor, student.school_id) or mentors_student(actor, student, today):
         return

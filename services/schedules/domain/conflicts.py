@@ -183,7 +183,8 @@ def _over_capacity(plan_id: str, content: PlanContent, world: World) -> Iterator
         yield Conflict(
             f"{CENTRE_OVER_CAPACITY}:{centre_id}:{week}", CENTRE_OVER_CAPACITY, week,
             {"centre_id": centre_id, "students": ours, "plans": sorted(set(students.values()))},
-            f"centre {centre.name} would host {len(students)} students in {week}, over its capacity of {centre.capacity}",
+            f"centre {centre.name} would host {len(students)} students in {week}, "
+            f"over its capacity of {centre.capacity}",
             {"expected": len(students), "capacity": centre.capacity, "from_this_plan": len(ours),
              "from_other_plans": len(students) - len(ours)},
         )
@@ -209,7 +210,8 @@ def _weekly_hours(content: PlanContent, rule_set: str) -> Iterator[Conflict]:
         if block.kind != ENTERPRISE or block.hours_per_week is None:
             continue
         over = [(monday, cap) for monday in block.period.mondays()
-                if block.hours_per_week > (cap := rule_set_in_force(rule_set, max(monday, block.start)).max_hours_per_week)]
+                if block.hours_per_week
+                > (cap := rule_set_in_force(rule_set, max(monday, block.start)).max_hours_per_week)]
         if over:
             first, cap = over[0]
             yield Conflict(

@@ -156,8 +156,9 @@ class TrainingRecord(Aggregate):
             raise RuleViolated("student-corrects-own-drafts", "a student corrects only their own drafts that are "
                                f"not signed (this entry is {entry.status})", entry_id=entry_id, status=entry.status)
         if capacity is Capacity.MENTOR and entry.status not in (PENDING, REJECTED):
-            raise RuleViolated("signed-entry", f"the entry is {entry.status}: once signed, only the school (a teacher or "
-                               "coordinator, giving a reason) corrects it", entry_id=entry_id, status=entry.status)
+            raise RuleViolated("signed-entry", f"the entry is {entry.status}: once signed, only the school (a "
+                               "teacher or coordinator, giving a reason) corrects it", entry_id=entry_id,
+                               status=entry.status)
         if practice == entry.current:
             raise RuleViolated("correction-changes-nothing", "the correction is the same as the current revision",
                                entry_id=entry_id, revision=entry.revision)
