@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from events.base import DomainCreated, DomainEvent
 
@@ -15,7 +16,7 @@ class CertificateListed(DomainCreated):
     code: str
     title: str
     awarding_organisation: str
-    levels: list[dict]
+    levels: list[dict[str, Any]]
     """[{"level", "credits", "requirements": [{"competency", "min_signed_hours", "min_assessment"}]}],
     junior before intermediate before senior."""
 
@@ -26,7 +27,7 @@ class ConversionRuleAdopted(DomainEvent):
     rule_id: str
     level: str
     effective_from: date
-    conversions: list[dict]
+    conversions: list[dict[str, Any]]
     """[{"course", "credits", "exempt"}]: credits used from the award for each course, and whether the
     course is exempted."""
 
@@ -49,7 +50,7 @@ class CertificateAwarded(DomainEvent):
     level: str
     awarded_on: date
     certificate_number: str | None
-    eligibility: list[dict]
+    eligibility: list[dict[str, Any]]
     """Each requirement with the student's figure and whether it was met, as checked at the award."""
     eligible: bool
 
@@ -97,7 +98,7 @@ class ClassOrdered(DomainCreated):
     name: str
     students: int
     major: str
-    certificates: list[dict]
+    certificates: list[dict[str, Any]]
     """[{"code", "level"}] every student should hold."""
     deadline: date
 

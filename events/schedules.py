@@ -13,6 +13,8 @@ so every revision stays readable from its own event and a projection needs no ot
 
 from __future__ import annotations
 
+from typing import Any
+
 from events.base import DomainCreated, DomainEvent
 
 
@@ -22,23 +24,23 @@ class RotationPlanDrafted(DomainCreated):
     school_id: str
     cohort: str
     title: str
-    content: dict
-    generated_from: dict | None
+    content: dict[str, Any]
+    generated_from: dict[str, Any] | None
     """The pattern the draft was generated from and the reason for every allocation, or None."""
 
 
 class RotationPlanDraftChanged(DomainEvent):
     """The draft's content was replaced (before its first publication)."""
 
-    content: dict
-    generated_from: dict | None
+    content: dict[str, Any]
+    generated_from: dict[str, Any] | None
 
 
 class PlanConflictOverridden(DomainEvent):
     """A coordinator published despite a conflict, with a justification (one event per conflict)."""
 
     revision: int
-    conflict: dict
+    conflict: dict[str, Any]
     """{"key", "kind", "week", "objects", "message", "details"} as the checker found it."""
     justification: str
 
@@ -50,7 +52,7 @@ class RotationPlanPublished(DomainEvent):
     school_id: str
     cohort: str
     title: str
-    content: dict
+    content: dict[str, Any]
 
 
 class RotationPlanRevised(DomainEvent):
@@ -60,9 +62,9 @@ class RotationPlanRevised(DomainEvent):
     school_id: str
     cohort: str
     title: str
-    content: dict
+    content: dict[str, Any]
     reason: str
-    changes: dict
+    changes: dict[str, Any]
     """The differences from the previous revision (see services/schedules/domain/diff.py)."""
 
 

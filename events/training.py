@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from events.base import DomainCreated, DomainEvent
 
@@ -58,7 +59,7 @@ class TrainingPlanDrawnUp(DomainEvent):
     centre_id: str
     enterprise_id: str
     catalogue_date: date
-    targets: list[dict]
+    targets: list[dict[str, Any]]
     """[{"code", "title", "target_hours", "scale"}], in catalogue order."""
 
 

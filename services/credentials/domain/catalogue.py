@@ -3,6 +3,7 @@ conversion rules into course credits that take effect from a date."""
 
 from __future__ import annotations
 
+import builtins  # in Certificate, `list` is the classmethod that lists one: its later annotations say builtins.list
 from dataclasses import dataclass
 from datetime import date
 from functools import singledispatchmethod
@@ -80,8 +81,8 @@ class Certificate(Aggregate):
                            level=name, levels=list(self.levels))
         return found
 
-    def adopt_conversion_rule(self, *, level: str, effective_from: date, conversions: list[dict[str, Any]],
-                              meta: EventMeta) -> str:
+    def adopt_conversion_rule(self, *, level: str, effective_from: date,
+                              conversions: builtins.list[dict[str, Any]], meta: EventMeta) -> str:
         """From a date, the level converts into these courses' credits and exemptions."""
         worth = self.level(level).credits
         not_positive = [c["course"] for c in conversions if c["credits"] < 1]

@@ -63,8 +63,8 @@ class Revision:
 class RotationPlan(Aggregate):
     """How a cohort of a school alternates between school and enterprise blocks over a term."""
 
-    def __init__(self, *, school_id: str, cohort: str, title: str, content: dict, generated_from: dict | None,
-                 meta: EventMeta) -> None:
+    def __init__(self, *, school_id: str, cohort: str, title: str, content: dict[str, Any],
+                 generated_from: dict[str, Any] | None, meta: EventMeta) -> None:
         self.school_id = school_id
         self.cohort = cohort
         self.title = title
@@ -77,8 +77,8 @@ class RotationPlan(Aggregate):
         """Every conflict overridden so far, as it was when overridden, with its justification."""
 
     @classmethod
-    def draft(cls, *, school_id: str, cohort: str, title: str, content: PlanContent, generated_from: dict | None,
-              meta: EventMeta) -> RotationPlan:
+    def draft(cls, *, school_id: str, cohort: str, title: str, content: PlanContent,
+              generated_from: dict[str, Any] | None, meta: EventMeta) -> RotationPlan:
         return cls._create(RotationPlanDrafted, id=uuid4(), school_id=school_id, cohort=cohort, title=title,
                            content=content.to_dict(), generated_from=generated_from, meta=meta)
 
@@ -88,7 +88,7 @@ class RotationPlan(Aggregate):
         return self.revisions[-1].number if self.revisions else 0
 
     # -- commands ----------------------------------------------------------------------------
-    def change_draft(self, content: PlanContent, generated_from: dict | None, meta: EventMeta) -> None:
+    def change_draft(self, content: PlanContent, generated_from: dict[str, Any] | None, meta: EventMeta) -> None:
         if self.status != DRAFT:
             raise RuleViolated("plan-published", "a published plan changes only by a revision with a reason",
                                plan_id=str(self.id), revision=self.revision)
@@ -169,7 +169,8 @@ class RotationPlan(Aggregate):
     def _(self, event: RotationPlanRevised) -> None:
         self._add_revision(event, event.content, event.reason, event.changes)
 
-    def _add_revision(self, event: Any, content: dict, reason: str | None, changes: dict | None) -> None:
+    def _add_revision(self, event: Any, content: dict[str, Any], reason: str | None,
+                      changes: dict[str, Any] | None) -> None:
         self.content = PlanContent.from_dict(content)
         self.revisions.append(Revision(event.revision, self.content, reason, changes, event.timestamp,
                                        event.meta.subject, tuple(self._overrides)))

@@ -71,7 +71,7 @@ class CompetencyCatalogue(Aggregate):
         if not changes:
             raise NotFound(f"the {self.major} catalogue has no competency {code!r}", code=code)
         defined = [c.competency for c in changes if c.competency is not None]
-        return defined[-1]  # type: ignore[return-value]
+        return defined[-1]
 
     # -- commands ---------------------------------------------------------------------------------
     def define(self, *, code: str, title: str, target_hours: int, scale: str, effective_from: date,
