@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.console import JustifyMethod
 from rich.table import Table
 
 
@@ -73,11 +74,12 @@ def _ratio(value: float | None) -> str:
 def figures_table(figures: list[Figure], title: str = "dualtrack bench") -> Table:
     """A rich table: one row per figure, a missed target in bold red."""
     table = Table(title=title)
-    for column, justify in [
+    columns: list[tuple[str, JustifyMethod]] = [
         ("figure", "left"), ("events", "right"), ("seconds", "right"), ("events/s", "right"),
         ("reference/s", "right"), ("ratio", "right"), ("target", "right"), ("", "left"),
-    ]:
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    ]
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     for f in figures:
         status = {"met": "[green]met[/green]", "MISSED": "[bold red]MISSED[/bold red]"}.get(f.status, "")
         table.add_row(

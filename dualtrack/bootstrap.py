@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
 from dualtrack.settings import CONTEXTS, Settings
@@ -106,29 +106,29 @@ class Container:
                             "SQLITE_DBNAME": str(self.store_path(context))})
             app = self._apps[context] = APPLICATION_CLASSES[context](env=env)
             ports = PORTS.get(context)
-            if ports:
-                app.connect(**{port: adapter(self) for port, adapter in ports.items()})
+            if ports:  # an application with ports takes them, by name, in its own connect()
+                cast(Any, app).connect(**{port: adapter(self) for port, adapter in ports.items()})
         return self._apps[context]
 
     @property
     def placements(self) -> PlacementsApplication:
-        return self.app("placements")  # type: ignore[return-value]
+        return cast(PlacementsApplication, self.app("placements"))
 
     @property
     def schedules(self) -> SchedulesApplication:
-        return self.app("schedules")  # type: ignore[return-value]
+        return cast(SchedulesApplication, self.app("schedules"))
 
     @property
     def training(self) -> TrainingApplication:
-        return self.app("training")  # type: ignore[return-value]
+        return cast(TrainingApplication, self.app("training"))
 
     @property
     def credentials(self) -> CredentialsApplication:
-        return self.app("credentials")  # type: ignore[return-value]
+        return cast(CredentialsApplication, self.app("credentials"))
 
     @property
     def audit(self) -> AuditApplication:
-        return self.app("audit")  # type: ignore[return-value]
+        return cast(AuditApplication, self.app("audit"))
 
     def apps(self) -> dict[str, DualtrackApplication]:
         return {c: self.app(c) for c in CONTEXTS}

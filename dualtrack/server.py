@@ -13,7 +13,7 @@ from dualtrack.logs import logging_config
 from dualtrack.settings import Settings
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, app_factory: Any, options: dict[str, Any]) -> None:
         self._factory = app_factory
         self._options = options

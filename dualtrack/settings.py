@@ -48,7 +48,7 @@ class Settings:
             topic_prefix=env.get("DUALTRACK_TOPIC_PREFIX", cls.topic_prefix),
             topic_partitions=int(env.get("DUALTRACK_TOPIC_PARTITIONS", cls.topic_partitions)),
             kafka_cache_dir=Path(env["DUALTRACK_KAFKA_CACHE"]) if env.get("DUALTRACK_KAFKA_CACHE")
-            else cls.__dataclass_fields__["kafka_cache_dir"].default,
+            else cls.kafka_cache_dir,
             api_host=env.get("DUALTRACK_API_HOST", cls.api_host),
             api_port=int(env.get("DUALTRACK_API_PORT", cls.api_port)),
             log_level=env.get("DUALTRACK_LOG_LEVEL", cls.log_level),

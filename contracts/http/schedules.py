@@ -34,7 +34,8 @@ class PlanDay(Day):
 class Id(fields.UUID):
     """A student's or centre's id: a UUID, passed on as its canonical text."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+    # Loads text where fields.UUID loads a UUID, on purpose: the base class keeps the documented format (uuid).
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
         return str(super()._deserialize(value, attr, data, **kwargs))
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -138,8 +139,9 @@ class PlanPatternSchema(RequestSchema):
 
     @validates_schema
     def reasonable_term(self, data: dict[str, Any], **kwargs: Any) -> None:
-        weeks = [data.get(name) for name in ("school_weeks", "enterprise_weeks", "cycles")]
-        if all(isinstance(n, int) for n in weeks) and (weeks[0] + weeks[1]) * weeks[2] * 7 > MAX_SPAN_DAYS:
+        school, enterprise, cycles = (data.get(name) for name in ("school_weeks", "enterprise_weeks", "cycles"))
+        if (isinstance(school, int) and isinstance(enterprise, int) and isinstance(cycles, int)
+                and (school + enterprise) * cycles * 7 > MAX_SPAN_DAYS):
             raise ValidationError(f"the term would span more than {MAX_SPAN_DAYS} days", field_name="cycles")
 
 

@@ -16,7 +16,7 @@ def seed_credentials(container: Container, ids: DemoIds) -> None:
     order class with Liu and Zhou in it."""
     credentials = container.credentials
     clock = credentials.today
-    credentials.today = lambda: DEMO_TODAY  # type: ignore[method-assign]
+    credentials.today = lambda: DEMO_TODAY
     try:
         admin = CommandContext.for_system("certificate-office")
         coordinator = acting_as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
@@ -36,15 +36,14 @@ def seed_credentials(container: Container, ids: DemoIds) -> None:
             credentials.adopt_conversion_rule(admin, "X-RTM", level="junior", effective_from=date(2026, 9, 1),
                                               conversions=[{"course": "MEC-201 Drive systems", "credits": 3,
                                                             "exempt": True}])
-        credentials.award_certificate(admin, liu, certificate_code="X-RTM", level="junior",
-                                      certificate_number="RTM-J-2026-0117")
-        award_id = credentials.get_account(admin, liu).awards.popitem()[0]  # type: ignore[union-attr]
+        award_id = credentials.award_certificate(admin, liu, certificate_code="X-RTM", level="junior",
+                                                 certificate_number="RTM-J-2026-0117").award_id
         credentials.amend_award(admin, liu, award_id, awarded_on=DEMO_TODAY, certificate_number="RTM-J-2026-0171",
                                 reason="digits transposed on the paper certificate")
         credentials.convert_credits(coordinator, liu, award_id)
-        credentials.award_certificate(admin, ma, certificate_code="X-RTM", level="junior",
-                                      override_reason="assessed at the national skills contest instead")
-        ma_award = credentials.get_account(admin, ma).awards.popitem()[0]  # type: ignore[union-attr]
+        ma_award = credentials.award_certificate(
+            admin, ma, certificate_code="X-RTM", level="junior",
+            override_reason="assessed at the national skills contest instead").award_id
         credentials.convert_credits(coordinator, ma, ma_award)
         credentials.revoke_award(admin, ma, ma_award, reason="the contest result was annulled")
         order = credentials.order_class(
@@ -54,4 +53,4 @@ def seed_credentials(container: Container, ids: DemoIds) -> None:
             certificates=[{"code": "X-RTM", "level": "junior"}], deadline=date(2027, 6, 30))
         credentials.assign_students_to_order(coordinator, order.id, student_ids=[str(liu), str(zhou)])
     finally:
-        credentials.today = clock  # type: ignore[method-assign]
+        credentials.today = clock

@@ -148,12 +148,13 @@ def _hosts(enterprise_ids: list[str], centre_ids: list[str]) -> dict[UUID, tuple
 
 def _agree(app: PlacementsApplication, hosts: dict[UUID, tuple[str, str]], ctx: CommandContext, student: UUID,
            centre: UUID, start: date, end: date, post: str, confirm_as_guardian: str | None = None,
-           **extra: str) -> str:
+           speciality_override_reason: str | None = None, capacity_override_justification: str | None = None) -> str:
     """A placement proposed, approved by the school and by the centre's mentor, and confirmed by the student (or
     their guardian)."""
     mentor_id, enterprise_id = hosts[centre]
     placement = app.propose_placement(ctx, student, centre_id=centre, start=start, planned_end=end, post=post,
-                                      weekly_hours=40, **extra).placement_id
+                                      weekly_hours=40, speciality_override_reason=speciality_override_reason,
+                                      capacity_override_justification=capacity_override_justification).placement_id
     app.approve_placement_as_school(ctx, student, placement)
     mentor = acting_as(Role.MENTOR, mentor_id, enterprise_id=enterprise_id)
     app.approve_placement_as_enterprise(mentor, student, placement, mentor_id=mentor_id)

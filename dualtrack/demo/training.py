@@ -18,11 +18,11 @@ def seed_training(container: Container, ids: DemoIds) -> None:
     draft, a back-filled day, a batch upload); He's entries under dual sign-off; assessments from both sides."""
     training = container.training
     clock = training.today
-    training.today = lambda: DEMO_TODAY  # type: ignore[method-assign]
+    training.today = lambda: DEMO_TODAY
     try:
         _training_story(container, ids)
     finally:
-        training.today = clock  # type: ignore[method-assign]
+        training.today = clock
 
 
 def _training_story(container: Container, ids: DemoIds) -> None:

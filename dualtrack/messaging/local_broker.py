@@ -221,12 +221,12 @@ class LocalKafkaBroker:
         stored = json.loads(self._ports_file.read_text()) if self._ports_file.exists() else None
         if stored and self._requested_port in (None, stored["port"]):
             return stored["port"], stored["controller_port"]
-        if stored:
-            ports = (self._requested_port, stored["controller_port"])
-        elif self._requested_port is not None:
-            ports = (self._requested_port, _free_ports(1)[0])
+        ports: tuple[int, int]
+        if self._requested_port is not None:  # a stored file without a requested port was returned above
+            ports = (self._requested_port, stored["controller_port"] if stored else _free_ports(1)[0])
         else:
-            ports = tuple(_free_ports(2))
+            broker_port, controller_port = _free_ports(2)
+            ports = (broker_port, controller_port)
         if self.data_dir.exists():
             self._ports_file.write_text(json.dumps({"port": ports[0], "controller_port": ports[1]}) + "\n")
         return ports

@@ -38,7 +38,8 @@ class AdvisoryLock:
 
         self.connection: Any = psycopg.connect(url, autocommit=True)
         self._key = key = zlib.crc32(name.encode())
-        if not self.connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+        row = self.connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if row is None or not row[0]:
             self.connection.close()
             raise AlreadyRunning(f"{what} is already running (advisory lock {key})")
 

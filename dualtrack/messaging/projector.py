@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from dualtrack.messaging.sources import EventSource, Offsets
 from services.common.projection import (
@@ -86,7 +87,7 @@ class Projector:
             try:
                 outcome = self.projection.apply_batch(tx, events)
             except EventNotApplicable as failure:
-                e: ReceivedEvent = failure.event  # type: ignore[assignment]
+                e = cast(ReceivedEvent, failure.event)  # the events given to apply_batch above
                 raise PoisonMessage(
                     f"projection {self.projection.name} cannot apply {e.type} {e.id} at "
                     f"{e.topic}[{e.partition}]@{e.offset}: {failure.error!r}"

@@ -18,7 +18,7 @@ from toolkit.http.errors import register_error_handlers
 log = logging.getLogger("dualtrack.http")
 
 
-class DualtrackApi(Api):  # type: ignore[misc]
+class DualtrackApi(Api):
     """flask-smorest's Api, documenting our one error format for the errors it adds itself (422, default)."""
 
     ERROR_SCHEMA = ApiError

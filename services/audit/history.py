@@ -169,7 +169,8 @@ class EventLog:
         """Every notification of the given stored topics in the context's log (filtered by the database)."""
         key = (context, tuple(sorted(topics)))
         if key not in self._scans:
-            app, found, start = self.app(context), [], 1
+            app, start = self.app(context), 1
+            found: list[Notification] = []
             while True:
                 page = app.recorder.select_notifications(start=start, limit=_PAGE, topics=key[1])
                 found.extend(page)

@@ -178,7 +178,7 @@ _TEMPLATES: dict[str, str] = {
 }
 
 
-class _Facts(dict):  # type: ignore[type-arg]
+class _Facts(dict):
     def __missing__(self, key: str) -> str:
         return "?"
 

@@ -28,7 +28,7 @@ blp = Blueprint(
 
 def view() -> CalendarsView:
     """The calendars read model's queries, from the deployment."""
-    return deployment().view("calendars")  # type: ignore[no-any-return]
+    return deployment().view("calendars")
 
 
 def _documented(fn: Any) -> Any:

@@ -39,7 +39,7 @@ blp = Blueprint(
 
 def view() -> CentresView:
     """The centres read model's queries, from the deployment."""
-    return deployment().view("centres")  # type: ignore[no-any-return]
+    return deployment().view("centres")
 
 
 @blp.route("/centres")

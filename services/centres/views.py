@@ -52,7 +52,7 @@ class CentresView(FollowsProjection):
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         base = "FROM centres_centres c LEFT JOIN centres_enterprises e ON e.enterprise_id = c.enterprise_id"
         with self._db.transaction() as tx:
-            total = tx.execute(f"SELECT COUNT(*) {base}{clause}", params).fetchone()[0]  # type: ignore[index]
+            (total,) = tx.execute(f"SELECT COUNT(*) {base}{clause}", params).fetchone() or (0,)
             rows = tx.execute(
                 f"SELECT {_CENTRE_COLUMNS} {base}{clause} ORDER BY c.opened_at, c.centre_id LIMIT ? OFFSET ?",
                 (*params, *page_window(page, page_size)),

@@ -121,7 +121,7 @@ class DualtrackApplication(Application[UUID]):
     def load(self, kind: type[Aggregate], aggregate_id: UUID, expected_version: int | None = None) -> Any:
         """Fetch an aggregate of the given kind, or NotFound; check the caller's expected version."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {_label(kind)} with id {aggregate_id}", id=str(aggregate_id)) from None
         if not isinstance(aggregate, kind):

@@ -4,9 +4,11 @@ figures as recorded now, or at a moment)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from services.common.errors import NotFound
 from services.common.practice_ledger import shares
@@ -62,14 +64,14 @@ class TrainingFiguresFromTraining:
         record_id = training_record_id(student_id)
         try:
             if known_at is None:
-                return self._training.repository.get(record_id)  # type: ignore[no-any-return]
+                return self._training.repository.get(record_id)
             version = None
             for event in self._training.repository.event_store.get(record_id):
-                if event.timestamp > known_at:
+                if cast(Aggregate.Event, event).timestamp > known_at:  # a training record's events are timestamped
                     break
                 version = event.originator_version
             if version is None:
                 return None
-            return self._training.repository.get(record_id, version=version)  # type: ignore[no-any-return]
+            return self._training.repository.get(record_id, version=version)
         except AggregateNotFoundError:
             return None

@@ -46,7 +46,7 @@ blp = Blueprint(
 
 def application() -> CredentialsApplication:
     """The credentials context's application, from the deployment."""
-    return deployment().app("credentials")  # type: ignore[no-any-return]
+    return deployment().app("credentials")
 _errors = command_errors(blp)
 
 

@@ -87,7 +87,7 @@ class CredentialsApplication(DualtrackApplication):
 
     def get_certificate(self, code: str) -> Certificate:
         try:
-            return self.repository.get(certificate_id(code))  # type: ignore[no-any-return]
+            return self.repository.get(certificate_id(code))
         except AggregateNotFoundError:
             raise NotFound(f"no certificate {code!r} in the catalogue (only catalogued certificates are awarded)",
                            code=code) from None
@@ -168,7 +168,7 @@ class CredentialsApplication(DualtrackApplication):
         """The student's credit account as the event store knows it now; None before any award."""
         student = self._readable_student(ctx, student_id)
         try:
-            return self.repository.get(credit_account_id(student.student_id))  # type: ignore[no-any-return]
+            return self.repository.get(credit_account_id(student.student_id))
         except AggregateNotFoundError:
             return None
 
@@ -249,7 +249,7 @@ class CredentialsApplication(DualtrackApplication):
 
     def _account_or_none(self, student_id: str) -> CreditAccount | None:
         try:
-            return self.repository.get(credit_account_id(student_id))  # type: ignore[no-any-return]
+            return self.repository.get(credit_account_id(student_id))
         except AggregateNotFoundError:
             return None
 

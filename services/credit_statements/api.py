@@ -27,7 +27,7 @@ blp = Blueprint(
 
 def view() -> CreditStatementsView:
     """The credit statements read model's queries, from the deployment."""
-    return deployment().view("credit_statements")  # type: ignore[no-any-return]
+    return deployment().view("credit_statements")
 
 
 @blp.route("/students/<uuid:student_id>/credit-statement")

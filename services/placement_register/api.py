@@ -31,7 +31,7 @@ blp = Blueprint(
 
 def view() -> PlacementRegisterView:
     """The placement register read model's queries, from the deployment."""
-    return deployment().view("placement_register")  # type: ignore[no-any-return]
+    return deployment().view("placement_register")
 
 
 def scope_of(actor: Actor) -> Scope:

@@ -55,7 +55,7 @@ class PlacementRegisterView(FollowsProjection):
             params.append(period_from.isoformat())
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         with self._db.transaction() as tx:
-            total = tx.execute(f"SELECT COUNT(*) FROM {PLACEMENTS}{clause}", params).fetchone()[0]  # type: ignore[index]
+            (total,) = tx.execute(f"SELECT COUNT(*) FROM {PLACEMENTS}{clause}", params).fetchone() or (0,)
             rows = tx.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM {PLACEMENTS}{clause} ORDER BY start_date, placement_id "
                 "LIMIT ? OFFSET ?", (*params, *page_window(page, page_size)),

@@ -53,7 +53,7 @@ blp = Blueprint(
 
 def application() -> PlacementsApplication:
     """The placements context's application, from the deployment."""
-    return deployment().app("placements")  # type: ignore[no-any-return]
+    return deployment().app("placements")
 
 _alt = command_errors(blp)
 

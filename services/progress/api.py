@@ -27,7 +27,7 @@ blp = Blueprint(
 
 def view() -> ProgressView:
     """The progress read model's queries, from the deployment."""
-    return deployment().view("progress")  # type: ignore[no-any-return]
+    return deployment().view("progress")
 
 
 def _documented(fn: Any) -> Any:

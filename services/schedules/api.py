@@ -48,7 +48,7 @@ blp = Blueprint(
 
 def application() -> SchedulesApplication:
     """The schedules context's application, from the deployment."""
-    return deployment().app("schedules")  # type: ignore[no-any-return]
+    return deployment().app("schedules")
 _command_errors = command_errors(blp)
 
 

@@ -47,7 +47,7 @@ blp = Blueprint(
 
 def application() -> TrainingApplication:
     """The training context's application, from the deployment."""
-    return deployment().app("training")  # type: ignore[no-any-return]
+    return deployment().app("training")
 _errors = command_errors(blp)
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_CSV_ROWS = 5000

@@ -133,7 +133,7 @@ class TrainingApplication(DualtrackApplication):
 
     def _catalogue(self, major: str) -> CompetencyCatalogue | None:
         try:
-            return self.repository.get(catalogue_id(major))  # type: ignore[no-any-return]
+            return self.repository.get(catalogue_id(major))
         except AggregateNotFoundError:
             return None
 
@@ -330,7 +330,7 @@ class TrainingApplication(DualtrackApplication):
         student = self.placements.student(str(student_id))
         access.require_may_read_training(ctx.actor, student, self.today())
         try:
-            return self.repository.get(training_record_id(student.student_id))  # type: ignore[no-any-return]
+            return self.repository.get(training_record_id(student.student_id))
         except AggregateNotFoundError:
             return None
 

@@ -59,14 +59,14 @@ class Deployment(Protocol):
 
 
 def deployment() -> Deployment:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]
 
 
 def correlation_id() -> str:
     if "correlation_id" not in g:
         given = request.headers.get("X-Correlation-ID", "").strip()
         g.correlation_id = given[:100] if given else str(uuid.uuid4())
-    return g.correlation_id  # type: ignore[no-any-return]
+    return g.correlation_id
 
 
 def current_actor() -> Actor:
@@ -80,7 +80,7 @@ def current_actor() -> Actor:
             g.actor = actor_from_token(deployment().settings.secret_key, token.strip())
         except InvalidToken as error:
             raise Unauthorized(f"invalid bearer token: {error}") from None
-    return g.actor  # type: ignore[no-any-return]
+    return g.actor
 
 
 def command_context() -> CommandContext:

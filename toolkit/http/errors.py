@@ -37,7 +37,8 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
-        kind = next((k for k in type(error).__mro__ if k in STATUS_OF or k in CODE_OF), DomainError)
+        kind = next((k for k in type(error).__mro__
+                     if issubclass(k, DomainError) and (k in STATUS_OF or k in CODE_OF)), DomainError)
         status = STATUS_OF.get(kind, 400)
         code = error.rule if isinstance(error, RuleViolated) else CODE_OF.get(kind, "bad-request")
         return error_response(status, code, error.message, details=error.details)

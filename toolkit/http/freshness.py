@@ -18,8 +18,12 @@ from toolkit.http.context import current_actor, deployment
 
 
 class WaitableView(Protocol):
-    projection: str
-    contexts: tuple[str, ...]
+    # Read-only: a view names its projection and contexts (fixed per class, e.g. a tuple of four contexts).
+    @property
+    def projection(self) -> str: ...
+
+    @property
+    def contexts(self) -> tuple[str, ...]: ...
 
     def wait_for(self, written: list[Written], timeout: float) -> bool: ...
 

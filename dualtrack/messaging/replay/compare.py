@@ -79,7 +79,9 @@ def columns_and_key(definition: str) -> tuple[list[str], list[str]]:
 
 
 def _top_level_parts(definition: str) -> Sequence[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in definition:
         if ch == "," and depth == 0:
             parts.append("".join(current).strip())

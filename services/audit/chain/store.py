@@ -94,11 +94,11 @@ class PostgresChainDatabase:
         self._lock_name = f"dualtrack-audit-chain:{context}"
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._conn.execute(sql, tuple(params))  # type: ignore[arg-type]
+        return self._conn.execute(sql, tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._conn.cursor() as cursor:
-            cursor.executemany(sql, rows)  # type: ignore[arg-type]
+            cursor.executemany(sql, rows)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -148,7 +148,8 @@ class AuditChain:
         """Chain rows (position, leaf, hash) in order, after `after` (exclusive) up to `upto` (inclusive)."""
         last = after
         while True:
-            conditions, params = [f"context = {self._p}"], [self.context]
+            conditions = [f"context = {self._p}"]
+            params: list[str | int] = [self.context]
             if last is not None:
                 conditions.append(f"position > {self._p}")
                 params.append(last)
