@@ -25,7 +25,8 @@ export_blp = Blueprint(
 )
 
 EXPORT_RESPONSE = {"type": "string", "description": "JSON lines (application/x-ndjson): a signed header, then one "
-                                                    "event a line with its chain proof (see services/audit/export.py)."}
+                                                    "event a line with its chain proof (see "
+                                                    "services/audit/export/format.py)."}
 EXPORTERS = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
