@@ -18,13 +18,13 @@ CI=true a missing server fails the tests, never skips them.
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import urlparse, urlunparse
 
 import pytest
+from flask import Flask
 
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
@@ -165,6 +165,23 @@ def container(tmp_path: Path, database_url: str | None) -> Iterator[Container]:
     c = Container(make_settings(tmp_path / "var", database_url))
     yield c
     c.close()
+
+
+@pytest.fixture
+def app_for() -> Iterator[Callable[[Container], Flask]]:
+    """create_app for a test: the API app around a container, built once per test process and lent to this test
+    (tests/support/web.py); every app it lends is given back when the test ends."""
+    from tests.support.web import borrow, give_back
+
+    lent: list[Flask] = []
+
+    def lend(container: Container) -> Flask:
+        lent.append(borrow(container))
+        return lent[-1]
+
+    yield lend
+    for app in lent:
+        give_back(app)
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from dualtrack.web.app import create_app
 class Client:
     """The Flask test client, plus a way to bring the read models up to date (embedded projector)."""
 
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: Any, app: Any = None) -> None:
         self.container = container
-        self.http = create_app(container).test_client()
+        self.http = (app or create_app(container)).test_client()
 
     def project(self) -> None:
         """Bring every read model up to date with the event store (the embedded source)."""
@@ -33,8 +33,8 @@ class Client:
 
 
 @pytest.fixture
-def client(container: Any) -> Client:
-    return Client(container)
+def client(container: Any, app_for: Any) -> Client:
+    return Client(container, app_for(container))
 
 
 @dataclass
@@ -53,6 +53,7 @@ def copy_of(source: Path, tmp_path: Path, ids: Any, today: date) -> Iterator[Cop
     from dualtrack.bootstrap import Container
     from dualtrack.settings import CONTEXTS
     from tests.conftest import make_settings
+    from tests.support.web import lent_app
 
     data_dir = tmp_path / "var"
     shutil.copytree(source, data_dir)
@@ -60,6 +61,7 @@ def copy_of(source: Path, tmp_path: Path, ids: Any, today: date) -> Iterator[Cop
     for context in CONTEXTS:
         container.app(context).today = lambda: today  # type: ignore[method-assign]
     try:
-        yield CopiedWorld(container, create_app(container).test_client(), ids)
+        with lent_app(container) as app:
+            yield CopiedWorld(container, app.test_client(), ids)
     finally:
         container.close()

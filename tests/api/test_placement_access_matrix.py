@@ -9,7 +9,6 @@ from typing import Any, Callable
 import pytest
 
 from dualtrack.bootstrap import Container
-from dualtrack.web.app import create_app
 from services.common.identity import Actor, CommandContext, Role
 from tests.conftest import bearer, make_settings
 
@@ -107,11 +106,13 @@ def _p(w: World) -> str:
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("route", ROUTES)
-def test_given_a_caller_and_a_placement_route_then_only_the_allowed_ones_succeed(tmp_path, route, caller) -> None:
+def test_given_a_caller_and_a_placement_route_then_only_the_allowed_ones_succeed(
+    tmp_path, app_for, route, caller
+) -> None:
     state, path, body, allowed = ROUTES[route]
     world = World(tmp_path)
     world.placement_in(state)
-    client = create_app(world.container).test_client()
+    client = app_for(world.container).test_client()
     before = world.app.max_position()
     response = client.post(path(world), json=body(world), headers=CALLERS[caller](world))
     if caller in allowed:
@@ -124,14 +125,14 @@ def test_given_a_caller_and_a_placement_route_then_only_the_allowed_ones_succeed
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_given_placements_in_the_register_then_each_caller_sees_only_theirs(tmp_path, caller) -> None:
+def test_given_placements_in_the_register_then_each_caller_sees_only_theirs(tmp_path, app_for, caller) -> None:
     from dualtrack.bootstrap import PROJECTION_CLASSES
 
     world = World(tmp_path)
     world.placement_in("active")
     for name in PROJECTION_CLASSES:
         world.container.projector(name, embedded=True).catch_up()
-    client = create_app(world.container).test_client()
+    client = app_for(world.container).test_client()
     listing = client.get("/api/v1/placements", headers=CALLERS[caller](world))
     assert listing.status_code == 200
     sees = caller in {"admin", "auditor", "coordinator of the school", "mentor of the enterprise", "the student"}
@@ -143,7 +144,7 @@ def test_given_placements_in_the_register_then_each_caller_sees_only_theirs(tmp_
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_given_a_hosted_student_then_who_holds_the_centres_places_is_shown_only_to_its_enterprise_and_auditors(
-    tmp_path, caller
+    tmp_path, app_for, caller
 ) -> None:
     from dualtrack.bootstrap import PROJECTION_CLASSES
 
@@ -151,7 +152,7 @@ def test_given_a_hosted_student_then_who_holds_the_centres_places_is_shown_only_
     world.placement_in("active")
     for name in PROJECTION_CLASSES:
         world.container.projector(name, embedded=True).catch_up()
-    client = create_app(world.container).test_client()
+    client = app_for(world.container).test_client()
     headers = CALLERS[caller](world)
     sees = caller in {"admin", "auditor", "mentor of the enterprise"}
     hosted = client.get(f"/api/v1/centres/{world.centre}/students", headers=headers)

@@ -82,9 +82,9 @@ class World:
 
 
 @pytest.fixture
-def world(seeded: Seeded) -> Iterator[World]:
+def world(seeded: Seeded, app_for: Any) -> Iterator[World]:
     """The demo seeded once per database kind (`seeded`, tests/conftest.py), copied for each test."""
-    client = Client(seeded.container)
+    client = Client(seeded.container, app_for(seeded.container))
     client.project()
     yield World(seeded.container, client, seeded.ids)
 
