@@ -1,10 +1,15 @@
 """The composition root: builds applications, relays, projectors and views from Settings.
 
-Nothing is built at import time; everything is built here, once, on demand.
+Nothing is built at import time; everything is built here, once: on demand, or all at once by `open()`, which a
+server calls before it takes requests. An application is kept only once it is completely built (its tables
+created, its ports connected); a failure is raised to the caller and never cached, so the next call tries again.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from functools import cached_property
@@ -82,33 +87,95 @@ def postgres_env(url: str) -> dict[str, str]:
     }
 
 
+log = logging.getLogger(__name__)
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 class Container:
     """Everything a process of dualtrack needs, built from one Settings."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._apps: dict[str, DualtrackApplication] = {}
+        self._building = threading.RLock()
+        """Threads of one process build each application once, and never see one half built."""
+
+    def open(self, *, attempts: int = 5, backoff: float = 0.5) -> Container:
+        """Build every application and every read model's tables now, before the process takes requests.
+
+        Processes starting together (an API's workers, a relay, projectors) create the schema one at a time,
+        under a lock of the database; a failure is retried with a growing pause, then raised, so a process that
+        cannot open its stores stops with the cause rather than serving errors."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._schema_lock():
+                    for context in CONTEXTS:
+                        self.app(context)
+                    for name in PROJECTION_CLASSES:
+                        self.view(name)
+                return self
+            except Exception as error:
+                if attempt == attempts:
+                    raise
+                log.warning("could not open the stores (attempt %d of %d): %s; trying again", attempt, attempts,
+                            error)
+                time.sleep(backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _schema_lock(self) -> Any:
+        """Held while the schema is created: a blocking advisory lock on PostgreSQL, a blocking flock beside the
+        SQLite files; nothing for in-memory stores."""
+        from dualtrack.messaging.locks import schema_lock
+
+        if self.settings.in_memory:
+            return _NoLock()
+        if self.settings.uses_postgres:
+            return schema_lock(self.settings.database_url or "")
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return schema_lock(str(self.settings.data_dir / "schema"))
 
     # -- write side -------------------------------------------------------------------------
     def store_path(self, context: str) -> Path:
         return self.settings.data_dir / f"{context}.sqlite3"
 
     def app(self, context: str) -> DualtrackApplication:
-        if context not in self._apps:
-            env: dict[str, Any] = dict(self.settings.eventsourcing_env)
-            if self.settings.uses_postgres:
-                env.update(postgres_env(self.settings.database_url or ""))
-            elif self.settings.in_memory:
-                env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
-            else:
-                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-                env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                            "SQLITE_DBNAME": str(self.store_path(context))})
-            app = self._apps[context] = APPLICATION_CLASSES[context](env=env)
+        built = self._apps.get(context)
+        if built is not None:
+            return built
+        with self._building:
+            if context not in self._apps:
+                self._apps[context] = self._build(context)
+            return self._apps[context]
+
+    def _build(self, context: str) -> DualtrackApplication:
+        """A context's application with its tables and its ports; closed again if any part fails."""
+        if context not in APPLICATION_CLASSES:
+            raise KeyError(f"no context named {context!r}; known: {sorted(APPLICATION_CLASSES)}")
+        env: dict[str, Any] = dict(self.settings.eventsourcing_env)
+        if self.settings.uses_postgres:
+            env.update(postgres_env(self.settings.database_url or ""))
+        elif self.settings.in_memory:
+            env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+        else:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                        "SQLITE_DBNAME": str(self.store_path(context))})
+        app = APPLICATION_CLASSES[context](env=env)
+        try:
             ports = PORTS.get(context)
             if ports:  # an application with ports takes them, by name, in its own connect()
                 cast(Any, app).connect(**{port: adapter(self) for port, adapter in ports.items()})
-        return self._apps[context]
+        except BaseException:
+            app.close()
+            raise
+        return app
 
     @property
     def placements(self) -> PlacementsApplication:
@@ -227,7 +294,8 @@ class Container:
         """The query side of the read model `name`, its tables ready."""
         if name not in PROJECTION_CLASSES:
             raise KeyError(f"no read model named {name!r}; known: {sorted(PROJECTION_CLASSES)}")
-        return getattr(self, f"{name}_view")
+        with self._building:
+            return getattr(self, f"{name}_view")
 
     @cached_property
     def centres_view(self) -> CentresView:

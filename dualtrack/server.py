@@ -51,7 +51,7 @@ def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int 
     from dualtrack.web.app import create_app
 
     def factory() -> Any:
-        container = Container(settings)
+        container = Container(settings).open()  # every store and table ready before the first request
         if embedded:
             start_embedded_projections(container, threading.Event())
         return create_app(container)

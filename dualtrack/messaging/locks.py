@@ -1,4 +1,4 @@
-"""One process at a time: a relay per context, a live projector per projection.
+"""One process at a time: a relay per context, a live projector per projection, one creating the schema.
 
 On SQLite the lock is an exclusive `flock` on a file beside the database; on PostgreSQL a session
 advisory lock on a connection kept open. Either is released when the holder closes it or dies.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import fcntl
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -59,3 +61,24 @@ def exclusive(database: str, name: str, what: str) -> FileLock | AdvisoryLock:
     if database.startswith(("postgres://", "postgresql://")):
         return AdvisoryLock(database, f"dualtrack:{name}", what)
     return FileLock(f"{database}.{name}.lock", what)
+
+
+@contextmanager
+def schema_lock(database: str) -> Iterator[None]:
+    """Wait for, then hold, the lock under which a process creates its tables: processes starting together create
+    the schema one after another (two PostgreSQL sessions running the same CREATE TABLE at once fail with "tuple
+    concurrently updated"). `database` is a postgresql:// URL or a path beside the SQLite files."""
+    if database.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        key = zlib.crc32(b"dualtrack:schema")
+        with psycopg.connect(database, autocommit=True) as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                yield
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        return
+    with open(f"{database}.lock", "w") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        yield

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from eventsourcing.utils import get_topic
 
 from services.audit.read_log import read_log_id
@@ -20,6 +21,8 @@ from services.placements.domain import Student, TrainingCentre
 from services.training.domain import TrainingRecord, training_record_id
 from tests.service.placement_world import World, build_world
 from tests.service.training_world import MONDAY, build_training_world
+
+pytestmark = pytest.mark.stored
 
 
 def replayed(app: Any, aggregate_id: UUID) -> Any:

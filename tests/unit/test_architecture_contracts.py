@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("events", "contracts", "toolkit", "services", "dualtrack")
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
+pytestmark = pytest.mark.unit
+
 LAYERS = "Every import points down"
 WITHIN = "Within a context"
 INDEPENDENT = "Contexts and read models are independent"
