@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -74,6 +77,21 @@ class CommandResult:
 
 
 R = TypeVar("R")
+BLIND_WRITE_ATTEMPTS = 12
+"""How often a command sent without an expected version is decided again after losing a race."""
+BLIND_WRITE_MAX_PAUSE = 0.25
+"""The longest pause, in seconds, before deciding again (the pauses grow from a few milliseconds)."""
+
+
+def retried_when_blind(handler: Callable[..., R]) -> Callable[..., R]:
+    """A command handler taking `expected_version`: sent without one, it is decided again on fresh aggregates
+    when someone else wrote first (DualtrackApplication.retrying)."""
+
+    @functools.wraps(handler)
+    def decided_again(self: DualtrackApplication, *args: Any, **kwargs: Any) -> R:
+        return self.retrying(kwargs.get("expected_version"), lambda: handler(self, *args, **kwargs))
+
+    return decided_again
 log = logging.getLogger(__name__)
 
 
@@ -138,14 +156,16 @@ class DualtrackApplication(Application[UUID]):
     @staticmethod
     def retrying(expected_version: int | None, command: Callable[[], R]) -> R:
         """A command sent without If-Match is decided again on fresh aggregates when someone else wrote first
-        (a mentor signing while the student drafts); with If-Match the caller gets the 409."""
-        attempts = 1 if expected_version is not None else 3
+        (a mentor signing while the student drafts), after a pause that grows and is drawn at random so writers
+        that collided spread out; with If-Match the caller gets the 409 at once."""
+        attempts = 1 if expected_version is not None else BLIND_WRITE_ATTEMPTS
         for attempt in range(attempts):
             try:
                 return command()
             except VersionConflict:
                 if attempt == attempts - 1:
                     raise
+                time.sleep(random.uniform(0, min(BLIND_WRITE_MAX_PAUSE, 0.004 * 2 ** attempt)))
         raise AssertionError("unreachable")
 
     def max_position(self) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from services.common.application import CommandResult, DualtrackApplication
+from services.common.application import CommandResult, DualtrackApplication, retried_when_blind
 from services.common.identity import CommandContext
 from services.common.rules import RuleSet, rule_set_in_force
 from services.placements.access import (
@@ -67,6 +67,7 @@ class PlacementsApplication(DualtrackApplication):
         )
         return self.record(centre)
 
+    @retried_when_blind
     def change_centre_capacity(
         self,
         ctx: CommandContext,
@@ -81,6 +82,7 @@ class PlacementsApplication(DualtrackApplication):
         centre.change_capacity(capacity, ctx.meta(reason))
         return self.record(centre)
 
+    @retried_when_blind
     def assign_mentor(
         self,
         ctx: CommandContext,
@@ -95,6 +97,7 @@ class PlacementsApplication(DualtrackApplication):
         centre.assign_mentor(mentor_id, name, ctx.meta())
         return self.record(centre)
 
+    @retried_when_blind
     def withdraw_mentor(
         self,
         ctx: CommandContext,
@@ -109,6 +112,7 @@ class PlacementsApplication(DualtrackApplication):
         centre.withdraw_mentor(mentor_id, ctx.meta(reason))
         return self.record(centre)
 
+    @retried_when_blind
     def close_centre(
         self, ctx: CommandContext, centre_id: UUID, *, reason: str, expected_version: int | None = None
     ) -> CommandResult:
@@ -162,6 +166,7 @@ class PlacementsApplication(DualtrackApplication):
         return student
 
     # -- placements -------------------------------------------------------------------------------
+    @retried_when_blind
     def propose_placement(
         self, ctx: CommandContext, student_id: UUID, *, centre_id: UUID, start: date, planned_end: date, post: str,
         weekly_hours: int, kind: str = "post", speciality_override_reason: str | None = None,
@@ -178,6 +183,7 @@ class PlacementsApplication(DualtrackApplication):
         )
         return self._record_placement(placement_id, student)
 
+    @retried_when_blind
     def approve_placement_as_school(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, expected_version: int | None = None
     ) -> PlacementResult:
@@ -188,6 +194,7 @@ class PlacementsApplication(DualtrackApplication):
         student.approve_as_school(placement_id, ctx.meta())
         return self._settle_places(ctx, student, placement_id, centre)
 
+    @retried_when_blind
     def approve_placement_as_enterprise(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, mentor_id: str,
         expected_version: int | None = None,
@@ -199,6 +206,7 @@ class PlacementsApplication(DualtrackApplication):
         student.approve_as_enterprise(placement_id, mentor_id, centre.as_host(), ctx.meta())
         return self._settle_places(ctx, student, placement_id, centre)
 
+    @retried_when_blind
     def confirm_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, confirmed_by: str = "student",
         guardian_name: str | None = None, expected_version: int | None = None,
@@ -212,6 +220,7 @@ class PlacementsApplication(DualtrackApplication):
                         rules=self._rules(student, placement.terms.start), meta=ctx.meta())
         return self._settle_places(ctx, student, placement_id, centre)
 
+    @retried_when_blind
     def activate_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date | None = None,
         expected_version: int | None = None,
@@ -221,6 +230,7 @@ class PlacementsApplication(DualtrackApplication):
         student.activate(placement_id, on or self.today(), self.today(), ctx.meta())
         return self._record_placement(placement_id, student)
 
+    @retried_when_blind
     def pause_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, reason: str, on: date | None = None,
         expected_version: int | None = None,
@@ -230,6 +240,7 @@ class PlacementsApplication(DualtrackApplication):
         student.pause(placement_id, on or self.today(), self.today(), ctx.meta(reason))
         return self._record_placement(placement_id, student)
 
+    @retried_when_blind
     def resume_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date | None = None,
         reason: str | None = None, expected_version: int | None = None,
@@ -239,6 +250,7 @@ class PlacementsApplication(DualtrackApplication):
         student.resume(placement_id, on or self.today(), self.today(), ctx.meta(reason))
         return self._record_placement(placement_id, student)
 
+    @retried_when_blind
     def stop_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date, reason_code: str,
         reason_text: str | None = None, expected_version: int | None = None,
@@ -251,6 +263,7 @@ class PlacementsApplication(DualtrackApplication):
         centre.release_place(placement_id, on + timedelta(days=1), ctx.meta())
         return self._record_placement(placement_id, student, centre)
 
+    @retried_when_blind
     def complete_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, on: date | None = None,
         expected_version: int | None = None,
@@ -264,6 +277,7 @@ class PlacementsApplication(DualtrackApplication):
         centre.release_place(placement_id, day + timedelta(days=1), ctx.meta())
         return self._record_placement(placement_id, student, centre)
 
+    @retried_when_blind
     def withdraw_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, reason: str,
         expected_version: int | None = None,
@@ -277,6 +291,7 @@ class PlacementsApplication(DualtrackApplication):
         centre.release_place(placement_id, start, ctx.meta(reason))
         return self._record_placement(placement_id, student, centre)
 
+    @retried_when_blind
     def transfer_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, to_centre_id: UUID, on: date, reason: str,
         post: str | None = None, weekly_hours: int | None = None, speciality_override_reason: str | None = None,
@@ -295,6 +310,7 @@ class PlacementsApplication(DualtrackApplication):
         old_centre.release_place(placement_id, on, ctx.meta(reason))
         return self._record_placement(new_id, student, old_centre)
 
+    @retried_when_blind
     def amend_placement(
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, start: date, planned_end: date, post: str,
         weekly_hours: int, reason: str, capacity_override_justification: str | None = None,
