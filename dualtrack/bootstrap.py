@@ -40,6 +40,7 @@ from services.schedules import adapters as schedules_adapters
 from services.schedules.application import SchedulesApplication
 from services.training import adapters as training_adapters
 from services.training.application import TrainingApplication
+from toolkit.http.idempotency import IdempotencyKeys
 
 APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
     "placements": PlacementsApplication,
@@ -120,6 +121,7 @@ class Container:
                         self.app(context)
                     for name in PROJECTION_CLASSES:
                         self.view(name)
+                    self.idempotency_keys()
                 return self
             except Exception as error:
                 if attempt == attempts:
@@ -289,6 +291,15 @@ class Container:
         with self.view_db.transaction() as tx:
             ensure_offsets_table(tx)
             self.projection(name).create_tables(tx)
+
+    @cached_property
+    def _idempotency_keys(self) -> IdempotencyKeys:
+        return IdempotencyKeys(self.view_db)
+
+    def idempotency_keys(self) -> IdempotencyKeys:
+        """The API's claimed Idempotency-Keys and their kept answers, in the view database."""
+        with self._building:
+            return self._idempotency_keys
 
     def view(self, name: str) -> Any:
         """The query side of the read model `name`, its tables ready."""

@@ -14,6 +14,7 @@ from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
 from toolkit.http.context import EXTENSION, correlation_id
 from toolkit.http.errors import register_error_handlers
+from toolkit.http.idempotency import IdempotencyKeyPlugin, register_idempotency
 
 log = logging.getLogger("dualtrack.http")
 
@@ -43,7 +44,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     )
     app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # no request body is bigger (a CSV batch is at most 2 MiB)
     app.extensions[EXTENSION] = container
-    api = DualtrackApi(app)
+    api = DualtrackApi(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     from services.audit.api import blp as audit_history_blp
@@ -75,6 +76,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     from toolkit.http.read_only_roles import register_read_only_roles
 
     register_read_only_roles(app)
+    register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
 
     from dualtrack.web.health import bp as health_bp
 

@@ -57,6 +57,10 @@ class Deployment(Protocol):
         """The business day the deployment's rules take as today."""
         ...
 
+    def idempotency_keys(self) -> Any:
+        """The claimed Idempotency-Keys and their kept answers (toolkit.http.idempotency.IdempotencyKeys)."""
+        ...
+
 
 def deployment() -> Deployment:
     return current_app.extensions[EXTENSION]
