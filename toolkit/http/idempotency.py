@@ -5,7 +5,8 @@ same key. The first request with a key claims it (one row per caller and key, in
 database, shared by every worker); its answer is kept for 24 hours, and a retry within that time is answered
 with it (header `Idempotent-Replayed: true`) without running the command again. The same key with a different
 request (method, path, content type or body) is a 422; a retry while the first is still running is a 409
-`idempotency-key-in-use`. An answer of 500 or more is not kept: the key is released, so a retry runs the command.
+`idempotency-key-in-use`. An answer of 500 or more is not kept: the key is released, so a retry runs the command;
+a claim whose worker died before answering is given up after a minute.
 
 Keys belong to the caller (role and subject of the bearer token): one caller cannot replay another's answer.
 """
@@ -30,6 +31,8 @@ from toolkit.http.errors import error_response
 
 HEADER = "Idempotency-Key"
 KEPT_FOR_SECONDS = 24 * 3600
+ABANDONED_AFTER_SECONDS = 60
+"""A claim never answered this long (its worker was killed mid-request) may be claimed again."""
 MAX_KEY_LENGTH = 200
 REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
 TABLE = "idempotency_keys"
@@ -77,8 +80,8 @@ class IdempotencyKeys:
         with self._db.transaction() as tx:
             if random.random() < 0.01:  # now and then, forget every answer past its time
                 tx.execute(f"DELETE FROM {TABLE} WHERE created_at < ?", (now - KEPT_FOR_SECONDS,))
-            tx.execute(f"DELETE FROM {TABLE} WHERE caller = ? AND key = ? AND created_at < ?",
-                       (caller, key, now - KEPT_FOR_SECONDS))
+            tx.execute(f"DELETE FROM {TABLE} WHERE caller = ? AND key = ? AND (created_at < ? OR (status IS NULL "
+                       "AND created_at < ?))", (caller, key, now - KEPT_FOR_SECONDS, now - ABANDONED_AFTER_SECONDS))
             tx.execute(f"INSERT INTO {TABLE} (caller, key, fingerprint, claim, created_at) VALUES (?, ?, ?, ?, ?) "
                        "ON CONFLICT (caller, key) DO NOTHING", (caller, key, fingerprint, claim, now))
             row = tx.execute(f"SELECT fingerprint, claim, status, body, headers FROM {TABLE} "
