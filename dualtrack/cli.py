@@ -1,4 +1,5 @@
-"""`dualtrack`: run, serve, relay, project, kafka, token, openapi, projections, seed-demo, credentials, audit."""
+"""`dualtrack`: run, serve, relay, project, kafka, token, openapi, asyncapi, projections, seed-demo, credentials,
+audit."""
 
 from __future__ import annotations
 
@@ -218,6 +219,14 @@ def openapi() -> None:
     app = create_app(Container(settings))
     with app.test_client() as client:
         click.echo(json.dumps(client.get("/api/openapi.json").get_json(), indent=2, sort_keys=True))
+
+
+@main.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI 3 document of the topics (DUALTRACK_TOPIC_PREFIX) and their events' JSON Schemas."""
+    from contracts.asyncapi import asyncapi_document
+
+    click.echo(json.dumps(asyncapi_document(_settings().topic_prefix), indent=2, sort_keys=True))
 
 
 # -- projections ----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 These are the public contract of the Kafka topics: any consumer, in any language, reads the value of
 a record as the JSON object a schema here describes; the `ce_*` headers carry id, type, subject, time
-and who did it.
+and who did it, and `ce_dataschema` names the JSON Schema of the payload (`contracts/asyncapi.py` builds it
+from the schema here and publishes it in the AsyncAPI document).
 """
 
 from __future__ import annotations
@@ -12,6 +13,21 @@ from dataclasses import dataclass
 from marshmallow import Schema
 
 from contracts.events import audit, credentials, placements, schedules, training
+
+SCHEMA_ID_BASE = "https://dualtrack.example/schemas/"
+"""Where every published JSON Schema's `$id` starts: `<base><context>/<name>.v<version>.json`. An identifier,
+stable across deployments (no host of ours is in it); it need not be fetched: the schemas are in the AsyncAPI
+document (`GET /api/asyncapi.json`, `dualtrack asyncapi`)."""
+
+SEQUENCE_DIGITS = 20
+"""`ce_sequence` is the event's position in its context's log, zero-padded to this many digits (any 64-bit
+notification id fits), so that sequences compare as strings, as the CloudEvents sequence extension says. Records
+published before the padding carry the bare number: compare them as integers."""
+
+
+def ce_source(context: str) -> str:
+    """The CloudEvents `source` of every event of a context (`ce_source`)."""
+    return f"/dualtrack/{context}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,11 @@ class EventContract:
     @property
     def ce_type(self) -> str:
         return f"dualtrack.{self.context}.{self.name}.v{self.version}"
+
+    @property
+    def dataschema(self) -> str:
+        """The `$id` of the payload's JSON Schema, sent as the CloudEvents `dataschema` (`ce_dataschema`)."""
+        return f"{SCHEMA_ID_BASE}{self.context}/{self.name}.v{self.version}.json"
 
 
 def _contracts() -> dict[str, EventContract]:

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
 
 from contracts.http.common import ApiError
@@ -46,6 +46,13 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.extensions[EXTENSION] = container
     api = DualtrackApi(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+    @app.get("/api/asyncapi.json")
+    def asyncapi_json() -> Any:
+        """The AsyncAPI 3.0 document of this deployment's topics and event types (public, like the OpenAPI one)."""
+        from contracts.asyncapi import asyncapi_document
+
+        return jsonify(asyncapi_document(current_app.extensions[EXTENSION].settings.topic_prefix))
 
     from services.audit.api import blp as audit_history_blp
     from services.audit.export_api import export_blp
