@@ -3,6 +3,10 @@
 A stored event becomes a Kafka record whose headers are the `ce_*` attributes and whose value is the
 JSON payload described by the event's schema in `contracts.events`. Decoding is the reverse, and is
 also what the embedded source uses, so projections see the same thing with or without a broker.
+
+`ce_dataschema` names the payload's JSON Schema (its `$id`, published in the AsyncAPI document built by
+`contracts/asyncapi.py`); `ce_sequence`, the log position, is zero-padded so that it orders as text. Records
+published before either are still decoded: without `ce_dataschema`, with a bare `ce_sequence`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from marshmallow import fields
 
-from contracts.events import BY_EVENT_TOPIC, EventContract
+from contracts.events import BY_EVENT_TOPIC, SEQUENCE_DIGITS, EventContract, ce_source
 from events.base import DomainCreated, DomainEvent
 
 SPEC_VERSION = b"1.0"
@@ -48,10 +52,18 @@ class ReceivedEvent:
     topic: str = ""
     partition: int = 0
     offset: int = 0
+    dataschema: str | None = None
+    """The payload's JSON Schema `$id` (`ce_dataschema`); None on records published before it was sent."""
 
     @property
     def aggregate_version(self) -> int:
         return int(self.id.rsplit(":", 1)[1])
+
+    @property
+    def sequence(self) -> int | None:
+        """The position in the context's log (`ce_sequence`): zero-padded, or bare on older records."""
+        text = self.extensions.get("sequence")
+        return int(text) if text else None
 
 
 class CloudEventEncoder:
@@ -66,7 +78,7 @@ class CloudEventEncoder:
 
     def __init__(self, app: Application[Any], context: str) -> None:
         self._mapper = app.mapper
-        self._source = f"/dualtrack/{context}".encode()
+        self._source = ce_source(context).encode()
         self._plans: dict[str, _Plan] = {}
 
     def encode(self, notification: Notification) -> OutgoingRecord:
@@ -95,7 +107,7 @@ class CloudEventEncoder:
             ("ce_id", b"%s:%d" % (subject, n.originator_version)),
             ("ce_subject", subject),
             ("ce_time", time.encode()),
-            ("ce_sequence", b"%d" % n.id),
+            ("ce_sequence", b"%0*d" % (SEQUENCE_DIGITS, n.id)),
             ("ce_actor", meta["subject"].encode()),
             ("ce_actorrole", meta["role"].encode()),
             ("ce_correlationid", meta["correlation_id"].encode()),
@@ -140,6 +152,7 @@ class CloudEventEncoder:
                 ("ce_specversion", SPEC_VERSION),
                 ("ce_type", contract.ce_type.encode()),
                 ("ce_source", self._source),
+                ("ce_dataschema", contract.dataschema.encode()),
                 ("content-type", CONTENT_TYPE),
             ),
         )
@@ -178,7 +191,7 @@ class NotACloudEvent(ValueError):
     """A record on one of our topics that is not a binary-mode CloudEvent (a poison message)."""
 
 
-_CORE = {"ce_id", "ce_type", "ce_source", "ce_subject", "ce_time", "ce_specversion", "content-type"}
+_CORE = {"ce_id", "ce_type", "ce_source", "ce_subject", "ce_time", "ce_specversion", "ce_dataschema", "content-type"}
 
 
 def decode(
@@ -200,6 +213,7 @@ def decode(
         topic=topic,
         partition=partition,
         offset=offset,
+        dataschema=attrs.get("ce_dataschema"),
     )
 
 

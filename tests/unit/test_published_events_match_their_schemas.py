@@ -1,0 +1,156 @@
+"""Every record the relay would publish for the demo matches the published contract: its value validates against the
+JSON Schema its `ce_dataschema` names, its headers against its message's headers schema (AsyncAPI document)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+
+from contracts.asyncapi import asyncapi_document
+from contracts.events import BY_EVENT_TOPIC
+from dualtrack.bootstrap import Container
+from dualtrack.demo import seed_demo
+from tests.conftest import make_settings
+from toolkit.cloudevents import CloudEventEncoder, OutgoingRecord, decode
+
+pytestmark = pytest.mark.unit
+
+Validator = jsonschema.Draft202012Validator
+
+
+class PublishedContract:
+    """The AsyncAPI document of a deployment, read as a consumer would: schemas by `$id`, messages by type."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        components = document["components"]
+        self.payloads = {s["$id"]: Validator(s, format_checker=Validator.FORMAT_CHECKER)
+                         for s in components["schemas"].values()}
+        self.messages = {m["headers"]["properties"]["ce_type"]["const"]: m for m in components["messages"].values()}
+        self.headers = {t: Validator(m["headers"], format_checker=Validator.FORMAT_CHECKER)
+                        for t, m in self.messages.items()}
+        self.by_address = {c["address"]: c for c in document["channels"].values()}
+
+    def check(self, topic: str, record: OutgoingRecord) -> str:
+        """Validate one record as read from `topic`; return its type."""
+        headers = {k: v.decode() for k, v in record.headers}
+        assert len(headers) == len(record.headers), "no header twice"
+        ce_type = headers["ce_type"]
+        message = self.messages[ce_type]
+        channel_refs = {m["$ref"] for m in self.by_address[topic]["messages"].values()}
+        assert f"#/components/messages/{ce_type}" in channel_refs, f"{ce_type} is a message of {topic}"
+        errors = [f"header {e.json_path}: {e.message}" for e in self.headers[ce_type].iter_errors(headers)]
+        assert not errors, (ce_type, errors)
+        undeclared = set(headers) - set(message["headers"]["properties"])
+        assert not undeclared, f"{ce_type}: headers the document does not describe: {undeclared}"
+        schema_id = headers["ce_dataschema"]
+        assert f"#/components/schemas/{ce_type}" == message["payload"]["$ref"]
+        assert self.document["components"]["schemas"][ce_type]["$id"] == schema_id
+        payload = orjson.loads(record.value)
+        errors = [f"{e.json_path}: {e.message}" for e in self.payloads[schema_id].iter_errors(payload)]
+        assert not errors, (ce_type, errors)
+        assert set(payload) == set(self.payloads[schema_id].schema["properties"]), "every property, no other"
+        time = datetime.fromisoformat(headers["ce_time"])  # format date-time (jsonschema checks it only with extras)
+        assert time.tzinfo is not None, headers["ce_time"]
+        assert record.key.decode() == headers["ce_subject"]
+        return ce_type
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    container = Container(make_settings(tmp_path_factory.mktemp("demo") / "var", "memory:"))
+    seed_demo(container)
+    yield container
+    container.close()
+
+
+def test_given_the_seeded_demo_then_every_record_of_every_topic_validates_against_its_published_schemas(demo) -> None:
+    contract = PublishedContract(asyncapi_document(demo.settings.topic_prefix))
+    types: Counter[str] = Counter()
+    for context, app in demo.apps().items():
+        encoder = CloudEventEncoder(app, context)
+        notifications = list(app.notifications(1, 100_000))
+        assert notifications, context
+        sequences = []
+        for n in notifications:
+            record = encoder.encode(n)
+            types[contract.check(demo.settings.topic(context), record)] += 1
+            sequences.append(dict(record.headers)["ce_sequence"].decode())
+        assert all(len(s) == 20 for s in sequences)
+        assert [int(s) for s in sequences] == [n.id for n in notifications]
+        assert sorted(sequences) == sequences, "as text in log order (CloudEvents sequence)"
+    assert set(types) == {c.ce_type for c in BY_EVENT_TOPIC.values()}, "the demo sends every published type"
+    assert sum(types.values()) >= 150
+    print(f"{sum(types.values())} records of {len(types)} types validated")
+
+
+def test_given_records_published_before_the_contract_then_decoding_still_reads_them(demo) -> None:
+    app = demo.apps()["placements"]
+    record = CloudEventEncoder(app, "placements").encode(next(iter(app.notifications(1, 1))))
+    old_headers = [(k, str(int(v)).encode() if k == "ce_sequence" else v)
+                   for k, v in record.headers if k != "ce_dataschema"]
+    old = decode(old_headers, record.value)
+    new = decode(record.headers, record.value)
+    assert old.dataschema is None and new.dataschema == BY_EVENT_TOPIC["events.placements:EnterpriseRegistered"
+                                                                       ].dataschema
+    assert old.sequence == new.sequence == record.position
+    assert old.extensions["sequence"] == str(record.position)
+    assert new.extensions["sequence"] == f"{record.position:020d}"
+    assert "dataschema" not in new.extensions, "dataschema is a CloudEvents attribute, not an extension"
+    assert (old.data, old.id, old.type) == (new.data, new.id, new.type)
+    # and the published headers schema accepts the older records too (they stay on the topics for ever)
+    message = asyncapi_document()["components"]["messages"][old.type]
+    assert Validator(message["headers"]).is_valid({k: v.decode() for k, v in old_headers})
+
+
+def test_given_positions_up_to_64_bits_then_their_sequences_have_one_width_and_order_as_text(demo) -> None:
+    from eventsourcing.persistence import Notification
+
+    app = demo.apps()["placements"]
+    n = next(iter(app.notifications(1, 1)))
+    encoder = CloudEventEncoder(app, "placements")
+    positions = (9, 10, 100, 2**53 + 1, 2**63 - 1)
+    sequences = [
+        dict(encoder.encode(Notification(originator_id=n.originator_id, originator_version=n.originator_version,
+                                         topic=n.topic, state=n.state, id=p)).headers)["ce_sequence"]
+        for p in positions
+    ]
+    assert {len(s) for s in sequences} == {20}
+    assert sorted(sequences) == sequences and [int(s) for s in sequences] == list(positions)
+
+
+def test_given_the_demo_then_the_first_placements_record_names_its_schema(demo) -> None:
+    app = demo.apps()["placements"]
+    record = CloudEventEncoder(app, "placements").encode(next(iter(app.notifications(1, 1))))
+    headers = dict(record.headers)
+    assert headers["ce_type"] == b"dualtrack.placements.EnterpriseRegistered.v1"
+    assert headers["ce_dataschema"] == b"https://dualtrack.example/schemas/placements/EnterpriseRegistered.v1.json"
+    assert headers["ce_sequence"] == b"00000000000000000001"
+
+
+
+def test_given_a_record_that_breaks_the_contract_then_the_check_refuses_it(demo) -> None:
+    from dataclasses import replace
+
+    contract = PublishedContract(asyncapi_document(demo.settings.topic_prefix))
+    app = demo.apps()["placements"]
+    record = CloudEventEncoder(app, "placements").encode(next(iter(app.notifications(1, 1))))
+    topic = demo.settings.topic("placements")
+    assert contract.check(topic, record) == "dualtrack.placements.EnterpriseRegistered.v1"
+    broken = [
+        replace(record, value=orjson.dumps({**orjson.loads(record.value), "extra": 1})),
+        replace(record, value=orjson.dumps({**orjson.loads(record.value), "name": None})),
+        replace(record, headers=[(k, b"x" if k == "ce_sequence" else v) for k, v in record.headers]),
+        replace(record, headers=[(k, v) for k, v in record.headers if k != "ce_actor"]),
+        replace(record, headers=[*record.headers, ("ce_undocumented", b"1")]),
+    ]
+    for bad in broken:
+        with pytest.raises(AssertionError):
+            contract.check(topic, bad)
+    with pytest.raises(AssertionError):
+        contract.check(demo.settings.topic("training"), record)
