@@ -133,10 +133,18 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
 def demo_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Template:
     """The demo seeded once per store kind (and xdist worker) for the tests that copy it (`seeded`)."""
     kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        return request.getfixturevalue("sqlite_demo_template")
     data_dir = tmp_path_factory.mktemp(f"demo-{kind}") / "var"
     server = request.getfixturevalue("postgres_server") if kind == "postgres" else None
     url = fresh_postgres_database(server) if server else ("memory:" if kind == "memory" else None)
     return seed_template(data_dir, url, server)
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The demo seeded once on SQLite files, for tests that copy it whatever their layer (Kafka tests, say)."""
+    return seed_template(tmp_path_factory.mktemp("demo-sqlite") / "var", None, None)
 
 
 @pytest.fixture

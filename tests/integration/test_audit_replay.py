@@ -10,6 +10,7 @@ on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +20,7 @@ import pytest
 from kafka import KafkaProducer
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import DemoIds, seed_demo
+from dualtrack.demo import DemoIds
 from dualtrack.messaging.replay import (
     LIVE_SUFFIX,
     REBUILT_SUFFIX,
@@ -31,6 +32,7 @@ from dualtrack.messaging.replay import (
 from dualtrack.settings import CONTEXTS
 from services.common.identity import CommandContext
 from tests.conftest import make_settings
+from tests.support.demo import Seeded, Template
 from tests.e2e.journeys import read_topic
 
 pytestmark = pytest.mark.integration
@@ -92,7 +94,9 @@ def one_student(container: Container) -> tuple[str, int]:
 
 # -- with the real broker -----------------------------------------------------------------------------------
 @pytest.fixture
-def kafka_container(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Container]:
+def kafka_container(tmp_path: Path, kafka_bootstrap: str, sqlite_demo_template: Template) -> Iterator[Container]:
+    """The demo stored (the SQLite files seeded once, copied: tests/conftest.py), with topics of its own."""
+    shutil.copytree(sqlite_demo_template.data_dir, tmp_path / "var")
     container = Container(make_settings(tmp_path / "var", None, kafka_bootstrap))
     container.ensure_topics()
     yield container
@@ -100,19 +104,17 @@ def kafka_container(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Container]
 
 
 @pytest.fixture
-def demo_on_kafka(kafka_container: Container) -> DemoIds:
+def demo_on_kafka(kafka_container: Container, sqlite_demo_template: Template) -> DemoIds:
     """The demo stored, relayed to the broker, and every projection caught up from Kafka."""
-    ids = seed_demo(kafka_container)
     relay_everything(kafka_container)
     project_from_kafka(kafka_container)
-    return ids
+    return sqlite_demo_template.ids
 
 
 @pytest.mark.kafka
 def test_given_the_demo_relayed_twice_and_every_projection_caught_up_from_kafka_when_replayed_then_both_sources_match_every_live_view(  # noqa: E501
     kafka_container: Container,
 ) -> None:
-    seed_demo(kafka_container)
     relay_everything(kafka_container)
     relay = kafka_container.relay("placements")
     relay.positions.set(0)  # at least once: every placements event is on the topic twice
@@ -257,10 +259,15 @@ def test_given_a_record_on_the_topic_that_the_store_never_held_when_replayed_the
 
 # -- without a broker: the stores, on SQLite and PostgreSQL -------------------------------------------------
 @pytest.fixture
-def embedded_demo(container: Container) -> DemoIds:
-    ids = seed_demo(container)
-    project_embedded(container)
-    return ids
+def container(seeded: Seeded) -> Container:
+    """The demo stored on SQLite files or PostgreSQL, seeded once per database kind and copied (tests/conftest.py)."""
+    return seeded.container
+
+
+@pytest.fixture
+def embedded_demo(seeded: Seeded) -> DemoIds:
+    project_embedded(seeded.container)
+    return seeded.ids
 
 
 def test_given_no_broker_and_views_fed_from_the_stores_when_rows_are_changed_deleted_and_added_then_kafka_is_reported_skipped_and_the_store_side_lists_each_row(  # noqa: E501
