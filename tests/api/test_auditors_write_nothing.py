@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from dualtrack.bootstrap import Container
-from dualtrack.demo import DEMO_TODAY, DemoIds, seed_demo
+from dualtrack.demo import DEMO_TODAY, DemoIds
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import CopiedWorld, copy_of
-from tests.conftest import bearer, make_settings
+from tests.support.demo import Template, copy_of_template
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.api
 
@@ -56,11 +56,11 @@ class Ids:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ids]:
+def template(tmp_path_factory: pytest.TempPathFactory, sqlite_demo_template: Template) -> tuple[Path, Ids]:
     data_dir = tmp_path_factory.mktemp("auditors-write-nothing") / "var"
-    container = Container(make_settings(data_dir))
+    container = copy_of_template(sqlite_demo_template, data_dir.parent)  # the demo seeded once (tests/conftest.py)
     try:
-        demo = seed_demo(container)
+        demo = sqlite_demo_template.ids
         liu = demo.students[0]
         admin = CommandContext(Actor("admin-1", Role.ADMIN), correlation_id="template")
         record = container.training.get_training_record(admin, liu)

@@ -3,25 +3,23 @@ gets a client error, never a 500."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import seed_demo
+from dualtrack.bootstrap import PROJECTION_CLASSES
 from dualtrack.web.app import create_app
 from services.common.identity import Role
-from tests.conftest import bearer, make_settings
+from tests.support.demo import Template, copy_of_template
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.api
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory):
-    container = Container(make_settings(Path(tmp_path_factory.mktemp("fuzz")) / "var"))
-    seed_demo(container)
+def api_schema(tmp_path_factory: pytest.TempPathFactory, sqlite_demo_template: Template):
+    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("fuzz"))  # the demo seeded once
     for name in PROJECTION_CLASSES:
         container.projector(name, embedded=True).catch_up()
     yield schemathesis.openapi.from_wsgi("/api/openapi.json", create_app(container))

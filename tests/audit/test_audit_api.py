@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo import DemoIds, seed_demo
+from dualtrack.demo import DemoIds
 from dualtrack.web.app import create_app
 from services.common.identity import Role
 from services.training.domain import training_record_id
-from tests.conftest import bearer, make_settings
+from tests.support.demo import Template, copy_of_template
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.api
 
@@ -32,10 +32,11 @@ class DemoApi:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoApi]:
-    container = Container(make_settings(Path(tmp_path_factory.mktemp("audit-api")) / "var"))
+def api(tmp_path_factory: pytest.TempPathFactory, sqlite_demo_template: Template) -> Iterator[DemoApi]:
+    """A copy of the demo seeded once (tests/conftest.py), shared by the module's tests: they only read."""
+    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("audit-api"))
     try:
-        yield DemoApi(container, seed_demo(container))
+        yield DemoApi(container, sqlite_demo_template.ids)
     finally:
         container.close()
 

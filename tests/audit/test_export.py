@@ -12,8 +12,6 @@ from uuid import UUID, uuid4
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dualtrack.bootstrap import Container
-from dualtrack.demo import seed_demo
 from services.audit.chain import Keeper
 from services.audit.export import TamperDetected, export_record, verify_export
 from services.common.errors import NotFound
@@ -21,9 +19,8 @@ from services.common.identity import CommandContext
 from services.common.signing import load_or_create_signing_key
 from services.credentials.domain.account import credit_account_id
 from services.training.domain.record import training_record_id
-from tests.support.demo import Seeded
 from tests.audit.tampering import RawStore
-from tests.conftest import make_settings
+from tests.support.demo import Seeded, Template, copy_of_template
 
 pytestmark = pytest.mark.stored
 
@@ -136,11 +133,10 @@ def test_given_a_store_tampered_with_when_exported_then_nothing_is_exported(seed
 
 # -- any changed byte fails, naming its line ------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def export_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Any]:
-    container = Container(make_settings(tmp_path_factory.mktemp("export") / "var"))
+def export_file(tmp_path_factory: pytest.TempPathFactory, sqlite_demo_template: Template) -> tuple[bytes, Any]:
+    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("export"))  # the demo seeded once
     try:
-        ids = seed_demo(container)
-        data = take(container, "student", ids.students[0])
+        data = take(container, "student", sqlite_demo_template.ids.students[0])
         public = load_or_create_signing_key(container.settings.signing_key_file).public_key()
     finally:
         container.close()

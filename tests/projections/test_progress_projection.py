@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import DEMO_TODAY, MENTORS, DemoIds, seed_demo
+from dualtrack.demo import DEMO_TODAY, MENTORS, DemoIds
 from toolkit.cloudevents import (
     CloudEventEncoder,
     ReceivedEvent,
@@ -39,7 +39,7 @@ from services.common.viewstore import ViewDatabase
 from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
 from tests.conftest import make_settings
-from tests.support.demo import Seeded
+from tests.support.demo import Seeded, Template, copy_of_template
 from tests.service.placement_world import TODAY
 from tests.service.training_world import (
     PLACEMENT_END,
@@ -395,10 +395,10 @@ class RecordedDemo:
 
 
 @pytest.fixture(scope="module")
-def recorded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordedDemo]:
-    container = Container(make_settings(tmp_path_factory.mktemp("recorded-demo") / "var"))
+def recorded_demo(tmp_path_factory: pytest.TempPathFactory, sqlite_demo_template: Template) -> Iterator[RecordedDemo]:
+    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("recorded-demo"))  # seeded once
     try:
-        ids = seed_demo(container)
+        ids = sqlite_demo_template.ids
         catch_up_progress(container)
         with container.view_db.transaction() as tx:
             live_digest = ProgressProjection().digest(tx)
