@@ -19,12 +19,12 @@ run: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(BIN)/dualtrack run
 
-# Tests run in parallel, one pytest-xdist worker a core (at most 4); --dist loadgroup keeps the end-to-end tests on
+# Tests run in parallel, one pytest-xdist worker a CPU (at most 4); --dist loadgroup keeps the end-to-end tests on
 # one worker, one after another, and a module that builds a shared world once on one worker (tests/conftest.py).
-PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist loadgroup
+PYTEST_PARALLEL ?= -n logical --maxprocesses 4 --dist loadgroup
 # One PostgreSQL server and one Kafka broker for the whole run, shared by the workers, stopped afterwards.
 WITH_SERVERS := $(BIN)/python -m tests.support.servers
-COVERAGE := --cov=events --cov=services --cov=contracts --cov=dualtrack --cov-report=term:skip-covered
+COVERAGE := --cov=events --cov=services --cov=contracts --cov=toolkit --cov=dualtrack --cov-report=term:skip-covered
 
 ## Every test: architecture contract, then the pyramid: unit and rules (in memory), API (SQLite), stored and
 ## projections (SQLite + PostgreSQL), integration (Kafka, PostgreSQL, CLI), end to end (real processes).
