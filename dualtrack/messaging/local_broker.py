@@ -16,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from services.common.limits import MAX_RECORD_BYTES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KAFKA_INFRA = REPO_ROOT / "infra" / "kafka"
 POM = KAFKA_INFRA / "pom.xml"
@@ -234,7 +236,8 @@ class LocalKafkaBroker:
     def _write_properties(self, port: int, controller_port: int) -> None:
         template = string.Template(SERVER_PROPERTIES_TEMPLATE.read_text())
         self._properties_file.write_text(
-            template.substitute(port=port, controller_port=controller_port, log_dirs=self._log_dir)
+            template.substitute(port=port, controller_port=controller_port, log_dirs=self._log_dir,
+                                message_max_bytes=MAX_RECORD_BYTES)
         )
 
     def _format_storage(self, java: str, libs: Path) -> None:

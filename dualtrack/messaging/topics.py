@@ -5,7 +5,11 @@ from __future__ import annotations
 from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
-TOPIC_CONFIGS = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+from services.common.limits import MAX_RECORD_BYTES
+
+TOPIC_CONFIGS = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete",
+                 "max.message.bytes": str(MAX_RECORD_BYTES)}
+"""Kept forever; a record batch up to MAX_RECORD_BYTES, the largest record the relay's producer sends."""
 
 
 def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int) -> None:

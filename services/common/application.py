@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import random
@@ -14,11 +15,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoder, Transcoding
 
 from events.base import EventMeta
-from services.common.errors import NotFound, VersionConflict
+from services.common.errors import EventTooLarge, NotFound, VersionConflict
 from services.common.freshness import Written, token_of
+from services.common.limits import MAX_EVENT_BYTES, MAX_RECORD_BYTES
 
 
 class DateAsISO(Transcoding):
@@ -58,6 +60,46 @@ class EventMetaAsDict(Transcoding):
             reason=data.get("reason"),
             business_date=date.fromisoformat(business_date) if business_date else None,
         )
+
+
+class SizeCappedTranscoder(Transcoder):
+    """The events' transcoder: an event whose encoded state is over `limit` bytes is refused with EventTooLarge,
+    naming its largest field, before anything of the command is stored. It measures the bytes it encodes anyway
+    (before any compression or encryption, as the relay publishes them), so the check costs a comparison."""
+
+    def __init__(self, inner: Transcoder, limit: int = MAX_EVENT_BYTES) -> None:
+        self.inner = inner
+        self.limit = limit
+
+    def encode(self, obj: Any) -> bytes:
+        data = self.inner.encode(obj)
+        if len(data) > self.limit:
+            field, field_size = self._largest_field(obj)
+            raise EventTooLarge(
+                f"this change would be stored as an event of {len(data):,} bytes, over the {self.limit:,} bytes one "
+                f"event may take (each event is published as one Kafka record of at most {MAX_RECORD_BYTES:,} "
+                f"bytes); its largest field is {field!r} ({field_size:,} bytes); nothing was stored",
+                field=field, size=len(data), limit=self.limit,
+            )
+        return data
+
+    def decode(self, data: bytes) -> Any:
+        return self.inner.decode(data)
+
+    def _largest_field(self, state: Any) -> tuple[str, int]:
+        """Only on a refusal: which field (a meta field by its own name, like the request's) takes the most."""
+        sizes: dict[str, int] = {}
+        try:
+            for key, value in dict(state).items():
+                if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                    for part in dataclasses.fields(value):
+                        name = part.name if key == "meta" else f"{key}.{part.name}"
+                        sizes[name] = len(self.inner.encode({"": getattr(value, part.name)}))
+                else:
+                    sizes[str(key)] = len(self.inner.encode({"": value}))
+        except Exception:  # naming the field is a courtesy: the refusal stands without it
+            pass
+        return max(sizes.items(), key=lambda item: item[1], default=("?", 0))
 
 
 @dataclass(frozen=True)
@@ -107,6 +149,13 @@ class DualtrackApplication(Application[UUID]):
         transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
 
+    def construct_event_store(self) -> EventStore[UUID]:
+        """The events are stored through SizeCappedTranscoder: an event too big to publish is never stored.
+        Snapshots (never published) keep the application's own mapper."""
+        mapper = type(self.mapper)(transcoder=SizeCappedTranscoder(self.mapper.transcoder),
+                                   compressor=self.mapper.compressor, cipher=self.mapper.cipher)
+        return self.factory.event_store(mapper=mapper, recorder=self.recorder)
+
     def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
                       projector_func: Any = project_aggregate) -> None:
         """A snapshot only shortens loading: one that cannot be taken is logged, and the command that triggered it
@@ -119,7 +168,8 @@ class DualtrackApplication(Application[UUID]):
     def record(self, aggregate: Aggregate | DomainEventProtocol[UUID],
                *others: Aggregate | DomainEventProtocol[UUID]) -> CommandResult:
         """Save the aggregates' new events (and events appended to logs); a concurrent writer turns into a
-        VersionConflict. The result names the first aggregate or log."""
+        VersionConflict, an event too big to publish into EventTooLarge (nothing stored: the event store's
+        transcoder measures each event as it encodes it). The result names the first aggregate or log."""
         try:
             recordings = self.save(aggregate, *others)
         except IntegrityError as error:

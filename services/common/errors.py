@@ -34,6 +34,11 @@ class InvalidInput(DomainError):
     """The input does not hold together in a way a schema cannot see; `details["field"]` names the place."""
 
 
+class EventTooLarge(InvalidInput):
+    """A command's event would be stored larger than one event may be (it must fit one Kafka record); nothing was
+    stored. `details` name the largest field, the event's size and the limit."""
+
+
 class NotAllowed(DomainError):
     """The caller's role or scope does not cover this object."""
 

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from services.common.errors import (
     BatchInvalid,
     DomainError,
+    EventTooLarge,
     InvalidInput,
     NotAllowed,
     NotFound,
@@ -22,10 +23,10 @@ from toolkit.http.context import correlation_id
 
 log = logging.getLogger(__name__)
 
-STATUS_OF = {BatchInvalid: 422, InvalidInput: 422, ReadModelBehind: 503, NotFound: 404, RuleViolated: 409,
-             VersionConflict: 409, NotAllowed: 403}
-CODE_OF = {InvalidInput: "invalid-input", ReadModelBehind: "read-model-behind", NotFound: "not-found",
-           VersionConflict: "version-conflict", NotAllowed: "forbidden"}
+STATUS_OF = {BatchInvalid: 422, EventTooLarge: 422, InvalidInput: 422, ReadModelBehind: 503, NotFound: 404,
+             RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
+CODE_OF = {EventTooLarge: "event-too-large", InvalidInput: "invalid-input", ReadModelBehind: "read-model-behind",
+           NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
