@@ -62,9 +62,46 @@ def serve(embedded: bool, port: int | None) -> None:
 
 @main.command()
 @click.argument("context", type=click.Choice(CONTEXTS))
-def relay(context: str) -> None:
+@click.option("--retry-parked", is_flag=True,
+              help="Publish the context's parked events again, in order, then stop (stop its running relay first).")
+def relay(context: str, retry_parked: bool) -> None:
     """Publish a context's stored events to Kafka until stopped."""
+    if retry_parked:
+        _retry_parked(context)
+        return
     _run_worker(f"relay-{context}", lambda c: c.relay(context), lambda r: r.close())
+
+
+def _retry_parked(context: str) -> None:
+    """Publish the parked events of `context` again; exit 1 while some stay parked (their causes are printed)."""
+    from kafka.errors import KafkaError
+
+    settings = _settings()
+    configure_logging(settings.log_level, f"relay-{context}")
+    container = Container(settings)
+    try:
+        container.ensure_topics()
+        worker = container.relay(context)
+    except AlreadyRunning as running:
+        container.close()
+        raise click.ClickException(f"{running}; stop it, then retry the parked events") from None
+    except KafkaError as error:
+        container.close()
+        raise click.ClickException(f"Kafka cannot be reached ({error}); nothing was released") from None
+    try:
+        released, remaining = worker.retry_parked()
+        still = worker.positions.parked()
+    except KafkaError as error:
+        raise click.ClickException(f"Kafka cannot be reached ({error}); nothing more was released") from None
+    finally:
+        worker.close()
+        container.close()
+    click.echo(f"relay {context}: {released} parked event(s) published, {remaining} still parked")
+    for entry in still:
+        click.echo(f"  position {entry.position} (aggregate {entry.aggregate_id} version {entry.aggregate_version}): "
+                   f"{entry.cause}")
+    if remaining:
+        sys.exit(1)
 
 
 @main.command()
@@ -237,19 +274,20 @@ def projections() -> None:
 
 @projections.command("status")
 def projections_status() -> None:
-    """Stored and published positions per context; offsets and lag per projection."""
-    from dualtrack.status import projection_offsets, store_positions, topic_end_offsets
+    """Stored, published and parked positions per context; offsets and lag per projection (on its own topics)."""
+    from dualtrack.status import all_projection_offsets, end_offsets, projection_lags, store_positions
 
     container = Container(_settings())
     report: dict[str, Any] = {"contexts": store_positions(container), "projections": {}}
-    ends = None
+    offsets = all_projection_offsets(container)
+    lags = None
     if container.settings.kafka_bootstrap_servers:
-        ends = topic_end_offsets(container, [container.settings.topic(c) for c in CONTEXTS])
+        lags = projection_lags(container, end_offsets(container, [container.settings.topic(c) for c in CONTEXTS]),
+                               offsets)
     for name in PROJECTION_CLASSES:
-        offsets = projection_offsets(container, name)
-        entry: dict[str, Any] = {"offsets": offsets}
-        if ends is not None:
-            entry["lag"] = sum(max(0, e - offsets.get(k, 0)) for k, e in ends.items())
+        entry: dict[str, Any] = {"offsets": {f"{t}[{p}]": o for (t, p), o in offsets[name].items()}}
+        if lags is not None:
+            entry["lag"] = lags[name]
         report["projections"][name] = entry
     click.echo(json.dumps(report, indent=2))
     container.close()

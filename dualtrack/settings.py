@@ -34,6 +34,10 @@ class Settings:
     signing_key_path: Path | None = None
     """The Ed25519 key (PEM) that signs credit statements; None: <data_dir>/keys/statement-signing.pem.
     Created (mode 0600) on first use when missing."""
+    ready_max_lag: int = 1000
+    """/readyz answers 503 when a projection or a relay is more than this many events behind."""
+    ready_max_stall_seconds: float = 60.0
+    """/readyz answers 503 when a projection or a relay that is behind has not advanced for this many seconds."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +58,8 @@ class Settings:
             log_level=env.get("DUALTRACK_LOG_LEVEL", cls.log_level),
             eventsourcing_env={k: env[k] for k in passthrough_keys if k in env},
             signing_key_path=Path(env["DUALTRACK_SIGNING_KEY"]) if env.get("DUALTRACK_SIGNING_KEY") else None,
+            ready_max_lag=int(env.get("DUALTRACK_READY_MAX_LAG", cls.ready_max_lag)),
+            ready_max_stall_seconds=float(env.get("DUALTRACK_READY_MAX_STALL_SECONDS", cls.ready_max_stall_seconds)),
         )
 
     @property

@@ -1,0 +1,233 @@
+"""An event Kafka refuses for good never stalls its context: the relay parks it, reports it, publishes every later
+event of the other aggregates, holds the later events of its own aggregate behind it, and releases them in order
+once the cause is fixed (`dualtrack relay CONTEXT --retry-parked`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from dualtrack.bootstrap import Container
+from dualtrack.cli import main
+from dualtrack.messaging.relay import Relay, make_producer
+from dualtrack.status import readiness, store_positions
+from services.common.identity import CommandContext
+from services.common.limits import MAX_EVENT_BYTES, MAX_RECORD_BYTES
+from tests.conftest import TEST_SECRET, make_settings
+from tests.integration.test_pipeline_on_kafka import read_topic
+from toolkit.cloudevents import decode
+
+pytestmark = [pytest.mark.integration, pytest.mark.kafka]
+
+SMALL_LIMIT = 16 * 1024
+"""What the broker (the topic's max.message.bytes) or the producer (max_request_size) accepts in this test."""
+LONG_REASON = "a reason far too long for this topic " * 1200  # about 44 KB: stored (under the cap), refused by Kafka
+
+
+@pytest.fixture
+def kcontainer(tmp_path: Path, database_url: str | None, kafka_bootstrap: str):
+    c = Container(make_settings(tmp_path / "var", database_url, kafka_bootstrap))
+    c.ensure_topics()
+    yield c
+    c.close()
+
+
+def set_topic_limit(container: Container, limit: int) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=container.settings.kafka_bootstrap_servers)
+    try:
+        resource = ConfigResource(ConfigResourceType.TOPIC, container.settings.topic("placements"),
+                                  configs={"max.message.bytes": str(limit)})
+        admin.alter_configs([resource])
+    finally:
+        admin.close()
+
+
+def relay_refusing(container: Container, refused_by: str) -> Relay:
+    """The placements relay, with Kafka refusing records over SMALL_LIMIT: the broker (the topic's limit lowered)
+    or the producer (a small max_request_size)."""
+    bootstrap = container.settings.kafka_bootstrap_servers or ""
+    if refused_by == "broker":
+        set_topic_limit(container, SMALL_LIMIT)
+        return container.relay("placements")
+    return Relay(container.placements, container.settings.topic("placements"), container.relay_positions("placements"),
+                 lambda: make_producer(bootstrap, max_request_size=SMALL_LIMIT))
+
+
+def on_topic(container: Container) -> dict[str, list[int]]:
+    """Per aggregate, the versions on the placements topic in the order a consumer reads them."""
+    versions: dict[str, list[int]] = {}
+    for record in read_topic(container.settings.kafka_bootstrap_servers or "", container.settings.topic("placements")):
+        event = decode(record.headers, record.value)
+        versions.setdefault(event.subject, []).append(event.aggregate_version)
+    return versions
+
+
+def parked_rows(relay: Relay) -> list[tuple[int, str, int, int | None]]:
+    return [(p.position, p.aggregate_id, p.aggregate_version, p.held_behind) for p in relay.positions.parked()]
+
+
+@pytest.mark.parametrize("refused_by", ["broker", "producer"])
+def test_given_an_event_kafka_refuses_then_it_is_parked_and_every_other_aggregate_goes_on_in_order(
+    kcontainer: Container, admin: CommandContext, refused_by: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = kcontainer.placements
+    enterprise = app.register_enterprise(admin, name="Haier")
+    first = app.open_centre(admin, enterprise_id=enterprise.id, name="W1", address="A", capacity=4, specialities=["m"])
+    second = app.open_centre(admin, enterprise_id=enterprise.id, name="W2", address="B", capacity=4, specialities=["m"])
+    big = app.change_centre_capacity(admin, first.id, capacity=6, reason=LONG_REASON)
+    held = app.change_centre_capacity(admin, first.id, capacity=7, reason="after the long one")
+    app.change_centre_capacity(admin, second.id, capacity=8, reason="a second hall")
+    later = app.register_enterprise(admin, name="CRRC")
+    c1, c2 = str(first.id), str(second.id)
+
+    relay = relay_refusing(kcontainer, refused_by)
+    try:
+        with caplog.at_level(logging.ERROR, logger="dualtrack.messaging.relay"):
+            assert relay.publish_batch() == 7
+        assert relay.positions.get() == app.max_position() == 7, "the relay went through the whole log"
+        assert parked_rows(relay) == [(big.position, c1, 2, None), (held.position, c1, 3, big.position)]
+        assert "MessageSizeTooLargeError" in relay.positions.parked()[0].cause
+        parked_lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("relay placements: parked")]
+        assert len(parked_lines) == 1
+        assert all(s in parked_lines[0] for s in ("relay placements", f"position {big.position}", c1,
+                                                  "MessageSizeTooLargeError"))
+        assert any(f"held position {held.position}" in r.getMessage() for r in caplog.records)
+
+        topic = on_topic(kcontainer)
+        assert topic[c1] == [1], "nothing of the first centre after the refused event"
+        assert topic[c2] == [1, 2] and topic[str(enterprise.id)] == [1] and topic[str(later.id)] == [1]
+
+        # later events: the parked aggregate's are held too, the others' go out
+        app.change_centre_capacity(admin, first.id, capacity=9, reason="later still")
+        app.change_centre_capacity(admin, second.id, capacity=10, reason="a third hall")
+        assert relay.publish_batch() == 2
+        assert [row[2:] for row in parked_rows(relay)] == [(2, None), (3, big.position), (4, big.position)]
+        assert on_topic(kcontainer)[c2] == [1, 2, 3] and on_topic(kcontainer)[c1] == [1]
+
+        projector = kcontainer.projector("centres")
+        projector.catch_up()
+        projector.source.close()
+        assert kcontainer.centres_view.centre_by_id(c2)["capacity"] == 10, "the read model goes on"
+        assert kcontainer.centres_view.centre_by_id(c1)["capacity"] == 4
+
+        placements = store_positions(kcontainer)["placements"]
+        assert (placements["parked"], placements["lag"]) == (3, 0)
+        assert placements["parked_events"][0]["position"] == big.position
+        report = readiness(kcontainer)
+        assert not report["ready"]
+        assert any(r.startswith("relay placements parked 3 event(s)") and c1 in r for r in report["reasons"])
+
+        # fixed: the parked events go out, in order, and nothing stays parked
+        if refused_by == "broker":
+            set_topic_limit(kcontainer, MAX_RECORD_BYTES)
+        else:
+            relay.close()
+            relay = kcontainer.relay("placements")
+        assert relay.retry_parked() == (3, 0)
+        assert relay.positions.parked() == []
+        assert on_topic(kcontainer)[c1] == [1, 2, 3, 4]
+        app.change_centre_capacity(admin, first.id, capacity=11, reason="back to normal")
+        assert relay.publish_batch() == 1
+        assert on_topic(kcontainer)[c1] == [1, 2, 3, 4, 5]
+    finally:
+        relay.close()
+    projector = kcontainer.projector("centres")
+    projector.catch_up()
+    projector.source.close()
+    assert kcontainer.centres_view.centre_by_id(c1)["capacity"] == 11
+    assert not any("relay placements" in r for r in readiness(kcontainer)["reasons"])
+
+
+def test_given_a_parked_event_still_refused_when_retried_then_it_and_its_aggregate_stay_parked(
+    kcontainer: Container, admin: CommandContext
+) -> None:
+    app = kcontainer.placements
+    enterprise = app.register_enterprise(admin, name="Haier")
+    centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address="A", capacity=4, specialities=["m"])
+    big = app.change_centre_capacity(admin, centre.id, capacity=6, reason=LONG_REASON)
+    app.change_centre_capacity(admin, centre.id, capacity=7, reason="after the long one")
+    relay = relay_refusing(kcontainer, "broker")
+    try:
+        relay.publish_batch()
+        assert relay.retry_parked() == (0, 2)
+        assert [(p.position, p.held_behind) for p in relay.positions.parked()] == [
+            (big.position, None), (big.position + 1, big.position)]
+        assert on_topic(kcontainer)[str(centre.id)] == [1]
+    finally:
+        relay.close()
+    restarted = kcontainer.relay("placements")  # a restarted relay still holds the aggregate behind its parked event
+    try:
+        app.change_centre_capacity(admin, centre.id, capacity=8, reason="later")
+        assert restarted.publish_batch() == 1
+        assert len(restarted.positions.parked()) == 3
+    finally:
+        restarted.close()
+
+
+def test_given_an_event_just_under_the_stored_cap_then_the_relay_publishes_it_on_topics_as_created(
+    kcontainer: Container, admin: CommandContext
+) -> None:
+    """The three limits agree: what the store accepts, the producer sends and the topic keeps."""
+    app = kcontainer.placements
+    enterprise = app.register_enterprise(admin, name="Haier")
+    centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address="A", capacity=4, specialities=["m"])
+    app.change_centre_capacity(admin, centre.id, capacity=6, reason="é" * ((MAX_EVENT_BYTES - 1_000) // 2))
+    relay = kcontainer.relay("placements")
+    try:
+        assert relay.publish_batch() == 3
+        assert relay.positions.parked() == []
+    finally:
+        relay.close()
+    assert on_topic(kcontainer)[str(centre.id)] == [1, 2]
+
+
+def test_given_parked_events_then_the_status_command_lists_them_and_retry_parked_releases_them_once_fixed(
+    kcontainer: Container, admin: CommandContext
+) -> None:
+    app = kcontainer.placements
+    enterprise = app.register_enterprise(admin, name="Haier")
+    centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address="A", capacity=4, specialities=["m"])
+    big = app.change_centre_capacity(admin, centre.id, capacity=6, reason=LONG_REASON)
+    app.change_centre_capacity(admin, centre.id, capacity=7, reason="after the long one")
+    relay = relay_refusing(kcontainer, "broker")
+    try:
+        relay.publish_batch()
+    finally:
+        relay.close()
+    settings = kcontainer.settings
+    env = {"DUALTRACK_DATA_DIR": str(settings.data_dir), "DUALTRACK_DATABASE_URL": settings.database_url or "",
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers or "", "DUALTRACK_SECRET_KEY": TEST_SECRET,
+           "DUALTRACK_TOPIC_PREFIX": settings.topic_prefix}
+    runner = CliRunner()
+
+    status = json.loads(runner.invoke(main, ["projections", "status"], env=env).output)
+    placements = status["contexts"]["placements"]
+    assert (placements["parked"], placements["parked_events"][0]["position"]) == (2, big.position)
+    assert status["projections"]["placement_register"]["lag"] == 2, "the events before the parked one"
+    assert status["projections"]["credit_statements"]["lag"] == 0, "only the topics it follows"
+
+    still_refused = runner.invoke(main, ["relay", "placements", "--retry-parked"], env=env)
+    assert still_refused.exit_code == 1, still_refused.output
+    assert "0 parked event(s) published, 2 still parked" in still_refused.output
+    assert "MessageSizeTooLargeError" in still_refused.output
+
+    running = kcontainer.relay("placements")
+    try:
+        refused = runner.invoke(main, ["relay", "placements", "--retry-parked"], env=env)
+        assert refused.exit_code == 1 and "already running" in refused.output
+    finally:
+        running.close()
+
+    set_topic_limit(kcontainer, MAX_RECORD_BYTES)
+    released = runner.invoke(main, ["relay", "placements", "--retry-parked"], env=env)
+    assert released.exit_code == 0, released.output
+    assert "2 parked event(s) published, 0 still parked" in released.output
+    assert on_topic(kcontainer)[str(centre.id)] == [1, 2, 3]
+    assert json.loads(runner.invoke(main, ["projections", "status"], env=env).output)["contexts"]["placements"][
+        "parked"] == 0
