@@ -11,6 +11,7 @@ when this process first saw it behind at that place), or when a relay has parked
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.messaging.positions import RelayState, relay_states
 from services.common.projection import OFFSETS_TABLE, ensure_offsets_table, stored_offsets
+from toolkit.http.faults import LAST_FAULT
 
 Partition = tuple[str, int]
 
@@ -164,6 +166,10 @@ class StallWatch:
 STALLS = StallWatch()
 
 
+MIN_FREE_BYTES = 16 * 1024 * 1024
+"""Below this much free space under SQLite stores, /readyz says not-ready (commands would soon fail)."""
+
+
 def readiness(container: Container, watch: StallWatch = STALLS) -> dict[str, Any]:
     """Ready when the database answers, and, with a broker, the broker answers, no relay parked an event, and no
     relay or projection is too far behind or stuck behind (see the module's docstring)."""
@@ -177,9 +183,10 @@ def readiness(container: Container, watch: StallWatch = STALLS) -> dict[str, Any
     except Exception as error:
         checks["database"] = {"ok": False, "error": str(error)}
         return {"ready": False, "reasons": [f"the database does not answer: {error}"], "checks": checks}
+    reasons += storage_problems(container, checks)
     if not settings.kafka_bootstrap_servers:
         checks["broker"] = {"ok": True, "mode": "embedded (no broker configured)"}
-        return {"ready": True, "reasons": [], "checks": checks}
+        return {"ready": not reasons, "reasons": reasons, "checks": checks}
 
     for context, entry in contexts.items():
         if entry["parked"]:
@@ -210,6 +217,25 @@ def readiness(container: Container, watch: StallWatch = STALLS) -> dict[str, Any
     checks["projections"] = {"ok": not behind, "lag": lags}
     reasons += behind
     return {"ready": not reasons, "reasons": reasons, "checks": checks}
+
+
+def storage_problems(container: Container, checks: dict[str, Any]) -> list[str]:
+    """A storage fault a request met in the last moments, and, for SQLite files, too little free space left."""
+    problems = []
+    fault = LAST_FAULT.recent()
+    if fault is not None:
+        problems.append(f"a request met a storage fault {time.monotonic() - fault.at:.0f}s ago: {fault.cause}")
+    settings = container.settings
+    storage: dict[str, Any] = {"ok": True}
+    if not settings.uses_postgres and not settings.in_memory:
+        free = shutil.disk_usage(settings.data_dir).free
+        storage.update(free_bytes=free, min_free_bytes=MIN_FREE_BYTES)
+        if free < MIN_FREE_BYTES:
+            problems.append(f"the data directory {settings.data_dir} has {free // 1024} KiB free "
+                            f"(less than {MIN_FREE_BYTES // (1024 * 1024)} MiB)")
+    storage["ok"] = not problems
+    checks["storage"] = storage
+    return problems
 
 
 def _behind(watch: StallWatch, key: tuple[str, ...], what: str, lag: int, place: int, max_lag: int,

@@ -20,6 +20,7 @@ from services.common.errors import (
     VersionConflict,
 )
 from toolkit.http.context import correlation_id
+from toolkit.http.faults import LAST_FAULT, RETRY_AFTER_SECONDS, storage_fault_of
 
 log = logging.getLogger(__name__)
 
@@ -56,5 +57,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
+        cause = storage_fault_of(error)
+        if cause is not None:  # nothing was stored: the request may be sent again once the storage is back
+            LAST_FAULT.record(cause)
+            log.error("storage fault: %s", cause)
+            response, status = error_response(503, "storage-unavailable", f"{cause}; nothing was stored, try again "
+                                              "later")
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response, status
         log.exception("unhandled error")
         return error_response(500, "internal-error", "something went wrong on our side; it was logged")

@@ -1,0 +1,86 @@
+"""A full disk under the stores: commands are answered 503 naming the cause (not a bare 500), /readyz turns
+not-ready, and once space is freed commands go through again.
+
+The disk is real: a small tmpfs mounted for the test (the tests run as root, as CI does), filled with a file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dualtrack.bootstrap import Container
+from services.common.identity import Role
+from tests.conftest import bearer, make_settings
+from tests.support.web import lent_app
+from toolkit.http.faults import LAST_FAULT
+
+pytestmark = pytest.mark.integration
+
+ADMIN = bearer(Role.ADMIN, "admin-1")
+DISK_MB = 48
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m", "tmpfs", str(mount_point)], check=True)
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk has no space left, in ever smaller pieces down to one block."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        size = 1024 * 1024
+        while size >= 512:
+            try:
+                os.write(fd, b"\0" * size)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
+                size //= 2
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_given_a_full_disk_under_the_stores_when_commands_arrive_then_each_is_a_503_naming_the_cause_and_readyz_is_not_ready_until_space_is_freed(  # noqa: E501
+        small_disk: Path) -> None:
+    container = Container(make_settings(small_disk / "var")).open()
+    try:
+        with lent_app(container) as app:
+            client = app.test_client()
+            before = client.post("/api/v1/enterprises", json={"name": "Haier"}, headers=ADMIN)
+            assert before.status_code == 201
+            assert client.get("/readyz").status_code == 200
+
+            filler = fill(small_disk)
+            answers = [client.post("/api/v1/enterprises", json={"name": f"Full {n}", "registration_number": "9" * 40},
+                                   headers=ADMIN) for n in range(5)]
+            ready = client.get("/readyz")
+
+            assert [a.status_code for a in answers] == [503] * 5
+            assert {a.json["error"]["code"] for a in answers} == {"storage-unavailable"}
+            assert "full" in answers[0].json["error"]["message"] and answers[0].headers["Retry-After"]
+            assert ready.status_code == 503 and ready.json["ready"] is False
+            assert any("storage" in reason or "free" in reason for reason in ready.json["reasons"])
+
+            filler.unlink()
+            after = client.post("/api/v1/enterprises", json={"name": "Haier Smart Home"}, headers=ADMIN)
+            assert after.status_code == 201
+            registered = [n for n in container.placements.notifications(1, 100) if n.topic.endswith(
+                ":EnterpriseRegistered")]
+            assert len(registered) == 2, "the refused commands stored nothing"
+    finally:
+        container.close()
+        LAST_FAULT.forget()  # other tests in this process start with no fault on record
