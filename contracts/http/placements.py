@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from contracts.http.common import NOT_BLANK, CommandAccepted, Day, OptionalReasonRequest, ReasonRequest, RequestSchema
 from services.common.rules import RULE_SETS
@@ -123,6 +125,13 @@ class _Terms(RequestSchema):
     planned_end = Day(required=True)
     post = fields.String(required=True, validate=_name)
     weekly_hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=80))
+
+    @validates_schema
+    def planned_end_not_before_start(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A field problem, so a 422 on the field."""
+        if "start" in data and "planned_end" in data and data["planned_end"] < data["start"]:
+            raise ValidationError(f"the planned end {data['planned_end']} is before the start {data['start']}",
+                                  field_name="planned_end")
 
 
 class ProposePlacementRequest(_Terms):

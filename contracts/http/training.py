@@ -6,7 +6,7 @@ import re
 from datetime import datetime, time
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from contracts.http.common import NOT_BLANK, CommandAccepted, Day, RequestSchema
 from services.common.scales import SCALES
@@ -104,6 +104,13 @@ class _PracticeFacts(RequestSchema):
     end = ClockTime(required=True, metadata={"description": "HH:MM, after the start"})
     competencies = competencies_field(required=True, metadata={"description": "Codes from the placement's plan."})
     description = fields.String(required=True, validate=_text, metadata={"description": "What was done."})
+
+    @validates_schema
+    def end_after_start(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A field problem, so a 422 on the field (the domain's time-order rule stays for CSV rows)."""
+        if "start" in data and "end" in data and data["end"] <= data["start"]:
+            raise ValidationError(f"the end {data['end']:%H:%M} is not after the start {data['start']:%H:%M}",
+                                  field_name="end")
 
 
 class LogPracticeRequest(_PracticeFacts):

@@ -15,6 +15,7 @@ from dualtrack.settings import Settings
 from toolkit.http.context import EXTENSION, correlation_id
 from toolkit.http.errors import register_error_handlers
 from toolkit.http.idempotency import IdempotencyKeyPlugin, register_idempotency
+from toolkit.http.query_parameters import register_query_parameter_check
 
 log = logging.getLogger("dualtrack.http")
 
@@ -83,6 +84,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     from toolkit.http.read_only_roles import register_read_only_roles
 
     register_read_only_roles(app)
+    register_query_parameter_check(app)
     register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
 
     from dualtrack.web.health import bp as health_bp

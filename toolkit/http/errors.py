@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from services.common.errors import (
@@ -43,13 +43,20 @@ def register_error_handlers(app: Flask) -> None:
                      if issubclass(k, DomainError) and (k in STATUS_OF or k in CODE_OF)), DomainError)
         status = STATUS_OF.get(kind, 400)
         code = error.rule if isinstance(error, RuleViolated) else CODE_OF.get(kind, "bad-request")
-        return error_response(status, code, error.message, details=error.details)
+        field = error.details.get("field") if isinstance(error, InvalidInput) else None
+        fields = {"json": {str(field): [error.message]}} if field else None  # the shape of schema errors too
+        return error_response(status, code, error.message, details=error.details, fields=fields)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         messages = data.get("messages")  # webargs/marshmallow validation errors, by location
+        if messages and "json" in messages and request.mimetype != "application/json" and request.get_data():
+            sent = request.content_type or "no Content-Type"
+            return error_response(415, "unsupported-media-type", f"the body was sent as {sent}; send it as JSON "
+                                  "with Content-Type: application/json",
+                                  fields={"headers": {"Content-Type": ["must be application/json"]}})
         if messages:
             return error_response(status, "invalid-input", "the request has invalid fields", fields=messages)
         code = (error.name or "error").lower().replace(" ", "-")
