@@ -19,9 +19,9 @@ run: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(BIN)/dualtrack run
 
-# Tests run in parallel, one pytest-xdist worker a CPU (at most 4); --dist loadgroup keeps the end-to-end tests on
-# one worker, one after another, and a module that builds a shared world once on one worker (tests/conftest.py).
-PYTEST_PARALLEL ?= -n logical --maxprocesses 4 --dist loadgroup
+# Tests run in parallel, one pytest-xdist worker a CPU (at most 4), a module's tests on one worker (a world it builds
+# once is built once) and the end-to-end tests one after another on one worker, handed out first (tests/conftest.py).
+PYTEST_PARALLEL ?= -n logical --maxprocesses 4 --dist loadscope --no-loadscope-reorder
 # One PostgreSQL server and one Kafka broker for the whole run, shared by the workers, stopped afterwards.
 WITH_SERVERS := $(BIN)/python -m tests.support.servers
 COVERAGE := --cov=events --cov=services --cov=contracts --cov=toolkit --cov=dualtrack --cov-report=term:skip-covered

@@ -56,7 +56,7 @@ def layer_of(node: pytest.Item | pytest.Function | object) -> str | None:
 
 
 def _store_param(kind: str) -> object:
-    return pytest.param(kind, marks=pytest.mark.postgres, id=kind) if kind == "postgres" else pytest.param(kind, id=kind)
+    return pytest.param(kind, id=kind, marks=pytest.mark.postgres if kind == "postgres" else ())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -68,26 +68,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(name, [_store_param(k) for k in kinds], indirect=True)
 
 
-@pytest.hookimpl(tryfirst=True)
+E2E_SCOPE = "tests/e2e"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """With pytest-xdist's --dist loadscope (make test): a module's tests run on one worker, so a world a module
+    builds once (a module-scoped fixture) is built once, and the end-to-end tests, which start processes and wait
+    on them, run one after another on one worker as one unit of work, handed out first since it is the longest.
+    (--dist loadgroup with xdist_group marks would say the same, but with pytest 9.2 it silently stops grouping:
+    pytest-xdist issue #1386.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PyramidScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return E2E_SCOPE if nodeid.startswith(f"{E2E_SCOPE}/") else super()._split_scope(nodeid)
+
+    return PyramidScheduling(config, log)  # type: ignore[arg-type]
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """For pytest-xdist's --dist loadgroup: the end-to-end tests run one after another on one worker (they start
-    processes and wait on them), and a module whose tests share a module-scoped fixture (a world built once) runs
-    on one worker, so that world is built once; every other test goes wherever a worker is free."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        path = item.nodeid.split("::", 1)[0]
-        if path.startswith("tests/e2e/"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-        elif _shares_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(path))
-
-
-def _shares_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(d.scope in ("module", "class", "package") for defs in info.name2fixturedefs.values() for d in defs)
+    """On an xdist worker, the end-to-end tests come first: with --no-loadscope-reorder the scheduler hands out
+    units of work in the order collected, and the longest should not be the last."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: not item.nodeid.startswith(f"{E2E_SCOPE}/"))
 
 
 @pytest.fixture(scope="session")
