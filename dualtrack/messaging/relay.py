@@ -30,6 +30,7 @@ from kafka import errors as kafka_errors
 from kafka.errors import KafkaError
 
 from dualtrack.messaging.positions import ParkedEvent, RelayPositions
+from dualtrack.messaging.sources import RECONNECT_BACKOFF_MAX_MS
 from services.common.application import DualtrackApplication
 from services.common.limits import MAX_RECORD_BYTES
 from toolkit.cloudevents import CloudEventEncoder, OutgoingRecord
@@ -66,7 +67,8 @@ def make_producer(bootstrap_servers: str, *, max_request_size: int = MAX_RECORD_
         max_block_ms=10000,
         request_timeout_ms=10000,
         delivery_timeout_ms=30000,
-        reconnect_backoff_max_ms=2000,
+        reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
+        bootstrap_timeout_ms=10000,
     )
 
 
@@ -87,7 +89,7 @@ class Relay:
         *,
         batch_size: int = 1000,
         idle_sleep: float = 0.05,
-        max_backoff: float = 5.0,
+        max_backoff: float = 1.0,
     ) -> None:
         self.app = app
         self.topic = topic

@@ -16,6 +16,13 @@ from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 
 Offsets = dict[tuple[str, int], int]
 
+RECONNECT_BACKOFF_MAX_MS = 1000
+"""The longest pause between attempts to reach a broker that went away (kafka-python's default is 30 s): once it
+answers again, consuming resumes within about a second."""
+REQUEST_TIMEOUT_MS = 10000
+"""A request the broker does not answer is given up after this (default 30 s): a broker that hangs rather than
+closing its connections is noticed sooner."""
+
 
 class EventSource(Protocol):
     def seek(self, offsets: Offsets) -> None: ...
@@ -42,6 +49,10 @@ class KafkaSource:
             max_poll_records=2000,
             fetch_max_bytes=16 * 1024 * 1024,
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            # kafka-python backs off reconnecting (and refreshing metadata) up to 30 s by default: after an outage
+            # the projector would sit out most of that once the broker is back. A second at most.
+            reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
+            request_timeout_ms=REQUEST_TIMEOUT_MS,
         )
         self._partitions = [
             TopicPartition(topic, p)
