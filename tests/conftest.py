@@ -13,7 +13,8 @@ and `demo_template` fixtures give its tests:
 A test without a layer marker gets both databases. `make test-fast` runs the unit and rules layers (no server);
 `make test` runs everything, with PostgreSQL and Kafka started once for the whole run (tests/support/servers.py)
 and shared by the pytest-xdist workers; each test still gets a fresh database and its own topic prefix. With
-CI=true a missing server fails the tests, never skips them.
+CI=true a missing server fails the tests, never skips them. Every worker collects the tests itself and xdist
+refuses to run when their lists differ: a parameter that shows in a test's id must not be random (no uuid4()).
 """
 
 from __future__ import annotations
