@@ -282,7 +282,12 @@ class Container:
         from dualtrack.messaging.projector import Projector
 
         projection = self.projection(name)
-        return Projector(projection, self.view_db, self.source(projection, embedded=embedded), suffix=suffix, **options)
+        source = self.source(projection, embedded=embedded)
+        try:
+            return Projector(projection, self.view_db, source, suffix=suffix, **options)
+        except BaseException:
+            source.close()  # the view database refused it (full, say): a consumer left open would linger
+            raise
 
     def _ready_tables(self, name: str) -> None:
         """Queries work before the projector's first event: make the projection's tables exist."""

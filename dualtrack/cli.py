@@ -17,7 +17,7 @@ import click
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.locks import AlreadyRunning
-from dualtrack.messaging.projector import PoisonMessage
+from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
 from dualtrack.settings import CONTEXTS, Settings
 from services.common.identity import Role
 from toolkit.cloudevents import NotACloudEvent
@@ -112,8 +112,14 @@ def project(name: str) -> None:
     held = []
 
     def build(container: Container) -> Any:
-        held.append(container.projector_lock(name))
-        return container.projector(name)
+        lock = container.projector_lock(name)
+        try:
+            projector = container.projector(name)
+        except BaseException:
+            lock.release()  # built again later (its database may be full for now): the lock is taken again then
+            raise
+        held.append(lock)
+        return projector
 
     def close(projector: Any) -> None:
         projector.source.close()
@@ -122,28 +128,54 @@ def project(name: str) -> None:
     _run_worker(f"projector-{name}", build, close)
 
 
+STORAGE_FAULT_MAX_PAUSE = 30.0
+"""The longest pause before a worker tries again a database that cannot be written (full, read-only, gone)."""
+
+
 def _run_worker(component: str, build: Any, close: Any) -> None:
-    """Run a relay or projector until SIGTERM/SIGINT, once its topics exist."""
+    """Run a relay or projector until SIGTERM/SIGINT, once its topics exist.
+
+    A database that cannot be written (a full disk, a read-only file, a server gone), met while the worker is built
+    or while it runs, is said in one line naming the worker and the cause; the worker is closed (what it was doing
+    is rolled back) and built again after a pause that grows to STORAGE_FAULT_MAX_PAUSE, rather than exiting for
+    the supervisor to restart it with a traceback. (A projector's own writes are retried inside its run loop.)"""
+    log = logging.getLogger("dualtrack")
     settings = _settings()
     configure_logging(settings.log_level, component)
-    container = Container(settings)
     stop = _stop_on_signals()
+    container = Container(settings)
     _retry_until(stop, container.ensure_topics, "create topics")
-    try:
-        worker = build(container)
-    except AlreadyRunning as running:
-        logging.getLogger("dualtrack").error("%s; not starting another", running)
-        container.close()
-        sys.exit(4)
-    try:
-        worker.run(stop)
-    except (PoisonMessage, NotACloudEvent) as poison:
-        # Stop here rather than skip: a skipped event would silently corrupt the view.
-        logging.getLogger("dualtrack").error("stopped at a poison message: %s", poison)
-        sys.exit(3)
-    finally:
-        close(worker)
-        container.close()
+    container.close()
+    pause, said = 0.5, ""
+    while not stop.is_set():
+        container, worker = Container(settings), None
+        try:
+            worker = build(container)
+            worker.run(stop)
+            return
+        except AlreadyRunning as running:
+            log.error("%s; not starting another", running)
+            sys.exit(4)
+        except (PoisonMessage, NotACloudEvent) as poison:
+            # Stop here rather than skip: a skipped event would silently corrupt the view.
+            log.error("stopped at a poison message: %s", poison)
+            sys.exit(3)
+        except Exception as error:
+            cause = storage_write_fault(error)
+            if cause is None:
+                raise
+            if cause != said:
+                log.warning("%s cannot write its database: %s; trying again with a growing pause (at most %.0f s)",
+                            component, cause, STORAGE_FAULT_MAX_PAUSE)
+                said = cause
+            else:
+                log.debug("%s cannot write its database: %s; trying again in %.1f s", component, cause, pause)
+        finally:
+            if worker is not None:
+                close(worker)
+            container.close()  # every connection it held; the next attempt opens new ones
+        stop.wait(pause)
+        pause = min(pause * 2, STORAGE_FAULT_MAX_PAUSE)
 
 
 def _retry_until(stop: threading.Event, action: Any, what: str) -> None:
