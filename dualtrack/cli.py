@@ -195,9 +195,12 @@ def _retry_until(stop: threading.Event, action: Any, what: str) -> None:
 @click.option("--no-demo", is_flag=True, help="Do not load the demo data on first start.")
 def run(no_demo: bool) -> None:
     """Start broker (unless configured), API, relays and projectors; Ctrl-C stops everything."""
-    from dualtrack.runner import run_everything
+    from dualtrack.runner import CannotRun, run_everything
 
-    run_everything(_settings(), load_demo=not no_demo)
+    try:
+        run_everything(_settings(), load_demo=not no_demo)
+    except CannotRun as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command("seed-demo")

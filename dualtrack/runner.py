@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.logs import configure_logging
+from dualtrack.messaging.projector import storage_write_fault
 from dualtrack.settings import CONTEXTS, Settings
 from dualtrack.supervisor import Child, Supervisor
 from services.common.identity import Role
@@ -23,48 +25,72 @@ def _executable() -> str:
     return str(Path(sys.executable).with_name("dualtrack"))
 
 
+class CannotRun(RuntimeError):
+    """What keeps `dualtrack run` from running, in one line (the data directory cannot be written, say)."""
+
+
+def check_writable(directory: Path, what: str = "the data directory") -> None:
+    """Raise CannotRun naming `directory` unless a file can be created in it (made first if missing). Permission bits
+    alone do not tell (root ignores them; a read-only mount does not show in them): a file is written and removed."""
+    where = directory.resolve()
+    if directory.exists() and not directory.is_dir():
+        raise CannotRun(f"{what} {where} cannot be written: it is not a directory; nothing was started")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".dualtrack-write-check-"):
+            pass
+    except OSError as error:
+        raise CannotRun(f"{what} {where} cannot be written ({error.strerror or error}); nothing was started") \
+            from None
+
+
 def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
+    """Start the broker (unless one is configured), load the demo on first start, run the API, relays, projectors and
+    the audit keeper under one supervisor until Ctrl-C or SIGTERM; then stop everything it started. Raises CannotRun
+    (before starting anything when the data directory cannot be written; otherwise after stopping what it started)."""
     configure_logging(settings.log_level, "run")
-    broker = None
-    if not settings.kafka_bootstrap_servers:
-        from dualtrack.messaging.local_broker import LocalKafkaBroker
-
-        broker = LocalKafkaBroker(settings.data_dir / "kafka", cache_dir=settings.kafka_cache_dir)
-        print("starting the local Kafka broker (first start resolves its jars with Maven)...", flush=True)
-        settings = replace(settings, kafka_bootstrap_servers=broker.start())
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers or "",
-        "DUALTRACK_DATA_DIR": str(settings.data_dir.resolve()),
-        "DUALTRACK_SECRET_KEY": settings.secret_key,
-    }
-    if settings.database_url:
-        env["DUALTRACK_DATABASE_URL"] = settings.database_url
-
-    container = Container(settings)
-    container.ensure_topics()
-    if load_demo and all(app.max_position() == 0 for app in container.apps().values()):
-        from dualtrack.demo import seed_demo
-
-        ids = seed_demo(container)
-        print(f"loaded demo data: {len(ids.enterprises)} enterprises, {len(ids.centres)} training centres, "
-              f"{len(ids.students)} students, {len(ids.placements)} placements, a week of practice", flush=True)
-    scopes = _first_ids(container)
-    container.close()
-
-    exe = _executable()
-    logs = settings.data_dir / "logs"
-    specs = [("api", [exe, "serve"])]
-    specs += [(f"relay-{c}", [exe, "relay", c]) for c in CONTEXTS]
-    specs += [(f"projector-{p}", [exe, "project", p]) for p in PROJECTION_CLASSES]
-    specs += [("audit-keeper", [exe, "audit", "keep"])]  # the hash chains over the logs, checkpointed
-    children = [Child(name, argv, env, log_path=logs / f"{name}.log") for name, argv in specs]
-    supervisor = Supervisor(children)
+    local_broker = not settings.kafka_bootstrap_servers
+    for directory in (settings.data_dir, *([settings.data_dir / "kafka"] if local_broker else []),
+                      settings.data_dir / "logs"):
+        check_writable(directory, "the data directory" if directory == settings.data_dir else "the directory")
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, stop)  # from here on, a SIGTERM goes through the finally below
+    broker = None
+    supervisor = None
     try:
+        if local_broker:
+            from dualtrack.messaging.local_broker import LocalKafkaBroker
+
+            broker = LocalKafkaBroker(settings.data_dir / "kafka", cache_dir=settings.kafka_cache_dir)
+            print("starting the local Kafka broker (first start resolves its jars with Maven)...", flush=True)
+            settings = replace(settings, kafka_bootstrap_servers=broker.start())
+        try:
+            scopes = _prepare(settings, load_demo)
+        except Exception as error:
+            cause = storage_write_fault(error)
+            if cause is None:
+                raise
+            raise CannotRun(f"the stores in {settings.data_dir.resolve()} cannot be opened: {cause}; everything "
+                            "started was stopped") from None
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers or "",
+            "DUALTRACK_DATA_DIR": str(settings.data_dir.resolve()),
+            "DUALTRACK_SECRET_KEY": settings.secret_key,
+        }
+        if settings.database_url:
+            env["DUALTRACK_DATABASE_URL"] = settings.database_url
+
+        exe = _executable()
+        logs = settings.data_dir / "logs"
+        specs = [("api", [exe, "serve"])]
+        specs += [(f"relay-{c}", [exe, "relay", c]) for c in CONTEXTS]
+        specs += [(f"projector-{p}", [exe, "project", p]) for p in PROJECTION_CLASSES]
+        specs += [("audit-keeper", [exe, "audit", "keep"])]  # the hash chains over the logs, checkpointed
+        children = [Child(name, argv, env, log_path=logs / f"{name}.log") for name, argv in specs]
+        supervisor = Supervisor(children)
         supervisor.start()
         _print_welcome(settings, scopes, logs)
         supervisor.watch()
@@ -72,10 +98,27 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
         print("\nstopping...", flush=True)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        supervisor.stop()
+        if supervisor is not None:
+            supervisor.stop()
         if broker is not None:
-            broker.stop()
+            broker.stop()  # whatever failed after it started: never left running
         print("stopped everything.", flush=True)
+
+
+def _prepare(settings: Settings, load_demo: bool) -> dict[str, str]:
+    """The topics, and the demo on first start; returns the ids the printed tokens are scoped to."""
+    container = Container(settings)
+    try:
+        container.ensure_topics()
+        if load_demo and all(app.max_position() == 0 for app in container.apps().values()):
+            from dualtrack.demo import seed_demo
+
+            ids = seed_demo(container)
+            print(f"loaded demo data: {len(ids.enterprises)} enterprises, {len(ids.centres)} training centres, "
+                  f"{len(ids.students)} students, {len(ids.placements)} placements, a week of practice", flush=True)
+        return _first_ids(container)
+    finally:
+        container.close()
 
 
 def _wait_for_api(base: str, timeout: float = 30.0) -> None:
