@@ -92,7 +92,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
         children = [Child(name, argv, env, log_path=logs / f"{name}.log") for name, argv in specs]
         supervisor = Supervisor(children)
         supervisor.start()
-        _print_welcome(settings, scopes, logs)
+        _print_welcome(settings, scopes, logs, supervisor)
         supervisor.watch()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
@@ -121,17 +121,42 @@ def _prepare(settings: Settings, load_demo: bool) -> dict[str, str]:
         container.close()
 
 
-def _wait_for_api(base: str, timeout: float = 30.0) -> None:
+API_PATIENCE = 30.0
+"""Seconds after which `dualtrack run` says it is still waiting for the API (a busy machine starts it slowly)."""
+API_GIVE_UP = 300.0
+"""Seconds after which it warns that the API did not answer, and carries on supervising."""
+
+
+def _wait_for_api(base: str, supervisor: Supervisor | None = None, *, patience: float = API_PATIENCE,
+                  give_up: float = API_GIVE_UP) -> bool:
+    """Wait until the API answers /healthz, restarting crashed children meanwhile. Past `patience`, say once that
+    it is still being waited for, and when it answers, after how long; warn only when it has not answered after
+    `give_up`. Returns whether it answered."""
     import urllib.request
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    said_waiting = False
+    while True:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                return
+                pass
         except OSError:
-            time.sleep(0.2)
-    log.warning("the API did not answer on %s within %.0fs; see its log", base, timeout)
+            pass
+        else:
+            if said_waiting:
+                print(f"the API answered on {base} after {time.monotonic() - started:.0f}s", flush=True)
+            return True
+        waited = time.monotonic() - started
+        if waited >= give_up:
+            log.warning("the API did not answer on %s within %.0fs; see its log", base, give_up)
+            return False
+        if waited >= patience and not said_waiting:
+            print(f"the API has not answered on {base} after {patience:.0f}s (a busy machine starts it slowly); "
+                  "still waiting...", flush=True)
+            said_waiting = True
+        if supervisor is not None:
+            supervisor.check()
+        time.sleep(0.2)
 
 
 def _first_ids(container: Container) -> dict[str, str]:
@@ -152,11 +177,12 @@ def _first_ids(container: Container) -> dict[str, str]:
     return found
 
 
-def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path) -> None:
+def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path,
+                   supervisor: Supervisor | None = None) -> None:
     from toolkit.http.auth import issue_token
 
     base = f"http://{settings.api_host}:{settings.api_port}"
-    _wait_for_api(base)
+    _wait_for_api(base, supervisor)
     tokens = {
         "admin": issue_token(settings.secret_key, role=Role.ADMIN, subject="admin"),
         "coordinator": issue_token(settings.secret_key, role=Role.COORDINATOR, subject="coordinator-chen",

@@ -52,20 +52,26 @@ class Supervisor:
     def watch(self, poll: float = 0.5) -> None:
         """Restart crashed children (with backoff) until stop() is called."""
         while not self._stopping:
-            now = time.monotonic()
-            for child in self.children:
-                if child.process is None:
-                    if now >= child.next_start:
-                        self._spawn(child)
-                    continue
-                code = child.process.poll()
-                if code is not None and not self._stopping:
-                    child.restarts += 1
-                    delay = min(self.max_backoff, 0.5 * 2 ** min(child.restarts, 5))
-                    log.warning("%s exited with %s; restarting in %.1fs", child.name, code, delay)
-                    child.process = None
-                    child.next_start = now + delay
+            self.check()
             time.sleep(poll)
+
+    def check(self) -> None:
+        """Once: note the children that exited (restarted after a backoff) and start those whose time has come."""
+        now = time.monotonic()
+        for child in self.children:
+            if self._stopping:
+                return
+            if child.process is None:
+                if now >= child.next_start:
+                    self._spawn(child)
+                continue
+            code = child.process.poll()
+            if code is not None:
+                child.restarts += 1
+                delay = min(self.max_backoff, 0.5 * 2 ** min(child.restarts, 5))
+                log.warning("%s exited with %s; restarting in %.1fs", child.name, code, delay)
+                child.process = None
+                child.next_start = now + delay
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stopping = True
