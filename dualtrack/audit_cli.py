@@ -123,7 +123,13 @@ def checkpoint() -> None:
                                  "instead of the deployment's signing key.")
 def verify(contexts: tuple[str, ...], public_key_file: Path | None) -> None:
     """Recompute every chain from the events and check it against the chain rows and signed checkpoints; print a
-    report per context (JSON); exit 1 when any context shows tampering."""
+    report per context (JSON); exit 1 when any context shows tampering.
+
+    When nothing is chained yet there is nothing to verify, and it is said (on stderr; "ok" is null in the JSON):
+    exit 0 when no event is stored either (a new deployment), but exit 2 when events are stored and none is chained,
+    since nothing vouches for them: the keeper never ran (`dualtrack audit checkpoint`, or `dualtrack audit keep` as
+    `dualtrack run` starts it), or the chain was emptied with its checkpoints; a script checking the exit code must
+    not take that for verified."""
     settings = _settings()
     public = _public_key_option(public_key_file) or _signing_key(settings).public_key()
     container = Container(settings)
@@ -132,8 +138,23 @@ def verify(contexts: tuple[str, ...], public_key_file: Path | None) -> None:
         reports = [chain.verify(public) for chain in chains.values()]
     finally:
         _close(chains, container)
-    click.echo(json.dumps({"ok": all(r.ok for r in reports), "contexts": [r.as_dict() for r in reports]}, indent=2))
-    if not all(r.ok for r in reports):
+    ok = all(r.ok for r in reports)
+    if ok and not any(r.chained_to or r.checkpoints for r in reports):
+        stored = sum(r.events for r in reports)
+        if stored:
+            said = (f"nothing to verify yet: no event has been chained, and {stored} event(s) are stored "
+                    f"({', '.join(f'{r.context} {r.events}' for r in reports if r.events)}); run `dualtrack audit "
+                    "checkpoint` (or keep `dualtrack audit keep` running, as `dualtrack run` does), then verify")
+        else:
+            said = "nothing to verify yet: no event has been stored or chained"
+        click.echo(json.dumps({"ok": None, "nothing_to_verify": said, "contexts": [r.as_dict() for r in reports]},
+                              indent=2))
+        click.echo(said, err=True)
+        if stored:
+            sys.exit(2)
+        return
+    click.echo(json.dumps({"ok": ok, "contexts": [r.as_dict() for r in reports]}, indent=2))
+    if not ok:
         sys.exit(1)
 
 
