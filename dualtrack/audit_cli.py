@@ -215,17 +215,26 @@ def verify_export(file: Path, public_key_file: Path | None) -> None:
 
 
 @audit.command("replay")
-@click.option("--no-kafka", is_flag=True, help="Replay the event stores only; the Kafka side is reported as skipped.")
+@click.option("--no-kafka", is_flag=True, help="Replay the event stores only; the Kafka side is reported as skipped. "
+              "Without it, a missing broker is an error (exit 1).")
 @click.option("--max-rows", type=click.IntRange(min=0), default=20, show_default=True,
               help="Rows listed per table and kind of difference (the counts are always complete).")
 def audit_replay(no_kafka: bool, max_rows: int) -> None:
     """Rebuild every projection aside from Kafka offset 0 and from the event stores, compare both with the live
     views and print the report as JSON (differences listed by table and primary key); exit 1 when any view
     differs or a source could not be read. A summary goes to stderr."""
+    from dualtrack.bootstrap import NoBroker
     from dualtrack.messaging.locks import AlreadyRunning
     from dualtrack.messaging.replay import replay_all, summary
 
     container = Container(Settings.from_env())
+    if not no_kafka:
+        try:
+            container.require_bootstrap()  # configured, or the local broker running for this data directory
+        except NoBroker as none:
+            container.close()
+            raise click.ClickException(f"{none}; `dualtrack audit replay --no-kafka` replays the event stores only") \
+                from None
     try:
         report = replay_all(container, kafka=not no_kafka, max_listed=max_rows)
     except AlreadyRunning as running:

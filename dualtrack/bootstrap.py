@@ -91,6 +91,10 @@ def postgres_env(url: str) -> dict[str, str]:
 log = logging.getLogger(__name__)
 
 
+class NoBroker(RuntimeError):
+    """No Kafka broker is configured and no local one runs for the data directory."""
+
+
 class _NoLock:
     def __enter__(self) -> None:
         return None
@@ -107,6 +111,7 @@ class Container:
         self._apps: dict[str, DualtrackApplication] = {}
         self._building = threading.RLock()
         """Threads of one process build each application once, and never see one half built."""
+        self._bootstrap: str | None = None
 
     def open(self, *, attempts: int = 5, backoff: float = 0.5) -> Container:
         """Build every application and every read model's tables now, before the process takes requests.
@@ -243,10 +248,28 @@ class Container:
             self.require_bootstrap(), [self.settings.topic(c) for c in CONTEXTS], self.settings.topic_partitions
         )
 
+    @property
+    def kafka_bootstrap_servers(self) -> str | None:
+        """The broker this process talks to: KAFKA_BOOTSTRAP_SERVERS when set, else the local broker running for
+        this data directory (`dualtrack run` or `dualtrack kafka start` beside it), else None. A broker found is kept;
+        none found is looked for again next time (it may be starting)."""
+        if self._bootstrap is None:
+            if self.settings.kafka_bootstrap_servers:
+                self._bootstrap = self.settings.kafka_bootstrap_servers
+            else:
+                from dualtrack.messaging.local_broker import running_local_broker
+
+                self._bootstrap = running_local_broker(self.settings.data_dir / "kafka")
+        return self._bootstrap
+
     def require_bootstrap(self) -> str:
-        if not self.settings.kafka_bootstrap_servers:
-            raise RuntimeError("no Kafka broker configured: set KAFKA_BOOTSTRAP_SERVERS or run `dualtrack kafka start`")
-        return self.settings.kafka_bootstrap_servers
+        """The broker (see kafka_bootstrap_servers); NoBroker, saying where it was looked for, when there is none."""
+        found = self.kafka_bootstrap_servers
+        if not found:
+            raise NoBroker(f"no Kafka broker: KAFKA_BOOTSTRAP_SERVERS is not set and no local broker is running for "
+                           f"the data directory {self.settings.data_dir.resolve()} (start one with `dualtrack run` "
+                           "or `dualtrack kafka start`, or set KAFKA_BOOTSTRAP_SERVERS)")
+        return found
 
     # -- read side --------------------------------------------------------------------------
     @cached_property

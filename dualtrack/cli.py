@@ -9,12 +9,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dualtrack.bootstrap import PROJECTION_CLASSES, Container
+from dualtrack.bootstrap import PROJECTION_CLASSES, Container, NoBroker
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
@@ -85,6 +87,9 @@ def _retry_parked(context: str) -> None:
     except AlreadyRunning as running:
         container.close()
         raise click.ClickException(f"{running}; stop it, then retry the parked events") from None
+    except NoBroker as none:
+        container.close()
+        raise click.ClickException(f"{none}; nothing was released") from None
     except KafkaError as error:
         container.close()
         raise click.ClickException(f"Kafka cannot be reached ({error}); nothing was released") from None
@@ -316,7 +321,7 @@ def projections_status() -> None:
     report: dict[str, Any] = {"contexts": store_positions(container), "projections": {}}
     offsets = all_projection_offsets(container)
     lags = None
-    if container.settings.kafka_bootstrap_servers:
+    if container.kafka_bootstrap_servers:  # configured, or the local broker running for this data directory
         lags = projection_lags(container, end_offsets(container, [container.settings.topic(c) for c in CONTEXTS]),
                                offsets)
     for name in PROJECTION_CLASSES:
@@ -326,6 +331,25 @@ def projections_status() -> None:
         report["projections"][name] = entry
     click.echo(json.dumps(report, indent=2))
     container.close()
+
+
+@contextmanager
+def _broker_needed(container: Container) -> Iterator[None]:
+    """For a command whose job needs the broker: no broker, one that does not answer, or topics that do not exist
+    are said in one line (exit 1), never a traceback."""
+    from kafka.errors import KafkaError
+
+    try:
+        yield
+    except NoBroker as none:
+        raise click.ClickException(str(none)) from None
+    except KafkaError as error:
+        raise click.ClickException(f"Kafka at {container.kafka_bootstrap_servers} cannot be reached: "
+                                   f"{type(error).__name__}: {error}") from None
+    except LookupError as missing:  # the topics do not exist yet: nothing was ever relayed to this broker
+        if isinstance(missing, (KeyError, IndexError)):
+            raise
+        raise click.ClickException(f"Kafka at {container.kafka_bootstrap_servers}: {missing}") from None
 
 
 def _progress_bar(description: str) -> Any:
@@ -367,8 +391,9 @@ def projections_rebuild(name: str, embedded: bool) -> None:
 
     container = Container(_settings())
     try:
-        report = _with_progress(container, name, embedded, f"rebuilding {name}",
-                                lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
+        with _broker_needed(container):
+            report = _with_progress(container, name, embedded, f"rebuilding {name}",
+                                    lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"rebuilt {name}: {report.events} events in {report.seconds:.2f}s "
@@ -385,8 +410,9 @@ def projections_verify(name: str, embedded: bool) -> None:
 
     container = Container(_settings())
     try:
-        report = _with_progress(container, name, embedded, f"verifying {name}",
-                                lambda cb: verify(container, name, embedded=embedded, on_batch=cb))
+        with _broker_needed(container):
+            report = _with_progress(container, name, embedded, f"verifying {name}",
+                                    lambda cb: verify(container, name, embedded=embedded, on_batch=cb))
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     container.close()

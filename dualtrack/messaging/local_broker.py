@@ -60,6 +60,17 @@ def serves_metadata(bootstrap_servers: str, timeout: float = 5.0) -> bool:
         admin.close()
 
 
+def running_local_broker(kafka_dir: Path) -> str | None:
+    """The bootstrap servers of the local broker whose data is in `kafka_dir` (`<data dir>/kafka`, where
+    `dualtrack run` and `dualtrack kafka start` keep it) while it runs and answers, else None. Read from the files it
+    keeps there (its pid, its ports; `bootstrap` is written once it serves and removed when it stops), without
+    starting anything or resolving jars."""
+    if not (Path(kafka_dir) / "bootstrap").exists():
+        return None
+    status = LocalKafkaBroker(kafka_dir, cache_dir=Path(kafka_dir)).status()
+    return status["bootstrap_servers"] if status["running"] else None
+
+
 class LocalKafkaBroker:
     """One KRaft broker+controller JVM whose logs, config and pid live in data_dir."""
 

@@ -80,7 +80,7 @@ def _replay_all(
         for context in sorted({c for p in projections.values() for c in p.contexts}):
             store_ends[(container.settings.topic(context) + STORE_SUFFIX, 0)] = container.app(context).max_position()
     kafka_status, kafka_ends = "compared", None
-    bootstrap = container.settings.kafka_bootstrap_servers
+    bootstrap = container.kafka_bootstrap_servers  # configured, or the local broker running for this data directory
     if not kafka:
         kafka_status = "skipped: not asked (--no-kafka)"
     elif not bootstrap:
