@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,25 @@ def kcontainer(tmp_path: Path, database_url: str | None, kafka_bootstrap: str):
 
 
 def set_topic_limit(container: Container, limit: int) -> None:
+    """Lower the topic's limit and return once the broker applies it: the controller answers as soon as the change
+    is committed, and the broker takes it up a moment later; a relay publishing in between had its records taken
+    (seen when the machine was busy with other tests)."""
     admin = KafkaAdminClient(bootstrap_servers=container.settings.kafka_bootstrap_servers)
+    topic = container.settings.topic("placements")
     try:
-        resource = ConfigResource(ConfigResourceType.TOPIC, container.settings.topic("placements"),
-                                  configs={"max.message.bytes": str(limit)})
-        admin.alter_configs([resource])
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": str(limit)})])
+        deadline = time.monotonic() + 30
+        while topic_limit(admin, topic) != str(limit):
+            assert time.monotonic() < deadline, f"the broker never applied max.message.bytes={limit} to {topic}"
+            time.sleep(0.05)
     finally:
         admin.close()
+
+
+def topic_limit(admin: KafkaAdminClient, topic: str) -> str | None:
+    """The topic's max.message.bytes as the broker describes it (what its metadata holds)."""
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=["max.message.bytes"])])
+    return described.get("topic", {}).get(topic, {}).get("max.message.bytes", {}).get("value")
 
 
 def relay_refusing(container: Container, refused_by: str) -> Relay:
