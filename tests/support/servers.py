@@ -7,7 +7,7 @@ addresses in DUALTRACK_TEST_POSTGRES_URL and DUALTRACK_TEST_KAFKA_BOOTSTRAP_SERV
 every pytest-xdist worker shares the two servers instead of starting its own. The application's own
 KAFKA_BOOTSTRAP_SERVERS is left alone: tests that run dualtrack without a broker still run it without one. Each
 test still gets its own database and its own topic prefix. A variable already set is used as it is (a server of
-your own); nothing is started for it.
+your own), and so is KAFKA_BOOTSTRAP_SERVERS; nothing is started for it.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and not os.environ.get(KAFKA_VARIABLE):
+        os.environ[KAFKA_VARIABLE] = os.environ["KAFKA_BOOTSTRAP_SERVERS"]  # a running broker of your own
     with ExitStack() as stack:
         wanted = {name: start for name, start in _servers().items() if not os.environ.get(name)}
         began = time.monotonic()
