@@ -26,11 +26,11 @@ PYTEST_PARALLEL ?= -n logical --maxprocesses 4 --dist loadscope --no-loadscope-r
 WITH_SERVERS := $(BIN)/python -m tests.support.servers
 COVERAGE := --cov=events --cov=services --cov=contracts --cov=toolkit --cov=dualtrack --cov-report=term:skip-covered
 
-## Every test: architecture contract, then the pyramid: unit and rules (in memory), API (SQLite), stored and
+## Every test: the static checks (make lint), then the pyramid: unit and rules (in memory), API (SQLite), stored and
 ## projections (SQLite + PostgreSQL), integration (Kafka, PostgreSQL, CLI), end to end (real processes).
 test: $(STAMP)
 	bash infra/ensure-system-packages.sh
-	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory lint
 	$(WITH_SERVERS) $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 ## The in-memory layer: unit tests and the rules of the domain and applications; no server, no database.
@@ -47,8 +47,11 @@ bench: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+## The static checks: the import contracts (layers, independence), ruff, mypy (strict on events/ and domains).
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

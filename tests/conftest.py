@@ -20,8 +20,8 @@ refuses to run when their lists differ: a parameter that shows in a test's id mu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 from urllib.parse import urlparse, urlunparse
 
 import pytest
@@ -29,9 +29,9 @@ from flask import Flask
 
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
-from toolkit.http.auth import issue_token
 from services.common.identity import Actor, CommandContext, Role
 from tests.support.demo import Seeded, Template, copy_of_template, seed_template
+from toolkit.http.auth import issue_token
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 

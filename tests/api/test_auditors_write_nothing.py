@@ -22,8 +22,8 @@ import pytest
 from dualtrack.demo import DEMO_TODAY, DemoIds
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import CopiedWorld, copy_of
-from tests.support.demo import Template, copy_of_template
 from tests.conftest import bearer
+from tests.support.demo import Template, copy_of_template
 
 pytestmark = pytest.mark.api
 
@@ -198,7 +198,7 @@ def test_given_the_openapi_document_then_it_names_every_command_route_the_app_se
     assert len(documented) >= FEWEST_COMMAND_ROUTES, sorted(documented)
 
 
-def test_given_an_auditor_when_they_send_a_well_formed_body_to_every_command_route_then_each_answers_403_forbidden_and_nothing_is_recorded(  # noqa: E501
+def test_given_an_auditor_when_they_send_a_well_formed_body_to_every_command_route_then_each_answers_403_forbidden_and_nothing_is_recorded(
         world: CopiedWorld) -> None:
     document = openapi(world)
     operations = command_operations(document)

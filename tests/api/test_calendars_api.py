@@ -10,18 +10,18 @@ school (A1, 1-26 March), the workshop (A2, 29 March - 23 April) and school (A3, 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 from icalendar import Calendar
 
-from toolkit.http.freshness import signed_token
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.service.placement_world import TODAY
 from tests.service.schedule_world import ScheduleWorld, block, build_schedule_world, content
+from toolkit.http.freshness import signed_token
 
 pytestmark = pytest.mark.api
 
@@ -40,7 +40,7 @@ def w(client: Any) -> ScheduleWorld:
 
 
 @pytest.fixture
-def plan(client: Any, w: ScheduleWorld) -> "Plan":
+def plan(client: Any, w: ScheduleWorld) -> Plan:
     liu, he = w.placed("Liu Yang"), w.placed("He Jing")
     plan_id = w.draft(w.alternating([liu, he], holidays=[LABOUR_DAY], exam_weeks=[FINALS]))
     published = w.publish(plan_id)
@@ -154,7 +154,7 @@ def test_given_a_published_plan_when_the_student_subscribes_to_the_feed_then_eve
     assert len({str(e["UID"]) for e in events}) == 5
     published_at = datetime.fromisoformat(client.get(f"/api/v1/students/{plan.liu}/calendar",
                                                      headers=student(plan.liu)).json["blocks"][0]["recorded_at"])
-    assert {e.decoded("DTSTAMP") for e in events} == {published_at.astimezone(timezone.utc).replace(microsecond=0)}
+    assert {e.decoded("DTSTAMP") for e in events} == {published_at.astimezone(UTC).replace(microsecond=0)}
     assert "1 Haier Road" in str(events[1]["DESCRIPTION"])
     assert client.get(f"/api/v1/students/{plan.liu}/calendar.ics", headers=student(plan.liu)).data == response.data
 

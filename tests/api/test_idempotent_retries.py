@@ -35,7 +35,7 @@ def body_of(answer: Any) -> Any:
     return answer.json if answer.is_json else answer.get_data(as_text=True)
 
 
-def test_given_every_post_route_when_a_writer_sends_it_twice_with_one_key_then_the_second_answer_is_the_first_and_nothing_more_is_recorded(  # noqa: E501
+def test_given_every_post_route_when_a_writer_sends_it_twice_with_one_key_then_the_second_answer_is_the_first_and_nothing_more_is_recorded(
         world: CopiedWorld) -> None:
     document = openapi(world)
     posts = [op for op in command_operations(document) if op.method == "post"]

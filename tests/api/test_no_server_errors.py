@@ -3,7 +3,6 @@ gets a client error, never a 500."""
 
 from __future__ import annotations
 
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from dualtrack.bootstrap import PROJECTION_CLASSES
 from dualtrack.web.app import create_app
 from services.common.identity import Role
-from tests.support.demo import Template, copy_of_template
 from tests.conftest import bearer
+from tests.support.demo import Template, copy_of_template
 
 pytestmark = pytest.mark.api
 

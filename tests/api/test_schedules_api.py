@@ -89,7 +89,7 @@ def with_exam_week(content: dict[str, Any], start: str, end: str) -> dict[str, A
 
 
 # -- the coordinator's whole flow ---------------------------------------------------------------------
-def test_given_three_students_for_a_workshop_of_two_when_a_coordinator_plans_their_spring_over_http_then_draft_check_publication_revision_and_history_all_answer(  # noqa: E501
+def test_given_three_students_for_a_workshop_of_two_when_a_coordinator_plans_their_spring_over_http_then_draft_check_publication_revision_and_history_all_answer(
     client, world, coordinator, trio
 ) -> None:
     content = world.alternating(trio)
@@ -181,7 +181,7 @@ def test_given_three_students_for_a_workshop_of_two_when_a_coordinator_plans_the
                             "title": "Mechatronics 2024, spring 2027", "revision": 2, "status": "published"}]
 
 
-def test_given_a_published_plan_when_a_revision_brings_a_new_conflict_then_409_lists_only_it_and_its_override_is_recorded_with_that_revision(  # noqa: E501
+def test_given_a_published_plan_when_a_revision_brings_a_new_conflict_then_409_lists_only_it_and_its_override_is_recorded_with_that_revision(
     client, world, coordinator, trio
 ) -> None:
     content = world.alternating(trio)
@@ -205,7 +205,7 @@ def test_given_a_published_plan_when_a_revision_brings_a_new_conflict_then_409_l
 
 
 # -- generation -------------------------------------------------------------------------------------
-def test_given_two_placed_students_when_a_plan_is_generated_from_a_pattern_then_201_and_the_plan_explains_every_allocation(  # noqa: E501
+def test_given_two_placed_students_when_a_plan_is_generated_from_a_pattern_then_201_and_the_plan_explains_every_allocation(
     client, world, coordinator
 ) -> None:
     students = sorted(str(world.placed(name)) for name in ("Liu Yang", "Zhou Min"))
@@ -236,7 +236,7 @@ def test_given_two_placed_students_when_a_plan_is_generated_from_a_pattern_then_
     assert client.post(f"{PLANS}/{plan_id}/publication", json={}, headers=coordinator).status_code == 200
 
 
-def test_given_a_hand_written_draft_when_it_is_replaced_by_a_pattern_and_then_by_content_again_then_generated_from_follows(  # noqa: E501
+def test_given_a_hand_written_draft_when_it_is_replaced_by_a_pattern_and_then_by_content_again_then_generated_from_follows(
     client, world, coordinator, trio
 ) -> None:
     plan_id = drafted(client, world, coordinator, world.alternating(trio))

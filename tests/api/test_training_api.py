@@ -13,10 +13,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from toolkit.http.freshness import signed_token
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
+from toolkit.http.freshness import signed_token
 
 pytestmark = pytest.mark.api
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 
 from dualtrack.bootstrap import Container
 from dualtrack.demo import DemoIds
-from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from services.audit.as_of import CentreRecordAsOf, StudentProgressAsOf, now
 from services.audit.history import EventLog
 from services.audit.timeline import student_timeline
@@ -39,10 +38,11 @@ from services.progress.views import ProgressView
 from services.training.domain import training_record_id
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
 from tests.support.demo import Seeded
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 
 pytestmark = pytest.mark.stored
 
-UTC = timezone.utc
+UTC = UTC
 STATUS_NAMES = {"signed": "signed_hours", "awaiting-countersignature": "awaiting_countersignature_hours",
                 "pending": "pending_hours", "rejected": "rejected_hours"}
 WEEK = [MONDAY + timedelta(days=i) for i in range(5)]
@@ -158,7 +158,7 @@ def run(w: TrainingWorld, student: UUID, school: UUID, ops: list[tuple[Any, ...]
     return accepted
 
 
-def test_given_random_histories_with_corrections_when_asked_as_known_at_any_moment_then_every_answer_is_the_brute_force_replay(  # noqa: E501
+def test_given_random_histories_with_corrections_when_asked_as_known_at_any_moment_then_every_answer_is_the_brute_force_replay(
         container: Container) -> None:
     w = build_training_world(container, workshop_capacity=10_000)
     clock = Clock(datetime(2031, 1, 1, tzinfo=UTC))
@@ -200,7 +200,7 @@ def test_given_random_histories_with_corrections_when_asked_as_known_at_any_mome
 
 
 # -- the classic example --------------------------------------------------------------------------------------
-def test_given_hours_signed_for_23_november_and_corrected_later_when_asked_as_known_before_and_as_known_today_then_the_answers_differ(  # noqa: E501
+def test_given_hours_signed_for_23_november_and_corrected_later_when_asked_as_known_before_and_as_known_today_then_the_answers_differ(
         container: Container) -> None:
     w = build_training_world(container)
     with recorded_by(Clock(datetime(2026, 11, 23, 17, tzinfo=UTC))) as clock:
@@ -274,7 +274,7 @@ def moments_of(container: Container, demo: DemoIds) -> list[datetime]:
     return [datetime.fromisoformat(i["recorded_at"]) for i in items[::10]] + [now()]
 
 
-def test_given_the_demo_when_each_student_is_asked_as_of_moments_through_its_history_then_the_scoped_replay_answers_as_the_whole_log_does(  # noqa: E501
+def test_given_the_demo_when_each_student_is_asked_as_of_moments_through_its_history_then_the_scoped_replay_answers_as_the_whole_log_does(
         demo_world: Seeded, tmp_path: Path) -> None:
     container, demo = demo_world.container, demo_world.ids
     log = whole_log(container, ProgressProjection.contexts)
@@ -292,7 +292,7 @@ def test_given_the_demo_when_each_student_is_asked_as_of_moments_through_its_his
                 assert scoped[student].answer(day, moment)["progress"] == expected
 
 
-def test_given_the_demo_when_each_centre_is_asked_as_of_moments_through_its_history_then_the_scoped_replay_answers_as_the_whole_log_does(  # noqa: E501
+def test_given_the_demo_when_each_centre_is_asked_as_of_moments_through_its_history_then_the_scoped_replay_answers_as_the_whole_log_does(
         demo_world: Seeded, tmp_path: Path) -> None:
     container, demo = demo_world.container, demo_world.ids
     log = whole_log(container, CentresProjection.contexts)
@@ -316,7 +316,7 @@ def test_given_the_demo_when_each_centre_is_asked_as_of_moments_through_its_hist
                 assert {k: answer[k] for k in expected} == expected
 
 
-def test_given_liu_transferred_on_1_september_when_the_qingdao_centre_is_asked_about_october_as_known_before_and_after_the_transfer_then_she_was_hosted_only_before(  # noqa: E501
+def test_given_liu_transferred_on_1_september_when_the_qingdao_centre_is_asked_about_october_as_known_before_and_after_the_transfer_then_she_was_hosted_only_before(
         demo_world: Seeded) -> None:
     container, demo = demo_world.container, demo_world.ids
     log = EventLog(container.apps())

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,8 @@ from dualtrack.demo import DemoIds
 from dualtrack.web.app import create_app
 from services.common.identity import Role
 from services.training.domain import training_record_id
-from tests.support.demo import Template, copy_of_template
 from tests.conftest import bearer
+from tests.support.demo import Template, copy_of_template
 
 pytestmark = pytest.mark.api
 
@@ -66,7 +67,7 @@ def test_given_an_auditor_when_reading_liu_s_history_timeline_progress_and_a_cen
     assert record.json["hours_on_day"]["signed_hours"] == 3.0
 
 
-def test_given_the_correction_of_liu_s_thursday_entry_when_her_friday_and_thursday_are_asked_as_known_before_it_and_today_then_the_hours_differ(  # noqa: E501
+def test_given_the_correction_of_liu_s_thursday_entry_when_her_friday_and_thursday_are_asked_as_known_before_it_and_today_then_the_hours_differ(
         api: DemoApi) -> None:
     liu = api.ids.students[0]
     items = api.get(f"/api/v1/audit/students/{liu}/timeline").json["items"]

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dualtrack.cli import main
 from services.audit.chain import EDITED
 from services.common.signing import public_key_pem
-from tests.support.demo import Seeded
 from tests.audit.tampering import RawStore
 from tests.conftest import TEST_SECRET
+from tests.support.demo import Seeded
 
 pytestmark = pytest.mark.stored
 

@@ -4,7 +4,8 @@ one for nothing new; two writers of one chain never chain a position twice."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_given_two_writers_extending_one_chain_at_once_when_verified_then_every_
             start.wait()
             for _ in range(20):
                 chain.extend(limit=7)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=extend, args=(w,)) for w in writers]

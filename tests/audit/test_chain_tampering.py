@@ -4,7 +4,8 @@ happened there."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,8 @@ from services.audit.chain import (
 )
 from services.common.identity import CommandContext
 from services.common.signing import load_or_create_signing_key
-from tests.support.demo import Seeded
 from tests.audit.tampering import RawStore
+from tests.support.demo import Seeded
 
 pytestmark = pytest.mark.stored
 

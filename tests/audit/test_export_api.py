@@ -13,8 +13,8 @@ from services.audit.export import MEDIA_TYPE, verify_export
 from services.audit.export_api import export_blp
 from services.common.identity import CommandContext, Role
 from services.common.signing import load_or_create_signing_key
-from tests.support.demo import Seeded
 from tests.conftest import bearer
+from tests.support.demo import Seeded
 
 pytestmark = pytest.mark.api
 

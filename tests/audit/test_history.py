@@ -48,7 +48,7 @@ def keys_everywhere(value: Any) -> set[str]:
     return set()
 
 
-def test_given_liu_s_placements_when_her_student_aggregate_s_history_is_read_then_each_event_shows_the_state_before_and_after_it(  # noqa: E501
+def test_given_liu_s_placements_when_her_student_aggregate_s_history_is_read_then_each_event_shows_the_state_before_and_after_it(
         container: Container, demo: DemoIds) -> None:
     liu, first, second = demo.students[0], demo.placements[0], demo.placements[1]
 
@@ -93,7 +93,7 @@ def test_given_liu_s_placements_when_her_student_aggregate_s_history_is_read_the
     json.dumps(history)
 
 
-def test_given_a_page_from_a_version_when_the_history_is_read_then_the_state_before_its_first_event_is_the_one_the_events_before_left(  # noqa: E501
+def test_given_a_page_from_a_version_when_the_history_is_read_then_the_state_before_its_first_event_is_the_one_the_events_before_left(
         container: Container, demo: DemoIds) -> None:
     whole = history_of(container, "placements", demo.students[0], limit=1000)["events"]
 
@@ -104,7 +104,7 @@ def test_given_a_page_from_a_version_when_the_history_is_read_then_the_state_bef
     assert page["events"][0]["state_before"] == whole[8]["state_after"]
 
 
-def test_given_liu_s_training_record_when_its_history_is_read_then_the_rejection_and_correction_show_the_entry_s_revisions_and_status(  # noqa: E501
+def test_given_liu_s_training_record_when_its_history_is_read_then_the_rejection_and_correction_show_the_entry_s_revisions_and_status(
         container: Container, demo: DemoIds) -> None:
     events = history_of(container, "training", training_record_id(demo.students[0]), limit=1000)["events"]
 
@@ -121,7 +121,7 @@ def test_given_liu_s_training_record_when_its_history_is_read_then_the_rejection
     assert list(combined) == [f"{demo.placements[1]}/MEC-01"]  # (placement, competency) keys joined
 
 
-def test_given_every_aggregate_of_the_demo_when_its_history_is_replayed_then_the_last_state_is_the_repository_s_aggregate(  # noqa: E501
+def test_given_every_aggregate_of_the_demo_when_its_history_is_replayed_then_the_last_state_is_the_repository_s_aggregate(
         container: Container, demo: DemoIds) -> None:
     log = EventLog(container.apps())
     for context in CONTEXTS:

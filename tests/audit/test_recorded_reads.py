@@ -11,9 +11,10 @@ is in the published winter rotation plan. The demo itself records three reads of
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -21,11 +22,11 @@ from eventsourcing.persistence import OperationalError
 
 from dualtrack.bootstrap import Container
 from dualtrack.demo import DemoIds
-from toolkit.cloudevents import CloudEventEncoder, decode
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import Client
-from tests.support.demo import Seeded
 from tests.conftest import bearer
+from tests.support.demo import Seeded
+from toolkit.cloudevents import CloudEventEncoder, decode
 
 pytestmark = pytest.mark.stored
 
@@ -91,13 +92,13 @@ def world(seeded: Seeded, app_for: Any) -> Iterator[World]:
 
 # -- recorded: auditors and coordinators --------------------------------------------------------------
 @pytest.mark.parametrize("caller, subject", [("auditor", "auditor-1"), ("coordinator", "coordinator-chen")])
-def test_given_an_auditor_or_a_coordinator_when_they_read_a_students_personal_data_then_each_read_is_an_event_with_who_what_and_when(  # noqa: E501
+def test_given_an_auditor_or_a_coordinator_when_they_read_a_students_personal_data_then_each_read_is_an_event_with_who_what_and_when(
         world: World, caller: str, subject: str) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     for what in READS:
         answer = world.client.get(world.url(what), headers={**world.headers(caller), "X-Correlation-ID": f"c-{what}"})
         assert answer.status_code == 200, (what, answer.get_data(as_text=True)[:300])
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
 
     reads = world.reads()[DEMO_READS:]
     assert [r["what"] for r in reads] == list(READS)
@@ -202,7 +203,7 @@ def test_given_a_student_nobody_enrolled_when_an_auditor_lists_their_reads_then_
 
 
 # -- many readers at once --------------------------------------------------------------------------------
-def test_given_many_concurrent_reads_of_one_student_from_two_api_processes_then_every_one_is_recorded_once_in_one_order(  # noqa: E501
+def test_given_many_concurrent_reads_of_one_student_from_two_api_processes_then_every_one_is_recorded_once_in_one_order(
         world: World) -> None:
     other_process = Container(world.container.settings)  # its own application over the same store
     apps = [world.container.audit, other_process.audit]
@@ -214,7 +215,7 @@ def test_given_many_concurrent_reads_of_one_student_from_two_api_processes_then_
         try:
             for i in range(each):
                 apps[n % 2].record_read(ctx, UUID(world.liu), what=f"progress-{i}", path="/p")
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             failures.append(error)
 
     workers = [threading.Thread(target=reader, args=(n,)) for n in range(threads)]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.http.auth import issue_token
 from services.common.identity import Role
 from tests.e2e.conftest import DUALTRACK
 from tests.e2e.test_dualtrack_run import call, free_port
+from toolkit.http.auth import issue_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

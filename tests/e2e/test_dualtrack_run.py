@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.http.auth import issue_token
 from services.common.identity import Role
 from tests.e2e.conftest import DUALTRACK
+from toolkit.http.auth import issue_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow]
 

@@ -102,7 +102,7 @@ class Client:
             return status
 
 
-def test_given_api_workers_killed_under_twenty_concurrent_practice_posts_on_postgresql_then_no_answer_is_a_server_error_and_every_later_request_succeeds(  # noqa: E501
+def test_given_api_workers_killed_under_twenty_concurrent_practice_posts_on_postgresql_then_no_answer_is_a_server_error_and_every_later_request_succeeds(
         tmp_path: Path, postgres_server: str) -> None:
     settings = make_settings(tmp_path / "var", fresh_postgres_database(postgres_server))
     container = Container(settings)

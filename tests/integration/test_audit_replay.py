@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from uuid import UUID
 
 import pytest
@@ -32,8 +32,8 @@ from dualtrack.messaging.replay import (
 from dualtrack.settings import CONTEXTS
 from services.common.identity import CommandContext
 from tests.conftest import make_settings
-from tests.support.demo import Seeded, Template
 from tests.e2e.journeys import read_topic
+from tests.support.demo import Seeded, Template
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +112,7 @@ def demo_on_kafka(kafka_container: Container, sqlite_demo_template: Template) ->
 
 
 @pytest.mark.kafka
-def test_given_the_demo_relayed_twice_and_every_projection_caught_up_from_kafka_when_replayed_then_both_sources_match_every_live_view(  # noqa: E501
+def test_given_the_demo_relayed_twice_and_every_projection_caught_up_from_kafka_when_replayed_then_both_sources_match_every_live_view(
     kafka_container: Container,
 ) -> None:
     relay_everything(kafka_container)
@@ -143,7 +143,7 @@ def test_given_the_demo_relayed_twice_and_every_projection_caught_up_from_kafka_
 
 
 @pytest.mark.kafka
-def test_given_one_row_of_the_live_progress_view_changed_by_hand_when_replayed_then_both_sources_list_exactly_that_row_and_agree_with_each_other(  # noqa: E501
+def test_given_one_row_of_the_live_progress_view_changed_by_hand_when_replayed_then_both_sources_list_exactly_that_row_and_agree_with_each_other(
     kafka_container: Container, demo_on_kafka: DemoIds,
 ) -> None:
     student, cohort = one_student(kafka_container)
@@ -170,7 +170,7 @@ def test_given_one_row_of_the_live_progress_view_changed_by_hand_when_replayed_t
 
 
 @pytest.mark.kafka
-def test_given_events_relayed_but_not_projected_and_events_not_yet_relayed_when_replayed_then_each_view_is_compared_as_of_what_it_applied(  # noqa: E501
+def test_given_events_relayed_but_not_projected_and_events_not_yet_relayed_when_replayed_then_each_view_is_compared_as_of_what_it_applied(
     kafka_container: Container, demo_on_kafka: DemoIds, admin: CommandContext,
 ) -> None:
     app = kafka_container.placements
@@ -229,7 +229,7 @@ def test_given_the_live_views_catching_up_while_the_replay_runs_then_they_are_co
 
 
 @pytest.mark.kafka
-def test_given_a_record_on_the_topic_that_the_store_never_held_when_replayed_then_kafka_matches_the_live_view_and_the_store_lists_what_differs(  # noqa: E501
+def test_given_a_record_on_the_topic_that_the_store_never_held_when_replayed_then_kafka_matches_the_live_view_and_the_store_lists_what_differs(
     kafka_container: Container, demo_on_kafka: DemoIds,
 ) -> None:
     topic = kafka_container.settings.topic("placements")
@@ -270,7 +270,7 @@ def embedded_demo(seeded: Seeded) -> DemoIds:
     return seeded.ids
 
 
-def test_given_no_broker_and_views_fed_from_the_stores_when_rows_are_changed_deleted_and_added_then_kafka_is_reported_skipped_and_the_store_side_lists_each_row(  # noqa: E501
+def test_given_no_broker_and_views_fed_from_the_stores_when_rows_are_changed_deleted_and_added_then_kafka_is_reported_skipped_and_the_store_side_lists_each_row(
     container: Container, embedded_demo: DemoIds,
 ) -> None:
     student, cohort = one_student(container)
@@ -327,7 +327,7 @@ def test_given_many_rows_changed_when_replayed_then_the_listing_is_capped_and_th
     assert keys == sorted(keys)
 
 
-def test_given_every_table_definition_of_every_projection_then_its_columns_and_primary_key_are_those_sqlite_creates() -> None:  # noqa: E501
+def test_given_every_table_definition_of_every_projection_then_its_columns_and_primary_key_are_those_sqlite_creates() -> None:
     db = sqlite3.connect(":memory:")
     for projection in PROJECTION_CLASSES.values():
         for table, definition in projection().all_tables().items():

@@ -54,7 +54,7 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-def test_given_a_full_disk_under_the_stores_when_commands_arrive_then_each_is_a_503_naming_the_cause_and_readyz_is_not_ready_until_space_is_freed(  # noqa: E501
+def test_given_a_full_disk_under_the_stores_when_commands_arrive_then_each_is_a_503_naming_the_cause_and_readyz_is_not_ready_until_space_is_freed(
         small_disk: Path) -> None:
     container = Container(make_settings(small_disk / "var")).open()
     try:

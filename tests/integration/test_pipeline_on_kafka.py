@@ -108,8 +108,8 @@ def test_given_a_poison_message_then_the_projector_stops_at_it_with_its_position
 ) -> None:
     from kafka import KafkaProducer
 
-    from toolkit.cloudevents import NotACloudEvent
     from dualtrack.messaging.projector import PoisonMessage
+    from toolkit.cloudevents import NotACloudEvent
 
     app = kcontainer.placements
     good = app.register_enterprise(admin, name="Haier")
@@ -123,7 +123,7 @@ def test_given_a_poison_message_then_the_projector_stops_at_it_with_its_position
     producer.send(kcontainer.settings.topic("placements"), key=str(good.id).encode(), value=b'{"name": "x"}',
                   headers=headers).get(timeout=10)
     producer.close()
-    for attempt in range(2):  # a restart stops at the same place again
+    for _restart in range(2):  # a restart stops at the same place again
         projector = kcontainer.projector("centres")
         with pytest.raises((PoisonMessage, NotACloudEvent), match=r"@\d+"):
             projector.catch_up()

@@ -17,13 +17,13 @@ from uuid import UUID
 import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.calendars.projection import CalendarsProjection
 from services.common.errors import NotAllowed, NotFound
 from services.common.scope import Scope
 from tests.service.placement_world import TODAY
 from tests.service.schedule_world import ScheduleWorld, block, build_schedule_world, content
+from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 
 pytestmark = pytest.mark.projection
 

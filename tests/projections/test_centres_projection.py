@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualtrack.bootstrap import Container
-from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.common.errors import DomainError
 from services.common.identity import CommandContext
 from services.common.viewstore import REBUILD_SUFFIX
+from toolkit.cloudevents import CloudEventEncoder, decode
 
 pytestmark = pytest.mark.projection
 

@@ -16,16 +16,16 @@ import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.demo import DEMO_TODAY, DemoIds
-from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from dualtrack.web.app import create_app
-from toolkit.http.freshness import signed_token
 from services.common.errors import NotFound
 from services.common.identity import CommandContext, Role
 from services.common.scope import Scope
 from services.credentials.domain.account import credit_account_id
 from tests.conftest import bearer
 from tests.support.demo import Seeded
+from toolkit.cloudevents import CloudEventEncoder, decode
+from toolkit.http.freshness import signed_token
 
 pytestmark = pytest.mark.projection
 

@@ -8,10 +8,10 @@ import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.demo import DemoIds
-from toolkit.cloudevents import CloudEventEncoder, decode
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.placement_register.views import Scope
 from tests.support.demo import Seeded
+from toolkit.cloudevents import CloudEventEncoder, decode
 
 pytestmark = pytest.mark.projection
 

@@ -24,12 +24,6 @@ from hypothesis import strategies as st
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.demo import DEMO_TODAY, MENTORS, DemoIds
-from toolkit.cloudevents import (
-    CloudEventEncoder,
-    ReceivedEvent,
-    decode,
-    parse_time,
-)
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.common.errors import DomainError, NotFound
 from services.common.freshness import has_applied, parse_token
@@ -39,13 +33,19 @@ from services.common.viewstore import ViewDatabase
 from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
 from tests.conftest import make_settings
-from tests.support.demo import Seeded, Template, copy_of_template
 from tests.service.placement_world import TODAY
 from tests.service.training_world import (
     PLACEMENT_END,
     PLACEMENT_START,
     TrainingWorld,
     build_training_world,
+)
+from tests.support.demo import Seeded, Template, copy_of_template
+from toolkit.cloudevents import (
+    CloudEventEncoder,
+    ReceivedEvent,
+    decode,
+    parse_time,
 )
 
 pytestmark = pytest.mark.projection

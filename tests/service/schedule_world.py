@@ -10,9 +10,10 @@ students there, `proposed()` gives a placement nobody approved yet, `generate()`
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
 from dualtrack.bootstrap import Container

@@ -20,7 +20,7 @@ from tests.conftest import make_settings
 pytestmark = pytest.mark.stored
 
 
-def test_given_a_port_that_fails_once_when_the_application_is_asked_for_then_the_failure_is_raised_and_the_next_ask_builds_it_whole(  # noqa: E501
+def test_given_a_port_that_fails_once_when_the_application_is_asked_for_then_the_failure_is_raised_and_the_next_ask_builds_it_whole(
         tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
     container = Container(make_settings(tmp_path / "var", database_url))
     connect = bootstrap.PORTS["training"]["placements"]

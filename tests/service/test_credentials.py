@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +20,9 @@ import pytest
 from dualtrack.bootstrap import Container
 from services.common.errors import DomainError, NotAllowed, NotFound, RuleViolated, VersionConflict
 from services.common.identity import CommandContext
+from services.credentials.adapters import TrainingFiguresFromTraining
 from services.credentials.application import CredentialsApplication
 from services.credentials.domain import CompetencyFigures, CreditAccount, certificate_id, credit_account_id
-from services.credentials.adapters import TrainingFiguresFromTraining
 from tests.service.placement_world import TODAY, events_of, names
 from tests.service.training_world import MONDAY, TrainingWorld, build_training_world
 
@@ -145,7 +145,7 @@ def outcomes(cw: CredentialsWorld, ctx: CommandContext,
 
 
 def utc_yesterday() -> date:
-    return datetime.now(timezone.utc).date() - timedelta(days=1)
+    return datetime.now(UTC).date() - timedelta(days=1)
 
 
 # -- the catalogue ---------------------------------------------------------------------------------------------
@@ -308,14 +308,14 @@ def test_given_a_cut_off_when_more_is_recorded_after_it_then_the_figures_known_a
 ) -> None:
     figures = TrainingFiguresFromTraining(container.training)
     student, placement = cw.placed()
-    before_anything = datetime.now(timezone.utc)
+    before_anything = datetime.now(UTC)
     cw.sign(student, cw.log(student, MONDAY, "08:00", "12:00", ("M1",)).entry_id)
-    after_monday = datetime.now(timezone.utc)
+    after_monday = datetime.now(UTC)
     tuesday = cw.log(student, TUESDAY, "08:00", "12:00", ("M1", "M3")).entry_id
-    logged_not_signed = datetime.now(timezone.utc)
+    logged_not_signed = datetime.now(UTC)
     cw.sign(student, tuesday)
     cw.assess(student, placement, "M1", 4, 3.5)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert figures.figures(str(student), before_anything) == {}
     assert figures.figures(str(student), after_monday) == {"M1": CompetencyFigures(4.0, None)}
     assert figures.figures(str(student), logged_not_signed) == {"M1": CompetencyFigures(4.0, None)}

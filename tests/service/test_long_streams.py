@@ -33,7 +33,7 @@ def replayed(app: Any, aggregate_id: UUID) -> Any:
     return aggregate
 
 
-def test_given_a_student_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(  # noqa: E501
+def test_given_a_student_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(
         container) -> None:
     world: World = build_world(container)
     student = world.enrol()
@@ -53,7 +53,7 @@ def test_given_a_student_with_more_events_than_the_snapshot_interval_when_loaded
     assert len(loaded.placements) == 31 and sum(p.status == "agreed" for p in loaded.placements.values()) == 1
 
 
-def test_given_a_centre_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(  # noqa: E501
+def test_given_a_centre_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(
         container) -> None:
     world: World = build_world(container)
     manager = world.mentor(world.workshop)
@@ -96,7 +96,7 @@ def test_given_a_coordinator_or_auditor_when_a_student_nobody_read_is_listed_the
     assert audit.max_position() == before
 
 
-def test_given_a_training_record_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(  # noqa: E501
+def test_given_a_training_record_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(
         container) -> None:
     tw = build_training_world(container)
     student, _ = tw.placed()

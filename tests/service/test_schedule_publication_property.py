@@ -256,7 +256,9 @@ def test_property_whatever_the_plan_and_the_overrides_a_published_revision_has_n
         new = realise(value, pool) if kind in ("new", "blank-reason") else (
             current.to_dict() if kind == "same" else tweaked(current, kind, value))
         reason = "   " if kind == "blank-reason" else f"revision: {kind}"
-        revise = (lambda o, new=new, reason=reason: sw.revise(plan, new, reason, overrides=o))
+        def revise(o: Any, new: Any = new, reason: str = reason) -> Any:
+            return sw.revise(plan, new, reason, overrides=o)
+
         error = attempt(pool, plan, revise, {})
         if kind == "same":
             assert error is not None and error.rule == "revision-changes-nothing", error

@@ -89,8 +89,10 @@ def test_given_a_transfer_when_each_side_assesses_at_a_different_host_then_nothi
 def test_given_the_five_point_scale_then_results_go_in_half_points(tw: TrainingWorld, result: float,
                                                                     accepted: bool) -> None:
     student, placement = tw.placed()
-    assess = (lambda: tw.training.assess_competency(tw.teacher(), student, placement, competency="M1", result=result,
-                                                    evidence="practical", assessed_on=date(2026, 11, 27)))
+    def assess() -> object:
+        return tw.training.assess_competency(tw.teacher(), student, placement, competency="M1", result=result,
+                                             evidence="practical", assessed_on=date(2026, 11, 27))
+
     if accepted:
         assess()
     else:

@@ -7,9 +7,10 @@ and inside the default 14-day edit window.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any, Sequence
+from typing import Any
 from uuid import UUID
 
 from dualtrack.bootstrap import Container

@@ -6,9 +6,9 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from dualtrack.messaging.local_broker import LocalKafkaBroker, kafka_version, serves_metadata
 from dualtrack.settings import Settings
@@ -114,7 +114,7 @@ class _KafkaContainer:
         self.bootstrap_servers = f"127.0.0.1:{self.port}"
         self._timeout = timeout
 
-    def start(self) -> "_KafkaContainer":
+    def start(self) -> _KafkaContainer:
         self._container.start()
         deadline = time.monotonic() + self._timeout
         while not serves_metadata(self.bootstrap_servers):

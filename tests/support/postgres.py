@@ -9,9 +9,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 
@@ -91,7 +91,7 @@ class ThrowawayPostgres:
         self._dir = None
         self.url = None
 
-    def __enter__(self) -> "ThrowawayPostgres":
+    def __enter__(self) -> ThrowawayPostgres:
         self.start()
         return self
 

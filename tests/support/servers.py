@@ -16,9 +16,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
-from typing import Callable
 
 POSTGRES_VARIABLE = "DUALTRACK_TEST_POSTGRES_URL"
 KAFKA_VARIABLE = "DUALTRACK_TEST_KAFKA_BOOTSTRAP_SERVERS"

@@ -9,8 +9,9 @@ of a test. An app is never lent twice at once; one that is out is not handed out
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from flask import Flask
 

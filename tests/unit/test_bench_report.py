@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -50,7 +50,7 @@ def test_given_a_missed_and_a_met_target_then_the_table_marks_each() -> None:
 def test_given_figures_then_the_json_report_holds_them_with_derived_numbers(tmp_path: Path) -> None:
     figures = [Figure("relay", 100, 1.0, reference_seconds=0.5, target=0.7, trials={"relay": [1.2, 1.0]})]
     document = report_document(figures, {"events": 100})
-    path = write_report(document, tmp_path / "bench", now=datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    path = write_report(document, tmp_path / "bench", now=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert path.name == "bench-20300102T030405Z.json"
     saved = json.loads(path.read_text())
     assert saved["missed"] == ["relay"] and saved["context"] == {"events": 100}

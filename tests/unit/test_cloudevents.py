@@ -7,9 +7,9 @@ import json
 import pytest
 from eventsourcing.persistence import Notification
 
-from toolkit.cloudevents import CloudEventEncoder, NotACloudEvent, decode
 from services.common.identity import Actor, CommandContext, Role
 from services.placements.application import PlacementsApplication
+from toolkit.cloudevents import CloudEventEncoder, NotACloudEvent, decode
 
 pytestmark = pytest.mark.unit
 

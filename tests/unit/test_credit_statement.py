@@ -7,7 +7,7 @@ import base64
 import json
 import os
 import stat
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.unit
 META = EventMeta(subject="admin-1", role="admin", correlation_id="corr-1")
 STUDENT = "0c91b1bc-df9c-4439-9267-1a8295b1e884"
 SCHOOL = "bd6cf144-f851-4894-823c-0518ddca0238"
-ISSUED = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)
+ISSUED = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
 
 def _account() -> tuple[CreditAccount, Certificate]:
