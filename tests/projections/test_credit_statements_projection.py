@@ -1,7 +1,7 @@
 """The credit statements read model (and the certificates and balance the progress read model shows), fed from
 the credentials event store (embedded source), on SQLite and PostgreSQL.
 
-The demo's credentials story (see dualtrack/demo.py) is the fixed world: Liu awarded X-RTM junior on
+The demo's credentials story (see dualtrack/demo/) is the fixed world: Liu awarded X-RTM junior on
 eligibility (4 credits deposited), the award's number amended, 3 credits converted to a course: balance 1. Ma
 awarded by override, converted, then revoked: the conversion and the deposit reversed, balance 0.
 """

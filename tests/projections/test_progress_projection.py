@@ -1,7 +1,7 @@
 """The progress read model: where each student stands and what awaits whose signature, fed from the placements,
 training and credentials event stores (embedded source), on SQLite and PostgreSQL.
 
-The demo's training story (see dualtrack/demo.py) is the fixed world: Liu's week at the rail base, He's entries
+The demo's training story (see dualtrack/demo/) is the fixed world: Liu's week at the rail base, He's entries
 under dual sign-off. Properties check that the hours follow the training records whatever was logged, signed,
 rejected or corrected, and that the view does not depend on how the three topics interleave.
 """
