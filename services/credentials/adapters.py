@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import cast
-from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from services.common.errors import NotFound
 from services.common.practice_ledger import shares
 from services.credentials.domain import CompetencyFigures
 from services.credentials.ports import StudentFacts
 from services.placements.application import PlacementsApplication
-from services.placements.domain import Student
 from services.training.application import TrainingApplication
 from services.training.domain import TrainingRecord, training_record_id
 from services.training.domain.record import SIGNED
@@ -28,12 +25,8 @@ class PlacementDirectoryFromPlacements:
         self._placements = placements
 
     def student(self, student_id: str) -> StudentFacts:
-        try:
-            key = UUID(student_id)
-        except ValueError:
-            raise NotFound(f"no student with id {student_id}", id=student_id) from None
-        student: Student = self._placements.load(Student, key)
-        return StudentFacts(str(key), student.school_id, student.major)
+        student = self._placements.find_student(student_id)
+        return StudentFacts(str(student.id), student.school_id, student.major)
 
 
 class TrainingFiguresFromTraining:

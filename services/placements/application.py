@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 from uuid import UUID
 
 from services.common.application import CommandResult, DualtrackApplication, retried_when_blind
+from services.common.errors import NotFound
 from services.common.identity import CommandContext
 from services.common.rules import RuleSet, rule_set_in_force
 from services.placements.access import (
@@ -154,6 +156,14 @@ class PlacementsApplication(DualtrackApplication):
             adult_age=rules.adult_age, meta=ctx.meta(),
         )
         return self.record(student)
+
+    def find_student(self, student_id: str) -> Student:
+        """The student whose id is given as text, as the other contexts hold it; NotFound for anything else."""
+        try:
+            key = UUID(str(student_id))
+        except ValueError:
+            raise NotFound(f"no student with id {student_id}", id=str(student_id)) from None
+        return cast(Student, self.load(Student, key))
 
     def get_school(self, school_id: UUID) -> School:
         return self.load(School, school_id)

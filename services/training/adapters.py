@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from services.common.errors import NotFound
 from services.placements.application import PlacementsApplication
-from services.placements.domain import School, Student, TrainingCentre
+from services.placements.domain import School, TrainingCentre
 from services.schedules.application import SchedulesApplication
 from services.training.domain import PlacementFacts
 from services.training.ports import StudentFacts
@@ -25,12 +24,8 @@ class PlacementDirectoryFromPlacements:
         self._placements = placements
 
     def student(self, student_id: str) -> StudentFacts:
-        try:
-            key = UUID(student_id)
-        except ValueError:
-            raise NotFound(f"no student with id {student_id}", id=student_id) from None
-        student_id = str(key)  # one spelling, so one training record per student
-        student: Student = self._placements.load(Student, key)
+        student = self._placements.find_student(student_id)
+        student_id = str(student.id)  # one spelling, so one training record per student
         school: School = self._placements.load(School, UUID(student.school_id))
         mentors: dict[str, frozenset[str]] = {}
         for p in student.placements.values():

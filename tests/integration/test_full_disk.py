@@ -6,9 +6,6 @@ The disk is real: a small tmpfs mounted for the test (the tests run as root, as 
 
 from __future__ import annotations
 
-import errno
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import pytest
 from dualtrack.bootstrap import Container
 from services.common.identity import Role
 from tests.conftest import bearer, make_settings
+from tests.support.disks import fill, small_tmpfs
 from tests.support.web import lent_app
 from toolkit.http.faults import LAST_FAULT
 
@@ -28,30 +26,8 @@ DISK_MB = 48
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m", "tmpfs", str(mount_point)], check=True)
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Write a file until the disk has no space left, in ever smaller pieces down to one block."""
-    filler = disk / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        size = 1024 * 1024
-        while size >= 512:
-            try:
-                os.write(fd, b"\0" * size)
-            except OSError as error:
-                assert error.errno == errno.ENOSPC
-                size //= 2
-    finally:
-        os.close(fd)
-    return filler
+    with small_tmpfs(tmp_path / "disk", DISK_MB) as disk:
+        yield disk
 
 
 def test_given_a_full_disk_under_the_stores_when_commands_arrive_then_each_is_a_503_naming_the_cause_and_readyz_is_not_ready_until_space_is_freed(

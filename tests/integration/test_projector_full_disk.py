@@ -23,7 +23,7 @@ from services.common.identity import CommandContext
 from services.common.projection import ensure_offsets_table, stored_offsets
 from tests.conftest import make_settings
 from tests.e2e.conftest import wait_for
-from tests.integration.test_full_disk import fill
+from tests.support.disks import fill, small_tmpfs
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +33,8 @@ DISK_MB = 16
 
 @pytest.fixture
 def view_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "views-disk"
-    mount_point.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m", "tmpfs", str(mount_point)], check=True)
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    with small_tmpfs(tmp_path / "views-disk", DISK_MB) as disk:
+        yield disk
 
 
 def applied_offsets(container: Container) -> int:
