@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from dualtrack.bootstrap import Container
-from dualtrack.settings import CONTEXTS, Settings
+from dualtrack.settings import CONTEXTS, Settings, SettingsError
 
 log = logging.getLogger("dualtrack.audit")
 
@@ -24,7 +24,10 @@ def audit() -> None:
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _signing_key(settings: Settings) -> Any:

@@ -20,13 +20,16 @@ from dualtrack.bootstrap import PROJECTION_CLASSES, Container, NoBroker
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
-from dualtrack.settings import CONTEXTS, Settings
+from dualtrack.settings import CONTEXTS, Settings, SettingsError
 from services.common.identity import Role
 from toolkit.cloudevents import NotACloudEvent
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _stop_on_signals() -> threading.Event:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +13,34 @@ from events import CONTEXTS
 
 __all__ = ["CONTEXTS", "Settings"]
 
+
+
+MIN_SECRET_BYTES = 32
+"""HS256 wants a key at least as long as its hash."""
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message says which and why."""
+
+
+def secret_of_data_dir(data_dir: Path) -> str:
+    """The deployment's secret under the data directory, generated (random, mode 0600) the first time it is asked
+    for; processes starting together agree on the one written first."""
+    keys = data_dir / "keys"
+    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = keys / "api-secret"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process is writing it this moment
+            text = path.read_text().strip()
+            if len(text.encode()) >= MIN_SECRET_BYTES:
+                return text
+            time.sleep(0.02)
+        raise SettingsError(f"{path} holds no usable secret: remove it to have a new one generated") from None
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 @dataclass(frozen=True)
@@ -22,7 +52,9 @@ class Settings:
     """None: SQLite files in the data dir. Otherwise a postgresql:// URL for stores and views, or "memory:" for
     event stores in memory (eventsourcing's POPO; views stay SQLite files in the data dir), gone with the process."""
     kafka_bootstrap_servers: str | None = None
-    secret_key: str = "dualtrack-development-secret-change-me-in-production"
+    secret_key: str = ""
+    """Signs tokens and wait tokens: DUALTRACK_SECRET_KEY (at least 32 bytes), else a random secret generated on
+    first start into <data_dir>/keys/api-secret (mode 0600) and read from there after. Never a constant."""
     topic_prefix: str = "dualtrack"
     topic_partitions: int = 3
     kafka_cache_dir: Path = Path.home() / ".cache" / "dualtrack" / "kafka"
@@ -48,7 +80,7 @@ class Settings:
             data_dir=data_dir,
             database_url=env.get("DUALTRACK_DATABASE_URL") or None,
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-            secret_key=env.get("DUALTRACK_SECRET_KEY", cls.secret_key),
+            secret_key=env.get("DUALTRACK_SECRET_KEY", ""),
             topic_prefix=env.get("DUALTRACK_TOPIC_PREFIX", cls.topic_prefix),
             topic_partitions=int(env.get("DUALTRACK_TOPIC_PARTITIONS", cls.topic_partitions)),
             kafka_cache_dir=Path(env["DUALTRACK_KAFKA_CACHE"]) if env.get("DUALTRACK_KAFKA_CACHE")
@@ -61,6 +93,14 @@ class Settings:
             ready_max_lag=int(env.get("DUALTRACK_READY_MAX_LAG", cls.ready_max_lag)),
             ready_max_stall_seconds=float(env.get("DUALTRACK_READY_MAX_STALL_SECONDS", cls.ready_max_stall_seconds)),
         )
+
+    def __post_init__(self) -> None:
+        if not self.secret_key:
+            object.__setattr__(self, "secret_key", secret_of_data_dir(self.data_dir))
+        elif len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"DUALTRACK_SECRET_KEY is {len(self.secret_key.encode())} bytes: it must be at least "
+                                f"{MIN_SECRET_BYTES} (e.g. `openssl rand -hex 32`), or unset to have one generated "
+                                "for the data directory")
 
     @property
     def signing_key_file(self) -> Path:
