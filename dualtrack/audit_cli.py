@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from dualtrack.bootstrap import Container
-from dualtrack.settings import CONTEXTS, Settings, SettingsError
+from dualtrack.cli_support import settings_from_env as _settings
+from dualtrack.settings import CONTEXTS, Settings
 
 log = logging.getLogger("dualtrack.audit")
 
@@ -23,11 +24,6 @@ def audit() -> None:
     """Tamper evidence and exports: hash chains over the event logs with signed checkpoints."""
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
 
 
 def _signing_key(settings: Settings) -> Any:

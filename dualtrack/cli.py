@@ -8,28 +8,19 @@ import logging
 import signal
 import sys
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container, NoBroker
+from dualtrack.cli_support import settings_from_env as _settings
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
-from dualtrack.settings import CONTEXTS, Settings, SettingsError
+from dualtrack.settings import CONTEXTS, Settings
 from services.common.identity import Role
 from toolkit.cloudevents import NotACloudEvent
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
 
 
 def _stop_on_signals() -> threading.Event:
@@ -309,122 +300,6 @@ def asyncapi() -> None:
     click.echo(json.dumps(asyncapi_document(_settings().topic_prefix), indent=2, sort_keys=True))
 
 
-# -- projections ----------------------------------------------------------------------------------
-@main.group()
-def projections() -> None:
-    """Status, rebuild and verification of the read models."""
-
-
-@projections.command("status")
-def projections_status() -> None:
-    """Stored, published and parked positions per context; offsets and lag per projection (on its own topics)."""
-    from dualtrack.status import all_projection_offsets, end_offsets, projection_lags, store_positions
-
-    container = Container(_settings())
-    report: dict[str, Any] = {"contexts": store_positions(container), "projections": {}}
-    offsets = all_projection_offsets(container)
-    lags = None
-    if container.kafka_bootstrap_servers:  # configured, or the local broker running for this data directory
-        lags = projection_lags(container, end_offsets(container, [container.settings.topic(c) for c in CONTEXTS]),
-                               offsets)
-    for name in PROJECTION_CLASSES:
-        entry: dict[str, Any] = {"offsets": {f"{t}[{p}]": o for (t, p), o in offsets[name].items()}}
-        if lags is not None:
-            entry["lag"] = lags[name]
-        report["projections"][name] = entry
-    click.echo(json.dumps(report, indent=2))
-    container.close()
-
-
-@contextmanager
-def _broker_needed(container: Container) -> Iterator[None]:
-    """For a command whose job needs the broker: no broker, one that does not answer, or topics that do not exist
-    are said in one line (exit 1), never a traceback."""
-    from kafka.errors import KafkaError
-
-    try:
-        yield
-    except NoBroker as none:
-        raise click.ClickException(str(none)) from None
-    except KafkaError as error:
-        raise click.ClickException(f"Kafka at {container.kafka_bootstrap_servers} cannot be reached: "
-                                   f"{type(error).__name__}: {error}") from None
-    except LookupError as missing:  # the topics do not exist yet: nothing was ever relayed to this broker
-        if isinstance(missing, (KeyError, IndexError)):
-            raise
-        raise click.ClickException(f"Kafka at {container.kafka_bootstrap_servers}: {missing}") from None
-
-
-def _progress_bar(description: str) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn(description), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>10,.0f} events/s"), TimeElapsedColumn(), transient=False,
-    )
-
-
-def _with_progress(container: Container, name: str, embedded: bool, description: str, action: Any) -> Any:
-    from dualtrack.status import topic_end_offsets
-
-    if embedded:
-        total = sum(container.app(c).max_position() for c in container.projection(name).contexts)
-    else:
-        ends = topic_end_offsets(container, [container.settings.topic(c) for c in container.projection(name).contexts])
-        total = sum(ends.values())
-    started = time.perf_counter()
-    with _progress_bar(description) as bar:
-        task = bar.add_task(name, total=total, rate=0.0)
-        done = 0
-
-        def on_batch(n: int) -> None:
-            nonlocal done
-            done += n
-            bar.update(task, completed=done, rate=done / max(1e-9, time.perf_counter() - started))
-
-        return action(on_batch)
-
-
-@projections.command("rebuild")
-@click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
-@click.option("--embedded", is_flag=True, help="Read the event stores instead of Kafka.")
-def projections_rebuild(name: str, embedded: bool) -> None:
-    """Rebuild NAME from offset 0 into fresh tables, then swap them in atomically."""
-    from dualtrack.messaging.rebuild import rebuild
-
-    container = Container(_settings())
-    try:
-        with _broker_needed(container):
-            report = _with_progress(container, name, embedded, f"rebuilding {name}",
-                                    lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"rebuilt {name}: {report.events} events in {report.seconds:.2f}s "
-               f"({report.events / max(report.seconds, 1e-9):,.0f} events/s)")
-    container.close()
-
-
-@projections.command("verify")
-@click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
-@click.option("--embedded", is_flag=True, help="Read the event stores instead of Kafka.")
-def projections_verify(name: str, embedded: bool) -> None:
-    """Rebuild NAME aside up to the live offsets and compare digests; exit 1 when they differ."""
-    from dualtrack.messaging.rebuild import verify
-
-    container = Container(_settings())
-    try:
-        with _broker_needed(container):
-            report = _with_progress(container, name, embedded, f"verifying {name}",
-                                    lambda cb: verify(container, name, embedded=embedded, on_batch=cb))
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    container.close()
-    click.echo(json.dumps({"projection": name, "matches": report.matches, "live": report.live_digest,
-                           "rebuilt": report.rebuilt_digest}, indent=2))
-    if not report.matches:
-        sys.exit(1)
-
-
 # -- credentials ----------------------------------------------------------------------------------
 @main.group()
 def credentials() -> None:
@@ -474,5 +349,7 @@ def credentials_public_key(form: str) -> None:
 
 
 from dualtrack.audit_cli import audit  # noqa: E402 - the group lives in its own module
+from dualtrack.projections_cli import projections  # noqa: E402 - the group lives in its own module
 
 main.add_command(audit)
+main.add_command(projections)
