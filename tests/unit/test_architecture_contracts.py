@@ -76,3 +76,11 @@ def test_given_a_wrong_import_planted_when_import_linter_runs_then_its_contract_
     code, verdicts = lint(tree)
     assert verdicts.get(contract) == "BROKEN", verdicts
     assert code != 0
+
+
+def test_given_the_source_packages_then_no_module_is_longer_than_a_reader_can_hold() -> None:
+    longest = 400
+    too_long = {str(path.relative_to(ROOT)): n for package in ("services", "dualtrack", "contracts", "toolkit", "events")
+                for path in (ROOT / package).rglob("*.py")
+                if (n := len(path.read_text().splitlines())) > longest}
+    assert too_long == {}, f"split these along their seams (at most {longest} lines a module)"
