@@ -27,9 +27,9 @@ def secret_of_data_dir(data_dir: Path) -> str:
     """The deployment's secret under the data directory, generated (random, mode 0600) the first time it is asked
     for; processes starting together agree on the one written first."""
     keys = data_dir / "keys"
-    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = keys / "api-secret"
     try:
+        keys.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         for _ in range(50):  # another process is writing it this moment
@@ -38,6 +38,9 @@ def secret_of_data_dir(data_dir: Path) -> str:
                 return text
             time.sleep(0.02)
         raise SettingsError(f"{path} holds no usable secret: remove it to have a new one generated") from None
+    except OSError as error:  # a read-only or missing data directory: said in one line, before anything starts
+        raise SettingsError(f"the data directory {data_dir} cannot be written ({error.strerror}); nothing was "
+                            "started") from None
     with os.fdopen(fd, "w") as out:
         out.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
