@@ -261,7 +261,8 @@ def token() -> None:
 @click.option("--school", default=None, help="A coordinator's school id.")
 @click.option("--enterprise", default=None, help="A mentor's enterprise id.")
 @click.option("--student", default=None, help="A student's own id.")
-@click.option("--days", type=int, default=30, show_default=True, help="Validity.")
+@click.option("--days", type=click.IntRange(1, 30), default=30, show_default=True,
+              help="Validity, in days (a token lives 30 days at most).")
 def token_issue(role: str, subject: str | None, school: str | None, enterprise: str | None,
                 student: str | None, days: int) -> None:
     """Mint a signed JWT with DUALTRACK_SECRET_KEY."""

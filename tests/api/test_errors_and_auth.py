@@ -44,6 +44,28 @@ def test_given_a_token_signed_with_another_key_then_401(client) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize("claims", [
+    pytest.param({"aud": "dualtrack-api", "jti": "j", "exp": 100 * 365 * 86400}, id="a lifetime of a century"),
+    pytest.param({"jti": "j", "exp": 900}, id="no audience"),
+    pytest.param({"aud": "dualtrack-api", "exp": 900}, id="no token id"),
+    pytest.param({"aud": "another-api", "jti": "j", "exp": 900}, id="another audience"),
+    pytest.param({"aud": "dualtrack-api", "jti": "j", "exp": 900, "sub": " "}, id="a blank subject"),
+])
+def test_given_a_token_signed_with_the_secret_but_unbounded_or_incomplete_then_401(client, claims) -> None:
+    import time
+
+    import jwt
+
+    from tests.conftest import TEST_SECRET
+
+    now = int(time.time())
+    claims = {**claims, "iat": now, "exp": now + claims["exp"]}  # exp given as a lifetime, in seconds
+    token = jwt.encode({"iss": "dualtrack", "sub": "admin-1", "role": "admin", **claims}, TEST_SECRET)
+    response = client.post("/api/v1/enterprises", json={"name": "X"}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert client.container.placements.max_position() == 0
+
+
 def test_given_the_wrong_role_then_403_naming_it(client) -> None:
     response = client.post("/api/v1/enterprises", json={"name": "X"}, headers=bearer(Role.AUDITOR, "aud"))
     assert response.status_code == 403
@@ -164,3 +186,11 @@ def test_given_an_if_match_that_is_not_a_version_we_sent_then_400(client, if_mat
     response = client.put(f"/api/v1/centres/{centre['id']}/capacity", json={"capacity": 9},
                           headers={**ADMIN, "If-Match": if_match})
     assert response.status_code == 400 and "If-Match" in response.json["error"]["message"]
+
+
+@pytest.mark.parametrize("token", ["placements:x:1~é", "é~é", "~", "a~b,~é"])
+def test_given_a_wait_for_token_with_any_characters_then_422_naming_it(client, token) -> None:
+    response = client.get("/api/v1/centres/e3e70682-c209-4cac-a29f-6fbed82c07cd", query_string={"wait_for": token},
+                          headers=bearer(Role.ADMIN, "a"))
+    assert response.status_code == 422
+    assert "wait_for" in response.json["error"]["fields"]["query"]

@@ -25,8 +25,13 @@ def test_given_a_role_and_scope_when_issuing_a_token_then_it_carries_them_signed
     result = CliRunner().invoke(main, ["token", "issue", "--role", "mentor", "--enterprise", "ent-1",
                                        "--subject", "wang"], env=env)
     assert result.exit_code == 0, result.output
-    claims = jwt.decode(result.output.strip(), SECRET, algorithms=["HS256"], issuer="dualtrack")
+    claims = jwt.decode(result.output.strip(), SECRET, algorithms=["HS256"], issuer="dualtrack", audience="dualtrack-api")
     assert (claims["sub"], claims["role"], claims["enterprise"]) == ("wang", "mentor", "ent-1")
+
+
+def test_given_a_lifetime_over_thirty_days_when_issuing_a_token_then_it_is_refused_in_one_line(env) -> None:
+    result = CliRunner().invoke(main, ["token", "issue", "--role", "admin", "--days", "400"], env=env)
+    assert result.exit_code == 2 and "--days" in result.output and "Traceback" not in result.output
 
 
 def test_given_a_scoped_role_without_its_scope_then_the_token_is_refused(env) -> None:

@@ -37,7 +37,8 @@ def _verified(token: str) -> str:
     items = []
     for part in token.split(","):
         item, _, mac = part.strip().rpartition("~")
-        if not item or not hmac.compare_digest(mac, _mac(item)):
+        # bytes, not text: compare_digest refuses text with non-ASCII characters, and anyone can send some
+        if not item or not hmac.compare_digest(mac.encode(), _mac(item).encode()):
             raise ValueError("not a wait_token this deployment gave out (copy it whole from a command's answer)")
         items.append(item)
     return ",".join(items)
