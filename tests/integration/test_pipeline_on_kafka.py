@@ -27,16 +27,18 @@ def kcontainer(tmp_path: Path, database_url: str | None, kafka_bootstrap: str):
 
 def read_topic(bootstrap: str, topic: str) -> list:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-    consumer.assign(parts)
-    consumer.seek_to_beginning()
-    ends = consumer.end_offsets(parts)
-    records = []
-    while any(consumer.position(tp) < ends[tp] for tp in parts):
-        for batch in consumer.poll(timeout_ms=1000).values():
-            records.extend(batch)
-    consumer.close()
-    return records
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(parts)
+        records = []
+        while any(consumer.position(tp) < ends[tp] for tp in parts):
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
 
 
 def test_given_stored_events_when_relayed_then_the_topic_holds_cloudevents_with_json_payloads(kcontainer, admin) -> None:

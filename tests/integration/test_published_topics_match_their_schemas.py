@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from contracts.asyncapi import asyncapi_document
 from contracts.events import BY_EVENT_TOPIC
@@ -15,25 +14,10 @@ from dualtrack.bootstrap import Container
 from dualtrack.demo import seed_demo
 from dualtrack.settings import CONTEXTS
 from tests.conftest import make_settings
+from tests.integration.test_pipeline_on_kafka import read_topic
 from tests.support.event_contract import PublishedContract
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
-
-
-def read_topic(bootstrap: str, topic: str) -> list:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(parts)
-        records = []
-        while any(consumer.position(tp) < ends[tp] for tp in parts):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(batch)
-        return records
-    finally:
-        consumer.close()
 
 
 def test_given_the_demo_relayed_to_kafka_then_every_record_of_every_topic_validates_against_its_schemas(

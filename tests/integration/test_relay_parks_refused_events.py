@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -20,8 +19,11 @@ from dualtrack.messaging.relay import Relay, make_producer
 from dualtrack.status import readiness, store_positions
 from services.common.identity import CommandContext
 from services.common.limits import MAX_EVENT_BYTES, MAX_RECORD_BYTES
-from tests.conftest import TEST_SECRET, make_settings
-from tests.integration.test_pipeline_on_kafka import read_topic
+from tests.conftest import TEST_SECRET
+from tests.integration.test_pipeline_on_kafka import (
+    kcontainer,  # noqa: F401 - a fixture
+    read_topic,
+)
 from toolkit.cloudevents import decode
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
@@ -29,14 +31,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 SMALL_LIMIT = 16 * 1024
 """What the broker (the topic's max.message.bytes) or the producer (max_request_size) accepts in this test."""
 LONG_REASON = "a reason far too long for this topic " * 1200  # about 44 KB: stored (under the cap), refused by Kafka
-
-
-@pytest.fixture
-def kcontainer(tmp_path: Path, database_url: str | None, kafka_bootstrap: str):
-    c = Container(make_settings(tmp_path / "var", database_url, kafka_bootstrap))
-    c.ensure_topics()
-    yield c
-    c.close()
 
 
 def set_topic_limit(container: Container, limit: int) -> None:
