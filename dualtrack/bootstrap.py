@@ -10,83 +10,31 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import unquote, urlparse
 
 from dualtrack.settings import CONTEXTS, Settings
+from dualtrack.wiring import APPLICATION_CLASSES, PORTS, PROJECTION_CLASSES, postgres_env
 from services.audit.chain import AuditChain, ChainDatabase, PostgresChainDatabase, SQLiteChainDatabase
 from services.audit.reads import AuditApplication
-from services.calendars.projection import CalendarsProjection
 from services.calendars.views import CalendarsView
-from services.centres.projection import CentresProjection
 from services.centres.views import CentresView
 from services.common.application import DualtrackApplication
 from services.common.projection import Projection
 from services.common.viewstore import ViewDatabase
-from services.credentials import adapters as credentials_adapters
 from services.credentials.application import CredentialsApplication
-from services.credit_statements.projection import CreditStatementsProjection
 from services.credit_statements.views import CreditStatementsView
-from services.placement_register.projection import PlacementRegisterProjection
+from services.identity.application import IdentityApplication
 from services.placement_register.views import PlacementRegisterView
 from services.placements.application import PlacementsApplication
-from services.progress.projection import ProgressProjection
 from services.progress.views import ProgressView
-from services.schedules import adapters as schedules_adapters
 from services.schedules.application import SchedulesApplication
-from services.training import adapters as training_adapters
 from services.training.application import TrainingApplication
 from toolkit.http.idempotency import IdempotencyKeys
-
-APPLICATION_CLASSES: dict[str, type[DualtrackApplication]] = {
-    "placements": PlacementsApplication,
-    "schedules": SchedulesApplication,
-    "training": TrainingApplication,
-    "credentials": CredentialsApplication,
-    "audit": AuditApplication,
-}
-PORTS: dict[str, dict[str, Callable[[Container], object]]] = {
-    "schedules": {
-        "placements": lambda c: schedules_adapters.PlacementDirectoryFromPlacements(c.placements),
-    },
-    "training": {
-        "placements": lambda c: training_adapters.PlacementDirectoryFromPlacements(c.placements),
-        "school_days": lambda c: training_adapters.SchoolCalendarFromSchedules(c.schedules),
-    },
-    "credentials": {
-        "placements": lambda c: credentials_adapters.PlacementDirectoryFromPlacements(c.placements),
-        "training": lambda c: credentials_adapters.TrainingFiguresFromTraining(c.training),
-    },
-}
-"""How contexts are joined, in one table: for each context, each port its `connect` takes and the adapter (in
-the context's adapters.py) that answers it from another context's store."""
-PROJECTION_CLASSES: dict[str, type[Projection]] = {
-    "calendars": CalendarsProjection,
-    "centres": CentresProjection,
-    "placement_register": PlacementRegisterProjection,
-    "progress": ProgressProjection,
-    "credit_statements": CreditStatementsProjection,
-}
-
-
-def postgres_env(url: str) -> dict[str, str]:
-    """eventsourcing's PostgreSQL settings from a postgresql:// URL."""
-    u = urlparse(url)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": u.path.lstrip("/"),
-        "POSTGRES_HOST": u.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(u.port or 5432),
-        "POSTGRES_USER": unquote(u.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(u.password or ""),
-        "POSTGRES_POOL_SIZE": "5",
-        "POSTGRES_MAX_OVERFLOW": "10",
-    }
-
+from toolkit.http.keys import KeyRing
+from toolkit.http.throttle import AddressThrottle
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +70,7 @@ class Container:
         for attempt in range(1, attempts + 1):
             try:
                 with self._schema_lock():
-                    for context in CONTEXTS:
+                    for context in APPLICATION_CLASSES:
                         self.app(context)
                     for name in PROJECTION_CLASSES:
                         self.view(name)
@@ -203,6 +151,23 @@ class Container:
     @property
     def audit(self) -> AuditApplication:
         return cast(AuditApplication, self.app("audit"))
+
+    @property
+    def identity(self) -> IdentityApplication:
+        return cast(IdentityApplication, self.app("identity"))
+
+    def sessions(self) -> IdentityApplication:
+        """Who says whether a signed-in session is live and its grant held (toolkit.http.auth.SessionAuthority)."""
+        return self.identity
+
+    @cached_property
+    def _keys(self) -> KeyRing:
+        return KeyRing(self.settings.secret_key, self.settings.data_dir / "keys" / "token-keys")
+
+    def keys(self) -> KeyRing:
+        """The keys that sign bearer tokens: the deployment's secret, and any added by `dualtrack keys rotate`."""
+        with self._building:
+            return self._keys
 
     def apps(self) -> dict[str, DualtrackApplication]:
         return {c: self.app(c) for c in CONTEXTS}
@@ -328,6 +293,26 @@ class Container:
         """The API's claimed Idempotency-Keys and their kept answers, in the view database."""
         with self._building:
             return self._idempotency_keys
+
+    @cached_property
+    def _address_throttle(self) -> AddressThrottle:
+        return AddressThrottle(self.view_db)
+
+    def address_throttle(self) -> AddressThrottle:
+        """Failed sign-ins (and resets) per network address, in the view database."""
+        with self._building:
+            return self._address_throttle
+
+    @cached_property
+    def _mail_outbox(self) -> Any:
+        from toolkit.mail.outbox import MailOutbox
+
+        return MailOutbox(self.view_db)
+
+    def mail_outbox(self) -> Any:
+        """The durable outbox of mail (invitations, guardian codes), in the view database."""
+        with self._building:
+            return self._mail_outbox
 
     def view(self, name: str) -> Any:
         """The query side of the read model `name`, its tables ready."""

@@ -18,6 +18,8 @@ class EventMeta:
     reason: str | None = None
     business_date: date | None = None
     """The day the fact is about, where that differs from the day it was recorded."""
+    client_correlation_id: str | None = None
+    """The X-Correlation-ID the client sent, if any, kept beside the server's own `correlation_id`."""
 
 
 class DomainEvent(Aggregate.Event):

@@ -53,7 +53,10 @@ class _Envelope(Schema):
     reason = fields.String(allow_none=True)
     business_date = fields.String(allow_none=True, metadata={
         "description": "The day the fact is about, where that differs from the day it was recorded."})
-    correlation_id = fields.String(allow_none=True, metadata={"description": "The request that recorded it."})
+    correlation_id = fields.String(allow_none=True, metadata={"description": "The request that recorded it (the "
+                                                                         "server's id of it)."})
+    client_correlation_id = fields.String(allow_none=True, metadata={
+        "description": "The X-Correlation-ID the client sent with that request, if any."})
 
 
 class HistoryEventSchema(_Envelope):

@@ -12,7 +12,7 @@ from flask_smorest import Api
 from contracts.http.common import ApiError
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
-from toolkit.http.context import EXTENSION, correlation_id
+from toolkit.http.context import EXTENSION, client_correlation_id, correlation_id
 from toolkit.http.errors import register_error_handlers
 from toolkit.http.idempotency import IdempotencyKeyPlugin, register_idempotency
 from toolkit.http.query_parameters import register_query_parameter_check
@@ -62,12 +62,14 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     from services.centres.api import blp as centres_blp
     from services.credentials.api import blp as credentials_blp
     from services.credit_statements.api import blp as credit_statements_blp
+    from services.identity.api import blp as identity_blp
     from services.placement_register.api import blp as placement_register_blp
     from services.placements.api import blp as placements_blp
     from services.progress.api import blp as progress_blp
     from services.schedules.api import blp as schedules_blp
     from services.training.api import blp as training_blp
 
+    api.register_blueprint(identity_blp)
     api.register_blueprint(placements_blp)
     api.register_blueprint(centres_blp)
     api.register_blueprint(placement_register_blp)
@@ -99,6 +101,9 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     @app.after_request
     def _finish(response: Any) -> Any:
         response.headers["X-Correlation-ID"] = correlation_id()
+        client_id = client_correlation_id()
+        if client_id:
+            response.headers["X-Client-Correlation-ID"] = client_id
         log.info(
             "request",
             extra={
@@ -107,6 +112,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
                 "correlation_id": correlation_id(),
+                "client_correlation_id": client_id,
             },
         )
         return response

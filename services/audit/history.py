@@ -258,4 +258,5 @@ def describe(event: Any) -> dict[str, Any]:
         "reason": getattr(meta, "reason", None),
         "business_date": business_date.isoformat() if business_date else None,
         "correlation_id": getattr(meta, "correlation_id", None),
+        "client_correlation_id": getattr(meta, "client_correlation_id", None),
     }

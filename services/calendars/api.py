@@ -14,7 +14,7 @@ from contracts.http.common import ApiError
 from services.calendars.ics import CONTENT_TYPE, centre_feed, student_feed
 from services.calendars.views import CalendarsView
 from services.common.scope import Scope
-from toolkit.http.context import current_actor, deployment
+from toolkit.http.context import act_as, current_actor, deployment
 from toolkit.http.freshness import await_read_model
 from toolkit.http.read_recording import record_read
 
@@ -106,3 +106,23 @@ class CentreCalendarFeed(MethodView):
         """The centre's calendar as an iCalendar feed: one event per (plan, block) that places students there
         (same access as the JSON)."""
         return _ics(centre_feed(_centre_calendar(query, centre_id)), f"centre-{centre_id}")
+
+
+@blp.route("/calendar-links/<string:token>.ics")
+class CalendarFeedByLink(MethodView):
+    @blp.arguments(CalendarQuery, location="query")
+    @blp.response(200, ICS_RESPONSE, content_type="text/calendar",
+                  description="text/calendar; charset=utf-8: the linked feed")
+    @blp.doc(security=[])
+    @_documented
+    def get(self, query: dict[str, Any], token: str) -> Any:
+        """A calendar feed by its subscription link (POST /me/calendar-links makes one): no bearer token, the
+        secret in the address is the credential. The feed is read as its owner, with their access now; a revoked
+        link, or one whose role was withdrawn, is a 401."""
+        actor, feed = deployment().sessions().actor_of_calendar_link(token)
+        act_as(actor)
+        kind, _, rest = feed.removeprefix("/api/v1/").partition("/")
+        target = UUID(rest.split("/", 1)[0])
+        if kind == "students":
+            return _ics(student_feed(_student_calendar(query, target, "calendar-feed")), f"calendar-{target}")
+        return _ics(centre_feed(_centre_calendar(query, target)), f"centre-{target}")

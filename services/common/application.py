@@ -43,13 +43,16 @@ class EventMetaAsDict(Transcoding):
     name = "event_meta"
 
     def encode(self, obj: EventMeta) -> dict[str, Any]:
-        return {
+        encoded = {
             "subject": obj.subject,
             "role": obj.role,
             "correlation_id": obj.correlation_id,
             "reason": obj.reason,
             "business_date": obj.business_date.isoformat() if obj.business_date else None,
         }
+        if obj.client_correlation_id:  # only when a client sent one: older events have no such field
+            encoded["client_correlation_id"] = obj.client_correlation_id
+        return encoded
 
     def decode(self, data: dict[str, Any]) -> EventMeta:
         business_date = data.get("business_date")
@@ -59,6 +62,7 @@ class EventMetaAsDict(Transcoding):
             correlation_id=data["correlation_id"],
             reason=data.get("reason"),
             business_date=date.fromisoformat(business_date) if business_date else None,
+            client_correlation_id=data.get("client_correlation_id"),
         )
 
 

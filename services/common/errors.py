@@ -43,6 +43,19 @@ class NotAllowed(DomainError):
     """The caller's role or scope does not cover this object."""
 
 
+class NotSignedIn(DomainError):
+    """The credentials do not prove who the caller is: a wrong login or password, an ended session, a used or
+    expired link. The message never says which part was wrong where that would help a guesser."""
+
+
+class TooManyAttempts(DomainError):
+    """Refused for now: too many failed attempts; `details["retry_after"]` says in how many seconds to try again."""
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
 class BatchRefused(RuleViolated):
     """A batch was refused as a whole and nothing of it stored; `details["rows"]` reports each bad row."""
 

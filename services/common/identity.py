@@ -18,8 +18,20 @@ class Role(StrEnum):
     TEACHER = "teacher"
     """A teacher of a school: countersigns and corrects practice entries, assesses for the school."""
     MENTOR = "mentor"
+    """An enterprise's mentor: logs and signs off the practice of the students placed with them."""
+    ENTERPRISE_ADMIN = "enterprise-admin"
+    """Runs an enterprise's side: its centres, their mentors, the placements it hosts (not a mentor by itself)."""
     AUDITOR = "auditor"
     STUDENT = "student"
+    GUARDIAN = "guardian"
+    """The guardian of a (minor) student: confirms their placements, follows their progress."""
+
+
+SCOPE_OF_ROLE: dict[Role, str] = {
+    Role.COORDINATOR: "school", Role.TEACHER: "school", Role.MENTOR: "enterprise", Role.ENTERPRISE_ADMIN: "enterprise",
+    Role.STUDENT: "student", Role.GUARDIAN: "student",
+}
+"""The one scope each role is bound to (admins and auditors have none): a school, an enterprise or a student."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +50,19 @@ class Actor:
 
 
 def is_enterprise_staff(actor: Actor, enterprise_id: str) -> bool:
-    """Admins, and mentors scoped to the enterprise."""
-    return actor.role is Role.ADMIN or (actor.role is Role.MENTOR and actor.enterprise_id == enterprise_id)
+    """Admins, and the enterprise's mentors and enterprise admins."""
+    return actor.role is Role.ADMIN or (
+        actor.role in (Role.MENTOR, Role.ENTERPRISE_ADMIN) and actor.enterprise_id == enterprise_id)
+
+
+def is_enterprise_manager(actor: Actor, enterprise_id: str) -> bool:
+    """Admins, and the enterprise's own enterprise admins: who runs its centres and names its mentors."""
+    return actor.role is Role.ADMIN or (actor.role is Role.ENTERPRISE_ADMIN and actor.enterprise_id == enterprise_id)
+
+
+def speaks_for_student(actor: Actor, student_id: str) -> bool:
+    """The student themself, or a guardian of theirs."""
+    return actor.role in (Role.STUDENT, Role.GUARDIAN) and actor.student_id == student_id
 
 
 def is_school_staff(actor: Actor, school_id: str) -> bool:
@@ -53,6 +76,8 @@ class CommandContext:
 
     actor: Actor
     correlation_id: str
+    client_correlation_id: str | None = None
+    """The client's own X-Correlation-ID, kept beside the server's."""
 
     @classmethod
     def for_system(cls, subject: str = "system") -> CommandContext:
@@ -65,4 +90,5 @@ class CommandContext:
             correlation_id=self.correlation_id,
             reason=reason,
             business_date=business_date,
+            client_correlation_id=self.client_correlation_id,
         )

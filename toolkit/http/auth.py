@@ -1,29 +1,68 @@
-"""Bearer tokens: signed JWTs carrying subject, role and scope (school, enterprise or student)."""
+"""Bearer tokens: signed JWTs naming a person (or a service account), the role they act as and its scope.
+
+Two kinds, both signed by the deployment's key ring (toolkit/http/keys.py) with the key's id in the header:
+
+- an *access token* of a signed-in session (`sid` and `grant` claims) lives 15 minutes; each request checks that
+  its session is still live and its grant still held (signed out, "everywhere", withdrawn: the next request is a
+  401);
+- a *service token* (`dualtrack token issue`) has no session: it is honoured until it expires, 30 days after it was
+  issued at most, whatever its own expiry says.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import uuid4
 
 import jwt
 
-from services.common.identity import Actor, Role
+from services.common.identity import SCOPE_OF_ROLE, Actor, Role
+from toolkit.http.keys import KeyRing, SigningKey, key_of_secret
 
 ALGORITHM = "HS256"
 ISSUER = "dualtrack"
 AUDIENCE = "dualtrack-api"
 MAX_LIFETIME = timedelta(days=30)
-"""No token is honoured for longer than this after it was issued, whatever its own expiry says."""
-SCOPE_OF_ROLE = {Role.COORDINATOR: "school", Role.TEACHER: "school", Role.MENTOR: "enterprise", Role.STUDENT: "student"}
+"""No service token is honoured for longer than this after it was issued, whatever its own expiry says."""
+ACCESS_LIFETIME = timedelta(minutes=15)
+"""An access token of a session lives this long; its refresh token gets the next one."""
+LEEWAY_SECONDS = 60
 
 
 class InvalidToken(Exception):
     """The bearer token is missing, malformed, expired or not ours."""
 
 
+class SessionAuthority(Protocol):
+    """Who answers whether a session is still live and its grant still held (the identity context)."""
+
+    def actor_of_session(self, person_id: str, session_id: str, grant_id: str) -> Actor: ...
+
+    def actor_of_calendar_link(self, token: str) -> tuple[Actor, str]:
+        """Who reads the feed behind a calendar link, and the feed's path."""
+        ...
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A token whose signature, audience and lifetime were checked: the actor it names, and its session if any."""
+
+    actor: Actor
+    session_id: str | None
+    grant_id: str | None
+    claims: dict[str, Any]
+
+
+def _signing_key(keys: KeyRing | SigningKey | str) -> SigningKey:
+    if isinstance(keys, KeyRing):
+        return keys.current()
+    return keys if isinstance(keys, SigningKey) else key_of_secret(keys)
+
+
 def issue_token(
-    secret: str,
+    keys: KeyRing | SigningKey | str,
     *,
     role: Role,
     subject: str,
@@ -32,7 +71,7 @@ def issue_token(
     student_id: str | None = None,
     ttl: timedelta = timedelta(days=30),
 ) -> str:
-    """Mint a token for one person; the role's scope must be given (a coordinator's school, ...)."""
+    """A service token for one account; the role's scope must be given (a coordinator's school, ...)."""
     scope = {"school": school_id, "enterprise": enterprise_id, "student": student_id}
     needed = SCOPE_OF_ROLE.get(role)
     if needed and not scope[needed]:
@@ -41,30 +80,73 @@ def issue_token(
         raise ValueError("a token names its subject: give --subject")
     if not timedelta(0) < ttl <= MAX_LIFETIME:
         raise ValueError(f"a token lives from a moment to {MAX_LIFETIME.days} days, not {ttl}")
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "jti": uuid4().hex, "role": role.value,
-                              "iat": now, "exp": now + ttl}
+    claims: dict[str, Any] = {"role": role.value}
     claims.update({k: v for k, v in scope.items() if v})
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return _sign(_signing_key(keys), subject, ttl, claims)
 
 
-def actor_from_token(secret: str, token: str) -> Actor:
+def issue_access_token(keys: KeyRing, actor: Actor, *, session_id: str, grant_id: str) -> str:
+    """The 15-minute access token of a session, acting under one of the person's grants."""
+    claims: dict[str, Any] = {"role": actor.role.value, "sid": session_id, "grant": grant_id}
+    scope = {"school": actor.school_id, "enterprise": actor.enterprise_id, "student": actor.student_id}
+    claims.update({k: v for k, v in scope.items() if v})
+    return _sign(keys.current(), actor.subject, ACCESS_LIFETIME, claims)
+
+
+def _sign(key: SigningKey, subject: str, ttl: timedelta, claims: dict[str, Any]) -> str:
+    now = datetime.now(UTC)
+    body = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "jti": uuid4().hex, "iat": now, "exp": now + ttl,
+            **claims}
+    return jwt.encode(body, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def verify_token(keys: KeyRing | str, token: str) -> Verified:
+    """Check a token's signature (by its key id), issuer, audience and lifetime; InvalidToken otherwise."""
+    ring = keys if isinstance(keys, KeyRing) else None
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, audience=AUDIENCE,
-                            options={"require": ["sub", "exp", "iat", "aud", "jti"]})
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("the token names no key id (kid)")
+        key = ring.find(kid) if ring is not None else _only(keys, kid)
+        if key is None:
+            raise InvalidToken("the token is signed with a key this server does not honour")
+        claims = jwt.decode(token, key.secret, algorithms=[ALGORITHM], issuer=ISSUER, audience=AUDIENCE,
+                            leeway=0, options={"require": ["sub", "exp", "iat", "aud", "jti"]})
         role = Role(claims["role"])
-        if not str(claims["sub"]).strip():
+        if not isinstance(claims["sub"], str) or not claims["sub"].strip():
             raise InvalidToken("the token names no subject")
-        if claims["exp"] - claims["iat"] > MAX_LIFETIME.total_seconds() + 60:
-            raise InvalidToken(f"the token lives longer than the {MAX_LIFETIME.days} days this server honours")
+        session_id, grant_id = claims.get("sid"), claims.get("grant")
+        cap = ACCESS_LIFETIME if session_id else MAX_LIFETIME
+        if claims["exp"] - claims["iat"] > cap.total_seconds() + LEEWAY_SECONDS:
+            raise InvalidToken(f"the token lives longer than the {_said(cap)} this server honours")
+        if session_id is not None and not (isinstance(session_id, str) and isinstance(grant_id, str)):
+            raise InvalidToken("the token's session is malformed")
+        actor = Actor(subject=claims["sub"], role=role, school_id=_text(claims.get("school")),
+                      enterprise_id=_text(claims.get("enterprise")), student_id=_text(claims.get("student")))
     except InvalidToken:
         raise
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
         raise InvalidToken(str(error)) from error
-    return Actor(
-        subject=claims["sub"],
-        role=role,
-        school_id=claims.get("school"),
-        enterprise_id=claims.get("enterprise"),
-        student_id=claims.get("student"),
-    )
+    return Verified(actor, session_id, grant_id, claims)
+
+
+def actor_from_token(keys: KeyRing | str, token: str) -> Actor:
+    """The actor a service token names (no session check: see `verify_token` for session tokens)."""
+    return verify_token(keys, token).actor
+
+
+def _only(secret: KeyRing | str, kid: str) -> SigningKey | None:
+    key = key_of_secret(str(secret))
+    return key if key.kid == kid else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidToken("the token's scope is malformed")
+    return value
+
+
+def _said(lifetime: timedelta) -> str:
+    return f"{lifetime.days} days" if lifetime.days else f"{int(lifetime.total_seconds() // 60)} minutes"

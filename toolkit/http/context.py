@@ -16,8 +16,10 @@ from typing import Any, Protocol
 from flask import current_app, g, request
 from werkzeug.exceptions import BadRequest, Unauthorized
 
+from services.common.errors import NotSignedIn
 from services.common.identity import Actor, CommandContext
-from toolkit.http.auth import InvalidToken, actor_from_token
+from toolkit.http.auth import InvalidToken, SessionAuthority, verify_token
+from toolkit.http.keys import KeyRing
 
 EXTENSION = "dualtrack"
 """The key under which the app factory installs the deployment in `app.extensions`."""
@@ -61,16 +63,35 @@ class Deployment(Protocol):
         """The claimed Idempotency-Keys and their kept answers (toolkit.http.idempotency.IdempotencyKeys)."""
         ...
 
+    def keys(self) -> KeyRing:
+        """The keys that sign and verify bearer tokens."""
+        ...
+
+    def sessions(self) -> SessionAuthority:
+        """Who says whether a signed-in session is still live and its grant still held."""
+        ...
+
+    def address_throttle(self) -> Any:
+        """Failed attempts per network address (toolkit.http.throttle.AddressThrottle)."""
+        ...
+
 
 def deployment() -> Deployment:
     return current_app.extensions[EXTENSION]
 
 
 def correlation_id() -> str:
+    """The request's correlation id: always one the server made (a client cannot make two requests look like one,
+    nor pick the id of someone else's); see `client_correlation_id` for the client's own."""
     if "correlation_id" not in g:
-        given = request.headers.get("X-Correlation-ID", "").strip()
-        g.correlation_id = given[:100] if given else str(uuid.uuid4())
+        g.correlation_id = str(uuid.uuid4())
     return g.correlation_id
+
+
+def client_correlation_id() -> str | None:
+    """The client's X-Correlation-ID, if it sent one: kept beside the server's (in events and logs), never instead."""
+    given = request.headers.get("X-Correlation-ID", "").strip()[:100]
+    return given if given and given.isprintable() else None
 
 
 def current_actor() -> Actor:
@@ -81,14 +102,44 @@ def current_actor() -> Actor:
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("send a bearer token: Authorization: Bearer <token>")
         try:
-            g.actor = actor_from_token(deployment().settings.secret_key, token.strip())
+            verified = verify_token(deployment().keys(), token.strip())
         except InvalidToken as error:
             raise Unauthorized(f"invalid bearer token: {error}") from None
+        actor = verified.actor
+        if verified.session_id is not None and verified.grant_id is not None:
+            try:  # the session may have ended, or the grant been withdrawn, since the token was issued
+                actor = deployment().sessions().actor_of_session(actor.subject, verified.session_id,
+                                                                 verified.grant_id)
+            except NotSignedIn as error:
+                raise Unauthorized(f"invalid bearer token: {error.message}") from None
+        g.actor = actor
+        g.session_id = verified.session_id
+        g.grant_id = verified.grant_id
     return g.actor
 
 
+def act_as(actor: Actor) -> None:
+    """This request acts as `actor`, proven otherwise than by a bearer token (a calendar link's secret)."""
+    g.actor = actor
+    g.session_id = None
+    g.grant_id = None
+
+
+def current_session_id() -> str | None:
+    """The signed-in session of the caller's token (None for a service token)."""
+    current_actor()
+    return g.get("session_id")
+
+
+def current_grant_id() -> str | None:
+    """The grant the caller's session token acts under (None for a service token)."""
+    current_actor()
+    return g.get("grant_id")
+
+
 def command_context() -> CommandContext:
-    return CommandContext(actor=current_actor(), correlation_id=correlation_id())
+    return CommandContext(actor=current_actor(), correlation_id=correlation_id(),
+                          client_correlation_id=client_correlation_id())
 
 
 def expected_version() -> int | None:

@@ -15,8 +15,10 @@ from services.common.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    NotSignedIn,
     ReadModelBehind,
     RuleViolated,
+    TooManyAttempts,
     VersionConflict,
 )
 from toolkit.http.context import correlation_id
@@ -25,9 +27,10 @@ from toolkit.http.faults import LAST_FAULT, RETRY_AFTER_SECONDS, storage_fault_o
 log = logging.getLogger(__name__)
 
 STATUS_OF = {BatchInvalid: 422, EventTooLarge: 422, InvalidInput: 422, ReadModelBehind: 503, NotFound: 404,
-             RuleViolated: 409, VersionConflict: 409, NotAllowed: 403}
+             RuleViolated: 409, VersionConflict: 409, NotAllowed: 403, NotSignedIn: 401, TooManyAttempts: 429}
 CODE_OF = {EventTooLarge: "event-too-large", InvalidInput: "invalid-input", ReadModelBehind: "read-model-behind",
-           NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden"}
+           NotFound: "not-found", VersionConflict: "version-conflict", NotAllowed: "forbidden",
+           NotSignedIn: "not-signed-in", TooManyAttempts: "too-many-attempts"}
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
@@ -45,7 +48,12 @@ def register_error_handlers(app: Flask) -> None:
         code = error.rule if isinstance(error, RuleViolated) else CODE_OF.get(kind, "bad-request")
         field = error.details.get("field") if isinstance(error, InvalidInput) else None
         fields = {"json": {str(field): [error.message]}} if field else None  # the shape of schema errors too
-        return error_response(status, code, error.message, details=error.details, fields=fields)
+        response, status = error_response(status, code, error.message, details=error.details, fields=fields)
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after)
+        elif isinstance(error, NotSignedIn):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="dualtrack"'
+        return response, status
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
