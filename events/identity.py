@@ -120,3 +120,29 @@ class CalendarLinkRevoked(DomainEvent):
     """A calendar subscription link stopped working."""
 
     link_id: str
+
+
+class GuardianCodeSent(DomainCreated):
+    """A one-time code to confirm a minor's placement was mailed to the guardian contact enrolled for them."""
+
+    student_id: str
+    placement_id: str
+    code_hash: str
+    expires_at: datetime
+
+
+class GuardianCodeResent(DomainEvent):
+    """A new code replaced the earlier one (which works no more)."""
+
+    code_hash: str
+    expires_at: datetime
+
+
+class GuardianCodeRefused(DomainEvent):
+    """A wrong code was tried; after five, the code works no more."""
+
+    tries: int
+
+
+class GuardianCodeUsed(DomainEvent):
+    """The guardian confirmed the placement with the code; it works no more."""

@@ -160,6 +160,17 @@ class ConfirmationRequest(RequestSchema):
     guardian_name = fields.String(load_default=None, allow_none=True)
 
 
+class GuardianCodeRequest(RequestSchema):
+    """The code mailed to the guardian."""
+
+    code = fields.String(required=True, validate=[validate.Regexp(r"^\s*[0-9]{8}\s*$", error="8 digits")])
+
+
+class GuardianCodeSent(Schema):
+    sent_to = fields.String(required=True, metadata={"description": "The guardian's address, masked."})
+    expires_at = fields.DateTime(required=True)
+
+
 class DateRequest(RequestSchema):
     on = Day(load_default=None, allow_none=True, metadata={"description": "Default: today."})
 

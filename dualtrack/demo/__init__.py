@@ -17,23 +17,28 @@ holds what they share. `seed_demo` loads them in the order the story needs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dualtrack.bootstrap import Container
 from dualtrack.demo.credentials import seed_credentials
+from dualtrack.demo.people import PEOPLE, grant_roles, seed_people
 from dualtrack.demo.placements import ENTERPRISES, MENTORS, SPRING_COHORT, seed_placements, seed_spring_cohort
 from dualtrack.demo.reads import seed_reads
 from dualtrack.demo.schedules import seed_schedules
 from dualtrack.demo.training import seed_training
-from dualtrack.demo.world import DEMO_TODAY, DemoIds
+from dualtrack.demo.world import DEMO_TODAY, DemoIds, person_id
 
-__all__ = ["DEMO_TODAY", "ENTERPRISES", "MENTORS", "SPRING_COHORT", "DemoIds", "seed_demo"]
+__all__ = ["DEMO_TODAY", "ENTERPRISES", "MENTORS", "PEOPLE", "SPRING_COHORT", "DemoIds", "person_id", "seed_demo"]
 
 
 def seed_demo(container: Container) -> DemoIds:
     """Load the demo world through the application's command handlers, as real users would."""
+    sign_ins = seed_people(container)
     ids = seed_placements(container)
+    grant_roles(container, ids)
     seed_training(container, ids)
     seed_credentials(container, ids)
     seed_spring_cohort(container, ids)
     seed_schedules(container, ids)
     seed_reads(container, ids)
-    return ids
+    return replace(ids, sign_ins=sign_ins)

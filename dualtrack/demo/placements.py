@@ -11,7 +11,7 @@ from functools import partial
 from uuid import UUID
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo.world import DemoIds, acting_as
+from dualtrack.demo.world import DemoIds, acting_as, person_id
 from services.common.identity import CommandContext, Role
 from services.placements.application import PlacementsApplication
 
@@ -32,8 +32,14 @@ ENTERPRISES = [
     ]),
 ]
 
-MENTORS = [("mentor-wang", "Wang Fang"), ("mentor-li", "Li Wei"), ("mentor-zhao", "Zhao Min"),
-           ("mentor-sun", "Sun Lei")]
+MENTORS = [(person_id("mentor-wang"), "Wang Fang"), (person_id("mentor-li"), "Li Wei"),
+           (person_id("mentor-zhao"), "Zhao Min"), (person_id("mentor-sun"), "Sun Lei")]
+"""Each centre's mentor by person id (dualtrack.demo.world.person_id of their handle) and name."""
+
+ENTERPRISE_ADMIN_HANDLES = ["enterprise-admin-zhou", "enterprise-admin-qian", "enterprise-admin-ma"]
+"""Who runs each enterprise's side (its centres, mentors and the placements it hosts), by handle."""
+ENTERPRISE_ADMINS: dict[str, str] = {}
+"""The enterprise admin's handle by enterprise id, as loaded."""
 
 SPRING_COHORT = ["Wu Hao", "Sun Qi", "Zhang Min", "Guo Lei", "Lin Yue", "Xu Tao"]
 """Mechatronics class 2 of 2024, enrolled after the others' training and credentials are loaded."""
@@ -44,9 +50,10 @@ def seed_placements(container: Container) -> DemoIds:
     app = container.placements
     admin = CommandContext.for_system("demo-loader")
     enterprise_ids, centre_ids = [], []
-    for name, number, centres in ENTERPRISES:
+    for (name, number, centres), admin_handle in zip(ENTERPRISES, ENTERPRISE_ADMIN_HANDLES):
         enterprise = app.register_enterprise(admin, name=name, registration_number=number)
         enterprise_ids.append(str(enterprise.id))
+        ENTERPRISE_ADMINS[str(enterprise.id)] = admin_handle
         for centre_name, address, capacity, specialities in centres:
             centre = app.open_centre(admin, enterprise_id=enterprise.id, name=centre_name, address=address,
                                      capacity=capacity, specialities=specialities)
@@ -54,8 +61,8 @@ def seed_placements(container: Container) -> DemoIds:
     qingdao, hefei, rail, assembly, lab = (UUID(c) for c in centre_ids)
     for (mentor_id, mentor_name), centre_id in zip(MENTORS, (qingdao, hefei, rail, assembly)):
         app.assign_mentor(admin, centre_id, mentor_id=mentor_id, name=mentor_name)
-    app.assign_mentor(admin, qingdao, mentor_id="mentor-li", name="Li Wei")
-    app.withdraw_mentor(admin, qingdao, mentor_id="mentor-li", reason="back to Hefei full time")
+    app.assign_mentor(admin, qingdao, mentor_id=person_id("mentor-li"), name="Li Wei")
+    app.withdraw_mentor(admin, qingdao, mentor_id=person_id("mentor-li"), reason="back to Hefei full time")
     app.change_centre_capacity(admin, qingdao, capacity=15, reason="second assembly hall opened")
     app.close_centre(admin, lab, reason="lab merged into the Medical Devices Assembly Line")
 
@@ -70,7 +77,7 @@ def seed_placements(container: Container) -> DemoIds:
     zhou = enrol(coordinator, school.id, "Zhou Jie", "mechatronics", date(2005, 11, 2))
     ma = enrol(coordinator, school.id, "Ma Lin", "welding", date(2006, 1, 20))
     he = enrol(vocational_coordinator, vocational.id, "He Xiaoyu", "electronics", date(2009, 6, 30),
-               guardian_name="He Jianguo", guardian_contact="+86 138 0000 1234")
+               guardian_name="He Jianguo", guardian_contact="he.jianguo@family.example")
 
     agree = partial(_agree, app, _hosts(enterprise_ids, centre_ids))
 
@@ -79,8 +86,9 @@ def seed_placements(container: Container) -> DemoIds:
     app.amend_placement(coordinator, liu, liu_first, start=date(2026, 3, 2), planned_end=date(2026, 12, 18),
                         post="assembly technician", weekly_hours=36, reason="the enterprise extended the programme")
     app.approve_placement_as_school(coordinator, liu, liu_first)
-    app.approve_placement_as_enterprise(acting_as(Role.MENTOR, "mentor-wang", enterprise_id=enterprise_ids[0]), liu,
-                                        liu_first, mentor_id="mentor-wang")
+    app.approve_placement_as_enterprise(acting_as(Role.ENTERPRISE_ADMIN, "enterprise-admin-zhou",
+                                                  enterprise_id=enterprise_ids[0]), liu,
+                                        liu_first, mentor_id=person_id("mentor-wang"))
     app.activate_placement(coordinator, liu, liu_first, on=date(2026, 3, 2))
     app.pause_placement(coordinator, liu, liu_first, on=date(2026, 5, 4), reason="hand injury, two weeks' rest")
     app.resume_placement(coordinator, liu, liu_first, on=date(2026, 5, 18))
@@ -89,9 +97,10 @@ def seed_placements(container: Container) -> DemoIds:
                                         speciality_override_reason="mechatronics covers the bogie drive systems"
                                         ).placement_id
     app.approve_placement_as_school(coordinator, liu, liu_second)
-    app.approve_placement_as_enterprise(acting_as(Role.MENTOR, "mentor-zhao", enterprise_id=enterprise_ids[1]), liu,
-                                        liu_second, mentor_id="mentor-zhao")
-    app.confirm_placement(acting_as(Role.STUDENT, f"student-{liu}", student_id=str(liu)), liu, liu_second)
+    app.approve_placement_as_enterprise(acting_as(Role.ENTERPRISE_ADMIN, "enterprise-admin-qian",
+                                                  enterprise_id=enterprise_ids[1]), liu,
+                                        liu_second, mentor_id=person_id("mentor-zhao"))
+    app.confirm_placement(acting_as(Role.STUDENT, "student-liu", student_id=str(liu)), liu, liu_second)
     app.activate_placement(coordinator, liu, liu_second, on=date(2026, 9, 1))
 
     # Zhou: the one place at Hefei is taken by Ma, so Zhou's needs a recorded capacity override; later stopped.
@@ -111,7 +120,7 @@ def seed_placements(container: Container) -> DemoIds:
         post="line assistant", weekly_hours=30).placement_id
     app.withdraw_placement(vocational_coordinator, he, he_withdrawn, reason="the line moved to night shifts")
     he_current = agree(vocational_coordinator, he, assembly, date(2026, 11, 2), date(2027, 1, 15), "test assistant",
-                       confirm_as_guardian="He Jianguo")
+                       confirm_as_guardian="guardian-he")
     app.activate_placement(vocational_coordinator, he, he_current, on=date(2026, 11, 2))
 
     return DemoIds(enterprise_ids, centre_ids, [str(school.id), str(vocational.id)],
@@ -149,18 +158,19 @@ def _hosts(enterprise_ids: list[str], centre_ids: list[str]) -> dict[UUID, tuple
 def _agree(app: PlacementsApplication, hosts: dict[UUID, tuple[str, str]], ctx: CommandContext, student: UUID,
            centre: UUID, start: date, end: date, post: str, confirm_as_guardian: str | None = None,
            speciality_override_reason: str | None = None, capacity_override_justification: str | None = None) -> str:
-    """A placement proposed, approved by the school and by the centre's mentor, and confirmed by the student (or
-    their guardian)."""
+    """A placement proposed, approved by the school and by the enterprise (its enterprise admin, naming the centre's
+    mentor), and confirmed by the student (or, given a handle, their guardian)."""
     mentor_id, enterprise_id = hosts[centre]
     placement = app.propose_placement(ctx, student, centre_id=centre, start=start, planned_end=end, post=post,
                                       weekly_hours=40, speciality_override_reason=speciality_override_reason,
                                       capacity_override_justification=capacity_override_justification).placement_id
     app.approve_placement_as_school(ctx, student, placement)
-    mentor = acting_as(Role.MENTOR, mentor_id, enterprise_id=enterprise_id)
-    app.approve_placement_as_enterprise(mentor, student, placement, mentor_id=mentor_id)
-    me = acting_as(Role.STUDENT, f"student-{student}", student_id=str(student))
-    if confirm_as_guardian:
-        app.confirm_placement(me, student, placement, confirmed_by="guardian", guardian_name=confirm_as_guardian)
+    enterprise_admin = acting_as(Role.ENTERPRISE_ADMIN, ENTERPRISE_ADMINS[enterprise_id], enterprise_id=enterprise_id)
+    app.approve_placement_as_enterprise(enterprise_admin, student, placement, mentor_id=mentor_id)
+    if confirm_as_guardian:  # the guardian, with their own account
+        app.confirm_placement(acting_as(Role.GUARDIAN, confirm_as_guardian, student_id=str(student)), student,
+                              placement)
     else:
-        app.confirm_placement(me, student, placement)
+        app.confirm_placement(acting_as(Role.STUDENT, f"student-{student}", student_id=str(student)), student,
+                              placement)
     return placement

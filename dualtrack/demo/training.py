@@ -70,7 +70,7 @@ def _practice_week(container: Container, ids: DemoIds) -> None:
     vocational_teacher = acting_as(Role.TEACHER, "teacher-lin", school_id=vocational)
     zhao = acting_as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1])
     sun = acting_as(Role.MENTOR, "mentor-sun", enterprise_id=ids.enterprises[2])
-    student_liu = acting_as(Role.STUDENT, f"student-{liu}", student_id=str(liu))
+    student_liu = acting_as(Role.STUDENT, "student-liu", student_id=str(liu))
     week = [date(2026, 11, 23) + timedelta(days=i) for i in range(5)]
     entries = []
     for day, (start, end, codes, what) in zip(week, (

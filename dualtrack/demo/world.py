@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from uuid import NAMESPACE_URL, uuid5
 
 from services.common.identity import Actor, CommandContext, Role
 
@@ -23,8 +24,18 @@ class DemoIds:
     """Mechatronics class 2 of 2024, whom the generated spring rotation plan alternates."""
     spring_placements: list[str] = field(default_factory=list)
     plans: list[str] = field(default_factory=list)
+    sign_ins: dict[str, str] = field(default_factory=dict)
+    """Each demo person's password, by handle ("mentor-zhao"); drawn at random when the demo was loaded."""
 
 
-def acting_as(role: Role, subject: str, **scope: str) -> CommandContext:
-    """The context of a command given by a person of the demo (one correlation id per person)."""
-    return CommandContext(Actor(subject, role, **scope), correlation_id=f"demo-{subject}")
+_PEOPLE = uuid5(NAMESPACE_URL, "https://dualtrack.example/demo/people")
+
+
+def person_id(handle: str) -> str:
+    """The person id of a demo person, derived from their handle ("mentor-zhao"): the same in every demo."""
+    return str(uuid5(_PEOPLE, handle))
+
+
+def acting_as(role: Role, handle: str, **scope: str) -> CommandContext:
+    """The context of a command given by a person of the demo, named by their handle (one correlation id each)."""
+    return CommandContext(Actor(person_id(handle), role, **scope), correlation_id=f"demo-{handle}")

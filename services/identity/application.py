@@ -6,8 +6,6 @@ Secrets never enter the store: passwords as argon2id hashes, link and refresh se
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,18 +20,15 @@ from events.base import EventMeta
 from services.common.application import CommandResult, DualtrackApplication, retried_when_blind
 from services.common.errors import InvalidInput, NotFound, NotSignedIn, TooManyAttempts, VersionConflict
 from services.common.identity import Actor, CommandContext, Role
+from services.identity.codes import LinksAndCodes, digest
 from services.identity.domain.grants import Grant, require_may_grant, scoped_grant
+from services.identity.domain.guardian_code import GuardianCode
 from services.identity.domain.invitation import Invitation, Login, invitation_id, login_id, normalised_login
 from services.identity.domain.person import Person, Session
 from services.identity.ports import Directory, Letter, Mailbox
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
-
-
-def digest(secret: str) -> str:
-    """What is stored of a random secret (a link's, a refresh token's): its SHA-256."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def check_password(password: str, *logins: str | None) -> None:
@@ -65,7 +60,7 @@ class SignedInSession:
     grant: Grant
 
 
-class IdentityApplication(DualtrackApplication):
+class IdentityApplication(LinksAndCodes, DualtrackApplication):
     """People, their grants, invitations, passwords and sessions."""
 
     context: ClassVar[str] = "identity"
@@ -111,6 +106,23 @@ class IdentityApplication(DualtrackApplication):
             invitation, letter = self._invitation(person, "join", ctx, given)
             pending.append(invitation)
         return Invited(person.id, given, letter is not None, self._record_with_letter(letter, *pending))
+
+    def add_account(self, ctx: CommandContext, *, name: str, email: str, password: str, phone: str | None = None,
+                    person_id: UUID | None = None) -> UUID:
+        """Add a person with a password already set, without a link (the demo's people, an operator's first
+        admin at a console); no HTTP route leads here. Their roles are given afterwards (`invite`)."""
+        login = normalised_login(email)
+        self._check_login_free(login, field="email")
+        check_password(password, login, phone)
+        person = Person.add(name=name, email=login, phone=normalised_login(phone) if phone else None,
+                            meta=ctx.meta(), person_id=person_id)
+        claims = [Login.claim(login, str(person.id), ctx.meta())]
+        if phone:
+            self._check_login_free(normalised_login(phone), field="phone")
+            claims.append(Login.claim(normalised_login(phone), str(person.id), ctx.meta()))
+        person.set_password(self.hasher.hash(password), "console", ctx.meta())
+        self.record(person, *claims)
+        return person.id
 
     def request_password_reset(self, ctx: CommandContext, login: str) -> None:
         """Mail a link to set a new password to the person with this login; nothing is said about whether there is
@@ -221,43 +233,6 @@ class IdentityApplication(DualtrackApplication):
     def get_person(self, person_id: str) -> Person:
         return self._person(person_id)
 
-    # -- calendar links --------------------------------------------------------------------------
-    @retried_when_blind
-    def create_calendar_link(self, ctx: CommandContext, feed: str, *, grant_id: str,
-                             expected_version: int | None = None) -> tuple[str, str]:
-        """A secret link to one calendar feed, read as the grant the caller acts under, for a calendar app that
-        cannot send a bearer token; returns its id and the token to put in its address."""
-        person = self._person(ctx.actor.subject)
-        secret = secrets.token_urlsafe(24)
-        link_id = person.create_calendar_link(feed, grant_id, digest(secret), ctx.meta())
-        self.record(person)
-        return link_id, f"{person.id.hex}.{secret}"
-
-    @retried_when_blind
-    def revoke_calendar_link(self, ctx: CommandContext, link_id: str,
-                             expected_version: int | None = None) -> CommandResult:
-        person = self._person(ctx.actor.subject)
-        person.revoke_calendar_link(link_id, ctx.meta())
-        return self.record(person)
-
-    def actor_of_calendar_link(self, token: str) -> tuple[Actor, str]:
-        """Who reads the feed behind a calendar link's token, and which feed; NotSignedIn when it is not (or no
-        longer) a link, or its grant was withdrawn."""
-        refused = NotSignedIn("this calendar link is not valid (revoked?): make a new one")
-        person_hex, _, secret = token.partition(".")
-        try:
-            person = self._person(str(UUID(hex=person_hex)))
-        except (ValueError, NotFound):
-            raise refused from None
-        presented = digest(secret)
-        for link in person.calendar_links.values():
-            if hmac.compare_digest(link.secret_hash, presented):
-                grant = person.grants.get(link.grant_id)
-                if grant is None:
-                    raise refused
-                return grant.actor(str(person.id)), link.feed
-        raise refused
-
     # -- helpers ---------------------------------------------------------------------------------
     def _person(self, person_id: str, missing: Exception | None = None) -> Person:
         try:
@@ -349,15 +324,19 @@ class IdentityApplication(DualtrackApplication):
         self._verifies(IdentityApplication._dummy_hash, password)
 
     def confirms_letter(self, key: str) -> bool:
-        """Whether the invitation a held letter belongs to was saved (the outbox asks after a crash)."""
-        kind, _, ident = key.partition(":")
-        if kind != "invitation":
-            return False
+        """Whether the events a held letter belongs to were saved (the outbox asks after a crash): its invitation,
+        or its guardian code at that version."""
+        kind, _, rest = key.partition(":")
+        ident, _, version = rest.partition(":")
         try:
-            self.load(Invitation, UUID(ident))
+            if kind == "invitation":
+                self.load(Invitation, UUID(ident))
+                return True
+            if kind == "guardian-code":
+                return int(self.load(GuardianCode, UUID(ident)).version) >= int(version)
         except (ValueError, NotFound):
             return False
-        return True
+        return False
 
 
 def _own_meta(person: Person, correlation_id: str) -> EventMeta:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from services.common.errors import NotAllowed
-from services.common.identity import Actor, Role, is_enterprise_staff, is_school_staff
+from services.common.errors import NotAllowed, RuleViolated
+from services.common.identity import (
+    Actor,
+    Role,
+    is_enterprise_manager,
+    is_enterprise_staff,
+    is_school_staff,
+    speaks_for_student,
+)
 
 
 def _refuse(actor: Actor, what: str, **details: str) -> NotAllowed:
@@ -20,9 +27,18 @@ def require_may_register_enterprise(actor: Actor) -> None:
 
 
 def require_may_manage_enterprise(actor: Actor, enterprise_id: str) -> None:
-    """Admins, and the enterprise's own staff (mentors scoped to it), manage its centres."""
-    if not is_enterprise_staff(actor, enterprise_id):
-        raise _refuse(actor, f"manage enterprise {enterprise_id}", enterprise_id=enterprise_id)
+    """Admins, and the enterprise's own enterprise admins, run its centres, name its mentors and approve the
+    placements it hosts (its mentors do not: they mentor)."""
+    if not is_enterprise_manager(actor, enterprise_id):
+        raise _refuse(actor, f"manage enterprise {enterprise_id} (its enterprise admins do)",
+                      enterprise_id=enterprise_id)
+
+
+def refuse_self_grant(actor: Actor, mentor_id: str) -> None:
+    """Naming a mentor gives them a student's records: nobody names themself."""
+    if mentor_id.strip() == actor.subject:
+        raise RuleViolated("no-self-grant", "nobody names themself mentor: another enterprise admin must",
+                           mentor_id=mentor_id)
 
 
 def require_school_staff(actor: Actor, school_id: str, what: str) -> None:
@@ -31,8 +47,8 @@ def require_school_staff(actor: Actor, school_id: str, what: str) -> None:
         raise _refuse(actor, what, school_id=school_id)
 
 
-def require_the_student(actor: Actor, student_id: str, what: str) -> None:
-    if not (actor.role is Role.STUDENT and actor.student_id == student_id):
+def require_student_or_guardian(actor: Actor, student_id: str, what: str) -> None:
+    if not speaks_for_student(actor, student_id):
         raise _refuse(actor, what, student_id=student_id)
 
 
@@ -48,9 +64,9 @@ def may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_i
         return True
     if actor.role in (Role.COORDINATOR, Role.TEACHER):
         return actor.school_id == school_id
-    if actor.role is Role.MENTOR:
+    if actor.role in (Role.MENTOR, Role.ENTERPRISE_ADMIN):
         return actor.enterprise_id in enterprise_ids
-    return actor.role is Role.STUDENT and actor.student_id == student_id
+    return speaks_for_student(actor, student_id)
 
 
 def require_may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_ids: set[str]) -> None:

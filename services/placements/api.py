@@ -20,6 +20,8 @@ from contracts.http.placements import (
     EnrolStudentRequest,
     EnterpriseApprovalRequest,
     EnterpriseSchema,
+    GuardianCodeRequest,
+    GuardianCodeSent,
     OpenCentreRequest,
     PauseRequest,
     PlacementAccepted,
@@ -34,7 +36,9 @@ from contracts.http.placements import (
 )
 from services.placements.application import PlacementsApplication
 from toolkit.http.context import (
+    act_as,
     command_context,
+    correlation_id,
     current_actor,
     deployment,
     expected_version,
@@ -239,3 +243,37 @@ _placement_command("transfer", "transfer_placement", TransferRequest,
                    "Move the student to another centre from a date: a new linked placement (coordinators).")
 _placement_command("amendment", "amend_placement", AmendRequest,
                    "Propose new terms; school and enterprise approve them again (coordinators).")
+
+
+@blp.route("/students/<uuid:student_id>/placements/<uuid:placement_id>/guardian-code")
+class GuardianCode(MethodView):
+    @blp.arguments(NoBody)
+    @blp.response(202, GuardianCodeSent)
+    @_alt
+    def post(self, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
+        """Mail a one-time code to the student's enrolled guardian, with which they confirm this placement without
+        an account (the student, or their school's coordinators, ask; a new code replaces the one sent before)."""
+        ctx = command_context()
+        guardian = application().guardian_to_ask(ctx, student_id, str(placement_id))
+        sent_to, expires_at = deployment().sessions().send_guardian_code(
+            ctx, student_id=guardian.student_id, placement_id=guardian.placement_id, guardian_email=guardian.email,
+            guardian_name=guardian.guardian_name, student_name=guardian.student_name)
+        return {"sent_to": sent_to, "expires_at": expires_at}
+
+
+@blp.route("/students/<uuid:student_id>/placements/<uuid:placement_id>/guardian-confirmation")
+class GuardianConfirmation(MethodView):
+    @blp.arguments(GuardianCodeRequest)
+    @blp.response(200, PlacementAccepted)
+    @blp.doc(security=[])
+    @_alt
+    def post(self, body: dict[str, Any], student_id: UUID, placement_id: UUID) -> Any:
+        """The guardian confirms the placement with the code mailed to them (no token: the code is the credential;
+        five wrong codes void it)."""
+        credentials = deployment().sessions()
+        actor = credentials.actor_of_guardian_code(str(student_id), str(placement_id), body["code"], correlation_id())
+        act_as(actor)
+        result = application().confirm_placement(command_context(), student_id, str(placement_id),
+                                                 expected_version=expected_version())
+        credentials.use_guardian_code(str(student_id), str(placement_id), correlation_id())
+        return accepted(result)

@@ -8,19 +8,31 @@ from typing import cast
 from uuid import UUID
 
 from services.common.application import CommandResult, DualtrackApplication, retried_when_blind
-from services.common.errors import NotFound
-from services.common.identity import CommandContext
+from services.common.errors import NotAllowed, NotFound, RuleViolated
+from services.common.identity import CommandContext, Role, is_school_staff, speaks_for_student
 from services.common.rules import RuleSet, rule_set_in_force
 from services.placements.access import (
+    refuse_self_grant,
     require_admin,
     require_may_manage_enterprise,
     require_may_read_student,
     require_may_register_enterprise,
     require_school_or_enterprise_staff,
     require_school_staff,
-    require_the_student,
+    require_student_or_guardian,
 )
 from services.placements.domain import Enterprise, School, Student, TrainingCentre
+
+
+@dataclass(frozen=True)
+class GuardianToAsk:
+    """The enrolled guardian of a student, to be mailed a code for one placement."""
+
+    student_id: str
+    placement_id: str
+    email: str
+    guardian_name: str
+    student_name: str
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,7 @@ class PlacementsApplication(DualtrackApplication):
     ) -> CommandResult:
         """Assign an enterprise mentor to a centre."""
         centre = self._centre_to_manage(ctx, centre_id, expected_version)
+        refuse_self_grant(ctx.actor, mentor_id)
         centre.assign_mentor(mentor_id, name, ctx.meta())
         return self.record(centre)
 
@@ -209,10 +222,11 @@ class PlacementsApplication(DualtrackApplication):
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, mentor_id: str,
         expected_version: int | None = None,
     ) -> PlacementResult:
-        """The enterprise approves the terms and names the mentor (its mentors or admins)."""
+        """The enterprise approves the terms and names the mentor (its enterprise admins, or admins)."""
         student = self._student(student_id, expected_version)
         centre = self._centre_of(student, placement_id)
         require_may_manage_enterprise(ctx.actor, centre.enterprise_id)
+        refuse_self_grant(ctx.actor, mentor_id)
         student.approve_as_enterprise(placement_id, mentor_id, centre.as_host(), ctx.meta())
         return self._settle_places(ctx, student, placement_id, centre)
 
@@ -221,14 +235,39 @@ class PlacementsApplication(DualtrackApplication):
         self, ctx: CommandContext, student_id: UUID, placement_id: str, *, confirmed_by: str = "student",
         guardian_name: str | None = None, expected_version: int | None = None,
     ) -> PlacementResult:
-        """The student confirms (their guardian, for a minor where the rule set asks for it)."""
+        """The student confirms, or their guardian (for a minor where the rule set asks for it): a guardian with
+        their own credential (a guardian's account, or a code mailed to the enrolled guardian contact), never the
+        student "as guardian"."""
         student = self._student(student_id, expected_version)
-        require_the_student(ctx.actor, str(student.id), "confirm another student's placement")
+        require_student_or_guardian(ctx.actor, str(student.id), "confirm another student's placement")
+        if ctx.actor.role is Role.GUARDIAN:
+            confirmed_by, guardian_name = "guardian", student.guardian_name
+        elif confirmed_by == "guardian":
+            raise NotAllowed("a student confirms as themself: their guardian confirms with their own account or "
+                             "code", role=ctx.actor.role.value, student_id=str(student.id))
         placement = student.placement(placement_id)
         centre = self._centre_of(student, placement_id)
         student.confirm(placement_id, confirmed_by=confirmed_by, guardian_name=guardian_name,
                         rules=self._rules(student, placement.terms.start), meta=ctx.meta())
         return self._settle_places(ctx, student, placement_id, centre)
+
+    def guardian_to_ask(self, ctx: CommandContext, student_id: UUID, placement_id: str) -> GuardianToAsk:
+        """Whom to mail a guardian's code for this placement (the student, or their school's coordinators, ask):
+        the enrolled guardian, when the placement waits for a confirmation and their contact is an email address."""
+        student = self._student(student_id, None)
+        if not (speaks_for_student(ctx.actor, str(student.id)) or is_school_staff(ctx.actor, student.school_id)):
+            raise NotAllowed(f"{ctx.actor.role.value} {ctx.actor.subject} may not ask for a guardian's code",
+                             role=ctx.actor.role.value, student_id=str(student.id))
+        placement = student.placement(placement_id)
+        if placement.status != "proposed" or placement.confirmed_by:
+            raise RuleViolated("not-awaiting-confirmation", f"placement {placement_id} waits for no confirmation",
+                               placement_id=placement_id, status=placement.status)
+        contact = (student.guardian_contact or "").strip()
+        if not student.guardian_name or "@" not in contact:
+            raise RuleViolated("guardian-contact-not-mailable", "the guardian contact enrolled is not an email "
+                               "address: invite the guardian to an account through the school instead",
+                               student_id=str(student.id))
+        return GuardianToAsk(str(student.id), placement_id, contact, student.guardian_name, student.name)
 
     @retried_when_blind
     def activate_placement(

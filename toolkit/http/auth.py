@@ -36,13 +36,25 @@ class InvalidToken(Exception):
 
 
 class SessionAuthority(Protocol):
-    """Who answers whether a session is still live and its grant still held (the identity context)."""
+    """Who answers for credentials (the identity context): whether a session is still live and its grant still
+    held, whose a calendar link is, and a guardian's one-time codes."""
 
     def actor_of_session(self, person_id: str, session_id: str, grant_id: str) -> Actor: ...
 
     def actor_of_calendar_link(self, token: str) -> tuple[Actor, str]:
         """Who reads the feed behind a calendar link, and the feed's path."""
         ...
+
+    def send_guardian_code(self, ctx: Any, *, student_id: str, placement_id: str, guardian_email: str,
+                           guardian_name: str, student_name: str) -> tuple[str, datetime]:
+        """Mail a one-time code to a student's guardian; where it went (masked) and until when it works."""
+        ...
+
+    def actor_of_guardian_code(self, student_id: str, placement_id: str, code: str, correlation_id: str) -> Actor:
+        """The student's guardian, proven by the code."""
+        ...
+
+    def use_guardian_code(self, student_id: str, placement_id: str, correlation_id: str) -> None: ...
 
 
 @dataclass(frozen=True)

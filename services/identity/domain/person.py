@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
@@ -81,10 +81,11 @@ class Person(Aggregate):
         self.calendar_links: dict[str, CalendarLink] = {}
 
     @classmethod
-    def add(cls, *, name: str, email: str | None, phone: str | None, meta: EventMeta) -> Person:
+    def add(cls, *, name: str, email: str | None, phone: str | None, meta: EventMeta,
+            person_id: UUID | None = None) -> Person:
         if not (email or phone):
             raise RuleViolated("contact-required", "a person is added with an email address or a phone number")
-        return cls._create(PersonAdded, id=uuid4(), name=name, email=email, phone=phone, meta=meta)
+        return cls._create(PersonAdded, id=person_id or uuid4(), name=name, email=email, phone=phone, meta=meta)
 
     # -- grants ---------------------------------------------------------------------------------
     def give(self, grant: Grant, meta: EventMeta) -> Grant:
