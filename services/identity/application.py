@@ -48,6 +48,8 @@ class Invited:
     grant: Grant
     mailed: bool
     result: CommandResult
+    link: str | None = None
+    """The link mailed (for the console only: the API never shows it, it is the invitee's credential)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class IdentityApplication(LinksAndCodes, DualtrackApplication):
         if person.password_hash is None:
             invitation, letter = self._invitation(person, "join", ctx, given)
             pending.append(invitation)
-        return Invited(person.id, given, letter is not None, self._record_with_letter(letter, *pending))
+        result = self._record_with_letter(letter, *pending)
+        return Invited(person.id, given, letter is not None, result, letter.link if letter else None)
 
     def add_account(self, ctx: CommandContext, *, name: str, email: str, password: str, phone: str | None = None,
                     person_id: UUID | None = None) -> UUID:
@@ -286,7 +289,7 @@ class IdentityApplication(LinksAndCodes, DualtrackApplication):
             text = (f"Hello {person.name},\n\nsomeone asked to reset your dualtrack password. If it was you, set a new "
                     f"one with this link (it works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n\n"
                     f"{link}\n\nIf it was not you, do nothing: your password stays as it is.\n")
-        return invitation, Letter(f"invitation:{invitation.id}", person.email or "", subject, text)
+        return invitation, Letter(f"invitation:{invitation.id}", person.email or "", subject, text, link)
 
     def _record_with_letter(self, letter: Letter | None, *pending: Any) -> CommandResult:
         """Save the events; the letter is held in the outbox before and released after, so a crash in between

@@ -40,6 +40,8 @@ class Letter:
     to: str
     subject: str
     text: str
+    link: str | None = None
+    """The one-time link the text holds, if any."""
 
 
 class Mailbox(Protocol):

@@ -68,7 +68,10 @@ def register_error_handlers(app: Flask) -> None:
         if messages:
             return error_response(status, "invalid-input", "the request has invalid fields", fields=messages)
         code = (error.name or "error").lower().replace(" ", "-")
-        return error_response(status, code, error.description or error.name)
+        response, status = error_response(status, code, error.description or error.name)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="dualtrack"'
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
