@@ -45,8 +45,9 @@ def check_writable(directory: Path, what: str = "the data directory") -> None:
 
 
 def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
-    """Start the broker (unless one is configured), load the demo on first start, run the API, relays, projectors and
-    the audit keeper under one supervisor until Ctrl-C or SIGTERM; then stop everything it started. Raises CannotRun
+    """Start the broker (unless one is configured), load the demo on first start, run the API, relays, projectors,
+    the audit keeper, the mail sender and (unless an SMTP server is configured) the local mail catcher under one
+    supervisor until Ctrl-C or SIGTERM; then stop everything it started. Raises CannotRun
     (before starting anything when the data directory cannot be written; otherwise after stopping what it started)."""
     configure_logging(settings.log_level, "run")
     local_broker = not settings.kafka_bootstrap_servers
@@ -89,6 +90,9 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
         specs += [(f"relay-{c}", [exe, "relay", c]) for c in CONTEXTS]
         specs += [(f"projector-{p}", [exe, "project", p]) for p in PROJECTION_CLASSES]
         specs += [("audit-keeper", [exe, "audit", "keep"])]  # the hash chains over the logs, checkpointed
+        if not settings.smtp_host:  # no mail server configured: the local catcher keeps what is sent
+            specs += [("mail-catcher", [exe, "mail", "catch"])]
+        specs += [("mail-sender", [exe, "mail", "send"])]
         children = [Child(name, argv, env, log_path=logs / f"{name}.log") for name, argv in specs]
         supervisor = Supervisor(children)
         supervisor.start()
@@ -177,6 +181,13 @@ def _first_ids(container: Container) -> dict[str, str]:
     return found
 
 
+def _where_mail_lands(settings: Settings) -> str:
+    if settings.smtp_host:
+        return f"sent through {settings.smtp_host}:{settings.smtp_port}"
+    maildir = (settings.data_dir / "mail" / "new").resolve()
+    return f"{maildir}/ (the local mail catcher on 127.0.0.1:{settings.smtp_port})"
+
+
 def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path,
                    supervisor: Supervisor | None = None) -> None:
     from toolkit.http.auth import issue_token
@@ -204,6 +215,7 @@ def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path,
         f"  Ready?      {base}/readyz",
         f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
         f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*, audit-keeper)",
+        f"  Mail:       {_where_mail_lands(settings)}",
         "",
         "Tokens (valid 30 days; coordinator and teacher of Qingdao Technician College, mentor-zhao of CRRC's "
         "rail base, student Liu Yang):",

@@ -46,6 +46,37 @@ def secret_of_data_dir(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingsError(f"{name} is {text!r}: it must be a port number from 1 to 65535")
+    return int(text)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} is {text!r}: it must be true or false (1/0, yes/no, on/off)")
+
+
+def _check_mail_settings(settings: Settings) -> None:
+    from email.utils import parseaddr
+
+    if not 0 < settings.smtp_port < 65536:
+        raise SettingsError(f"the SMTP port is {settings.smtp_port}: it must be from 1 to 65535")
+    if "@" not in parseaddr(settings.mail_from)[1] or "\n" in settings.mail_from or "\r" in settings.mail_from:
+        raise SettingsError(f"DUALTRACK_MAIL_FROM is {settings.mail_from!r}: it must be an address, e.g. "
+                            "'dualtrack <no-reply@school.example>'")
+    if settings.public_base_url and not settings.public_base_url.startswith(("http://", "https://")):
+        raise SettingsError(f"DUALTRACK_PUBLIC_URL is {settings.public_base_url!r}: it must start with http:// or "
+                            "https://, e.g. https://dualtrack.school.example")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the composition root needs, read once from the environment."""
@@ -73,6 +104,17 @@ class Settings:
     """/readyz answers 503 when a projection or a relay is more than this many events behind."""
     ready_max_stall_seconds: float = 60.0
     """/readyz answers 503 when a projection or a relay that is behind has not advanced for this many seconds."""
+    smtp_host: str | None = None
+    """The SMTP server mail is sent through; None: the local mail catcher of the data directory (`dualtrack mail
+    catch`, started by `dualtrack run`) on 127.0.0.1, which keeps every message under <data_dir>/mail/."""
+    smtp_port: int = 8025
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    """Upgrade the SMTP connection with STARTTLS (the server's certificate is verified) before logging in."""
+    mail_from: str = "dualtrack <no-reply@localhost>"
+    public_base_url: str = ""
+    """The base of the links put in mails (no trailing slash); "": http://<api_host>:<api_port>."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +137,13 @@ class Settings:
             signing_key_path=Path(env["DUALTRACK_SIGNING_KEY"]) if env.get("DUALTRACK_SIGNING_KEY") else None,
             ready_max_lag=int(env.get("DUALTRACK_READY_MAX_LAG", cls.ready_max_lag)),
             ready_max_stall_seconds=float(env.get("DUALTRACK_READY_MAX_STALL_SECONDS", cls.ready_max_stall_seconds)),
+            smtp_host=env.get("DUALTRACK_SMTP_HOST") or None,
+            smtp_port=_port(env, "DUALTRACK_SMTP_PORT", cls.smtp_port),
+            smtp_username=env.get("DUALTRACK_SMTP_USERNAME") or None,
+            smtp_password=env.get("DUALTRACK_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(env, "DUALTRACK_SMTP_STARTTLS"),
+            mail_from=env.get("DUALTRACK_MAIL_FROM") or cls.mail_from,
+            public_base_url=env.get("DUALTRACK_PUBLIC_URL", ""),
         )
 
     def __post_init__(self) -> None:
@@ -104,6 +153,10 @@ class Settings:
             raise SettingsError(f"DUALTRACK_SECRET_KEY is {len(self.secret_key.encode())} bytes: it must be at least "
                                 f"{MIN_SECRET_BYTES} (e.g. `openssl rand -hex 32`), or unset to have one generated "
                                 "for the data directory")
+        _check_mail_settings(self)
+        if not self.public_base_url:
+            object.__setattr__(self, "public_base_url", f"http://{self.api_host}:{self.api_port}")
+        object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))
 
     @property
     def signing_key_file(self) -> Path:
