@@ -19,7 +19,6 @@ from dualtrack.logs import configure_logging
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
 from dualtrack.settings import CONTEXTS, Settings
-from services.common.identity import Role
 from toolkit.cloudevents import NotACloudEvent
 
 
@@ -249,36 +248,7 @@ def kafka_status() -> None:
     click.echo(json.dumps(_local_broker(_settings()).status(), indent=2))
 
 
-# -- tokens and docs ------------------------------------------------------------------------------
-@main.group()
-def token() -> None:
-    """Bearer tokens for this deployment."""
-
-
-@token.command("issue")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--subject", default=None, help="Who (default: the role's name).")
-@click.option("--school", default=None, help="A coordinator's school id.")
-@click.option("--enterprise", default=None, help="A mentor's enterprise id.")
-@click.option("--student", default=None, help="A student's own id.")
-@click.option("--days", type=click.IntRange(1, 30), default=30, show_default=True,
-              help="Validity, in days (a token lives 30 days at most).")
-def token_issue(role: str, subject: str | None, school: str | None, enterprise: str | None,
-                student: str | None, days: int) -> None:
-    """Mint a signed JWT with DUALTRACK_SECRET_KEY."""
-    from datetime import timedelta
-
-    from toolkit.http.auth import issue_token
-
-    try:
-        click.echo(issue_token(
-            _settings().secret_key, role=Role(role), subject=subject or role, school_id=school,
-            enterprise_id=enterprise, student_id=student, ttl=timedelta(days=days),
-        ))
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
-
-
+# -- docs ------------------------------------------------------------------------------------------------
 @main.command()
 def openapi() -> None:
     """Print the OpenAPI 3 document."""
@@ -350,9 +320,13 @@ def credentials_public_key(form: str) -> None:
 
 
 from dualtrack.audit_cli import audit  # noqa: E402 - the group lives in its own module
+from dualtrack.identity_cli import keys, people, token  # noqa: E402 - the groups live in their own module
 from dualtrack.mail_cli import mail  # noqa: E402 - the group lives in its own module
 from dualtrack.projections_cli import projections  # noqa: E402 - the group lives in its own module
 
 main.add_command(audit)
 main.add_command(projections)
 main.add_command(mail)
+main.add_command(people)
+main.add_command(keys)
+main.add_command(token)
