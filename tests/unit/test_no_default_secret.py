@@ -44,30 +44,3 @@ def test_given_a_weak_secret_when_a_command_starts_then_it_exits_with_the_reason
                           env={**os.environ, "DUALTRACK_DATA_DIR": str(tmp_path), "DUALTRACK_SECRET_KEY": "short"})
     assert done.returncode != 0
     assert "at least 32" in done.stderr and "Traceback" not in done.stderr
-
-
-@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the forger's keys are short
-def test_given_a_token_signed_with_any_string_of_the_code_then_the_api_answers_401(tmp_path: Path) -> None:
-    import jwt
-
-    from dualtrack.bootstrap import Container
-    from dualtrack.web.app import create_app
-
-    root = Path(__file__).resolve().parents[2]
-    candidates = {"dualtrack-development-secret-change-me-in-production", "secret", "dualtrack", "change-me"}
-    for source in (root / "dualtrack" / "settings.py", root / "README.md", root / "docker-compose.yml"):
-        candidates |= {word.strip("\"'`(),") for word in source.read_text().split() if len(word) >= 6}
-    container = Container(Settings.from_env({"DUALTRACK_DATA_DIR": str(tmp_path / "var")}))
-    try:
-        client = create_app(container).test_client()
-        accepted = []
-        for candidate in sorted(candidates)[:400]:
-            token = jwt.encode({"iss": "dualtrack", "sub": "forger", "role": "admin", "exp": 4102444800}, candidate,
-                               algorithm="HS256")
-            answer = client.post("/api/v1/schools", json={"name": "Forged", "code": "F"},
-                                 headers={"Authorization": f"Bearer {token}"})
-            if answer.status_code != 401:
-                accepted.append(candidate)
-        assert accepted == []
-    finally:
-        container.close()
