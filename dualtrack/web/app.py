@@ -90,6 +90,9 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
 
     from dualtrack.web.health import bp as health_bp
+    from services.identity.pages import pages as identity_pages
+
+    app.register_blueprint(identity_pages)
 
     app.register_blueprint(health_bp)
     register_error_handlers(app)

@@ -76,7 +76,7 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _guarded(attempt: Any) -> Any:
+def guarded(attempt: Any) -> Any:
     """Run a credential check for the caller's address: refused when it failed too often, counted when it fails."""
     throttle = deployment().address_throttle()
     throttle.check(_address())
@@ -148,7 +148,7 @@ class InvitationAcceptance(MethodView):
     def post(self, body: dict[str, Any], secret: str) -> Any:
         """Set a password with a mailed link (it then works no more); every session of the person ends."""
         app = application()
-        result = _guarded(lambda: app.accept_invitation(secret, password=body["password"],
+        result = guarded(lambda: app.accept_invitation(secret, password=body["password"],
                                                         correlation_id=correlation_id()))
         person = app.get_person(str(result.id))
         return {"person_id": person.id, "login": person.email or person.phone}
@@ -184,7 +184,7 @@ class Tokens(MethodView):
         """Sign in with email or phone and password: an access token (15 minutes) and a refresh token. Wrong
         passwords are counted: twenty in a row lock the account for 15 minutes (429 with Retry-After, the right
         password too); many failures from one address are refused the same way."""
-        signed = _guarded(lambda: application().sign_in(
+        signed = guarded(lambda: application().sign_in(
             body["login"], body["password"], address=_address(), client="api", correlation_id=correlation_id(),
             grant_id=body.get("grant_id")))
         return _token_pair(signed)
@@ -199,7 +199,7 @@ class Refresh(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Trade the refresh token for a new pair; the old refresh token works no more, and using it again ends the
         session. Give grant_id to act as another of your roles."""
-        signed = _guarded(lambda: application().refresh(body["refresh_token"], correlation_id=correlation_id(),
+        signed = guarded(lambda: application().refresh(body["refresh_token"], correlation_id=correlation_id(),
                                                         grant_id=body.get("grant_id")))
         return _token_pair(signed)
 

@@ -245,3 +245,21 @@ def test_given_a_client_correlation_id_then_the_server_keeps_its_own_and_records
     history = accounts.http.get(f"/api/v1/audit/aggregates/placements/{answer.get_json()['id']}/history", headers=ADMIN)
     event = history.get_json()["events"][0]
     assert (event["correlation_id"], event["client_correlation_id"]) == (server_id, "my-batch-7")
+
+
+def test_given_a_mailed_link_when_opened_in_a_browser_then_its_page_sets_the_password_and_works_once(accounts) -> None:
+    accounts.post("/api/v1/invitations", {"name": "Gao Yan", "email": "gao@qtc.example", "role": "teacher",
+                                          "school_id": accounts.school}, ADMIN, 201)
+    mailed = re.search(r"(http://\S+/invitations/\S+)", accounts.mail_to("gao@qtc.example")).group(1)
+    page = mailed.split("localhost", 1)[-1] if "localhost" in mailed else "/" + mailed.split("/", 3)[3]
+    form = accounts.http.get(page)
+    assert form.status_code == 200 and "Welcome, Gao Yan" in form.text and 'type="password"' in form.text
+    differ = accounts.http.post(page, data={"password": PASSWORD, "password_again": PASSWORD + "!"})
+    assert differ.status_code == 422 and "differ" in differ.text
+    short = accounts.http.post(page, data={"password": "short", "password_again": "short"})
+    assert short.status_code == 422 and "at least 10" in short.text
+    done = accounts.http.post(page, data={"password": PASSWORD, "password_again": PASSWORD})
+    assert done.status_code == 200 and "Your password is set" in done.text
+    assert accounts.http.get(page).status_code == 404
+    accounts.sign_in("gao@qtc.example")
+    assert "<script" not in form.text.lower() and "http" not in form.text.split("<body>")[1]
