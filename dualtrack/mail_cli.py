@@ -40,9 +40,9 @@ def transport_for(settings: Settings) -> SmtpTransport:
 
 
 def confirmation(container: Container) -> Callable[[str], bool] | None:
-    """How the sender tells whether a message held past a minute is to be sent (were its events saved?): None for
-    now, so such messages stay held."""
-    return None
+    """How the sender tells whether a message held past a minute is to be sent: were the events it belongs to (an
+    invitation, a guardian code) saved? The identity context knows."""
+    return container.identity.confirms_letter
 
 
 @mail.command("send")

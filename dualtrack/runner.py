@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -16,7 +18,6 @@ from dualtrack.logs import configure_logging
 from dualtrack.messaging.projector import storage_write_fault
 from dualtrack.settings import CONTEXTS, Settings
 from dualtrack.supervisor import Child, Supervisor
-from services.common.identity import Role
 
 log = logging.getLogger("dualtrack.run")
 
@@ -69,7 +70,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
             print("starting the local Kafka broker (first start resolves its jars with Maven)...", flush=True)
             settings = replace(settings, kafka_bootstrap_servers=broker.start())
         try:
-            scopes = _prepare(settings, load_demo)
+            sign_ins = _prepare(settings, load_demo)
         except Exception as error:
             cause = storage_write_fault(error)
             if cause is None:
@@ -96,7 +97,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
         children = [Child(name, argv, env, log_path=logs / f"{name}.log") for name, argv in specs]
         supervisor = Supervisor(children)
         supervisor.start()
-        _print_welcome(settings, scopes, logs, supervisor)
+        _print_welcome(settings, sign_ins, logs, supervisor)
         supervisor.watch()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
@@ -110,17 +111,27 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
 
 
 def _prepare(settings: Settings, load_demo: bool) -> dict[str, str]:
-    """The topics, and the demo on first start; returns the ids the printed tokens are scoped to."""
+    """The topics, and the demo on first start; returns the demo's passwords by handle (kept, mode 0600, in the data
+    directory: they are drawn at random when the demo is loaded and printed on every start)."""
     container = Container(settings)
+    kept = settings.data_dir / "keys" / "demo-sign-ins.json"
     try:
         container.ensure_topics()
         if load_demo and all(app.max_position() == 0 for app in container.apps().values()):
             from dualtrack.demo import seed_demo
 
             ids = seed_demo(container)
+            kept.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                json.dump(ids.sign_ins, out)
             print(f"loaded demo data: {len(ids.enterprises)} enterprises, {len(ids.centres)} training centres, "
-                  f"{len(ids.students)} students, {len(ids.placements)} placements, a week of practice", flush=True)
-        return _first_ids(container)
+                  f"{len(ids.students)} students, {len(ids.placements)} placements, a week of practice, "
+                  f"{len(ids.sign_ins)} people who sign in", flush=True)
+        try:
+            return dict(json.loads(kept.read_text()))
+        except (OSError, ValueError):
+            return {}
     finally:
         container.close()
 
@@ -163,24 +174,6 @@ def _wait_for_api(base: str, supervisor: Supervisor | None = None, *, patience: 
         time.sleep(0.2)
 
 
-def _first_ids(container: Container) -> dict[str, str]:
-    """The demo's first school, first student and the enterprises on record, so the printed tokens have real
-    scopes (the rail base's mentor signs the demo student's logbook)."""
-    found: dict[str, str] = {}
-    enterprises = []
-    for n in container.placements.notifications(1, 500):
-        kind = n.topic.rsplit(":", 1)[-1]
-        if kind == "EnterpriseRegistered":
-            enterprises.append(str(n.originator_id))
-        elif kind == "SchoolRegistered":
-            found.setdefault("school", str(n.originator_id))
-        elif kind == "StudentEnrolled":
-            found.setdefault("student", str(n.originator_id))
-    if enterprises:
-        found["enterprise"] = enterprises[1] if len(enterprises) > 1 else enterprises[0]
-    return found
-
-
 def _where_mail_lands(settings: Settings) -> str:
     if settings.smtp_host:
         return f"sent through {settings.smtp_host}:{settings.smtp_port}"
@@ -188,24 +181,20 @@ def _where_mail_lands(settings: Settings) -> str:
     return f"{maildir}/ (the local mail catcher on 127.0.0.1:{settings.smtp_port})"
 
 
-def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path,
+SHOWN_PEOPLE = [("admin", "admin-wu"), ("coordinator", "coordinator-chen"), ("teacher", "teacher-gao"),
+                ("mentor", "mentor-zhao"), ("enterprise-admin", "enterprise-admin-qian"), ("auditor", "auditor-gao"),
+                ("student", "student-liu"), ("guardian", "guardian-he")]
+"""The demo's people `dualtrack run` prints a sign-in for: one per role."""
+
+
+def _print_welcome(settings: Settings, sign_ins: dict[str, str], logs: Path,
                    supervisor: Supervisor | None = None) -> None:
-    from toolkit.http.auth import issue_token
+    from dualtrack.demo import PEOPLE
 
     base = f"http://{settings.api_host}:{settings.api_port}"
     _wait_for_api(base, supervisor)
-    tokens = {
-        "admin": issue_token(settings.secret_key, role=Role.ADMIN, subject="admin"),
-        "coordinator": issue_token(settings.secret_key, role=Role.COORDINATOR, subject="coordinator-chen",
-                                   school_id=scopes.get("school", "no-school-yet")),
-        "teacher": issue_token(settings.secret_key, role=Role.TEACHER, subject="teacher-gao",
-                               school_id=scopes.get("school", "no-school-yet")),
-        "mentor": issue_token(settings.secret_key, role=Role.MENTOR, subject="mentor-zhao",
-                              enterprise_id=scopes.get("enterprise", "no-enterprise-yet")),
-        "auditor": issue_token(settings.secret_key, role=Role.AUDITOR, subject="auditor-liu"),
-        "student": issue_token(settings.secret_key, role=Role.STUDENT, subject="student-liu",
-                               student_id=scopes.get("student", "no-student-yet")),
-    }
+    people = {p.handle: p for p in PEOPLE}
+    shown = [(role, people[handle], sign_ins[handle]) for role, handle in SHOWN_PEOPLE if handle in sign_ins]
     lines = [
         "",
         "dualtrack is running.",
@@ -214,18 +203,22 @@ def _print_welcome(settings: Settings, scopes: dict[str, str], logs: Path,
         f"  OpenAPI:    {base}/api/openapi.json",
         f"  Ready?      {base}/readyz",
         f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
-        f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*, audit-keeper)",
+        f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*, audit-keeper, mail-*)",
         f"  Mail:       {_where_mail_lands(settings)}",
-        "",
-        "Tokens (valid 30 days; coordinator and teacher of Qingdao Technician College, mentor-zhao of CRRC's "
-        "rail base, student Liu Yang):",
-        *[f"  {role:<12}{tok}" for role, tok in tokens.items()],
-        "",
-        "Try:",
-        f"  export TOKEN={tokens['admin']}",
-        f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/centres | python3 -m json.tool",
-        "",
-        "Ctrl-C stops everything.",
-        "",
     ]
+    if shown:
+        width = max(len(p.email) for _, p, _ in shown)
+        lines += [
+            "",
+            "Sign in as (email and password; the passwords were drawn when the demo was loaded):",
+            *[f"  {role:<18}{person.name:<11}{person.email:<{width + 2}}{password}"
+              for role, person, password in shown],
+            "",
+            "Try:",
+            f"  TOKEN=$(curl -s {base}/api/v1/auth/tokens -H 'Content-Type: application/json' \\",
+            f"      -d '{{\"login\": \"{shown[0][1].email}\", \"password\": \"{shown[0][2]}\"}}' \\",
+            "      | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')",
+            f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/me | python3 -m json.tool",
+        ]
+    lines += ["", "Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)
