@@ -121,6 +121,10 @@ def test_given_the_catcher_and_the_sender_running_when_mail_is_put_then_it_lands
         outbox.put(Mail("invitation:1", "li.lei@example.com", "邀请：李雷", "https://x.example/i/one-time-secret"))
         outbox.hold(Mail("invitation:2", "han.meimei@example.com", "Invitation", "held, not sent"))
         [file] = caught(tmp_path / "var" / "mail", 1)
+        deadline = time.monotonic() + 10  # the catcher has it; the sender marks it sent once the catcher said so
+        while outbox.get("invitation:1").status != "sent":  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "not marked sent"
+            time.sleep(0.02)
     finally:
         container.close()
     assert parsed(file)["To"] == "li.lei@example.com"
