@@ -221,6 +221,23 @@ class IdentityApplication(LinksAndCodes, DualtrackApplication):
             raise NotSignedIn("the role this token acts under was withdrawn: sign in again")
         return grant.actor(str(person.id))
 
+    def actor_of_web_session(self, cookie: str) -> tuple[Actor, str]:
+        """Who a page request with this session cookie acts as, and the session's id; NotSignedIn when the session
+        ended or its grant was withdrawn."""
+        parts = cookie.strip().split(".")
+        if len(parts) != 4 or not all(parts):
+            raise NotSignedIn("this is not a session of ours: sign in again")
+        person_hex, session_id, grant_id, secret = parts
+        try:
+            person = self._person(str(UUID(hex=person_hex)))
+        except (ValueError, NotFound):
+            raise NotSignedIn("this is not a session of ours: sign in again") from None
+        person.web_session(session_id, digest(secret), self.now())
+        grant = person.grants.get(grant_id)
+        if grant is None:
+            raise NotSignedIn("the role this session acts under was withdrawn: sign in again")
+        return grant.actor(str(person.id)), session_id
+
     # -- grants ----------------------------------------------------------------------------------
     @retried_when_blind
     def withdraw_grant(self, ctx: CommandContext, person_id: UUID, grant_id: str,
@@ -349,6 +366,12 @@ def _own_meta(person: Person, correlation_id: str) -> EventMeta:
 
 def _refresh_token(person: Person, session: Session, secret: str) -> str:
     return f"{person.id.hex}.{session.session_id}.{secret}"
+
+
+def session_cookie(signed: SignedInSession) -> str:
+    """The value of a web session's cookie: whose, which session, which grant, and the session's secret."""
+    _, session_id, secret = signed.refresh_token.split(".")
+    return f"{signed.person.id.hex}.{session_id}.{signed.grant.grant_id}.{secret}"
 
 
 def _parse_refresh_token(token: str) -> tuple[str, str, str]:

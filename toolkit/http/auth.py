@@ -41,6 +41,10 @@ class SessionAuthority(Protocol):
 
     def actor_of_session(self, person_id: str, session_id: str, grant_id: str) -> Actor: ...
 
+    def actor_of_web_session(self, cookie: str) -> tuple[Actor, str]:
+        """Who a page request with this session cookie acts as, and the session's id."""
+        ...
+
     def actor_of_calendar_link(self, token: str) -> tuple[Actor, str]:
         """Who reads the feed behind a calendar link, and the feed's path."""
         ...

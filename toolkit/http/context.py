@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from flask import current_app, g, request
 from werkzeug.exceptions import BadRequest, Unauthorized
@@ -94,9 +95,17 @@ def client_correlation_id() -> str | None:
     return given if given and given.isprintable() else None
 
 
+SESSION_COOKIE = "dualtrack_session"
+"""The web's session cookie (HttpOnly, SameSite=Lax, Secure outside localhost): pages only, never the API."""
+
+
 def current_actor() -> Actor:
-    """The authenticated caller, or 401."""
+    """The authenticated caller, or 401: a bearer token on the API; on a page, the session cookie (or a bearer
+    token)."""
     if "actor" not in g:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie and not request.path.startswith("/api/") and "Authorization" not in request.headers:
+            return _actor_of_cookie(cookie)
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -116,6 +125,25 @@ def current_actor() -> Actor:
         g.session_id = verified.session_id
         g.grant_id = verified.grant_id
     return g.actor
+
+
+def sent_from_this_site() -> bool:
+    """Whether the request's Origin (or Referer) is this site, or it names none (a browser sends one with every
+    form it posts)."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    sent_from = urlsplit(origin)
+    return not origin or (sent_from.scheme, sent_from.netloc) == (request.scheme, request.host)
+
+
+def _actor_of_cookie(cookie: str) -> Actor:
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not sent_from_this_site():
+        raise Unauthorized("this form was sent from another site")  # it rides no session
+    try:
+        actor, session_id = deployment().sessions().actor_of_web_session(cookie)
+    except NotSignedIn as error:
+        raise Unauthorized(error.message) from None
+    g.actor, g.session_id, g.grant_id = actor, session_id, cookie.split(".")[2]
+    return actor
 
 
 def act_as(actor: Actor) -> None:

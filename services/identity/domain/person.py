@@ -7,6 +7,7 @@ argon2id hashes made by the application; secrets of sessions and links only as S
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import singledispatchmethod
@@ -151,11 +152,20 @@ class Person(Aggregate):
         """Rotate the refresh token. A token that is not the session's latest (one already used) ends the session:
         someone else may hold a copy. Returns the error to raise after saving, if any."""
         session = self.live_session(session_id, now)
-        if presented_hash != session.refresh_hash:
+        if session.client != "api":
+            raise NotSignedIn("a web session is not refreshed with tokens: sign in to the API")
+        if not hmac.compare_digest(presented_hash, session.refresh_hash):
             self.trigger_event(SignedOut, session_id=session_id, meta=_because(meta, "refresh-token-reused"))
             return NotSignedIn("this refresh token was already used: the session has ended, sign in again")
         self.trigger_event(SessionRefreshed, session_id=session_id, refresh_hash=new_hash, meta=meta)
         return None
+
+    def web_session(self, session_id: str, presented_hash: str, now: datetime) -> Session:
+        """A live web session whose cookie holds its secret; NotSignedIn otherwise."""
+        session = self.live_session(session_id, now)
+        if session.client != "web" or not hmac.compare_digest(presented_hash, session.refresh_hash):
+            raise NotSignedIn("this session has ended: sign in again")
+        return session
 
     def sign_out(self, session_id: str, meta: EventMeta) -> None:
         if session_id in self.sessions:
