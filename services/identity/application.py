@@ -161,25 +161,34 @@ class IdentityApplication(LinksAndCodes, DualtrackApplication):
                 grant_id: str | None = None) -> SignedInSession:
         """Check the password and begin a session; wrong passwords are counted, and the twentieth in a row locks the
         account for a while (the right password is refused then too)."""
-        person = self._person_of_login(normalised_login(login))
-        if person is None or person.password_hash is None:
-            self._waste_a_verification(password)
-            raise NotSignedIn("wrong login or password")
-        meta = _own_meta(person, correlation_id)
-        now = self.now()
-        if person.locked_at(now):
-            refusal: NotSignedIn | TooManyAttempts = person.refuse_while_locked(address, now, meta)
-            self._record_refusal(person)
-            raise refusal
-        if not self._verifies(person.password_hash, password):
-            refusal = person.fail_sign_in(address, now, meta)
-            self._record_refusal(person)
-            raise refusal
-        grant = self._chosen_grant(person, grant_id)
-        refresh = secrets.token_urlsafe(32)
-        session = person.sign_in(client=client, address=address, refresh_hash=digest(refresh), now=now, meta=meta)
-        self.record(person)
-        return SignedInSession(person, session, _refresh_token(person, session, refresh), grant)
+        login = normalised_login(login)
+        verified: dict[str, bool] = {}  # a password is checked once (it is slow), however often the count is retried
+
+        def decide() -> SignedInSession:
+            person = self._person_of_login(login)
+            if person is None or person.password_hash is None:
+                self._waste_a_verification(password)
+                raise NotSignedIn("wrong login or password")
+            meta = _own_meta(person, correlation_id)
+            now = self.now()
+            if person.locked_at(now):
+                refusal: NotSignedIn | TooManyAttempts = person.refuse_while_locked(address, now, meta)
+                self.record(person)
+                raise refusal
+            if person.password_hash not in verified:
+                verified[person.password_hash] = self._verifies(person.password_hash, password)
+            if not verified[person.password_hash]:
+                refusal = person.fail_sign_in(address, now, meta)
+                self.record(person)  # a sign-in that raced this one: decided again, so no failure goes uncounted
+                raise refusal
+            grant = self._chosen_grant(person, grant_id)
+            refresh = secrets.token_urlsafe(32)
+            session = person.sign_in(client=client, address=address, refresh_hash=digest(refresh), now=now,
+                                     meta=meta)
+            self.record(person)
+            return SignedInSession(person, session, _refresh_token(person, session, refresh), grant)
+
+        return self.retrying(None, decide)
 
     def refresh(self, refresh_token: str, *, correlation_id: str, grant_id: str | None) -> SignedInSession:
         """Trade a refresh token for a new one (and a new access token); a token used twice ends its session."""
