@@ -55,7 +55,7 @@ class Container:
     """Everything a process of dualtrack needs, built from one Settings."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        self.settings: Settings = settings
         self._apps: dict[str, DualtrackApplication] = {}
         self._building = threading.RLock()
         """Threads of one process build each application once, and never see one half built."""

@@ -274,7 +274,8 @@ class AccountHistory(MethodView):
         app = application()
         app.get_person(str(person_id))
         events = []
-        for event in app.repository.event_store.get(person_id):
+        stored: list[Any] = list(app.repository.event_store.get(person_id))
+        for event in stored:
             state = {k: v for k, v in event.__dict__.items()
                      if k not in ("originator_id", "originator_version", "timestamp", "meta", "originator_topic")
                      and not k.endswith("hash")}

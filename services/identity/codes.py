@@ -11,7 +11,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from events.base import EventMeta
@@ -40,7 +40,7 @@ class LinksAndCodes:
     """The identity application's calendar links and guardian codes (mixed into IdentityApplication)."""
 
     now: Callable[[], datetime]
-    hasher: Any
+    hasher: ClassVar[Any]
     mailbox: Any
     record: Any
     load: Any

@@ -8,7 +8,7 @@ from typing import cast
 from uuid import UUID
 
 from services.common.application import CommandResult, DualtrackApplication, retried_when_blind
-from services.common.errors import NotAllowed, NotFound, RuleViolated
+from services.common.errors import NotAllowed, NotFound
 from services.common.identity import CommandContext, Role, is_school_staff, speaks_for_student
 from services.common.rules import RuleSet, rule_set_in_force
 from services.placements.access import (
@@ -22,17 +22,7 @@ from services.placements.access import (
     require_student_or_guardian,
 )
 from services.placements.domain import Enterprise, School, Student, TrainingCentre
-
-
-@dataclass(frozen=True)
-class GuardianToAsk:
-    """The enrolled guardian of a student, to be mailed a code for one placement."""
-
-    student_id: str
-    placement_id: str
-    email: str
-    guardian_name: str
-    student_name: str
+from services.placements.domain.guardians import GuardianToAsk, guardian_to_ask
 
 
 @dataclass(frozen=True)
@@ -252,22 +242,12 @@ class PlacementsApplication(DualtrackApplication):
         return self._settle_places(ctx, student, placement_id, centre)
 
     def guardian_to_ask(self, ctx: CommandContext, student_id: UUID, placement_id: str) -> GuardianToAsk:
-        """Whom to mail a guardian's code for this placement (the student, or their school's coordinators, ask):
-        the enrolled guardian, when the placement waits for a confirmation and their contact is an email address."""
+        """Whom to mail a guardian's code for this placement (the student, or their school's coordinators, ask)."""
         student = self._student(student_id, None)
         if not (speaks_for_student(ctx.actor, str(student.id)) or is_school_staff(ctx.actor, student.school_id)):
             raise NotAllowed(f"{ctx.actor.role.value} {ctx.actor.subject} may not ask for a guardian's code",
                              role=ctx.actor.role.value, student_id=str(student.id))
-        placement = student.placement(placement_id)
-        if placement.status != "proposed" or placement.confirmed_by:
-            raise RuleViolated("not-awaiting-confirmation", f"placement {placement_id} waits for no confirmation",
-                               placement_id=placement_id, status=placement.status)
-        contact = (student.guardian_contact or "").strip()
-        if not student.guardian_name or "@" not in contact:
-            raise RuleViolated("guardian-contact-not-mailable", "the guardian contact enrolled is not an email "
-                               "address: invite the guardian to an account through the school instead",
-                               student_id=str(student.id))
-        return GuardianToAsk(str(student.id), placement_id, contact, student.guardian_name, student.name)
+        return guardian_to_ask(student, placement_id)
 
     @retried_when_blind
     def activate_placement(
