@@ -9,7 +9,9 @@ a retired competency; a week of practice logged, signed, rejected and corrected,
 back-filled day and a batch upload; dual sign-off with a countersignature; assessments from both sides;
 an X certificate awarded, converted and revoked; rotation plans: one written by hand (with an exam week)
 and one generated from a pattern, its draft changed, published over two overridden holiday conflicts,
-then revised with a reason; reads of a student's personal data by an auditor and a coordinator, on record.
+then revised with a reason; reads of a student's personal data by an auditor and a coordinator, on record;
+an account for each of its people (a role each, the coordinator also a teacher, the minor's guardian) and an
+invitation still waiting in the mail.
 
 One module per context (placements, training, credentials, schedules, reads for the audit context); `world`
 holds what they share. `seed_demo` loads them in the order the story needs.
@@ -21,7 +23,7 @@ from dataclasses import replace
 
 from dualtrack.bootstrap import Container
 from dualtrack.demo.credentials import seed_credentials
-from dualtrack.demo.people import PEOPLE, grant_roles, seed_people
+from dualtrack.demo.people import PEOPLE, grant_roles, seed_invitations, seed_people
 from dualtrack.demo.placements import ENTERPRISES, MENTORS, SPRING_COHORT, seed_placements, seed_spring_cohort
 from dualtrack.demo.reads import seed_reads
 from dualtrack.demo.schedules import seed_schedules
@@ -36,6 +38,7 @@ def seed_demo(container: Container) -> DemoIds:
     sign_ins = seed_people(container)
     ids = seed_placements(container)
     grant_roles(container, ids)
+    seed_invitations(container, ids)
     seed_training(container, ids)
     seed_credentials(container, ids)
     seed_spring_cohort(container, ids)

@@ -85,3 +85,12 @@ def grant_roles(container: Container, ids: DemoIds) -> None:
         person = by_handle[handle]
         for role, scope in grants:
             container.identity.invite(loader, name=person.name, email=person.email, role=role, **scope)
+
+
+def seed_invitations(container: Container, ids: DemoIds) -> None:
+    """A teacher Chen Jing invited who has not set a password yet: the invitation waits in the mail."""
+    from dualtrack.demo.world import acting_as
+
+    chen = acting_as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
+    container.identity.invite(chen, name="Lin Fang", email="lin.fang@qtc.example", role=Role.TEACHER,
+                              school_id=ids.schools[0])
