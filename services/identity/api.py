@@ -44,6 +44,7 @@ from toolkit.http.context import (
     current_session_id,
     deployment,
 )
+from toolkit.http.read_only_roles import on_own_account
 
 blp = Blueprint(
     "identity", __name__, url_prefix="/api/v1",
@@ -205,6 +206,7 @@ class Refresh(MethodView):
 
 
 @blp.route("/auth/sign-out")
+@on_own_account
 class SignOut(MethodView):
     @blp.response(204)
     @_documented(401)
@@ -218,6 +220,7 @@ class SignOut(MethodView):
 
 
 @blp.route("/auth/sign-out-everywhere")
+@on_own_account
 class SignOutEverywhere(MethodView):
     @blp.response(204)
     @_documented(401)
@@ -287,6 +290,7 @@ class AccountHistory(MethodView):
 
 # -- calendar links ------------------------------------------------------------------------------------
 @blp.route("/me/calendar-links")
+@on_own_account
 class MyCalendarLinks(MethodView):
     @blp.response(200, CalendarLinks)
     @_documented(401)
@@ -313,6 +317,7 @@ class MyCalendarLinks(MethodView):
 
 
 @blp.route("/me/calendar-links/<string:link_id>/revocation")
+@on_own_account
 class CalendarLinkRevocation(MethodView):
     @blp.response(204)
     @_documented(401, 404)

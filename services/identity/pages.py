@@ -25,6 +25,7 @@ from toolkit.http.context import (
     current_session_id,
     sent_from_this_site,
 )
+from toolkit.http.read_only_roles import on_own_account
 
 pages = Blueprint("identity_pages", __name__, template_folder="templates")
 
@@ -107,6 +108,7 @@ def account() -> Any:
 
 
 @pages.post("/sign-out")
+@on_own_account
 def sign_out() -> Any:
     if not sent_from_this_site():
         return render_template("identity/sign_in.html", problem="this form was sent from another site"), 403

@@ -263,3 +263,15 @@ def test_given_a_mailed_link_when_opened_in_a_browser_then_its_page_sets_the_pas
     assert accounts.http.get(page).status_code == 404
     accounts.sign_in("gao@qtc.example")
     assert "<script" not in form.text.lower() and "http" not in form.text.split("<body>")[1]
+
+
+def test_given_an_auditor_then_they_sign_out_and_keep_calendar_links_but_write_no_record(accounts) -> None:
+    accounts.join(ADMIN, "gao.ping@audit.example", "auditor")
+    auditor = auth(accounts.sign_in("gao.ping@audit.example"))
+    accounts.post("/api/v1/enterprises", {"name": "Audited"}, auditor, 403)
+    accounts.post("/api/v1/invitations", {"name": "X", "email": "x@example.org", "role": "admin"}, auditor, 403)
+    feed = f"/api/v1/centres/{accounts.centre}/calendar.ics"
+    link = accounts.post("/api/v1/me/calendar-links", {"feed": feed}, auditor, 201)
+    accounts.post(f"/api/v1/me/calendar-links/{link['link_id']}/revocation", {}, auditor, 204)
+    accounts.post("/api/v1/auth/sign-out", {}, auditor, 204)
+    assert accounts.http.get("/api/v1/me", headers=auditor).status_code == 401

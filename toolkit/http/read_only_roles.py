@@ -7,19 +7,35 @@ hook refuses them at the door for every route that is not a read, so an auditor 
 
 from __future__ import annotations
 
-from flask import Flask, request
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
 
 from services.common.errors import NotAllowed
-from toolkit.http.context import current_actor
+from toolkit.http.context import SESSION_COOKIE, current_actor
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+V = TypeVar("V")
+
+
+def on_own_account(view: V) -> V:
+    """Mark a route (a MethodView class or a view function) as one a person uses on their own account, which
+    changes no record: signing out, calendar links. Auditors use them too."""
+    view.own_account = True  # type: ignore[attr-defined]
+    return view
+
+
+def _own_account_route() -> bool:
+    view: Any = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(getattr(view, "view_class", view), "own_account", False))
 
 
 def refuse_writes_by_read_only_roles() -> None:
-    """403 forbidden for an auditor on any route that is not a read; everything else goes on as before."""
-    if request.method in READ_METHODS or request.url_rule is None:
+    """403 forbidden for an auditor on any route that is not a read (but their own account's); everything else
+    goes on as before."""
+    if request.method in READ_METHODS or request.url_rule is None or _own_account_route():
         return  # reads, and unknown routes or methods (404, 405), answer as they always do
-    if not request.headers.get("Authorization"):
+    if not (request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE)):
         return  # the route answers 401 itself
     actor = current_actor()  # an invalid token: 401 here, as the route would answer
     if not actor.may_write:
