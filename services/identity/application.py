@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from argon2 import PasswordHasher
-from eventsourcing.application import AggregateNotFoundError
 from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError
 
 from events.base import EventMeta
 from services.common.application import CommandResult, DualtrackApplication, retried_when_blind
@@ -25,20 +25,8 @@ from services.identity.codes import LinksAndCodes, digest
 from services.identity.domain.grants import Grant, require_may_grant, scoped_grant
 from services.identity.domain.guardian_code import GuardianCode
 from services.identity.domain.invitation import Invitation, Login, invitation_id, login_id, normalised_login
-from services.identity.domain.person import Person, Session
+from services.identity.domain.person import Person, Session, check_password
 from services.identity.ports import Directory, Letter, Mailbox
-
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 200
-
-
-def check_password(password: str, *logins: str | None) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field="password")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password has at most {MAX_PASSWORD_LENGTH} characters", field="password")
-    if any(login and password.strip().lower() == login.strip().lower() for login in logins):
-        raise InvalidInput("a password is not the login itself", field="password")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from events.identity import (
     SignedOutEverywhere,
     SignInFailed,
 )
-from services.common.errors import NotFound, NotSignedIn, RuleViolated, TooManyAttempts
+from services.common.errors import InvalidInput, NotFound, NotSignedIn, RuleViolated, TooManyAttempts
 from services.common.identity import Role
 from services.common.snapshots import StateSnapshot
 from services.identity.domain.grants import Grant
@@ -43,6 +43,19 @@ LOCKED_FOR = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=30)
 """A session (and its refresh tokens) ends this long after sign-in, however often it was refreshed."""
 MAX_CALENDAR_LINKS = 20
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+
+
+def check_password(password: str, *logins: str | None) -> None:
+    """A password a person may choose: 10 to 200 characters, and not their login."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password has at most {MAX_PASSWORD_LENGTH} characters", field="password")
+    if any(login and password.strip().lower() == login.strip().lower() for login in logins):
+        raise InvalidInput("a password is not the login itself", field="password")
 
 
 @dataclass(frozen=True)
