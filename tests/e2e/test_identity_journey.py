@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import subprocess
 from typing import Any
 
@@ -20,17 +19,11 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.e2e.conftest import DUALTRACK, Processes, process_env, wait_for
-from tests.support.smtp import SmtpServer, smtp_server  # noqa: F401 - a fixture
+from tests.support.smtp import SmtpServer, free_port, smtp_server  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PASSWORD = "a long enough passphrase"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Api:
