@@ -16,7 +16,7 @@ from events.audit import PersonalDataRead, ReadLogOpened
 from services.audit.read_log import ReadLog, read_log_id
 from services.common.application import CommandResult, DualtrackApplication
 from services.common.errors import InvalidInput, NotAllowed, VersionConflict
-from services.common.identity import Actor, CommandContext, Role
+from services.common.identity import STUDENT_SIDE, Actor, CommandContext, Role
 from services.common.logs import OpenedLog
 
 RECORDED_ROLES = frozenset({Role.AUDITOR, Role.COORDINATOR})
@@ -35,7 +35,7 @@ def require_may_list_reads(actor: Actor, student_id: str) -> None:
     """Admins, auditors and the student themself see who read the student's data."""
     if actor.role in (Role.ADMIN, Role.AUDITOR):
         return
-    if actor.role is Role.STUDENT and _same_student(actor.student_id, student_id):
+    if actor.role in STUDENT_SIDE and _same_student(actor.student_id, student_id):
         return
     raise NotAllowed(f"{actor.role.value} {actor.subject} may not read who read student {student_id}'s data",
                      role=actor.role.value, student_id=student_id)

@@ -25,7 +25,7 @@ from contracts.http.placement_register import (
 )
 from services.centres.views import CentresView
 from services.common.errors import NotAllowed
-from services.common.identity import Actor, Role
+from services.common.identity import ENTERPRISE_SIDE, STUDENT_SIDE, Actor, Role
 from toolkit.http.context import current_actor, deployment
 from toolkit.http.freshness import await_read_model
 
@@ -89,8 +89,9 @@ class CentreHoursDelivered(MethodView):
         """Practice hours delivered at the centre per week and per competency, signed and not yet signed
         (staff of every kind and auditors; not students, since a small centre's figures are a person's)."""
         actor = current_actor()
-        if actor.role is Role.STUDENT:
-            raise NotAllowed("students read their own hours in their progress, not a centre's", role="student")
+        if actor.role in STUDENT_SIDE:
+            raise NotAllowed("students read their own hours in their progress, not a centre's",
+                             role=actor.role.value)
         await_read_model(view(), query)
         end = query.get("period_to") or deployment().today()
         start = query.get("period_from") or end - timedelta(weeks=12)
@@ -114,8 +115,8 @@ class CentreExpectedOccupancy(MethodView):
         puts at the centre that week) against capacity, with each plan's share; default from this week, 26 weeks
         on (staff of every kind and auditors; not students, like the hours delivered)."""
         actor = current_actor()
-        if actor.role is Role.STUDENT:
-            raise NotAllowed("a centre's expected occupancy is for staff and auditors", role="student")
+        if actor.role in STUDENT_SIDE:
+            raise NotAllowed("a centre's expected occupancy is for staff and auditors", role=actor.role.value)
         await_read_model(view(), query)
         half_a_year = timedelta(weeks=26) - timedelta(days=1)
         start, end = query.get("period_from"), query.get("period_to")
@@ -178,7 +179,7 @@ class CentreCapacityOverrides(MethodView):
 def _sees_who_is_hosted(actor: Actor, centre: dict[str, Any]) -> bool:
     """Who holds a centre's places is the enterprise's business (and the auditors'); others see counts."""
     return actor.role in (Role.ADMIN, Role.AUDITOR) or (
-        actor.role is Role.MENTOR and actor.enterprise_id == centre["enterprise"]["id"])
+        actor.role in ENTERPRISE_SIDE and actor.enterprise_id == centre["enterprise"]["id"])
 
 
 def _view_of_who_is_hosted(centre_id: str) -> Any:

@@ -27,6 +27,11 @@ class Role(StrEnum):
     """The guardian of a (minor) student: confirms their placements, follows their progress."""
 
 
+STUDENT_SIDE = (Role.STUDENT, Role.GUARDIAN)
+"""Who speaks for a student: the student and their guardians read the same records of theirs."""
+ENTERPRISE_SIDE = (Role.MENTOR, Role.ENTERPRISE_ADMIN)
+"""An enterprise's people: its mentors and its enterprise admins."""
+
 SCOPE_OF_ROLE: dict[Role, str] = {
     Role.COORDINATOR: "school", Role.TEACHER: "school", Role.MENTOR: "enterprise", Role.ENTERPRISE_ADMIN: "enterprise",
     Role.STUDENT: "student", Role.GUARDIAN: "student",

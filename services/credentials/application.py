@@ -11,7 +11,14 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.common.application import CommandResult, DualtrackApplication
 from services.common.errors import NotAllowed, NotFound, RuleViolated, VersionConflict
-from services.common.identity import Actor, CommandContext, Role, is_enterprise_staff, is_school_staff
+from services.common.identity import (
+    Actor,
+    CommandContext,
+    Role,
+    is_enterprise_staff,
+    is_school_staff,
+    speaks_for_student,
+)
 from services.credentials.domain import Certificate, CreditAccount, OrderClass, certificate_id, check, credit_account_id
 from services.credentials.ports import PlacementDirectory, StudentFacts, TrainingFigures
 
@@ -39,7 +46,7 @@ def may_read_account(actor: Actor, student: StudentFacts) -> bool:
         return True
     if actor.role in (Role.COORDINATOR, Role.TEACHER):
         return actor.school_id == student.school_id
-    return actor.role is Role.STUDENT and actor.student_id == student.student_id
+    return speaks_for_student(actor, student.student_id)
 
 
 class CredentialsApplication(DualtrackApplication):

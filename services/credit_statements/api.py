@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.credit_statements import CreditStatementSchema
 from services.common.errors import NotAllowed
-from services.common.identity import Role
+from services.common.identity import ENTERPRISE_SIDE
 from services.common.scope import Scope
 from services.credit_statements.views import CreditStatementsView
 from toolkit.http.context import current_actor, deployment
@@ -44,7 +44,7 @@ class CreditStatement(MethodView):
         who did it, when and why, with the balance after each (the student, the school's coordinators and
         teachers, admins, auditors)."""
         actor = current_actor()
-        if actor.role is Role.MENTOR:
+        if actor.role in ENTERPRISE_SIDE:
             raise NotAllowed(f"{actor.role.value} {actor.subject} may not read credit statements",
                              role=actor.role.value)
         await_read_model(view(), query)

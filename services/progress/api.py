@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.progress import QueuedEntrySchema, StudentProgressSchema
 from services.common.errors import NotAllowed
-from services.common.identity import Role
+from services.common.identity import ENTERPRISE_SIDE, STUDENT_SIDE, Role
 from services.common.scope import Scope
 from services.progress.views import ProgressView
 from toolkit.http.context import current_actor, deployment
@@ -77,7 +77,7 @@ class CountersignatureQueue(MethodView):
         coordinators, admins, auditors)."""
         actor = current_actor()
         scope = Scope.of(actor)
-        if actor.role in (Role.MENTOR, Role.STUDENT) or (scope.school_id and scope.school_id != str(school_id)):
+        if actor.role in (*ENTERPRISE_SIDE, *STUDENT_SIDE) or (scope.school_id and scope.school_id != str(school_id)):
             raise NotAllowed(f"{actor.role.value} {actor.subject} may not read school {school_id}'s queue",
                              school_id=str(school_id))
         await_read_model(view(), query)

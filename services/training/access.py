@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from services.common.errors import NotAllowed
-from services.common.identity import Actor, Role
+from services.common.identity import Actor, Role, speaks_for_student
 from services.common.rules import RuleSet, rule_set_in_force
 from services.training.domain import Capacity, PlacementFacts
 from services.training.ports import StudentFacts
@@ -41,7 +41,7 @@ def mentors_student(actor: Actor, student: StudentFacts, today: date) -> bool:
 def require_may_act_for(actor: Actor, student: StudentFacts) -> None:
     """Before anything about the student is looked at: the caller has some business with them (their school's
     staff, a mentor of an enterprise placing them, the student, an admin). Finer checks follow per command."""
-    if actor.role is Role.ADMIN or (actor.role is Role.STUDENT and actor.student_id == student.student_id):
+    if actor.role is Role.ADMIN or speaks_for_student(actor, student.student_id):
         return
     if of_school(actor, student.school_id):
         return
@@ -52,10 +52,9 @@ def require_may_act_for(actor: Actor, student: StudentFacts) -> None:
 
 
 def require_may_read_training(actor: Actor, student: StudentFacts, today: date) -> None:
-    """Admins and auditors; the student; their school's teachers and coordinators; a mentor while they mentor
-    the student (placed now at a centre they are assigned to, or ended within the edit window)."""
-    if (actor.role in (Role.ADMIN, Role.AUDITOR)
-            or (actor.role is Role.STUDENT and actor.student_id == student.student_id)):
+    """Admins and auditors; the student and their guardians; their school's teachers and coordinators; a mentor while
+    they mentor the student (placed now at a centre they are assigned to, or ended within the edit window)."""
+    if actor.role in (Role.ADMIN, Role.AUDITOR) or speaks_for_student(actor, student.student_id):
         return
     if of_school(actor, student.school_id) or mentors_student(actor, student, today):
         return
