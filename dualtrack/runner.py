@@ -60,6 +60,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)  # from here on, a SIGTERM goes through the finally below
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C too, even when started with SIGINT ignored
     broker = None
     supervisor = None
     try:
@@ -208,10 +209,11 @@ def _print_welcome(settings: Settings, sign_ins: dict[str, str], logs: Path,
     ]
     if shown:
         width = max(len(p.email) for _, p, _ in shown)
+        names = max(len(p.name) for _, p, _ in shown)
         lines += [
             "",
             "Sign in as (email and password; the passwords were drawn when the demo was loaded):",
-            *[f"  {role:<18}{person.name:<11}{person.email:<{width + 2}}{password}"
+            *[f"  {role:<18}{person.name:<{names + 2}}{person.email:<{width + 2}}{password}"
               for role, person, password in shown],
             "",
             "Try:",

@@ -90,10 +90,13 @@ class StudentPlacements(MethodView):
 
 @blp.route("/students/<uuid:student_id>/current-placement")
 class CurrentPlacement(MethodView):
+    @blp.arguments(FreshnessQuery, location="query")
     @blp.response(200, CurrentPlacementSchema)
     @blp.alt_response(401, schema=ApiError)
-    def get(self, student_id: UUID) -> Any:
+    @blp.alt_response(503, schema=ApiError, description="the read model did not reach wait_for in time")
+    def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """Where the student is now (active or paused), else the next agreed placement; null when none."""
+        await_read_model(view(), query)
         placement = view().current_placement(scope_of(current_actor()), str(student_id))
         if placement is not None:  # the scope filters rows: nothing shown, nothing read
             record_read(student_id, "current-placement")
