@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request, send_from_directory
 from flask_smorest import Api
 
 from contracts.http.common import ApiError
@@ -29,7 +30,7 @@ class DualtrackApi(Api):
 def create_app(container: Container | None = None, settings: Settings | None = None) -> Flask:
     """Build the WSGI app around a container (built from the environment when not given)."""
     container = container or Container(settings or Settings.from_env())
-    app = Flask("dualtrack")
+    app = Flask("dualtrack", template_folder="web/templates", static_folder="web/static")
     app.config.update(
         API_TITLE="dualtrack",
         API_VERSION="v1",
@@ -37,7 +38,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",  # Swagger UI from a pinned package (flask-swagger-ui), no CDN
         API_SPEC_OPTIONS={
             "info": {"description": "School-enterprise apprenticeships, event-sourced. Bearer JWT on every route."},
             "security": [{"bearerAuth": []}],
@@ -47,6 +48,13 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.extensions[EXTENSION] = container
     api = DualtrackApi(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+    @app.get("/api/docs/assets/<path:name>")
+    def swagger_ui_assets(name: str) -> Any:
+        """Swagger UI's own files, from the installed package: the docs work with no network."""
+        import flask_swagger_ui
+
+        return send_from_directory(Path(flask_swagger_ui.__file__).parent / "dist", name, max_age=86400)
 
     @app.get("/api/asyncapi.json")
     def asyncapi_json() -> Any:
