@@ -26,9 +26,13 @@ CALLERS = {
     "admin": lambda w: bearer(Role.ADMIN, "admin-2"),
     "mentor of the enterprise": lambda w: bearer(Role.MENTOR, "m-own", enterprise_id=w["own"]),
     "mentor of another enterprise": lambda w: bearer(Role.MENTOR, "m-other", enterprise_id=w["other"]),
+    "enterprise admin of the enterprise": lambda w: bearer(Role.ENTERPRISE_ADMIN, "ea-own", enterprise_id=w["own"]),
+    "enterprise admin of another enterprise": lambda w: bearer(Role.ENTERPRISE_ADMIN, "ea-other",
+                                                               enterprise_id=w["other"]),
     "coordinator": lambda w: bearer(Role.COORDINATOR, "co", school_id="school-1"),
     "auditor": lambda w: bearer(Role.AUDITOR, "aud"),
     "student": lambda w: bearer(Role.STUDENT, "st", student_id="st"),
+    "guardian": lambda w: bearer(Role.GUARDIAN, "gu", student_id="st"),
 }
 
 ROUTES = {
@@ -43,7 +47,8 @@ ROUTES = {
 
 ALLOWED = {
     "register enterprise": {"admin"},
-    **{route: {"admin", "mentor of the enterprise"} for route in ROUTES if route != "register enterprise"},
+    # The enterprise's side is run by its enterprise admins (and admins); its mentors mentor, they manage nothing.
+    **{route: {"admin", "enterprise admin of the enterprise"} for route in ROUTES if route != "register enterprise"},
 }
 
 
@@ -68,3 +73,25 @@ def test_given_any_authenticated_caller_then_they_read_the_centres(client, world
     assert listing.status_code == 200 and [c["id"] for c in listing.json] == [world["centre"]]
     one = client.get(f"/api/v1/centres/{world['centre']}", headers=CALLERS[caller](world))
     assert one.status_code == 200 and one.json["mentors"][0]["name"] == "Zero"
+
+
+def test_given_a_mentor_of_the_enterprise_when_they_assign_themself_to_its_centre_then_403_as_they_manage_nothing(
+        client, world) -> None:
+    before = client.container.placements.max_position()
+    response = client.post(f"/api/v1/centres/{world['centre']}/mentors", json={"mentor_id": "m-own", "name": "Me"},
+                           headers=CALLERS["mentor of the enterprise"](world))
+    assert response.status_code == 403, response.json
+    assert client.container.placements.max_position() == before
+
+
+def test_given_an_enterprise_admin_when_they_assign_themself_mentor_then_409_no_self_grant_and_nothing_recorded(
+        client, world) -> None:
+    before = client.container.placements.max_position()
+    response = client.post(f"/api/v1/centres/{world['centre']}/mentors", json={"mentor_id": "ea-own", "name": "Me"},
+                           headers=CALLERS["enterprise admin of the enterprise"](world))
+    assert response.status_code == 409, response.json
+    assert response.json["error"]["code"] == "no-self-grant"
+    assert client.container.placements.max_position() == before
+    by_another = client.post(f"/api/v1/centres/{world['centre']}/mentors", json={"mentor_id": "ea-own", "name": "Me"},
+                             headers=bearer(Role.ENTERPRISE_ADMIN, "ea-colleague", enterprise_id=world["own"]))
+    assert by_another.status_code in (200, 201), by_another.json

@@ -2,9 +2,11 @@
 whatever the body, and records nothing.
 
 The routes are not listed here by hand: they are every operation of /api/openapi.json that is not a read (GET or
-HEAD), and a test checks that the document names every command route the app serves, so a route added later is
-covered without touching this file. Each is called with ids from the demo world and a body built from the
-operation's request schema; a writer sending the same bodies gets no 422, which shows they are well-formed.
+HEAD), public ones (sign-in, refresh, an invitation's acceptance...) included, and the web pages' forms the app
+serves outside /api; a test checks that the document names every command route the app serves under /api, so a
+route added later is covered without touching this file. Each is called with ids from the demo world and a body
+built from the operation's request schema; a writer (signed in: some routes are a person's own account's) sending
+the same bodies gets no 422, which shows they are well-formed.
 
 The demo world is loaded once per module and its SQLite files copied for each test.
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from dualtrack.demo import DEMO_TODAY, DemoIds
+from dualtrack.demo import DEMO_TODAY, DemoIds, person_id
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import CopiedWorld, copy_of
 from tests.conftest import bearer
@@ -46,13 +48,16 @@ class Ids:
     """Liu's junior X-RTM award."""
     order: str
     """CRRC's order class."""
+    grant: str
+    """Mentor Zhao Min's grant (mentor of CRRC)."""
 
     def path_values(self) -> dict[str, str]:
         d = self.demo
         return {"student_id": d.students[0], "placement_id": d.placements[1], "enterprise_id": d.enterprises[1],
                 "centre_id": d.centres[2], "school_id": d.schools[0], "plan_id": d.plans[0], "entry_id": self.entry,
                 "award_id": self.award, "order_id": self.order, "major": "mechatronics", "code": "MEC-01",
-                "mentor_id": "mentor-zhao"}
+                "mentor_id": person_id("mentor-zhao"), "person_id": person_id("mentor-zhao"), "grant_id": self.grant,
+                "secret": "an-invitation-secret-nobody-was-sent", "link_id": "no-such-link"}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +72,9 @@ def template(tmp_path_factory: pytest.TempPathFactory, sqlite_demo_template: Tem
         account = container.credentials.get_account(admin, liu)
         assert record is not None and account is not None
         orders = [n for n in container.credentials.notifications(1, 10_000) if n.topic.endswith(":ClassOrdered")]
+        zhao = container.identity.get_person(person_id("mentor-zhao"))
         ids = Ids(demo, entry=next(iter(record.entries)), award=next(iter(account.awards)),
-                  order=str(orders[0].originator_id))
+                  order=str(orders[0].originator_id), grant=next(iter(zhao.grants)))
     finally:
         container.close()
     return data_dir, ids
@@ -115,6 +121,20 @@ def served_command_routes(world: CopiedWorld) -> set[str]:
     return routes
 
 
+def served_api_command_routes(world: CopiedWorld) -> set[str]:
+    return {route for route in served_command_routes(world) if route.split(" ", 1)[1].startswith("/api/")}
+
+
+def page_operations(world: CopiedWorld) -> list[Operation]:
+    """The web pages' forms (outside /api: no OpenAPI document names them), as operations without a schema."""
+    pages = sorted(served_command_routes(world) - served_api_command_routes(world))
+    return [Operation(route.split(" ", 1)[0].lower(), route.split(" ", 1)[1], {}) for route in pages]
+
+
+def every_command(world: CopiedWorld, document: dict[str, Any]) -> list[Operation]:
+    return command_operations(document) + page_operations(world)
+
+
 def url(operation: Operation, ids: Ids) -> str:
     values = ids.path_values()
     missing = [name for name in re.findall(r"{([^}]+)}", operation.path) if name not in values]
@@ -128,6 +148,7 @@ CSV_BATCH = ("student_id,date,start,end,competencies,description\n"
 PLAN_CONTENT = {"term": {"start": "2027-03-01", "end": "2027-07-02"}}
 BODY_ADDITIONS = {
     "PUT /api/v1/rotation-plans/{plan_id}/draft": {"content": PLAN_CONTENT},
+    "POST /api/v1/students/{student_id}/placements/{placement_id}/guardian-confirmation": {"code": "12345678"},
 }
 """What a schema-level rule asks beyond the required fields (a draft change sends content or a pattern)."""
 TIME_OF_DAY = {"start": "08:00", "end": "12:00"}
@@ -141,6 +162,8 @@ def well_formed_body(operation: Operation, document: dict[str, Any], ids: Ids) -
     if "application/json" not in content:
         return "application/json", {}
     body = _sample(content["application/json"]["schema"], document["components"]["schemas"], ids, "")
+    if str(operation) == "POST /api/v1/me/calendar-links":
+        body["feed"] = f"/api/v1/students/{ids.demo.students[0]}/calendar.ics"
     return "application/json", {**body, **BODY_ADDITIONS.get(str(operation), {})}
 
 
@@ -164,6 +187,8 @@ def _sample(schema: dict[str, Any], schemas: dict[str, Any], ids: Ids, name: str
         return TIME_OF_DAY[name]  # a time of day, documented as "HH:MM"
     if schema.get("format") == "date":
         return DEMO_TODAY.isoformat()
+    if schema.get("format") == "email":
+        return "someone.new@dualtrack.example"
     if schema.get("format") == "uuid":
         return _id_named(name, ids)
     return "x" * max(1, schema.get("minLength", 1))
@@ -185,14 +210,24 @@ def send(world: CopiedWorld, operation: Operation, headers: dict[str, str], cont
 
 
 def positions(world: CopiedWorld) -> dict[str, int]:
-    return {context: app.max_position() for context, app in world.container.apps().items()}
+    """Every store's last position: every context's, and the identity context's (people, sessions, links)."""
+    return {context: app.max_position() for context, app in
+            {**world.container.apps(), "identity": world.container.app("identity")}.items()}
+
+
+def signed_in(world: CopiedWorld, handle: str, email: str) -> dict[str, str]:
+    """The bearer header of a session a demo person signs in to (with the password the demo drew for them)."""
+    answer = world.client.post("/api/v1/auth/tokens",
+                               json={"login": email, "password": world.ids.demo.sign_ins[handle]})
+    assert answer.status_code == 201, answer.json
+    return {"Authorization": f"Bearer {answer.json['access_token']}"}
 
 
 # -- the tests ------------------------------------------------------------------------------------------
 def test_given_the_openapi_document_then_it_names_every_command_route_the_app_serves_and_they_are_many(
         world: CopiedWorld) -> None:
     documented = {str(op) for op in command_operations(openapi(world))}
-    served = served_command_routes(world)
+    served = served_api_command_routes(world)
     assert sorted(served - documented) == [], "command routes the document does not name (so nothing tests them)"
     assert sorted(documented - served) == [], "documented command routes the app does not serve"
     assert len(documented) >= FEWEST_COMMAND_ROUTES, sorted(documented)
@@ -201,7 +236,7 @@ def test_given_the_openapi_document_then_it_names_every_command_route_the_app_se
 def test_given_an_auditor_when_they_send_a_well_formed_body_to_every_command_route_then_each_answers_403_forbidden_and_nothing_is_recorded(
         world: CopiedWorld) -> None:
     document = openapi(world)
-    operations = command_operations(document)
+    operations = every_command(world, document)
     before = positions(world)
     answered_otherwise = []
     for operation in operations:
@@ -224,7 +259,7 @@ def test_given_an_auditor_when_they_send_any_body_to_every_command_route_then_ea
         world: CopiedWorld, body: tuple[str, Any]) -> None:
     before = positions(world)
     answered_otherwise = []
-    for operation in command_operations(openapi(world)):
+    for operation in every_command(world, openapi(world)):
         answer = send(world, operation, AUDITOR, *body)
         code = answer.json["error"]["code"] if answer.is_json and "error" in answer.json else None
         if (answer.status_code, code) != (403, "forbidden"):
@@ -238,8 +273,11 @@ def test_given_a_writer_when_they_send_the_same_bodies_then_none_is_refused_as_m
     that is another role's, 404 or 409 from the rules, are answers to a well-formed request."""
     document = openapi(world)
     malformed = []
+    admin = signed_in(world, "admin-wu", "wu.ming@dualtrack.example")
     for operation in command_operations(document):
-        answer = send(world, operation, ADMIN, *well_formed_body(operation, document, world.ids))
+        answer = send(world, operation, admin, *well_formed_body(operation, document, world.ids))
+        if operation.path.startswith("/api/v1/auth/sign-out"):
+            admin = signed_in(world, "admin-wu", "wu.ming@dualtrack.example")  # that ended the session
         if answer.status_code in (422, 500):
             malformed.append(f"{operation}: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
     assert malformed == []

@@ -65,6 +65,15 @@ def student(student_id: Any) -> dict[str, str]:
     return bearer(Role.STUDENT, f"student-{student_id}", student_id=str(student_id))
 
 
+def guardian(student_id: Any) -> dict[str, str]:
+    return bearer(Role.GUARDIAN, f"guardian-{student_id}", student_id=str(student_id))
+
+
+def enterprise_admin(w: ScheduleWorld, centre: UUID) -> dict[str, str]:
+    subject, enterprise = {w.workshop: ("ea-zhou", w.haier), w.depot: ("ea-qian", w.crrc)}[centre]
+    return bearer(Role.ENTERPRISE_ADMIN, subject, enterprise_id=str(enterprise))
+
+
 def coordinator(school: UUID) -> dict[str, str]:
     return bearer(Role.COORDINATOR, "coord", school_id=str(school))
 
@@ -225,6 +234,29 @@ def test_given_a_published_plan_then_the_student_their_school_admins_auditors_an
     assert client.get(f"/api/v1/students/{plan.liu}/calendar", headers=mentor(w, w.depot)).status_code == 403
 
 
+def test_given_a_published_plan_then_the_students_guardian_reads_their_calendar_and_a_classmates_guardian_does_not(
+    client, w, plan
+) -> None:
+    for path in ("calendar", "calendar.ics"):
+        answered = {who: client.get(f"/api/v1/students/{plan.liu}/{path}", headers=headers).status_code
+                    for who, headers in (("the student's guardian", guardian(plan.liu)),
+                                         ("a classmate's guardian", guardian(plan.he)))}
+        assert answered == {"the student's guardian": 200, "a classmate's guardian": 403}, path
+    own = client.get(f"/api/v1/students/{plan.liu}/calendar", headers=guardian(plan.liu)).json
+    assert [b["block_id"] for b in own["blocks"]] == ["A1", "A2", "A3"]
+
+
+def test_given_a_published_plan_then_the_hosts_enterprise_admin_reads_the_calendar_while_the_student_is_there_and_another_enterprises_never(
+    client, w, plan
+) -> None:
+    client.container.training.today = lambda: IN_A2  # Liu is at the workshop now
+    for path in ("calendar", "calendar.ics"):
+        answered = {who: client.get(f"/api/v1/students/{plan.liu}/{path}", headers=headers).status_code
+                    for who, headers in (("the workshop's", enterprise_admin(w, w.workshop)),
+                                         ("the depot's", enterprise_admin(w, w.depot)))}
+        assert answered == {"the workshop's": 200, "the depot's": 403}, path
+
+
 # -- a centre's calendar -------------------------------------------------------------------------------------------
 
 
@@ -270,6 +302,22 @@ def test_given_a_centres_calendar_then_its_mentor_and_all_school_staff_read_it_o
     assert client.get(f"/api/v1/centres/{w.depot}/calendar", headers=mentor(w, w.depot)).json["blocks"] == []
 
 
+def test_given_a_centres_calendar_then_its_enterprises_admin_reads_it_and_another_enterprises_admin_and_guardians_are_refused(
+    client, w, plan
+) -> None:
+    callers = {
+        "the workshop's enterprise admin": (enterprise_admin(w, w.workshop), 200),
+        "the depot's enterprise admin": (enterprise_admin(w, w.depot), 403),
+        "the guardian of a student placed there": (guardian(plan.liu), 403),
+    }
+    for path in ("calendar", "calendar.ics"):
+        answered = {who: client.get(f"/api/v1/centres/{w.workshop}/{path}", headers=headers).status_code
+                    for who, (headers, _) in callers.items()}
+        assert answered == {who: status for who, (_, status) in callers.items()}, path
+    body = client.get(f"/api/v1/centres/{w.workshop}/calendar", headers=enterprise_admin(w, w.workshop)).json
+    assert {s["student_id"] for s in body["blocks"][0]["students"]} == {str(plan.liu), str(plan.he)}
+
+
 # -- bad queries ---------------------------------------------------------------------------------------------------
 
 
@@ -310,6 +358,18 @@ def test_given_a_published_plan_then_staff_read_the_centres_expected_occupancy_b
                            query_string={"from": "2027-05-01", "to": "2027-04-01"}, headers=ADMIN)
     assert backwards.status_code == 422
     assert client.get(f"/api/v1/centres/{STRANGER}/expected-occupancy", headers=ADMIN).status_code == 404
+
+
+def test_given_a_published_plan_then_enterprise_admins_read_a_centres_expected_occupancy_and_guardians_may_not(
+    client, w, plan
+) -> None:
+    path = f"/api/v1/centres/{w.workshop}/expected-occupancy"
+    answered = {who: client.get(path, headers=headers).status_code
+                for who, headers in (("the workshop's enterprise admin", enterprise_admin(w, w.workshop)),
+                                     ("the depot's enterprise admin", enterprise_admin(w, w.depot)),
+                                     ("a guardian of a student placed there", guardian(plan.liu)))}
+    assert answered == {"the workshop's enterprise admin": 200, "the depot's enterprise admin": 200,  # like mentors
+                        "a guardian of a student placed there": 403}  # like the student
 
 
 def test_given_a_published_plan_when_the_student_reads_their_progress_during_a_block_then_it_names_the_block_and_the_next(

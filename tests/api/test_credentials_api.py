@@ -506,8 +506,13 @@ CALLERS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "mentor of the student's centre": lambda i: bearer(Role.MENTOR, "m-wang", enterprise_id=i.haier),
     "another mentor of the ordering enterprise": lambda i: bearer(Role.MENTOR, "m-sun", enterprise_id=i.haier),
     "mentor of another enterprise": lambda i: bearer(Role.MENTOR, "m-zhao", enterprise_id=i.crrc),
+    "enterprise admin of the ordering enterprise": lambda i: bearer(Role.ENTERPRISE_ADMIN, "ea-zhou",
+                                                                    enterprise_id=i.haier),
+    "enterprise admin of another enterprise": lambda i: bearer(Role.ENTERPRISE_ADMIN, "ea-qian", enterprise_id=i.crrc),
     "the student": lambda i: bearer(Role.STUDENT, "liu-yang", student_id=i.student),
+    "a guardian of the student": lambda i: bearer(Role.GUARDIAN, "liu-jun", student_id=i.student),
     "another student": lambda i: bearer(Role.STUDENT, "zhou-min", student_id=i.other_student),
+    "a guardian of another student": lambda i: bearer(Role.GUARDIAN, "zhou-lan", student_id=i.other_student),
     "auditor": lambda i: bearer(Role.AUDITOR, "auditor-1"),
 }
 
@@ -516,12 +521,17 @@ COORDINATOR = "coordinator of the student's school"
 TEACHER = "teacher of the student's school"
 MENTOR = "mentor of the student's centre"
 ENTERPRISE_MENTOR = "another mentor of the ordering enterprise"
+ENTERPRISE_ADMIN = "enterprise admin of the ordering enterprise"
 STUDENT = "the student"
 AUDITOR = "auditor"
 
 EVERYONE = set(CALLERS)
-ACCOUNT_READERS = {ADMIN, AUDITOR, COORDINATOR, TEACHER, STUDENT}
-"""Mentors read nothing of credit accounts, not even their own apprentice's."""
+GUARDIAN = "a guardian of the student"
+ACCOUNT_READERS = {ADMIN, AUDITOR, COORDINATOR, TEACHER, STUDENT, GUARDIAN}
+"""Mentors read nothing of credit accounts, not even their own apprentice's; nor do enterprise admins. A guardian
+reads what the student reads of their own records."""
+ENTERPRISE_STAFF = {MENTOR, ENTERPRISE_MENTOR, ENTERPRISE_ADMIN}
+"""The ordering enterprise's mentors and enterprise admins (is_enterprise_staff)."""
 
 
 def _student(i: Ids) -> str:
@@ -565,7 +575,7 @@ ROUTES: dict[str, Route] = {
     "download the signed statement": Route("get", lambda i: f"{_student(i)}/credit-statement/signed",
                                            ACCOUNT_READERS),
     "order a class": Route(
-        "post", lambda i: "/api/v1/order-classes", {ADMIN, MENTOR, ENTERPRISE_MENTOR},
+        "post", lambda i: "/api/v1/order-classes", {ADMIN} | ENTERPRISE_STAFF,
         json=lambda i: {"enterprise_id": i.haier, "name": "Haier robot cell operators", "students": 4,
                         "major": "mechatronics", "certificates": [{"code": "X-MEC", "level": "junior"}],
                         "deadline": "2027-09-01"}),
@@ -573,7 +583,7 @@ ROUTES: dict[str, Route] = {
         "post", lambda i: f"/api/v1/order-classes/{i.order}/students", {ADMIN, COORDINATOR},
         json=lambda i: {"student_ids": [i.other_student]}),
     "read an order class's report": Route("get", lambda i: f"/api/v1/order-classes/{i.order}/report",
-                                          {ADMIN, AUDITOR, COORDINATOR, MENTOR, ENTERPRISE_MENTOR}),
+                                          {ADMIN, AUDITOR, COORDINATOR} | ENTERPRISE_STAFF),
 }
 
 

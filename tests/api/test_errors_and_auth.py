@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -143,12 +143,25 @@ def test_given_concurrent_changes_with_the_same_if_match_then_one_200_and_409s(c
     assert sorted(statuses) == [200, 409, 409, 409, 409]
 
 
-def test_given_a_command_then_the_response_has_an_etag_and_a_correlation_id_echoed(client) -> None:
+def test_given_a_command_with_a_client_correlation_id_then_the_response_has_an_etag_the_servers_own_id_and_the_clients_beside_it(
+        client) -> None:
     response = client.post("/api/v1/enterprises", json={"name": "X"}, headers={**ADMIN, "X-Correlation-ID": "abc-1"})
     assert response.headers["ETag"] == '"1"'
-    assert response.headers["X-Correlation-ID"] == "abc-1"
+    server_made = response.headers["X-Correlation-ID"]
+    assert str(UUID(server_made, version=4)) == server_made
+    assert response.headers["X-Client-Correlation-ID"] == "abc-1"
     event = client.container.placements.mapper.to_domain_event(client.container.placements.notifications(1, 1)[0])
-    assert event.meta.correlation_id == "abc-1"
+    assert (event.meta.correlation_id, event.meta.client_correlation_id) == (server_made, "abc-1")
+
+
+def test_given_a_command_without_a_client_correlation_id_then_the_server_makes_one_and_keeps_no_clients(
+        client) -> None:
+    first = client.post("/api/v1/enterprises", json={"name": "X"}, headers=ADMIN)
+    second = client.post("/api/v1/enterprises", json={"name": "Y"}, headers=ADMIN)
+    assert "X-Client-Correlation-ID" not in first.headers
+    assert first.headers["X-Correlation-ID"] != second.headers["X-Correlation-ID"]
+    event = client.container.placements.mapper.to_domain_event(client.container.placements.notifications(1, 1)[0])
+    assert (event.meta.correlation_id, event.meta.client_correlation_id) == (first.headers["X-Correlation-ID"], None)
 
 
 def test_given_the_openapi_document_then_every_command_route_is_listed_with_bearer_auth(client) -> None:

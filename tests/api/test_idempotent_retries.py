@@ -32,7 +32,7 @@ def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
 
 
 def body_of(answer: Any) -> Any:
-    return answer.json if answer.is_json else answer.get_data(as_text=True)
+    return answer.json if answer.is_json and answer.data else answer.get_data(as_text=True)  # 204: no body
 
 
 def test_given_every_post_route_when_a_writer_sends_it_twice_with_one_key_then_the_second_answer_is_the_first_and_nothing_more_is_recorded(

@@ -19,7 +19,8 @@ ADMIN = CommandContext(Actor("admin", Role.ADMIN), "setup")
 
 
 class World:
-    """Two schools, two enterprises (a centre each, with a mentor), a student of the first school."""
+    """Two schools, two enterprises (centres of the first, one with a mentor), a student of the first school (an adult
+    enrolled with a guardian, Liu Jun)."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.container = Container(make_settings(tmp_path / "var"))
@@ -36,7 +37,8 @@ class World:
         self.school = str(school)
         self.other_school = str(app.register_school(ADMIN, name="T", code="T").id)
         self.student_id = app.enrol_student(ADMIN, school, name="Liu", major="mech", cohort=2024,
-                                             enrolment_date=date(2024, 9, 1), date_of_birth=date(2005, 1, 1)).id
+                                             enrolment_date=date(2024, 9, 1), date_of_birth=date(2005, 1, 1),
+                                             guardian_name="Liu Jun", guardian_contact="liu.jun@family.example").id
         self.student = str(self.student_id)
         self.placement = ""
 
@@ -66,13 +68,21 @@ CALLERS: dict[str, Callable[[World], dict[str, str]]] = {
     "coordinator of another school": lambda w: bearer(Role.COORDINATOR, "co2", school_id=w.other_school),
     "mentor of the enterprise": lambda w: bearer(Role.MENTOR, "m-own", enterprise_id=w.enterprise),
     "mentor of another enterprise": lambda w: bearer(Role.MENTOR, "m-x", enterprise_id=w.other_enterprise),
+    "enterprise admin of the enterprise": lambda w: bearer(Role.ENTERPRISE_ADMIN, "ea-own", enterprise_id=w.enterprise),
+    "enterprise admin of another enterprise": lambda w: bearer(Role.ENTERPRISE_ADMIN, "ea-x",
+                                                               enterprise_id=w.other_enterprise),
     "the student": lambda w: bearer(Role.STUDENT, "liu", student_id=w.student),
+    "a guardian of the student": lambda w: bearer(Role.GUARDIAN, "liu-jun", student_id=w.student),
     "another student": lambda w: bearer(Role.STUDENT, "zhou", student_id="someone-else"),
+    "a guardian of another student": lambda w: bearer(Role.GUARDIAN, "zhou-lan", student_id="someone-else"),
     "auditor": lambda w: bearer(Role.AUDITOR, "aud"),
 }
 
 SCHOOL = {"admin", "coordinator of the school"}
-STAFF = SCHOOL | {"mentor of the enterprise"}
+MANAGERS = {"admin", "enterprise admin of the enterprise"}
+"""Who approves for the enterprise, naming the mentor: its enterprise admins and admins, not its mentors."""
+STAFF = SCHOOL | {"mentor of the enterprise", "enterprise admin of the enterprise"}
+SPEAKS_FOR_THE_STUDENT = {"the student", "a guardian of the student"}
 
 # route -> (state needed, path, body, who may)
 ROUTES: dict[str, tuple[str, Callable[[World], str], Callable[[World], dict[str, Any]], set[str]]] = {
@@ -85,8 +95,8 @@ ROUTES: dict[str, tuple[str, Callable[[World], str], Callable[[World], dict[str,
         "weekly_hours": 40}, SCHOOL),
     "school approval": ("proposed", lambda w: f"{_p(w)}/school-approval", lambda w: {}, SCHOOL),
     "enterprise approval": ("proposed", lambda w: f"{_p(w)}/enterprise-approval", lambda w: {"mentor_id": "m-own"},
-                            {"admin", "mentor of the enterprise"}),
-    "confirmation": ("proposed", lambda w: f"{_p(w)}/confirmation", lambda w: {}, {"the student"}),
+                            MANAGERS),
+    "confirmation": ("proposed", lambda w: f"{_p(w)}/confirmation", lambda w: {}, SPEAKS_FOR_THE_STUDENT),
     "withdrawal": ("proposed", lambda w: f"{_p(w)}/withdrawal", lambda w: {"reason": "r"}, SCHOOL),
     "activation": ("agreed", lambda w: f"{_p(w)}/activation", lambda w: {"on": "2026-03-02"}, STAFF),
     "pause": ("active", lambda w: f"{_p(w)}/pause", lambda w: {"reason": "ill", "on": "2026-04-01"}, STAFF),
@@ -136,7 +146,8 @@ def test_given_placements_in_the_register_then_each_caller_sees_only_theirs(tmp_
     client = app_for(world.container).test_client()
     listing = client.get("/api/v1/placements", headers=CALLERS[caller](world))
     assert listing.status_code == 200
-    sees = caller in {"admin", "auditor", "coordinator of the school", "mentor of the enterprise", "the student"}
+    sees = caller in {"admin", "auditor", "coordinator of the school", "mentor of the enterprise",
+                      "enterprise admin of the enterprise", "the student", "a guardian of the student"}
     assert [p["id"] for p in listing.json] == ([world.placement] if sees else [])
     one = client.get(f"/api/v1/placements/{world.placement}", headers=CALLERS[caller](world))
     assert one.status_code == (200 if sees else 404)
@@ -155,7 +166,7 @@ def test_given_a_hosted_student_then_who_holds_the_centres_places_is_shown_only_
         world.container.projector(name, embedded=True).catch_up()
     client = app_for(world.container).test_client()
     headers = CALLERS[caller](world)
-    sees = caller in {"admin", "auditor", "mentor of the enterprise"}
+    sees = caller in {"admin", "auditor", "mentor of the enterprise", "enterprise admin of the enterprise"}
     hosted = client.get(f"/api/v1/centres/{world.centre}/students", headers=headers)
     assert hosted.status_code == (200 if sees else 403)
     overrides = client.get(f"/api/v1/centres/{world.centre}/capacity-overrides", headers=headers)
@@ -163,4 +174,39 @@ def test_given_a_hosted_student_then_who_holds_the_centres_places_is_shown_only_
     weeks = client.get(f"/api/v1/centres/{world.centre}/occupancy?from=2026-03-02&to=2026-03-08", headers=headers)
     assert weeks.status_code == 200 and weeks.json["weeks"][0]["held"] == 1
     assert weeks.json["weeks"][0]["placements"] == ([world.placement] if sees else [])
+    world.container.close()
+
+
+# -- nobody names themself mentor; a guardian confirms with their own account ---------------------------------------
+def test_given_an_enterprise_admin_when_approving_a_placement_naming_themself_mentor_then_409_no_self_grant(
+    tmp_path, app_for
+) -> None:
+    world = World(tmp_path)
+    world.placement_in("proposed")
+    world.app.assign_mentor(ADMIN, world.centre, mentor_id="ea-own", name="Also A Mentor")
+    client = app_for(world.container).test_client()
+    before = world.app.max_position()
+    himself = bearer(Role.ENTERPRISE_ADMIN, "ea-own", enterprise_id=world.enterprise)
+    response = client.post(f"{_p(world)}/enterprise-approval", json={"mentor_id": "ea-own"}, headers=himself)
+    assert response.status_code == 409, response.json
+    assert (response.json["error"]["code"], world.app.max_position()) == ("no-self-grant", before)
+    approved = client.post(f"{_p(world)}/enterprise-approval", json={"mentor_id": "m-own"}, headers=himself)
+    assert approved.status_code == 200, approved.json
+    world.container.close()
+
+
+def test_given_a_student_when_confirming_as_guardian_then_403_and_their_guardians_own_confirmation_is_200(
+    tmp_path, app_for
+) -> None:
+    world = World(tmp_path)
+    world.placement_in("proposed")
+    client = app_for(world.container).test_client()
+    before = world.app.max_position()
+    as_guardian = client.post(f"{_p(world)}/confirmation", json={"confirmed_by": "guardian", "guardian_name": "Liu Jun"},
+                              headers=CALLERS["the student"](world))
+    assert as_guardian.status_code == 403, as_guardian.json
+    assert world.app.max_position() == before
+    confirmed = client.post(f"{_p(world)}/confirmation", json={}, headers=CALLERS["a guardian of the student"](world))
+    assert confirmed.status_code == 200, confirmed.json
+    assert world.app.get_student(ADMIN, world.student_id).placements[world.placement].confirmed_by == "guardian"
     world.container.close()

@@ -81,8 +81,12 @@ OTHER_COORDINATOR = "coordinator of another school"
 TEACHER = "teacher of the school"
 MENTOR = "mentor of a centre the plans use"
 OTHER_MENTOR = "mentor of another centre"
+ENTERPRISE_ADMIN = "enterprise admin of the enterprise the plans use"
+OTHER_ENTERPRISE_ADMIN = "enterprise admin of another enterprise"
 STUDENT = "the student"
+GUARDIAN = "a guardian of the student"
 OTHER_STUDENT = "another student"
+OTHER_GUARDIAN = "a guardian of another student"
 AUDITOR = "auditor"
 
 CALLERS: dict[str, Callable[[Ids], dict[str, str]]] = {
@@ -92,8 +96,12 @@ CALLERS: dict[str, Callable[[Ids], dict[str, str]]] = {
     TEACHER: lambda i: bearer(Role.TEACHER, "teacher-li", school_id=i.school),
     MENTOR: lambda i: bearer(Role.MENTOR, "m-wang", enterprise_id=i.haier),
     OTHER_MENTOR: lambda i: bearer(Role.MENTOR, "m-zhao", enterprise_id=i.crrc),
+    ENTERPRISE_ADMIN: lambda i: bearer(Role.ENTERPRISE_ADMIN, "ea-zhou", enterprise_id=i.haier),
+    OTHER_ENTERPRISE_ADMIN: lambda i: bearer(Role.ENTERPRISE_ADMIN, "ea-qian", enterprise_id=i.crrc),
     STUDENT: lambda i: bearer(Role.STUDENT, "liu-yang", student_id=i.student),
+    GUARDIAN: lambda i: bearer(Role.GUARDIAN, "liu-jun", student_id=i.student),
     OTHER_STUDENT: lambda i: bearer(Role.STUDENT, "zhou-min", student_id=i.other_student),
+    OTHER_GUARDIAN: lambda i: bearer(Role.GUARDIAN, "zhou-lan", student_id=i.other_student),
     AUDITOR: lambda i: bearer(Role.AUDITOR, "auditor-1"),
 }
 
@@ -102,8 +110,8 @@ PLANNERS = {ADMIN, COORDINATOR}
 """Draft, replace, publish and revise: the school's coordinators and admins."""
 READERS = {ADMIN, AUDITOR, COORDINATOR, TEACHER, MENTOR}
 """Of a published plan: the school's staff, admins, auditors, and a mentor of a centre (of their enterprise) its
-current revision places students at; drafts are the school's own. Students read their calendars (another read
-model), not plans."""
+current revision places students at; drafts are the school's own. Students (and their guardians) read their
+calendars (another read model), not plans; an enterprise admin is no mentor by being one (schedules/access.py)."""
 
 
 def _plan(plan: str, path: str = "") -> str:
@@ -185,7 +193,8 @@ def test_given_a_caller_and_a_rotation_plan_route_then_only_the_allowed_ones_suc
 @pytest.mark.parametrize("caller, sees", [
     (ADMIN, {"published", "draft"}), (AUDITOR, {"published", "draft"}), (COORDINATOR, {"published", "draft"}),
     (TEACHER, {"published", "draft"}), (MENTOR, {"published"}), (OTHER_COORDINATOR, set()),
-    (OTHER_MENTOR, set()), (STUDENT, set()), (OTHER_STUDENT, set()),
+    (OTHER_MENTOR, set()), (ENTERPRISE_ADMIN, set()), (OTHER_ENTERPRISE_ADMIN, set()), (STUDENT, set()),
+    (GUARDIAN, set()), (OTHER_STUDENT, set()), (OTHER_GUARDIAN, set()),
 ])
 def test_given_a_published_plan_and_a_draft_when_a_caller_lists_the_plans_then_they_see_only_those_they_may_read(
     world: World, caller: str, sees: set[str]

@@ -98,8 +98,13 @@ CALLERS: dict[str, Callable[[Ids], dict[str, str]]] = {
     "mentor of the same enterprise not assigned to the centre": lambda i: bearer(Role.MENTOR, "m-sun",
                                                                                   enterprise_id=i.haier),
     "mentor of another enterprise": lambda i: bearer(Role.MENTOR, "m-zhao", enterprise_id=i.crrc),
+    "enterprise admin of the student's host": lambda i: bearer(Role.ENTERPRISE_ADMIN, "ea-zhou",
+                                                               enterprise_id=i.haier),
+    "enterprise admin of another enterprise": lambda i: bearer(Role.ENTERPRISE_ADMIN, "ea-qian", enterprise_id=i.crrc),
     "the student": lambda i: bearer(Role.STUDENT, "liu-yang", student_id=i.student),
+    "a guardian of the student": lambda i: bearer(Role.GUARDIAN, "liu-jun", student_id=i.student),
     "another student": lambda i: bearer(Role.STUDENT, "zhou-min", student_id=i.other_student),
+    "a guardian of another student": lambda i: bearer(Role.GUARDIAN, "zhou-lan", student_id=i.other_student),
     "auditor": lambda i: bearer(Role.AUDITOR, "auditor-1"),
 }
 
@@ -110,12 +115,16 @@ TEACHER = "teacher of the student's school"
 MENTOR = "mentor assigned to the student's centre"
 SAME_ENTERPRISE_MENTOR = "mentor of the same enterprise not assigned to the centre"
 OTHER_MENTOR = "mentor of another enterprise"
+ENTERPRISE_ADMIN = "enterprise admin of the student's host"
 STUDENT = "the student"
+GUARDIAN = "a guardian of the student"
 AUDITOR = "auditor"
 
 SCHOOL = {TEACHER, COORDINATOR}
-READERS = {ADMIN, AUDITOR, COORDINATOR, TEACHER, MENTOR, STUDENT}
-"""A mentor reads a student's training while mentoring them: assigned to the centre the student is placed at."""
+READERS = {ADMIN, AUDITOR, COORDINATOR, TEACHER, MENTOR, STUDENT, GUARDIAN}
+"""A mentor reads a student's training while mentoring them: assigned to the centre the student is placed at; a
+guardian reads what the student reads of their own records. An enterprise admin is no mentor by being one: the
+logbook is not theirs (training/access.py require_may_read_training)."""
 
 
 def _student(i: Ids) -> str:
@@ -181,7 +190,9 @@ ROUTES: dict[str, Route] = {
         "post", lambda i: f"{_student(i)}/placements/{i.placement}/assessments", SCHOOL | {MENTOR},
         json=lambda i: {"competency": "M2", "result": 75, "evidence": "wired the test rig's PLC unaided"}),
     # Progress is a read model: what is not yours to see is 404 there ("unknown, or not yours to see").
-    "read progress": Route("get", lambda i: f"{_student(i)}/progress", READERS, refused_status=404),
+    # An enterprise admin follows the progress of the students its enterprise hosts (as it reads their enrolment).
+    "read progress": Route("get", lambda i: f"{_student(i)}/progress", READERS | {ENTERPRISE_ADMIN},
+                           refused_status=404),
     "read my sign-off queue": Route("get", lambda i: "/api/v1/mentors/me/sign-off-queue",
                                     {MENTOR, SAME_ENTERPRISE_MENTOR, OTHER_MENTOR}),
     "read the school's countersignature queue": Route(

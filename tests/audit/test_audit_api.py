@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo import DemoIds
+from dualtrack.demo import DemoIds, person_id
 from dualtrack.web.app import create_app
 from services.common.identity import Role
 from services.training.domain import training_record_id
@@ -97,12 +97,22 @@ def test_given_a_moment_without_a_timezone_when_asked_as_known_then_it_is_taken_
 CALLERS = {
     "admin": lambda ids: bearer(Role.ADMIN, "admin-1"),
     "auditor": lambda ids: AUDITOR,
-    "coordinator of her school": lambda ids: bearer(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0]),
-    "coordinator of another school": lambda ids: bearer(Role.COORDINATOR, "coordinator-huang",
+    "coordinator of her school": lambda ids: bearer(Role.COORDINATOR, person_id("coordinator-chen"),
+                                                    school_id=ids.schools[0]),
+    "coordinator of another school": lambda ids: bearer(Role.COORDINATOR, person_id("coordinator-huang"),
                                                         school_id=ids.schools[1]),
-    "teacher of her school": lambda ids: bearer(Role.TEACHER, "teacher-gao", school_id=ids.schools[0]),
-    "mentor of her enterprise": lambda ids: bearer(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1]),
-    "the student herself": lambda ids: bearer(Role.STUDENT, f"student-{ids.students[0]}", student_id=ids.students[0]),
+    "teacher of her school": lambda ids: bearer(Role.TEACHER, person_id("teacher-gao"), school_id=ids.schools[0]),
+    "mentor of her enterprise": lambda ids: bearer(Role.MENTOR, person_id("mentor-zhao"),
+                                                   enterprise_id=ids.enterprises[1]),
+    "enterprise admin of her enterprise": lambda ids: bearer(Role.ENTERPRISE_ADMIN, person_id("enterprise-admin-qian"),
+                                                             enterprise_id=ids.enterprises[1]),
+    "enterprise admin of another enterprise": lambda ids: bearer(Role.ENTERPRISE_ADMIN,
+                                                                 person_id("enterprise-admin-zhou"),
+                                                                 enterprise_id=ids.enterprises[0]),
+    "the student herself": lambda ids: bearer(Role.STUDENT, person_id("student-liu"), student_id=ids.students[0]),
+    "a guardian of hers": lambda ids: bearer(Role.GUARDIAN, "guardian-of-liu", student_id=ids.students[0]),
+    "a guardian of another student": lambda ids: bearer(Role.GUARDIAN, person_id("guardian-he"),
+                                                        student_id=ids.students[3]),
     "nobody": lambda ids: {},
 }
 ROUTES = {

@@ -13,11 +13,12 @@ from uuid import UUID
 import pytest
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo import DemoIds
+from dualtrack.demo import DemoIds, person_id
 from dualtrack.settings import CONTEXTS
 from services.audit.history import AggregateHistory, EventLog, plain
 from services.audit.timeline import student_timeline, summary
 from services.common.errors import NotFound
+from services.common.identity import Actor, CommandContext, Role
 from services.credentials.domain.account import credit_account_id
 from services.training.domain import training_record_id
 from tests.support.demo import Seeded
@@ -67,7 +68,7 @@ def test_given_liu_s_placements_when_her_student_aggregate_s_history_is_read_the
     assert activated["state_after"]["placements"][first]["status"] == "active"
     assert activated["state_after"]["placements"][first]["activated_on"] == "2026-03-02"
     assert (activated["actor"], activated["role"], activated["correlation_id"]) == (
-        "coordinator-chen", "coordinator", "demo-coordinator-chen")
+        person_id("coordinator-chen"), "coordinator", "demo-coordinator-chen")
 
     paused = next(e for e in events if e["type"] == "PlacementPaused")
     assert paused["reason"] == "hand injury, two weeks' rest" and paused["data"]["on"] == "2026-05-04"
@@ -113,7 +114,7 @@ def test_given_liu_s_training_record_when_its_history_is_read_then_the_rejection
     entry = rejected["data"]["entry_id"]
     assert rejected["state_before"]["entries"][entry]["status"] == "pending"
     assert rejected["state_after"]["entries"][entry]["status"] == "rejected"
-    assert rejected["business_date"] == "2026-11-26" and rejected["actor"] == "mentor-zhao"
+    assert rejected["business_date"] == "2026-11-26" and rejected["actor"] == person_id("mentor-zhao")
     assert corrected["state_after"]["entries"][entry]["status"] == "pending"
     assert [r["day"] for r in corrected["state_after"]["entries"][entry]["revisions"]] == ["2026-11-26", "2026-11-27"]
     assert corrected["data"]["corrects_revision"] == 1 and corrected["reason"] == "moved to the day it happened"
@@ -204,8 +205,22 @@ def test_given_liu_when_her_timeline_is_read_then_it_holds_her_events_of_every_c
     assert rejection["summary"] == (
         "Practice entry rejected (revision 1): the interlock was programmed on Friday, not Thursday")
     assert (rejection["actor"], rejection["role"], rejection["business_date"]) == (
-        "mentor-zhao", "mentor", "2026-11-26")
+        person_id("mentor-zhao"), "mentor", "2026-11-26")
     assert all(i["summary"] and "\n" not in i["summary"] for i in items)
+
+
+def test_given_a_command_sent_with_a_client_correlation_id_then_its_history_shows_the_servers_id_and_the_clients_beside_it(
+        container: Container, demo: DemoIds) -> None:
+    ctx = CommandContext(Actor("admin-1", Role.ADMIN), correlation_id="f2b1c0de-server-made",
+                         client_correlation_id="client-42")
+    rail = UUID(demo.centres[2])
+    container.placements.change_centre_capacity(ctx, rail, capacity=7, reason="a third bay opened")
+
+    history = history_of(container, "placements", rail, limit=1000)
+    changed = history["events"][-1]
+    assert (changed["type"], changed["correlation_id"], changed["client_correlation_id"]) == (
+        "CentreCapacityChanged", "f2b1c0de-server-made", "client-42")
+    assert history["events"][0]["client_correlation_id"] is None  # the demo's commands came with none
 
 
 def test_given_liu_s_timeline_when_compared_with_her_aggregates_histories_then_every_item_is_one_of_their_events(

@@ -1,10 +1,10 @@
 """Read access is recorded: an auditor's or a coordinator's read of a student's personal data is an event of the
-audit context (who, what, when); the student's own reads, mentors', teachers' and admins' are not, and a refused
-read records nothing. A read that cannot be recorded is not answered (503). The list of reads is served from the
-audit application to admins, auditors and the student themself.
+audit context (who, what, when); the student's own reads (and their guardian's), mentors', teachers' and admins' are
+not, and a refused read records nothing. A read that cannot be recorded is not answered (503). The list of reads is
+served from the audit application to admins, auditors, the student themself and their guardians.
 
 Every test runs on SQLite and on PostgreSQL (the seeded demo is parametrised), over the demo world: Liu
-Yang (school QTC, coordinator-chen) is placed at CRRC's rail base (mentor-zhao), holds the junior X-RTM award and
+Yang (school QTC, coordinator Chen Jing) is placed at CRRC's rail base (mentor Zhao Min), holds the junior X-RTM award and
 is in the published winter rotation plan. The demo itself records three reads of Liu's data.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from dualtrack.bootstrap import Container
-from dualtrack.demo import DemoIds
+from dualtrack.demo import DemoIds, person_id
 from services.common.identity import Actor, CommandContext, Role
 from tests.api.conftest import Client
 from tests.conftest import bearer
@@ -70,12 +70,17 @@ class World:
     def headers(self, caller: str) -> dict[str, str]:
         scopes = {
             "auditor": lambda: bearer(Role.AUDITOR, "auditor-1"),
-            "coordinator": lambda: bearer(Role.COORDINATOR, "coordinator-chen", school_id=self.ids.schools[0]),
-            "coordinator of another school": lambda: bearer(Role.COORDINATOR, "coordinator-huang",
+            "coordinator": lambda: bearer(Role.COORDINATOR, person_id("coordinator-chen"), school_id=self.ids.schools[0]),
+            "coordinator of another school": lambda: bearer(Role.COORDINATOR, person_id("coordinator-huang"),
                                                             school_id=self.ids.schools[1]),
-            "the student": lambda: bearer(Role.STUDENT, "student-liu", student_id=self.liu),
+            "the student": lambda: bearer(Role.STUDENT, person_id("student-liu"), student_id=self.liu),
             "another student": lambda: bearer(Role.STUDENT, "student-zhou", student_id=self.ids.students[1]),
-            "mentor": lambda: bearer(Role.MENTOR, "mentor-zhao", enterprise_id=self.ids.enterprises[1]),
+            "the student's guardian": lambda: bearer(Role.GUARDIAN, "guardian-of-liu", student_id=self.liu),
+            "another student's guardian": lambda: bearer(Role.GUARDIAN, person_id("guardian-he"),
+                                                         student_id=self.ids.students[3]),
+            "enterprise admin of her host": lambda: bearer(Role.ENTERPRISE_ADMIN, person_id("enterprise-admin-qian"),
+                                                           enterprise_id=self.ids.enterprises[1]),
+            "mentor": lambda: bearer(Role.MENTOR, person_id("mentor-zhao"), enterprise_id=self.ids.enterprises[1]),
             "teacher": lambda: bearer(Role.TEACHER, "teacher-song", school_id=self.ids.schools[0]),
             "admin": lambda: bearer(Role.ADMIN, "admin-1"),
         }
@@ -91,27 +96,33 @@ def world(seeded: Seeded, app_for: Any) -> Iterator[World]:
 
 
 # -- recorded: auditors and coordinators --------------------------------------------------------------
-@pytest.mark.parametrize("caller, subject", [("auditor", "auditor-1"), ("coordinator", "coordinator-chen")])
+@pytest.mark.parametrize("caller, subject", [pytest.param("auditor", "auditor-1", id="auditor"),
+                                             pytest.param("coordinator", person_id("coordinator-chen"),
+                                                          id="coordinator")])
 def test_given_an_auditor_or_a_coordinator_when_they_read_a_students_personal_data_then_each_read_is_an_event_with_who_what_and_when(
         world: World, caller: str, subject: str) -> None:
     before = datetime.now(UTC)
+    requests = {}
     for what in READS:
         answer = world.client.get(world.url(what), headers={**world.headers(caller), "X-Correlation-ID": f"c-{what}"})
         assert answer.status_code == 200, (what, answer.get_data(as_text=True)[:300])
+        assert answer.headers["X-Client-Correlation-ID"] == f"c-{what}"
+        requests[what] = answer.headers["X-Correlation-ID"]
     after = datetime.now(UTC)
 
     reads = world.reads()[DEMO_READS:]
     assert [r["what"] for r in reads] == list(READS)
+    assert len(set(requests.values())) == len(READS), "the server makes an id of its own for each request"
     for read in reads:
         assert (read["read_by"], read["role"]) == (subject, caller)
-        assert read["correlation_id"] == f"c-{read['what']}"
+        assert read["correlation_id"] == requests[read["what"]] != f"c-{read['what']}"
         assert read["path"] == world.url(read["what"]).split("?")[0]
         assert before <= read["read_at"] <= after
     assert [r["number"] for r in reads] == list(range(DEMO_READS + 1, DEMO_READS + len(READS) + 1))
 
 
 def test_given_recorded_reads_then_they_are_published_as_cloudevents_naming_who_read_what(world: World) -> None:
-    world.client.get(world.url("logbook"), headers={**world.headers("auditor"), "X-Correlation-ID": "corr-77"})
+    answer = world.client.get(world.url("logbook"), headers={**world.headers("auditor"), "X-Correlation-ID": "corr-77"})
     audit = world.container.audit
     records = CloudEventEncoder(audit, "audit").encode_all(audit.notifications(1, 1000))
     events = [decode(r.headers, r.value) for r in records]
@@ -120,12 +131,13 @@ def test_given_recorded_reads_then_they_are_published_as_cloudevents_naming_who_
     assert last.type == "dualtrack.audit.PersonalDataRead.v1"
     assert last.data == {"student_id": world.liu, "what": "logbook", "path": world.url("logbook")}
     assert (last.extensions["actor"], last.extensions["actorrole"]) == ("auditor-1", "auditor")
-    assert last.extensions["correlationid"] == "corr-77"
+    assert last.extensions["correlationid"] == answer.headers["X-Correlation-ID"]  # the server's id, not the client's
+    assert str(UUID(last.extensions["correlationid"])) == last.extensions["correlationid"]
     assert {e.subject for e in events} == {events[0].subject}, "one read log per student"
 
 
 # -- not recorded: the student themself, mentors, teachers, admins; refused reads ----------------------
-@pytest.mark.parametrize("caller", ["the student", "mentor", "teacher", "admin"])
+@pytest.mark.parametrize("caller", ["the student", "the student's guardian", "mentor", "teacher", "admin"])
 def test_given_a_caller_who_is_neither_auditor_nor_coordinator_when_they_read_then_nothing_is_recorded(
         world: World, caller: str) -> None:
     answered = [what for what in READS
@@ -170,15 +182,16 @@ def test_given_the_audit_store_refuses_writes_when_an_auditor_reads_then_the_ans
 
 
 # -- the list of reads ---------------------------------------------------------------------------------
-def test_given_recorded_reads_when_auditors_admins_or_the_student_list_them_then_they_see_who_read_what_when(
+def test_given_recorded_reads_when_auditors_admins_the_student_or_their_guardian_list_them_then_they_see_who_read_what_when(
         world: World) -> None:
     world.client.get(world.url("credit-statement"), headers=world.headers("coordinator"))
-    for caller in ("auditor", "admin", "the student"):
+    auditor, coordinator = person_id("auditor-gao"), person_id("coordinator-chen")
+    for caller in ("auditor", "admin", "the student", "the student's guardian"):
         answer = world.client.get(f"/api/v1/students/{world.liu}/reads", headers=world.headers(caller))
         assert answer.status_code == 200, caller
         assert [(r["number"], r["read_by"], r["role"], r["what"]) for r in answer.json] == [
-            (1, "auditor-gao", "auditor", "progress"), (2, "coordinator-chen", "coordinator", "progress"),
-            (3, "auditor-gao", "auditor", "credit-account"), (4, "coordinator-chen", "coordinator", "credit-statement")]
+            (1, auditor, "auditor", "progress"), (2, coordinator, "coordinator", "progress"),
+            (3, auditor, "auditor", "credit-account"), (4, coordinator, "coordinator", "credit-statement")]
         assert answer.json[3]["path"] == world.url("credit-statement")
         assert datetime.fromisoformat(answer.json[3]["read_at"]) >= datetime.fromisoformat(answer.json[2]["read_at"])
     assert len(world.reads()) == DEMO_READS + 1, "listing the reads is not itself recorded"
@@ -188,8 +201,9 @@ def test_given_recorded_reads_when_auditors_admins_or_the_student_list_them_then
     assert '"total": 4' in page.headers["X-Pagination"]
 
 
-@pytest.mark.parametrize("caller", ["coordinator", "mentor", "teacher", "another student"])
-def test_given_a_caller_other_than_auditors_admins_and_the_student_when_they_list_the_reads_then_403(
+@pytest.mark.parametrize("caller", ["coordinator", "mentor", "enterprise admin of her host", "teacher", "another student",
+                                    "another student's guardian"])
+def test_given_a_caller_other_than_auditors_admins_the_student_and_their_guardian_when_they_list_the_reads_then_403(
         world: World, caller: str) -> None:
     answer = world.client.get(f"/api/v1/students/{world.liu}/reads", headers=world.headers(caller))
     assert answer.status_code == 403 and answer.json["error"]["code"] == "forbidden"

@@ -103,7 +103,8 @@ def place_a_mechatronics_student(post: Post, admin: dict[str, str]) -> PlacedStu
         "weekly_hours": 40}, coordinator, 201)["placement_id"]
     base = f"/students/{student}/placements/{placement}"
     post(f"{base}/school-approval", {}, coordinator)
-    post(f"{base}/enterprise-approval", {"mentor_id": "m-wang"}, mentor)
+    enterprise_admin = bearer(Role.ENTERPRISE_ADMIN, "ea-zhou", enterprise_id=enterprise)
+    post(f"{base}/enterprise-approval", {"mentor_id": "m-wang"}, enterprise_admin)
     post(f"{base}/confirmation", {}, me)
     activated = post(f"{base}/activation", {"on": "2026-09-01"}, coordinator)
     return PlacedStudent(enterprise, centre, school, student, placement, coordinator, teacher, mentor, me,

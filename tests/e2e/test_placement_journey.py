@@ -59,6 +59,7 @@ def test_given_a_placement_proposed_approved_activated_paused_resumed_and_transf
     school = post("/schools", {"name": "Qingdao Technician College", "code": "QTC"}, ADMIN)["id"]
     coordinator = bearer(Role.COORDINATOR, "coordinator-chen", school_id=school)
     mentor = bearer(Role.MENTOR, "mentor-wang", enterprise_id=enterprise)
+    enterprise_admin = bearer(Role.ENTERPRISE_ADMIN, "enterprise-admin-zhou", enterprise_id=enterprise)
     student = post(f"/schools/{school}/students", {"name": "Liu Yang", "major": "mechatronics", "cohort": 2024,
                                                    "enrolment_date": "2024-09-01", "date_of_birth": "2005-04-12"},
                    coordinator)["id"]
@@ -80,7 +81,7 @@ def test_given_a_placement_proposed_approved_activated_paused_resumed_and_transf
     assert set(eventually(lambda: weeks(first), bool, "the centre in the centres view")) == {0}, \
         "a proposal holds no place yet"
 
-    post(f"{base}/enterprise-approval", {"mentor_id": "mentor-wang"}, mentor)
+    post(f"{base}/enterprise-approval", {"mentor_id": "mentor-wang"}, enterprise_admin)
     post(f"{base}/confirmation", {}, me)
     post(f"{base}/school-approval", {}, coordinator)
     eventually(lambda: status(placement), lambda s: s == "agreed", "the agreement")
@@ -99,7 +100,7 @@ def test_given_a_placement_proposed_approved_activated_paused_resumed_and_transf
                  coordinator)["placement_id"]
     moved_base = f"/students/{student}/placements/{moved}"
     post(f"{moved_base}/school-approval", {}, coordinator)
-    post(f"{moved_base}/enterprise-approval", {"mentor_id": "mentor-wang"}, mentor)
+    post(f"{moved_base}/enterprise-approval", {"mentor_id": "mentor-wang"}, enterprise_admin)
     post(f"{moved_base}/confirmation", {}, me)
     eventually(lambda: status(moved), lambda s: s == "agreed", "the new placement's agreement")
     first_weeks = eventually(lambda: weeks(first), lambda w: w and w[-1] == 0, "the first centre's place freed")

@@ -21,12 +21,14 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {"DUALTRACK_DATA_DIR": str(tmp_path / "var"), "DUALTRACK_SECRET_KEY": SECRET, "KAFKA_BOOTSTRAP_SERVERS": ""}
 
 
-def test_given_a_role_and_scope_when_issuing_a_token_then_it_carries_them_signed_with_the_secret(env) -> None:
+def test_given_a_role_and_scope_when_issuing_a_token_then_it_carries_them_for_a_service_account_signed_with_the_secret(
+        env) -> None:
     result = CliRunner().invoke(main, ["token", "issue", "--role", "mentor", "--enterprise", "ent-1",
                                        "--subject", "wang"], env=env)
     assert result.exit_code == 0, result.output
     claims = jwt.decode(result.output.strip(), SECRET, algorithms=["HS256"], issuer="dualtrack", audience="dualtrack-api")
-    assert (claims["sub"], claims["role"], claims["enterprise"]) == ("wang", "mentor", "ent-1")
+    assert (claims["sub"], claims["role"], claims["enterprise"]) == ("service:wang", "mentor", "ent-1")
+    assert jwt.get_unverified_header(result.output.strip())["kid"], "the token names the key that signed it"
 
 
 def test_given_a_lifetime_over_thirty_days_when_issuing_a_token_then_it_is_refused_in_one_line(env) -> None:

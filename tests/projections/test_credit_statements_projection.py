@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import DEMO_TODAY, DemoIds
+from dualtrack.demo import DEMO_TODAY, DemoIds, person_id
 from dualtrack.messaging.rebuild import rebuild, verify
 from dualtrack.web.app import create_app
 from services.common.errors import NotFound
@@ -96,7 +96,7 @@ def test_given_the_demo_when_liu_reads_her_statement_then_the_award_amendment_an
     assert (conversion["debit"], conversion["credit"], conversion["amount"]) == (
         "available", f"course:{CONVERTED_TO}", 3)
     assert (conversion["course"], conversion["exempt"], conversion["reverses"]) == (CONVERTED_TO, True, None)
-    assert [e["actor"] for e in entries] == ["certificate-office"] * 3 + ["coordinator-chen"]
+    assert [e["actor"] for e in entries] == ["certificate-office"] * 3 + [person_id("coordinator-chen")]
     assert all(e["recorded_at"] and e["actor_role"] for e in entries)
     assert [e["recorded_at"] for e in entries] == sorted(e["recorded_at"] for e in entries)
 
@@ -156,7 +156,7 @@ def test_given_the_demo_when_asked_outside_ones_scope_then_the_statement_is_not_
     crrc = demo.enterprises[1]
     for scope in (Scope(), Scope(student_id=liu), Scope(school_id=qtc)):
         assert statement(container, liu, scope)["student_id"] == liu
-    for scope in (Scope(student_id=ma), Scope(school_id=vocational), Scope(enterprise_id=crrc, mentor_id="mentor-zhao"),
+    for scope in (Scope(student_id=ma), Scope(school_id=vocational), Scope(enterprise_id=crrc, mentor_id=person_id("mentor-zhao")),
                   Scope(enterprise_id=crrc)):
         with pytest.raises(NotFound):
             statement(container, liu, scope)
@@ -220,6 +220,17 @@ def test_given_the_demo_when_verified_rebuilt_or_redelivered_then_nothing_differ
 # -- HTTP ------------------------------------------------------------------------------------------------------------
 
 
+def test_given_the_demo_when_enterprise_admins_or_another_students_guardian_ask_for_the_statement_then_it_is_not_theirs(
+        container, demo) -> None:
+    liu, he = demo.students[0], demo.students[3]
+    http = create_app(container).test_client()
+    path = f"/api/v1/students/{liu}/credit-statement"
+    her_host = bearer(Role.ENTERPRISE_ADMIN, person_id("enterprise-admin-qian"), enterprise_id=demo.enterprises[1])
+    assert http.get(path, headers=her_host).status_code == 403  # like its mentors: no credit statements
+    hes_guardian = bearer(Role.GUARDIAN, person_id("guardian-he"), student_id=he)
+    assert http.get(path, headers=hes_guardian).status_code == 404  # like another student
+
+
 def test_given_the_demo_when_the_statement_is_asked_over_http_then_scope_and_freshness_hold(container, demo) -> None:
     liu, zhou, ma, _ = demo.students
     qtc, vocational = demo.schools
@@ -228,18 +239,18 @@ def test_given_the_demo_when_the_statement_is_asked_over_http_then_scope_and_fre
     def get(student: str, headers: dict[str, str], **query: str) -> Any:
         return http.get(f"/api/v1/students/{student}/credit-statement", headers=headers, query_string=query)
 
-    own = get(liu, bearer(Role.STUDENT, f"student-{liu}", student_id=liu))
+    own = get(liu, bearer(Role.STUDENT, person_id("student-liu"), student_id=liu))
     assert own.status_code == 200, own.json
     assert [(e["kind"], e["balance_after"]) for e in own.json["entries"]] == [
         (None, 0), ("deposit", 4), (None, 4), ("conversion", 1)]
     assert own.json["balance"] == 1
-    for headers in (bearer(Role.COORDINATOR, "coordinator-chen", school_id=qtc),
-                    bearer(Role.TEACHER, "teacher-gao", school_id=qtc), bearer(Role.AUDITOR, "auditor-1"),
+    for headers in (bearer(Role.COORDINATOR, person_id("coordinator-chen"), school_id=qtc),
+                    bearer(Role.TEACHER, person_id("teacher-gao"), school_id=qtc), bearer(Role.AUDITOR, "auditor-1"),
                     bearer(Role.ADMIN, "admin-1")):
         assert get(ma, headers).json["balance"] == 0
     assert get(liu, bearer(Role.STUDENT, f"student-{ma}", student_id=ma)).status_code == 404
-    assert get(liu, bearer(Role.TEACHER, "teacher-lin", school_id=vocational)).status_code == 404
-    assert get(liu, bearer(Role.MENTOR, "mentor-zhao", enterprise_id=demo.enterprises[1])).status_code == 403
+    assert get(liu, bearer(Role.TEACHER, person_id("teacher-lin"), school_id=vocational)).status_code == 404
+    assert get(liu, bearer(Role.MENTOR, person_id("mentor-zhao"), enterprise_id=demo.enterprises[1])).status_code == 403
     assert get(liu, {}).status_code == 401
     progress = http.get(f"/api/v1/students/{liu}/progress", headers=bearer(Role.ADMIN, "admin-1"))
     assert (progress.json["credit_balance"], progress.json["certificates"][0]["certificate_number"]) == (

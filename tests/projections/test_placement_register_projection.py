@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import DemoIds
+from dualtrack.demo import DemoIds, person_id
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.placement_register.views import Scope
 from tests.support.demo import Seeded
@@ -68,7 +68,7 @@ def test_given_a_placement_then_its_approvals_and_history_say_who_did_what_and_w
     liu_first = demo.placements[0]
     placement = container.placement_register_view.placement_with_history(Scope(), liu_first)
     assert placement["approvals"] == {"school": True, "enterprise": True, "student": True,
-                                      "confirmed_by": "student", "mentor_id": "mentor-wang"}
+                                      "confirmed_by": "student", "mentor_id": person_id("mentor-wang")}
     assert placement["terms"]["version"] == 2 and placement["terms"]["planned_end"] == "2026-12-18"
     assert placement["ended_on"] == "2026-08-31" and placement["transferred_to"] == demo.placements[1]
     events = [h["event"] for h in placement["history"]]
@@ -76,7 +76,7 @@ def test_given_a_placement_then_its_approvals_and_history_say_who_did_what_and_w
                           "PlacementConfirmedByStudent", "PlacementAgreed"]
     assert events[-1] == "PlacementTransferred"
     pause = next(h for h in placement["history"] if h["event"] == "PlacementPaused")
-    assert (pause["actor"], pause["role"], pause["reason"]) == ("coordinator-chen", "coordinator",
+    assert (pause["actor"], pause["role"], pause["reason"]) == (person_id("coordinator-chen"), "coordinator",
                                                                "hand injury, two weeks' rest")
 
 
@@ -100,7 +100,7 @@ def test_given_places_booked_and_released_then_occupancy_and_hosted_students_fol
     assert held["2026-06-15"] == 1 and held["2026-06-29"] == 1 and held["2026-07-06"] == 0
     assert [w["over_capacity"] for w in weeks if w["week_start"] == "2026-04-13"] == [True]
     overrides = centres.capacity_overrides(hefei)
-    assert [(o["placement_id"], o["justified_by"]) for o in overrides] == [(demo.placements[3], "coordinator-chen")]
+    assert [(o["placement_id"], o["justified_by"]) for o in overrides] == [(demo.placements[3], person_id("coordinator-chen"))]
 
 
 def test_given_the_register_when_rebuilt_or_verified_or_redelivered_then_it_is_unchanged(container, demo) -> None:

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from dualtrack.demo import DEMO_TODAY, MENTORS, DemoIds
+from dualtrack.demo import DEMO_TODAY, MENTORS, DemoIds, person_id
 from dualtrack.messaging.rebuild import rebuild, verify
 from services.common.errors import DomainError, NotFound
 from services.common.freshness import has_applied, parse_token
@@ -108,7 +108,7 @@ def test_given_the_demo_when_liu_asks_for_progress_then_the_rail_placement_plan_
     current = progress["current_placement"]
     assert (current["placement_id"], current["centre_id"], current["enterprise_id"]) == (
         demo.placements[1], demo.centres[2], demo.enterprises[1])
-    assert (current["status"], current["mentor_id"], current["post"]) == ("active", "mentor-zhao", "bogie fitter")
+    assert (current["status"], current["mentor_id"], current["post"]) == ("active", person_id("mentor-zhao"), "bogie fitter")
 
     by_code = {c["code"]: c for c in progress["competencies"]}
     assert {code: (c["target_hours"], c["signed_hours"], c["pending_hours"]) for code, c in by_code.items()} == {
@@ -121,8 +121,8 @@ def test_given_the_demo_when_liu_asks_for_progress_then_the_rail_placement_plan_
             progress["awaiting_countersignature_hours"]) == (324, 15.0, 14.0, 0.0)
 
     assessment = by_code["MEC-01"]["assessment"]
-    assert (assessment["enterprise"]["result"], assessment["enterprise"]["assessed_by"]) == (4.0, "mentor-zhao")
-    assert (assessment["school"]["result"], assessment["school"]["assessed_by"]) == (3.0, "teacher-gao")
+    assert (assessment["enterprise"]["result"], assessment["enterprise"]["assessed_by"]) == (4.0, person_id("mentor-zhao"))
+    assert (assessment["school"]["result"], assessment["school"]["assessed_by"]) == (3.0, person_id("teacher-gao"))
     assert assessment["combined"] == {"result": 3.0, "passed": True, "rule": "lower-of-both", "rule_set": "default"}
     assert by_code["MEC-02"]["assessment"] is None
 
@@ -151,14 +151,14 @@ def test_given_the_demo_then_each_queue_holds_exactly_what_awaits_that_school_or
     assert [e["entry_id"] for e in he_progress["awaiting_countersignature"]] == [awaiting[0].id]
 
     liu_pending = [e.id for e in entries_with_status(container, admin, liu, "pending")]
-    zhao = view.sign_off_queue("mentor-zhao", demo.enterprises[1])
+    zhao = view.sign_off_queue(person_id("mentor-zhao"), demo.enterprises[1])
     assert [e["entry_id"] for e in zhao] == liu_pending
     assert [facts(e) for e in zhao] == LIU_PENDING
     assert {e["centre_id"] for e in zhao} == {demo.centres[2]}
-    assert [e["entry_id"] for e in view.sign_off_queue("mentor-zhao", None)] == liu_pending
-    assert view.sign_off_queue("mentor-zhao", demo.enterprises[0]) == []  # not at Haier's centres
-    assert view.sign_off_queue("mentor-wang", demo.enterprises[0]) == []  # Liu left Qingdao before logging
-    assert view.sign_off_queue("mentor-sun", demo.enterprises[2]) == []  # He's entries are all signed
+    assert [e["entry_id"] for e in view.sign_off_queue(person_id("mentor-zhao"), None)] == liu_pending
+    assert view.sign_off_queue(person_id("mentor-zhao"), demo.enterprises[0]) == []  # not at Haier's centres
+    assert view.sign_off_queue(person_id("mentor-wang"), demo.enterprises[0]) == []  # Liu left Qingdao before logging
+    assert view.sign_off_queue(person_id("mentor-sun"), demo.enterprises[2]) == []  # He's entries are all signed
 
 
 def test_given_the_demo_when_asked_outside_ones_scope_then_the_student_is_not_found(demo_world: Seeded) -> None:

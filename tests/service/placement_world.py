@@ -56,6 +56,18 @@ class World:
     def mentor_id(self, centre: UUID) -> str:
         return {self.workshop: "m-wang", self.depot: "m-zhao"}[centre]
 
+    def enterprise_admin(self, enterprise: UUID, subject: str | None = None) -> CommandContext:
+        """An enterprise admin of Haier (ea-zhou) or CRRC (ea-qian): runs its centres, names its mentors, approves."""
+        default = {self.haier: "ea-zhou", self.crrc: "ea-qian"}[enterprise]
+        return as_(Role.ENTERPRISE_ADMIN, subject or default, enterprise_id=str(enterprise))
+
+    def enterprise_admin_of(self, centre: UUID) -> CommandContext:
+        """The enterprise admin of the centre's enterprise."""
+        return self.enterprise_admin(UUID(self.app.get_centre(centre).enterprise_id))
+
+    def guardian(self, student_id: UUID, subject: str | None = None) -> CommandContext:
+        return as_(Role.GUARDIAN, subject or f"guardian-{student_id}", student_id=str(student_id))
+
     def student(self, student_id: UUID) -> CommandContext:
         return as_(Role.STUDENT, f"student-{student_id}", student_id=str(student_id))
 
@@ -87,10 +99,12 @@ class World:
             return app.approve_placement_as_school(self.coordinator_of(self.school_of(student)), student, placement)
         if party == "enterprise":
             centre = UUID(app.get_student(self.admin, student).placements[placement].centre_id)
-            return app.approve_placement_as_enterprise(self.mentor(centre), student, placement,
+            return app.approve_placement_as_enterprise(self.enterprise_admin_of(centre), student, placement,
                                                        mentor_id=self.mentor_id(centre))
         if party == "student":
             return app.confirm_placement(self.student(student), student, placement, **confirm)
+        if party == "guardian":
+            return app.confirm_placement(self.guardian(student), student, placement)
         raise ValueError(party)
 
     def approve_all(self, student: UUID, placement: str, order: Iterable[str] = ("school", "enterprise", "student"),

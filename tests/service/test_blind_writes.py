@@ -43,7 +43,7 @@ def all_at_once(command: Callable[[int], Any]) -> tuple[int, int]:
 def test_given_twenty_blind_capacity_changes_at_once_when_they_collide_then_at_least_nineteen_go_through(
         container) -> None:
     world: World = build_world(container)
-    manager = world.mentor(world.workshop)
+    manager = world.enterprise_admin(world.haier)
     version_before = world.app.get_centre(world.workshop).version
 
     succeeded, conflicts = all_at_once(lambda n: world.app.change_centre_capacity(
@@ -56,7 +56,7 @@ def test_given_twenty_blind_capacity_changes_at_once_when_they_collide_then_at_l
 def test_given_twenty_capacity_changes_sent_with_the_same_version_when_they_collide_then_exactly_one_goes_through(
         container) -> None:
     world: World = build_world(container)
-    manager = world.mentor(world.workshop)
+    manager = world.enterprise_admin(world.haier)
     seen = world.app.get_centre(world.workshop).version
 
     succeeded, conflicts = all_at_once(lambda n: world.app.change_centre_capacity(

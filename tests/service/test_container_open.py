@@ -14,7 +14,7 @@ import pytest
 
 from dualtrack import bootstrap
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
-from events import CONTEXTS
+from dualtrack.wiring import APPLICATION_CLASSES
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.stored
@@ -53,7 +53,7 @@ def test_given_many_threads_asking_at_once_when_the_applications_are_built_then_
     def ask() -> None:
         start.wait()
         try:
-            seen.append({c: id(container.app(c)) for c in reversed(CONTEXTS)})
+            seen.append({c: id(container.app(c)) for c in reversed(APPLICATION_CLASSES)})
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -91,7 +91,7 @@ def test_given_a_fresh_database_when_four_processes_open_it_together_then_each_h
             t.join()
         assert errors == []
         for container in containers:
-            assert set(container._apps) == set(CONTEXTS)
+            assert set(container._apps) == set(APPLICATION_CLASSES)  # identity's too
             assert all(container.view(name) is not None for name in PROJECTION_CLASSES)
         assert containers[0].placements.max_position() == containers[3].placements.max_position() == 0
     finally:

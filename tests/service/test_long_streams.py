@@ -56,7 +56,7 @@ def test_given_a_student_with_more_events_than_the_snapshot_interval_when_loaded
 def test_given_a_centre_with_more_events_than_the_snapshot_interval_when_loaded_then_it_comes_from_a_snapshot_and_equals_a_full_replay(
         container) -> None:
     world: World = build_world(container)
-    manager = world.mentor(world.workshop)
+    manager = world.enterprise_admin(world.haier)
     for n in range(105):
         world.app.change_centre_capacity(manager, world.workshop, capacity=2 + n % 2, reason=f"rota {n}")
     student = world.enrol()

@@ -82,7 +82,7 @@ def test_given_a_proposal_when_school_enterprise_and_student_approve_in_any_orde
         assert by_type["PlacementProposed"].meta.subject == "coord-chen"
         assert by_type["PlacementApprovedBySchool"].meta.subject == "coord-chen"
         assert (by_type["PlacementApprovedByEnterprise"].meta.subject,
-                by_type["PlacementApprovedByEnterprise"].mentor_id) == ("m-wang", "m-wang")
+                by_type["PlacementApprovedByEnterprise"].mentor_id) == ("ea-zhou", "m-wang")
         assert by_type["PlacementConfirmedByStudent"].meta.subject == f"student-{student}"
         place = by_type["PlaceBooked"]
         assert (place.originator_id, place.placement_id, place.student_id, place.start, place.end) == (

@@ -156,7 +156,7 @@ def test_given_a_full_centre_when_a_justified_override_is_given_then_the_place_i
     assert (override.originator_id, override.placement_id, override.capacity, override.occupancy) == (
         world.depot, placement, 1, 2)
     assert override.justification == "a second bench was lent by the Qingdao centre"
-    assert (override.justified_by, override.meta.subject) == ("coord-chen", "m-zhao")
+    assert (override.justified_by, override.meta.subject) == ("coord-chen", "ea-qian")
 
 
 def test_given_an_override_justification_that_turns_out_unneeded_then_no_override_is_recorded(world: World) -> None:
@@ -224,7 +224,7 @@ def test_given_approvals_then_the_mentor_must_be_at_the_centre_and_each_party_ap
     student = world.enrol()
     placement = world.propose(student)
     error = refused(world, "mentor-not-at-centre", world.app.approve_placement_as_enterprise,
-                    world.mentor(world.workshop), student, placement, mentor_id="m-zhao")
+                    world.enterprise_admin(world.haier), student, placement, mentor_id="m-zhao")
     assert (error.details["mentor_id"], error.details["mentors"]) == ("m-zhao", ["m-wang"])
     world.approve("school", student, placement)
     refused(world, "already-approved", world.approve, "school", student, placement)
@@ -269,18 +269,26 @@ def test_given_a_minor_when_enrolled_with_a_blank_guardian_name_then_guardian_re
             guardian_name="   ", guardian_contact="+86 139 0000 0000")
 
 
-def test_given_a_minor_at_the_start_then_their_guardian_confirms_by_the_enrolled_name(world: World) -> None:
+def test_given_a_minor_at_the_start_then_their_guardian_confirms_with_their_own_account_by_the_enrolled_name(
+    world: World,
+) -> None:
     student = minor(world)  # 16 when the placement starts
     placement = world.propose(student)
     error = refused(world, "guardian-consent-required", world.approve, "student", student, placement)
     assert (error.details["placement_id"], error.details["rule_set"]) == (placement, "default")
-    for name in (None, "", "Someone Else"):
-        refused(world, "guardian-mismatch", world.approve, "student", student, placement, confirmed_by="guardian",
-                guardian_name=name)
-    world.approve("student", student, placement, confirmed_by="guardian", guardian_name="He Jianguo")
+    classmate = world.enrol("Zhou Jie")
+    before = world.app.max_position()
+    for name in (None, "", "Someone Else", "He Jianguo"):  # the student never confirms "as guardian"
+        with pytest.raises(NotAllowed):
+            world.approve("student", student, placement, confirmed_by="guardian", guardian_name=name)
+    with pytest.raises(NotAllowed):
+        world.app.confirm_placement(world.guardian(classmate), student, placement)
+    assert world.app.max_position() == before
+    world.approve("guardian", student, placement)
     confirmation = world.events()[-1]
     assert (type(confirmation).__name__, confirmation.confirmed_by, confirmation.guardian_name) == (
         "PlacementConfirmedByStudent", "guardian", "He Jianguo")
+    assert (confirmation.meta.subject, confirmation.meta.role) == (f"guardian-{student}", "guardian")
     world.approve_all(student, placement, order=("school", "enterprise"))
     shown = world.placement(student, placement)
     assert (shown.status, shown.confirmed_by) == ("agreed", "guardian")
@@ -295,13 +303,12 @@ def test_given_a_student_enrolled_as_a_minor_who_is_adult_at_the_start_then_they
     assert world.placement(student, placement).confirmed_by == "student"
 
 
-def test_given_a_student_without_an_enrolled_guardian_when_someone_confirms_as_guardian_then_guardian_mismatch(
+def test_given_a_student_without_an_enrolled_guardian_when_a_guardian_confirms_then_guardian_mismatch(
     world: World,
 ) -> None:
     student = world.enrol()  # an adult, enrolled without a guardian
     placement = world.propose(student)
-    refused(world, "guardian-mismatch", world.approve, "student", student, placement, confirmed_by="guardian",
-            guardian_name="Anyone At All")
+    refused(world, "guardian-mismatch", world.approve, "guardian", student, placement)
 
 
 # -- the Chinese vocational internship rule set --------------------------------------------------------
@@ -338,7 +345,7 @@ def test_given_the_vocational_rules_then_a_minor_needs_their_guardian_to_confirm
     error = refused(world, "guardian-consent-required", world.approve, "student", student, placement)
     assert error.details["rule_set"] == "cn-vocational-internship"
     world.approve_all(student, placement, order=("enterprise", "school"))
-    world.approve("student", student, placement, confirmed_by="guardian", guardian_name="He Jianguo")
+    world.approve("guardian", student, placement)
     assert world.placement(student, placement).status == "agreed"
 
 
@@ -486,12 +493,33 @@ def test_given_a_mentor_of_another_enterprise_then_they_neither_approve_nor_run_
         world.app.get_student(foreign, student)
 
 
-def test_given_a_mentor_of_the_placements_enterprise_then_they_approve_activate_pause_and_resume_and_no_more(
+def test_given_a_mentor_of_the_placements_enterprise_then_they_activate_pause_and_resume_and_no_more(
     world: World,
 ) -> None:
     student = world.enrol()
     placement = world.propose(student)
     own = world.mentor(world.workshop)
+    not_theirs = ["enrol", "propose", "approve-as-school", "approve-as-enterprise", "confirm", "stop", "complete",
+                  "withdraw", "transfer", "amend"]
+    outcomes = not_allowed(world, own, student, placement, not_theirs)
+    assert outcomes == {name: "not-allowed" for name in not_theirs}  # a mentor does not approve for the enterprise
+    world.approve_all(student, placement, order=("school", "enterprise", "student"))
+    world.app.activate_placement(own, student, placement, on=START)
+    world.app.pause_placement(own, student, placement, on=date(2026, 4, 1), reason="machine broken")
+    world.app.resume_placement(own, student, placement, on=date(2026, 4, 8))
+    assert world.placement(student, placement).status == "active"
+    by_type = {type(e).__name__: e for e in world.events()}
+    assert {by_type[n].meta.subject for n in ("PlacementActivated", "PlacementPaused", "PlacementResumed")} == {
+        "m-wang"}
+    assert world.app.get_student(own, student).id == student  # the host reads its student's record
+
+
+def test_given_an_enterprise_admin_of_the_placements_enterprise_then_they_approve_naming_a_mentor_and_run_it(
+    world: World,
+) -> None:
+    student = world.enrol()
+    placement = world.propose(student)
+    own = world.enterprise_admin(world.haier)
     school_only = ["enrol", "propose", "approve-as-school", "confirm", "stop", "complete", "withdraw", "transfer",
                    "amend"]
     outcomes = not_allowed(world, own, student, placement, school_only)
@@ -501,18 +529,59 @@ def test_given_a_mentor_of_the_placements_enterprise_then_they_approve_activate_
     world.app.activate_placement(own, student, placement, on=START)
     world.app.pause_placement(own, student, placement, on=date(2026, 4, 1), reason="machine broken")
     world.app.resume_placement(own, student, placement, on=date(2026, 4, 8))
-    assert world.placement(student, placement).status == "active"
+    shown = world.placement(student, placement)
+    assert (shown.status, shown.mentor_id) == ("active", "m-wang")
     by_type = {type(e).__name__: e for e in world.events()}
     assert {by_type[n].meta.subject for n in ("PlacementApprovedByEnterprise", "PlacementActivated",
-                                              "PlacementPaused", "PlacementResumed")} == {"m-wang"}
+                                              "PlacementPaused", "PlacementResumed")} == {"ea-zhou"}
     assert world.app.get_student(own, student).id == student  # the host reads its student's record
 
 
-def test_given_a_placement_then_only_the_student_themself_confirms_it(world: World) -> None:
+def test_given_an_enterprise_admin_of_another_enterprise_then_they_neither_approve_nor_run_the_placement(
+    world: World,
+) -> None:
+    student = world.enrol()
+    placement = world.propose(student)
+    foreign = world.enterprise_admin(world.crrc)  # the placement is at Haier's workshop
+    outcomes = not_allowed(world, foreign, student, placement)
+    assert outcomes == {name: "not-allowed" for name in outcomes}
+    with pytest.raises(NotAllowed):
+        world.app.get_student(foreign, student)
+
+
+def test_given_an_enterprise_admin_who_is_also_a_mentor_of_the_centre_when_approving_naming_themself_then_no_self_grant(
+    world: World,
+) -> None:
+    student = world.enrol()
+    placement = world.propose(student)
+    himself = world.enterprise_admin(world.haier, subject="m-wang")  # the workshop's mentor, as enterprise admin
+    error = refused(world, "no-self-grant", world.app.approve_placement_as_enterprise, himself, student, placement,
+                    mentor_id="m-wang")
+    assert error.details["mentor_id"] == "m-wang"
+    assert world.placement(student, placement).enterprise_approved is None
+    world.approve("enterprise", student, placement)  # another enterprise admin names them
+    assert world.placement(student, placement).mentor_id == "m-wang"
+
+
+def test_given_a_guardian_then_they_confirm_their_students_placement_and_do_nothing_else(world: World) -> None:
+    student = minor(world)
+    placement = world.propose(student)
+    guardian = world.guardian(student)
+    not_theirs = [name for name in commands(world, student, placement) if name != "confirm"]
+    assert not_allowed(world, guardian, student, placement, not_theirs) == {name: "not-allowed" for name in not_theirs}
+    world.app.confirm_placement(guardian, student, placement)
+    assert world.placement(student, placement).confirmed_by == "guardian"
+    assert world.app.get_student(guardian, student).id == student  # a guardian reads what the student reads
+    classmate = world.enrol("Zhou Jie")
+    with pytest.raises(NotAllowed):
+        world.app.get_student(guardian, classmate)
+
+
+def test_given_a_placement_then_only_the_student_themself_or_their_guardian_confirms_it(world: World) -> None:
     student, classmate = world.enrol("Liu Yang"), world.enrol("Zhou Jie")
     placement = world.propose(student)
-    others = [world.coordinator, world.mentor(world.workshop), world.admin, world.student(classmate),
-              as_(Role.AUDITOR, "auditor-1")]
+    others = [world.coordinator, world.mentor(world.workshop), world.enterprise_admin(world.haier), world.admin,
+              world.student(classmate), world.guardian(classmate), as_(Role.AUDITOR, "auditor-1")]
     for ctx in others:
         assert not_allowed(world, ctx, student, placement, ["confirm"]) == {"confirm": "not-allowed"}, ctx.actor
     world.app.confirm_placement(world.student(student), student, placement)

@@ -98,20 +98,62 @@ def test_given_a_closed_centre_then_changes_are_refused_naming_the_rule(containe
     assert refused.value.rule == "centre-closed"
 
 
-def test_given_a_mentor_of_the_enterprise_then_they_manage_its_centres_but_not_anothers(container, admin) -> None:
+def test_given_an_enterprise_admin_of_the_enterprise_then_they_manage_its_centres_but_its_mentors_and_another_enterprises_admins_do_not(
+        container, admin) -> None:
     enterprise, centre = open_one(container, admin)
     other = container.placements.register_enterprise(admin, name="CRRC")
+    own_admin = context_for(Role.ENTERPRISE_ADMIN, "ea-own", enterprise_id=str(enterprise.id))
     own_mentor = context_for(Role.MENTOR, "m-own", enterprise_id=str(enterprise.id))
-    foreign_mentor = context_for(Role.MENTOR, "m-foreign", enterprise_id=str(other.id))
-    container.placements.assign_mentor(own_mentor, centre.id, mentor_id="m-own", name="Own")
-    with pytest.raises(NotAllowed):
-        container.placements.assign_mentor(foreign_mentor, centre.id, mentor_id="m-foreign", name="Foreign")
-    with pytest.raises(NotAllowed):
-        container.placements.open_centre(foreign_mentor, enterprise_id=enterprise.id, name="X", address="Y",
-                                         capacity=1, specialities=["z"])
+    foreign_admin = context_for(Role.ENTERPRISE_ADMIN, "ea-foreign", enterprise_id=str(other.id))
+    app = container.placements
+    app.assign_mentor(own_admin, centre.id, mentor_id="m-own", name="Own")
+    app.change_centre_capacity(own_admin, centre.id, capacity=11, reason="new hall")
+    second = app.open_centre(own_admin, enterprise_id=enterprise.id, name="Annex", address="2 Road", capacity=1,
+                             specialities=["mechatronics"])
+    before = app.max_position()
+    for refused in (own_mentor, foreign_admin):
+        with pytest.raises(NotAllowed):
+            app.assign_mentor(refused, centre.id, mentor_id="m-other", name="Other")
+        with pytest.raises(NotAllowed):
+            app.withdraw_mentor(refused, centre.id, mentor_id="m-own", reason="r")
+        with pytest.raises(NotAllowed):
+            app.change_centre_capacity(refused, centre.id, capacity=1, reason="r")
+        with pytest.raises(NotAllowed):
+            app.close_centre(refused, second.id, reason="r")
+        with pytest.raises(NotAllowed):
+            app.open_centre(refused, enterprise_id=enterprise.id, name="X", address="Y", capacity=1,
+                            specialities=["z"])
+    assert app.max_position() == before
+    app.close_centre(own_admin, second.id, reason="merged into the workshop")
+    assert app.get_centre(centre.id).mentors == {"m-own": "Own"}
 
 
-@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.AUDITOR, Role.STUDENT, Role.MENTOR])
+def test_given_a_mentor_of_the_enterprise_when_assigning_themself_to_a_centre_then_not_allowed_as_they_manage_nothing(
+        container, admin) -> None:
+    enterprise, centre = open_one(container, admin)
+    mentor = context_for(Role.MENTOR, "m-own", enterprise_id=str(enterprise.id))
+    with pytest.raises(NotAllowed):
+        container.placements.assign_mentor(mentor, centre.id, mentor_id="m-own", name="Own")
+    assert container.placements.get_centre(centre.id).mentors == {}
+
+
+def test_given_an_enterprise_admin_when_assigning_themself_mentor_then_no_self_grant_and_another_admin_may(
+        container, admin) -> None:
+    enterprise, centre = open_one(container, admin)
+    zhou = context_for(Role.ENTERPRISE_ADMIN, "ea-zhou", enterprise_id=str(enterprise.id))
+    qian = context_for(Role.ENTERPRISE_ADMIN, "ea-qian", enterprise_id=str(enterprise.id))
+    before = container.placements.max_position()
+    for named in ("ea-zhou", " ea-zhou "):
+        with pytest.raises(RuleViolated) as refused:
+            container.placements.assign_mentor(zhou, centre.id, mentor_id=named, name="Zhou")
+        assert (refused.value.rule, refused.value.details["mentor_id"]) == ("no-self-grant", named)
+    assert container.placements.max_position() == before
+    container.placements.assign_mentor(qian, centre.id, mentor_id="ea-zhou", name="Zhou")
+    assert container.placements.get_centre(centre.id).mentors == {"ea-zhou": "Zhou"}
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.TEACHER, Role.AUDITOR, Role.STUDENT, Role.MENTOR,
+                                  Role.ENTERPRISE_ADMIN, Role.GUARDIAN])
 def test_given_a_role_other_than_admin_when_registering_an_enterprise_then_not_allowed(container, role) -> None:
     with pytest.raises(NotAllowed):
         container.placements.register_enterprise(context_for(role, "x", school_id="s", enterprise_id="e",
