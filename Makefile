@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast coverage bench lint install clean
+.PHONY: run test test-fast coverage bench lint install clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,3 +55,13 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+## The pages' Chinese catalogs: extract the strings of each part of the web, merge them into its zh catalog (fill in
+## the new msgstr lines), compile. tests/unit/test_translations.py fails while a string is untranslated.
+translations: $(STAMP)
+	for part in dualtrack/web $$(ls -d services/*/ | sed 's#/$$##'); do \
+	  [ -d $$part/translations ] || continue; \
+	  $(BIN)/pybabel -q extract -F babel.cfg -o $$part/translations/messages.pot $$part; \
+	  $(BIN)/pybabel -q update -i $$part/translations/messages.pot -d $$part/translations -l zh --no-wrap; \
+	  $(BIN)/pybabel -q compile -d $$part/translations -l zh; \
+	done

@@ -98,12 +98,12 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
 
     from dualtrack.web.health import bp as health_bp
+    from dualtrack.web.shell import install_shell, is_page_request, render_page_error
     from services.identity.pages import pages as identity_pages
 
-    app.register_blueprint(identity_pages)
-
+    install_shell(app, [identity_pages])
     app.register_blueprint(health_bp)
-    register_error_handlers(app)
+    register_error_handlers(app, pages=(is_page_request, render_page_error))
 
     @app.before_request
     def _start() -> None:

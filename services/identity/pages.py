@@ -68,9 +68,16 @@ def _cookie_is_secure() -> bool:
     return request.host.split(":")[0] not in ("localhost", "127.0.0.1", "[::1]")
 
 
+def _safe_next(value: str | None) -> str | None:
+    """Only a path of this site (never another site's address) to go on to after signing in."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return None
+
+
 @pages.get("/sign-in")
 def sign_in_form() -> Any:
-    return render_template("identity/sign_in.html")
+    return render_template("identity/sign_in.html", next=_safe_next(request.args.get("next")))
 
 
 @pages.post("/sign-in")
@@ -89,7 +96,7 @@ def sign_in() -> Any:
         return response
     except NotSignedIn as error:
         return render_template("identity/sign_in.html", login=login, problem=error.message), 401
-    response = make_response(redirect(url_for("identity_pages.account"), 303))
+    response = make_response(redirect(_safe_next(request.form.get("next")) or "/", 303))
     response.set_cookie(SESSION_COOKIE, session_cookie(signed), max_age=int(SESSION_LIFETIME.total_seconds()),
                         httponly=True, samesite="Lax", secure=_cookie_is_secure(), path="/")
     return response

@@ -3,6 +3,8 @@ honoured by pages only, ended by signing out, by a withdrawn grant, and never by
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.api.test_identity_api import ADMIN, PASSWORD, Accounts
@@ -15,10 +17,16 @@ def accounts(client) -> Accounts:
     return Accounts(client)
 
 
+def form_token(accounts: Accounts) -> str:
+    """The CSRF token the account page's forms carry."""
+    page = accounts.http.get("/account").text
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
+
+
 def signed_in_cookie(accounts: Accounts, host: str = "localhost") -> tuple[str, str]:
     answer = accounts.http.post("/sign-in", data={"login": "chen@qtc.example", "password": PASSWORD},
                                 headers={"Host": host})
-    assert answer.status_code == 303 and answer.headers["Location"].endswith("/account")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/"
     header = answer.headers["Set-Cookie"]
     return header.split(";", 1)[0].split("=", 1)[1], header
 
@@ -44,11 +52,16 @@ def test_given_a_session_when_a_form_from_another_site_signs_out_then_it_is_refu
         accounts) -> None:
     accounts.join(ADMIN, "chen@qtc.example", "coordinator", school_id=accounts.school)
     cookie, _ = signed_in_cookie(accounts)
+    token = form_token(accounts)
     for origin in ("http://evil.example", "http://localhost.evil.example", "https://localhost"):
         forged = accounts.http.post("/sign-out", data={"everywhere": "yes"}, headers={"Origin": origin})
-        assert forged.status_code == 403 and "Set-Cookie" not in forged.headers
+        assert forged.status_code == 400 and "Set-Cookie" not in forged.headers  # no token: another site's form
+        with_token = accounts.http.post("/sign-out", data={"everywhere": "yes", "csrf_token": token},
+                                        headers={"Origin": origin})
+        assert with_token.status_code == 403 and "Set-Cookie" not in with_token.headers
+    assert accounts.http.post("/sign-out", data={"csrf_token": "0" * 64}).status_code == 400
     assert accounts.http.get("/account").status_code == 200, "a form from another site ended nothing"
-    accounts.http.post("/sign-out", headers={"Origin": "http://localhost"})
+    accounts.http.post("/sign-out", data={"csrf_token": token}, headers={"Origin": "http://localhost"})
     accounts.http.set_cookie("dualtrack_session", cookie, domain="localhost")
     assert accounts.http.get("/account").status_code == 303, "signed out: the old cookie opens nothing"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -39,12 +40,26 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
     return jsonify({"error": body}), status
 
 
-def register_error_handlers(app: Flask) -> None:
+PageErrors = tuple[Callable[[], bool], Callable[[int, str], Any]]
+"""For the web's pages: whether this request is a page's, and how a page shows an error (status, message)."""
+
+
+def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None:
+    """The one mapping of errors to answers: JSON for the API; for a page (when `pages` is given), a page."""
+
+    def on_a_page(status: int, message: str) -> Any | None:
+        if pages is not None and pages[0]() and status != 500:
+            return pages[1](status, message)
+        return None
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
         kind = next((k for k in type(error).__mro__
                      if issubclass(k, DomainError) and (k in STATUS_OF or k in CODE_OF)), DomainError)
         status = STATUS_OF.get(kind, 400)
+        page = on_a_page(status, error.message)
+        if page is not None:
+            return page
         code = error.rule if isinstance(error, RuleViolated) else CODE_OF.get(kind, "bad-request")
         field = error.details.get("field") if isinstance(error, InvalidInput) else None
         fields = {"json": {str(field): [error.message]}} if field else None  # the shape of schema errors too
@@ -58,6 +73,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         status = error.code or 500
+        page = on_a_page(status, error.description or error.name)
+        if page is not None:
+            return page
         data = getattr(error, "data", None) or {}
         messages = data.get("messages")  # webargs/marshmallow validation errors, by location
         if messages and "json" in messages and request.mimetype != "application/json" and request.get_data():
