@@ -99,9 +99,17 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     from dualtrack.web.health import bp as health_bp
     from dualtrack.web.shell import install_shell, is_page_request, render_page_error
+    from services.audit.reads_pages import pages as reads_pages
+    from services.calendars.pages import pages as calendars_pages
+    from services.centres.pages import pages as centres_pages
+    from services.credit_statements.pages import pages as credit_statements_pages
     from services.identity.pages import pages as identity_pages
+    from services.placements.pages import pages as placements_pages
+    from services.progress.pages import pages as progress_pages
+    from services.training.pages import pages as training_pages
 
-    install_shell(app, [identity_pages])
+    install_shell(app, [identity_pages, progress_pages, training_pages, centres_pages, placements_pages,
+                        calendars_pages, credit_statements_pages, reads_pages])
     app.register_blueprint(health_bp)
     register_error_handlers(app, pages=(is_page_request, render_page_error))
 

@@ -1,0 +1,7 @@
+"""Web pages of the training part (server-rendered; see dualtrack/web/shell.py for the shell they live in)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+pages = Blueprint("training_pages", __name__, template_folder="templates")
