@@ -61,7 +61,7 @@ clean:
 translations: $(STAMP)
 	for part in dualtrack/web $$(ls -d services/*/ | sed 's#/$$##'); do \
 	  [ -d $$part/translations ] || continue; \
-	  $(BIN)/pybabel -q extract -F babel.cfg -o $$part/translations/messages.pot $$part; \
+	  $(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -o $$part/translations/messages.pot $$part; \
 	  $(BIN)/pybabel -q update -i $$part/translations/messages.pot -d $$part/translations -l zh --no-wrap; \
 	  $(BIN)/pybabel -q compile -d $$part/translations -l zh; \
 	done

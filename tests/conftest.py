@@ -214,8 +214,8 @@ def bearer(role: Role, subject: str = "someone", **scope: str) -> dict[str, str]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
-    """Say plainly how many tests ran against the real broker and the real PostgreSQL server."""
-    counts: dict[str, dict[str, int]] = {"kafka": {}, "postgres": {}}
+    """Say plainly how many tests ran against the real broker, the real PostgreSQL server and in the browser."""
+    counts: dict[str, dict[str, int]] = {"kafka": {}, "postgres": {}, "browser": {}}
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
             keywords = getattr(report, "keywords", {})
@@ -224,7 +224,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
                     counts[marker][outcome] = counts[marker].get(outcome, 0) + 1
     for marker, by_outcome in counts.items():
         line = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items())) or "none ran"
-        terminalreporter.write_line(f"real {marker}: {line}")
+        terminalreporter.write_line(f"{marker}: {line}" if marker == "browser" else f"real {marker}: {line}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect, render_template, request, url_for
-from flask_babel import Babel, format_date, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_decimal, get_locale, lazy_gettext
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from toolkit.http.context import SESSION_COOKIE, current_actor, deployment, sent_from_this_site
@@ -44,6 +44,17 @@ def select_locale() -> str:
         return chosen
     best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="en")
     return "zh_CN" if best.startswith("zh") else "en"
+
+
+ROLE_NAMES = {"admin": lazy_gettext("administrator"), "enterprise-admin": lazy_gettext("enterprise administrator"),
+              "coordinator": lazy_gettext("coordinator"), "teacher": lazy_gettext("teacher"),
+              "mentor": lazy_gettext("mentor"), "student": lazy_gettext("student"),
+              "guardian": lazy_gettext("guardian"), "auditor": lazy_gettext("auditor")}
+
+
+def role_name(role: str) -> str:
+    """A role as the page's language calls it."""
+    return str(ROLE_NAMES.get(role, role))
 
 
 def html_lang() -> str:
@@ -95,11 +106,11 @@ def navigation() -> dict[str, Any]:
     from flask_babel import gettext as _
 
     if not request.cookies.get(SESSION_COOKIE):
-        return {"nav": []}
+        return {"nav": [], "signed_in": False}
     try:
         role = current_actor().role.value
     except Unauthorized:
-        return {"nav": []}
+        return {"nav": [], "signed_in": False}
     menus = {
         "mentor": [("/mentor/today", _("Today")), ("/mentor/practice", _("Log practice")),
                    ("/mentor/queue", _("Sign-off queue")), ("/mentor/centres", _("My centres"))],
@@ -107,14 +118,14 @@ def navigation() -> dict[str, Any]:
                     ("/student/placements", _("Placements")), ("/student/calendar", _("Calendar")),
                     ("/student/credits", _("Certificates and credits")), ("/student/reads", _("Who read my data"))],
     }
-    return {"nav": menus.get(role, [("/account", _("Account"))])}
+    return {"nav": menus.get(role, []), "signed_in": True}
 
 
 def install_shell(app: Flask, page_blueprints: list[Any]) -> None:
     """Languages, headers, CSRF, error pages, `/` and the language switch, and the pages' blueprints."""
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in TRANSLATIONS)
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(csrf_token=csrf_token, html_lang=html_lang, languages=LANGUAGES,
+    app.jinja_env.globals.update(csrf_token=csrf_token, html_lang=html_lang, languages=LANGUAGES, role_name=role_name,
                                  format_date=format_date, format_decimal=format_decimal)
     app.before_request(check_csrf)
     app.after_request(page_headers)
