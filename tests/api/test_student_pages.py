@@ -1,0 +1,202 @@
+"""The student's pages, as a student (and a minor's guardian) sees them in the demo world, signed in through the
+real sign-in form: placements and confirming them, the calendar and its subscription links, certificates and
+credits, and who read their data; refused to other roles, to a form without its CSRF token, in both languages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from dualtrack.bootstrap import PROJECTION_CLASSES
+from dualtrack.demo import DEMO_TODAY
+from dualtrack.demo.world import acting_as, person_id
+from dualtrack.settings import CONTEXTS
+from services.common.identity import CommandContext, Role
+from tests.support.demo import copy_of_template
+
+pytestmark = pytest.mark.api
+
+LIU = ("student-liu", "liu.yang@students.qtc.example")
+GUARDIAN = ("guardian-he", "he.jianguo@family.example")
+MENTOR = ("mentor-zhao", "zhao.min@crrc.example")
+HE_XIAOYU = ("he.xiaoyu@students.szps.example", "xiaoyu-password-2026")
+
+
+class World:
+    """The demo world copied for this module, a test client per person, the read models caught up on demand."""
+
+    def __init__(self, app: Any, container: Any, ids: Any) -> None:
+        self.app, self.container, self.ids = app, container, ids
+        self.liu, self.he = ids.students[0], ids.students[3]
+
+    def project(self) -> None:
+        for name in PROJECTION_CLASSES:
+            self.container.projector(name, embedded=True).catch_up()
+
+    def signed_in(self, login: str, password: str, language: str = "en") -> Any:
+        http = self.app.test_client()
+        http.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        answer = http.post("/sign-in", data={"login": login, "password": password})
+        assert answer.status_code == 303, answer.text
+        return http
+
+    def as_(self, who: tuple[str, str], language: str = "en") -> Any:
+        handle, email = who
+        return self.signed_in(email, self.ids.sign_ins[handle], language)
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
+
+
+def texts(page: str) -> str:
+    """The page's text without tags, whitespace folded: what a reader sees."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.fixture(scope="module")
+def world(sqlite_demo_template, tmp_path_factory) -> Iterator[World]:
+    from tests.support.web import lent_app
+
+    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("student-pages"))
+    for context in CONTEXTS:
+        container.app(context).today = lambda: DEMO_TODAY
+    try:
+        _give_he_xiaoyu_an_account(container, sqlite_demo_template.ids.students[3])
+        world = World(None, container, sqlite_demo_template.ids)
+        world.project()
+        with lent_app(container) as app:
+            world.app = app
+            yield world
+    finally:
+        container.close()
+
+
+def _give_he_xiaoyu_an_account(container: Any, he: str) -> None:
+    """The minor He Xiaoyu signs in too (the demo gives her no account): an account and a student grant."""
+    loader = CommandContext.for_system("test-loader")
+    email, password = HE_XIAOYU
+    container.identity.add_account(loader, name="He Xiaoyu", email=email, phone=None, password=password,
+                                   person_id=uuid4())
+    container.identity.invite(loader, name="He Xiaoyu", email=email, role=Role.STUDENT, student_id=he)
+
+
+def _proposed(world: World, student: str, school: str, coordinator: str, centre: str, enterprise_admin: str,
+              enterprise: str, mentor: str, start: date, end: date, post: str) -> str:
+    """A placement proposed by the student's coordinator and approved by school and enterprise: it waits for the
+    student's (or guardian's) confirmation."""
+    app = world.container.placements
+    ctx = acting_as(Role.COORDINATOR, coordinator, school_id=school)
+    placement = app.propose_placement(ctx, UUID(student), centre_id=UUID(centre), start=start, planned_end=end,
+                                      post=post, weekly_hours=40).placement_id
+    app.approve_placement_as_school(ctx, UUID(student), placement)
+    app.approve_placement_as_enterprise(acting_as(Role.ENTERPRISE_ADMIN, enterprise_admin, enterprise_id=enterprise),
+                                        UUID(student), placement, mentor_id=person_id(mentor))
+    world.project()
+    return placement
+
+
+# -- placements ----------------------------------------------------------------------------------------------------
+
+
+def test_given_liu_signed_in_when_she_opens_her_placements_then_she_sees_the_centres_and_enterprises_by_name(
+        world: World) -> None:
+    page = world.as_(LIU).get("/student/placements")
+    assert page.status_code == 200
+    seen = texts(page.text)
+    assert "High-Speed Train Maintenance Base" in seen and "CRRC Qingdao Sifang" in seen
+    assert "Qingdao Appliance Training Centre" in seen and "Haier Smart Home" in seen
+    assert "Zhao Min" in seen, "the mentor by name"
+    assert "bogie fitter" in seen and "moved to another centre" in seen
+    assert "Nothing waits for your confirmation" in seen
+    assert world.ids.centres[2] not in seen, "names, not ids"
+
+
+def test_given_a_placement_waiting_for_liu_when_she_presses_confirm_then_the_page_shows_it_confirmed(
+        world: World) -> None:
+    ids = world.ids
+    placement = _proposed(world, world.liu, ids.schools[0], "coordinator-chen", ids.centres[0],
+                          "enterprise-admin-zhou", ids.enterprises[0], "mentor-wang", date(2027, 1, 4),
+                          date(2027, 2, 26), "line inspector")
+    liu = world.as_(LIU)
+    page = liu.get("/student/placements")
+    waiting = texts(page.text).split("All my placements")[0]
+    assert "line inspector" in waiting and "Confirm" in waiting
+    assert f'action="/student/placements/{placement}/confirmation"' in page.text
+
+    pressed = liu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(page.text)})
+    assert pressed.status_code == 303
+    location = pressed.headers["Location"]
+    assert location.startswith(f"/student/placements?confirmed={placement}&wait_for=")
+    world.project()
+    after = liu.get(location)
+    assert after.status_code == 200
+    seen = texts(after.text)
+    assert "Nothing waits for your confirmation" in seen and "Confirmed. Thank you." in seen
+    assert "agreed, not started yet" in seen
+    again = liu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(page.text)})
+    assert again.status_code == 409 and "waits for no confirmation" in texts(again.text)
+
+
+def test_given_a_minors_placement_then_she_is_refused_in_words_and_her_guardian_confirms_it(world: World) -> None:
+    ids = world.ids
+    placement = _proposed(world, world.he, ids.schools[1], "coordinator-huang", ids.centres[3],
+                          "enterprise-admin-ma", ids.enterprises[2], "mentor-sun", date(2027, 2, 1),
+                          date(2027, 4, 30), "calibration assistant")
+    xiaoyu = world.signed_in(*HE_XIAOYU)
+    page = xiaoyu.get("/student/placements")
+    seen = texts(page.text)
+    assert "your guardian confirms this placement" in seen and "Send my guardian a code" in seen
+    assert f"/student/placements/{placement}/confirmation" not in page.text, "no button she cannot use"
+
+    refused = xiaoyu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(page.text)})
+    assert refused.status_code == 409
+    assert "You are under 18 on the start date: your guardian confirms this placement." in texts(refused.text)
+    assert "guardian-consent-required" not in refused.text
+
+    sent = xiaoyu.post(f"/student/placements/{placement}/guardian-code", data={"csrf_token": csrf(page.text)})
+    assert sent.status_code == 303
+    shown = texts(xiaoyu.get(sent.headers["Location"]).text)
+    assert "A code was mailed to your guardian at h***@family.example" in shown
+    assert "he.jianguo@family.example" not in shown
+
+    guardian = world.as_(GUARDIAN)
+    theirs = guardian.get("/student/placements")
+    assert "Placements of He Xiaoyu" in texts(theirs.text) and "Confirm as guardian" in theirs.text
+    pressed = guardian.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(theirs.text)})
+    assert pressed.status_code == 303
+    world.project()
+    after = texts(guardian.get(pressed.headers["Location"]).text)
+    assert "Confirmed. Thank you." in after and "Confirmed by the guardian." in after
+
+
+def test_given_a_form_without_its_csrf_token_then_it_is_refused_and_nothing_is_confirmed(world: World) -> None:
+    liu = world.as_(LIU)
+    answer = liu.post(f"/student/placements/{world.ids.placements[1]}/confirmation", data={})
+    assert answer.status_code == 400
+    assert liu.post(f"/student/placements/{world.ids.placements[1]}/confirmation",
+                    data={"csrf_token": "0" * 64}).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/student/placements"])
+def test_given_a_mentor_then_the_students_pages_are_refused_in_words(world: World, path: str) -> None:
+    answer = world.as_(MENTOR).get(path)
+    assert answer.status_code == 403
+    assert "These pages are for students and their guardians." in texts(answer.text)
+
+
+@pytest.mark.parametrize("path", ["/student/placements"])
+def test_given_nobody_signed_in_then_the_students_pages_lead_to_the_sign_in(world: World, path: str) -> None:
+    answer = world.app.test_client().get(path)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in")
+
+
+def test_given_a_browser_asking_for_chinese_then_the_placements_page_speaks_chinese(world: World) -> None:
+    page = world.as_(LIU, language="zh-CN,zh;q=0.9").get("/student/placements")
+    assert page.status_code == 200 and 'lang="zh-CN"' in page.text
+    assert "我的实习" in page.text
