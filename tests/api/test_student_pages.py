@@ -4,6 +4,7 @@ credits, and who read their data; refused to other roles, to a form without its 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -25,6 +26,7 @@ LIU = ("student-liu", "liu.yang@students.qtc.example")
 GUARDIAN = ("guardian-he", "he.jianguo@family.example")
 MENTOR = ("mentor-zhao", "zhao.min@crrc.example")
 HE_XIAOYU = ("he.xiaoyu@students.szps.example", "xiaoyu-password-2026")
+PAGES = ["/student/placements", "/student/calendar"]
 
 
 class World:
@@ -56,7 +58,7 @@ def csrf(page: str) -> str:
 
 def texts(page: str) -> str:
     """The page's text without tags, whitespace folded: what a reader sees."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 @pytest.fixture(scope="module")
@@ -183,14 +185,14 @@ def test_given_a_form_without_its_csrf_token_then_it_is_refused_and_nothing_is_c
                     data={"csrf_token": "0" * 64}).status_code == 400
 
 
-@pytest.mark.parametrize("path", ["/student/placements"])
+@pytest.mark.parametrize("path", PAGES)
 def test_given_a_mentor_then_the_students_pages_are_refused_in_words(world: World, path: str) -> None:
     answer = world.as_(MENTOR).get(path)
     assert answer.status_code == 403
     assert "These pages are for students and their guardians." in texts(answer.text)
 
 
-@pytest.mark.parametrize("path", ["/student/placements"])
+@pytest.mark.parametrize("path", PAGES)
 def test_given_nobody_signed_in_then_the_students_pages_lead_to_the_sign_in(world: World, path: str) -> None:
     answer = world.app.test_client().get(path)
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in")
@@ -200,3 +202,46 @@ def test_given_a_browser_asking_for_chinese_then_the_placements_page_speaks_chin
     page = world.as_(LIU, language="zh-CN,zh;q=0.9").get("/student/placements")
     assert page.status_code == 200 and 'lang="zh-CN"' in page.text
     assert "我的实习" in page.text
+
+
+# -- calendar ------------------------------------------------------------------------------------------------------
+
+
+def test_given_liu_signed_in_when_she_opens_her_calendar_then_she_sees_her_weeks_at_school_and_at_the_rail_base(
+        world: World) -> None:
+    liu = world.as_(LIU)
+    page = liu.get("/student/calendar")
+    assert page.status_code == 200
+    seen = texts(page.text)
+    assert "At High-Speed Train Maintenance Base" in seen and "36 hours a week" in seen
+    assert "At school" in seen and "Holiday: New Year's Day" in seen and "this week" in seen
+    assert "mid-term exams" not in seen and "Show the 4 weeks before this one too" in seen
+    earlier = texts(liu.get("/student/calendar?past=1").text)
+    assert "Exams: mid-term exams" in earlier
+
+
+def test_given_a_calendar_link_made_on_the_page_then_it_serves_the_feed_without_a_token_until_it_is_stopped(
+        world: World) -> None:
+    liu = world.as_(LIU)
+    page = liu.get("/student/calendar")
+    made = liu.post("/student/calendar/links", data={"csrf_token": csrf(page.text)})
+    assert made.status_code == 201
+    url = re.search(r'id="link-url" type="text" readonly value="([^"]+)"', made.text).group(1)
+    assert url.startswith("http://localhost/api/v1/calendar-links/") and url.endswith(".ics")
+    assert 'href="webcal://localhost/api/v1/calendar-links/' in made.text
+    assert "Add to my phone's calendar" in texts(made.text)
+    path = url.removeprefix("http://localhost")
+
+    feed = world.app.test_client().get(path)
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert "BEGIN:VEVENT" in feed.text and "High-Speed Train Maintenance Base" in feed.text
+
+    listed = liu.get("/student/calendar")
+    assert path.split("/")[-1] not in listed.text, "the secret is shown once only"
+    stops = re.findall(r'action="(/student/calendar/links/[0-9a-f]+/revocation)"', listed.text)
+    assert len(stops) == 1 and "Link 1 to this calendar" in texts(listed.text)
+    stopped = liu.post(stops[0], data={"csrf_token": csrf(listed.text)})
+    assert stopped.status_code == 303
+    after = texts(liu.get(stopped.headers["Location"]).text)
+    assert "The link was stopped" in after and "You have no calendar links." in after
+    assert world.app.test_client().get(path).status_code == 401
