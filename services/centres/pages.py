@@ -40,7 +40,10 @@ def my_centres() -> Any:
     for centre in view.centres_matching(enterprise_id=actor.enterprise_id, page_size=500).items:
         if not any(m["mentor_id"] == actor.subject for m in centre["mentors"]):
             continue
-        calendar = deployment().view("calendars").centre_calendar(Scope.of(actor), centre["id"], monday, last)
+        try:
+            calendar = deployment().view("calendars").centre_calendar(Scope.of(actor), centre["id"], monday, last)
+        except NotFound:  # no published plan has placed anyone there yet
+            calendar = {"blocks": []}
         expected = {w["week_start"]: w for w in view.expected_occupancy(centre["id"], monday, last)}
         weeks = []
         for n in range(WEEKS_AHEAD):

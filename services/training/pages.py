@@ -75,7 +75,7 @@ def _name(student_id: str, cache: dict[str, str]) -> str:
 def placed_students(actor: Actor) -> list[dict[str, Any]]:
     """The students placed now at a centre I mentor, by name, each with the competencies of their plan (or, before
     the plan is drawn up with the first entry, of their major's catalogue)."""
-    today, names = deployment().today(), {}
+    today, names = deployment().today(), dict[str, str]()
     centres = [c for c in deployment().view("centres").centres_matching(
         enterprise_id=actor.enterprise_id, page_size=500).items
         if any(m["mentor_id"] == actor.subject for m in c["mentors"])]
@@ -191,7 +191,9 @@ def log_practice() -> Any:
     if errors:
         return _practice_page(actor, form, 422, errors=errors)
     placed = {s["id"]: s["name"] for s in placed_students(actor)}
-    results, tokens, refused = [], [], []
+    results: list[dict[str, Any]] = []
+    tokens: list[str] = []
+    refused: list[str] = []
     for student_id in form["students"]:
         name = placed.get(student_id) or _name(student_id, {})
         try:
@@ -314,5 +316,9 @@ def reject() -> Any:
         if isinstance(error, ValueError):
             error = NotFound(f"no entry {item}")
         status = 404 if isinstance(error, NotFound) else 409
-        return _queue_page(actor, status, reject_errors={item: {**_problem(error), "reason": reason}})
+        facts = _entry_facts(student_id, entry_id)  # the entry may have left the queue: the result says why too
+        result = {"name": _name(student_id, {}) if facts else item, "entry": facts, "rejecting": True,
+                  "problem": _problem(error)}
+        return _queue_page(actor, status, results=[result],
+                           reject_errors={item: {**_problem(error), "reason": reason}})
     return redirect(f"/mentor/queue?wait_for={signed_token(done.token)}&rejected={item}", 303)
