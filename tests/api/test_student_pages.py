@@ -26,7 +26,8 @@ LIU = ("student-liu", "liu.yang@students.qtc.example")
 GUARDIAN = ("guardian-he", "he.jianguo@family.example")
 MENTOR = ("mentor-zhao", "zhao.min@crrc.example")
 HE_XIAOYU = ("he.xiaoyu@students.szps.example", "xiaoyu-password-2026")
-PAGES = ["/student/placements", "/student/calendar"]
+PAGES = ["/student/placements", "/student/calendar", "/student/credits", "/student/credits/statement.json",
+         "/student/reads"]
 
 
 class World:
@@ -245,3 +246,48 @@ def test_given_a_calendar_link_made_on_the_page_then_it_serves_the_feed_without_
     after = texts(liu.get(stopped.headers["Location"]).text)
     assert "The link was stopped" in after and "You have no calendar links." in after
     assert world.app.test_client().get(path).status_code == 401
+
+
+# -- certificates and credits --------------------------------------------------------------------------------------
+
+
+def test_given_liu_signed_in_when_she_opens_her_credits_then_she_sees_her_certificate_and_the_balance(
+        world: World) -> None:
+    liu = world.as_(LIU)
+    page = liu.get("/student/credits")
+    assert page.status_code == 200
+    seen = texts(page.text)
+    assert "Rail transit vehicle maintenance · junior" in seen and "RTM-J-2026-0171" in seen
+    assert "CRRC Vocational Skills Assessment Centre" in seen
+    assert "Balance now: 1 credits" in seen
+    assert "Converted into the course MEC-201 Drive systems (you are exempt from it)" in seen
+    assert "+4" in seen and "-3" in seen
+
+    signed = liu.get("/student/credits/statement.json")
+    assert signed.status_code == 200 and signed.mimetype == "application/json"
+    assert "attachment" in signed.headers["Content-Disposition"]
+    document = signed.get_json()
+    assert document["statement"]["student_id"] == world.liu and document["statement"]["balance"] == 1
+    assert document["signature"]["algorithm"] == "Ed25519"
+
+
+# -- who read my data ----------------------------------------------------------------------------------------------
+
+
+def test_given_an_auditor_read_liu_s_progress_when_she_opens_who_read_her_data_then_she_sees_them_by_name(
+        world: World) -> None:
+    page = world.as_(LIU).get("/student/reads")
+    assert page.status_code == 200
+    seen = texts(page.text)
+    assert "Gao Ping" in seen and "auditor" in seen and "your progress" in seen
+    assert "Chen Jing" in seen and "school coordinator" in seen and "your credit account" in seen
+    assert "Reads on record: 3" in seen
+    assert person_id("auditor-gao") not in page.text, "names, not ids"
+
+
+def test_given_the_guardian_when_he_opens_who_read_the_data_then_he_sees_the_minors_reads_not_liu_s(
+        world: World) -> None:
+    page = world.as_(GUARDIAN).get("/student/reads")
+    assert page.status_code == 200
+    assert "Who read your student&#39;s data" in page.text or "Who read your student's data" in texts(page.text)
+    assert "Gao Ping" not in texts(page.text)
