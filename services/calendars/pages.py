@@ -73,7 +73,8 @@ def weeks_of(calendar: dict[str, Any], today: date, past: bool) -> tuple[list[di
 
 def _block(b: dict[str, Any], start: date, end: date) -> dict[str, Any]:
     return {"kind": b["kind"], "centre": b["centre_name"], "address": b["centre_address"],
-            "hours_per_week": b["hours_per_week"], "start": start, "end": end, "plan": b["title"]}
+            "hours_per_week": b["hours_per_week"], "start": start, "end": end, "plan": b["title"],
+            "first_week": start == date.fromisoformat(b["start"])}
 
 
 def _links(actor: Actor, student_id: str) -> list[dict[str, Any]]:

@@ -199,10 +199,24 @@ def test_given_nobody_signed_in_then_the_students_pages_lead_to_the_sign_in(worl
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/sign-in")
 
 
-def test_given_a_browser_asking_for_chinese_then_the_placements_page_speaks_chinese(world: World) -> None:
-    page = world.as_(LIU, language="zh-CN,zh;q=0.9").get("/student/placements")
+@pytest.mark.parametrize(("path", "english", "chinese"), [
+    ("/student/placements", "My placements", "我的岗位安排"),
+    ("/student/calendar", "At High-Speed Train Maintenance Base", "在 High-Speed Train Maintenance Base"),
+    ("/student/credits", "My certificates and credits", "我的证书与学分"),
+    ("/student/reads", "Who read my data", "谁查看了我的数据"),
+])
+def test_given_a_browser_asking_for_chinese_then_each_page_speaks_chinese_and_english_otherwise(
+        world: World, path: str, english: str, chinese: str) -> None:
+    page = world.as_(LIU, language="zh-CN,zh;q=0.9").get(path)
     assert page.status_code == 200 and 'lang="zh-CN"' in page.text
-    assert "我的实习" in page.text
+    assert chinese in texts(page.text) and english not in texts(page.text)
+    page = world.as_(LIU).get(path)
+    assert page.status_code == 200 and 'lang="en"' in page.text and english in texts(page.text)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_given_the_guardian_of_a_minor_then_each_page_shows_her_records(world: World, path: str) -> None:
+    assert world.as_(GUARDIAN).get(path).status_code == 200
 
 
 # -- calendar ------------------------------------------------------------------------------------------------------
@@ -259,7 +273,7 @@ def test_given_liu_signed_in_when_she_opens_her_credits_then_she_sees_her_certif
     seen = texts(page.text)
     assert "Rail transit vehicle maintenance · junior" in seen and "RTM-J-2026-0171" in seen
     assert "CRRC Vocational Skills Assessment Centre" in seen
-    assert "Balance now: 1 credits" in seen
+    assert "Credits available now: 1" in seen
     assert "Converted into the course MEC-201 Drive systems (you are exempt from it)" in seen
     assert "+4" in seen and "-3" in seen
 
