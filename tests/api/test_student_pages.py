@@ -36,13 +36,17 @@ class World:
     def __init__(self, app: Any, container: Any, ids: Any) -> None:
         self.app, self.container, self.ids = app, container, ids
         self.liu, self.he = ids.students[0], ids.students[3]
+        self.clients: dict[tuple[str, str], Any] = {}
 
     def project(self) -> None:
         for name in PROJECTION_CLASSES:
             self.container.projector(name, embedded=True).catch_up()
 
     def signed_in(self, login: str, password: str, language: str = "en") -> Any:
-        http = self.app.test_client()
+        """A client signed in through the sign-in form (one per person and language: argon2 is slow on purpose)."""
+        if (login, language) in self.clients:
+            return self.clients[login, language]
+        http = self.clients[login, language] = self.app.test_client()
         http.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         answer = http.post("/sign-in", data={"login": login, "password": password})
         assert answer.status_code == 303, answer.text
@@ -178,12 +182,14 @@ def test_given_a_minors_placement_then_she_is_refused_in_words_and_her_guardian_
     assert "Confirmed. Thank you." in after and "Confirmed by the guardian." in after
 
 
-def test_given_a_form_without_its_csrf_token_then_it_is_refused_and_nothing_is_confirmed(world: World) -> None:
+@pytest.mark.parametrize("form", ["/student/placements/{placement}/confirmation",
+                                  "/student/placements/{placement}/guardian-code", "/student/calendar/links"])
+def test_given_a_form_without_its_csrf_token_then_it_is_refused_and_nothing_is_done(world: World, form: str) -> None:
     liu = world.as_(LIU)
-    answer = liu.post(f"/student/placements/{world.ids.placements[1]}/confirmation", data={})
-    assert answer.status_code == 400
-    assert liu.post(f"/student/placements/{world.ids.placements[1]}/confirmation",
-                    data={"csrf_token": "0" * 64}).status_code == 400
+    path = form.format(placement=world.ids.placements[1])
+    assert liu.post(path, data={}).status_code == 400
+    assert liu.post(path, data={"csrf_token": "0" * 64}).status_code == 400
+    assert "Link 1" not in texts(liu.get("/student/calendar").text), "no calendar link was made"
 
 
 @pytest.mark.parametrize("path", PAGES)
