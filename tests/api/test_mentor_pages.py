@@ -75,15 +75,10 @@ def place_a_second_student(container: Any, ids: Any) -> str:
     admin = CommandContext(Actor(person_id("enterprise-admin-qian"), Role.ENTERPRISE_ADMIN, enterprise_id=crrc),
                            correlation_id="pages-test")
     placements.approve_placement_as_enterprise(admin, student, placement, mentor_id=person_id("mentor-zhao"))
-    himself = CommandContext(Actor(str(uuid_of(student)), Role.STUDENT, student_id=str(student)),
-                             correlation_id="pages-test")
+    himself = CommandContext(Actor(str(student), Role.STUDENT, student_id=str(student)), correlation_id="pages-test")
     placements.confirm_placement(himself, student, placement)
     placements.activate_placement(coordinator, student, placement, on=date(2026, 11, 2))
     return str(student)
-
-
-def uuid_of(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 @pytest.fixture(scope="module")
