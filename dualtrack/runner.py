@@ -117,6 +117,7 @@ def _prepare(settings: Settings, load_demo: bool) -> dict[str, str]:
     container = Container(settings)
     kept = settings.data_dir / "keys" / "demo-sign-ins.json"
     try:
+        container.open(attempts=1)  # a store that cannot be opened is said here, before any child starts
         container.ensure_topics()
         if load_demo and all(app.max_position() == 0 for app in container.apps().values()):
             from dualtrack.demo import seed_demo

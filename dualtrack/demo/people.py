@@ -46,11 +46,14 @@ PEOPLE = [
 
 
 def seed_people(container: Container) -> dict[str, str]:
-    """An account per demo person, with a fresh random password each; returns the passwords by handle."""
+    """An account per demo person, with a fresh random password each; returns the passwords by handle (of the
+    accounts made now: those already there are kept)."""
     identity = container.identity
     loader = CommandContext.for_system("demo-loader")
     passwords = {}
     for person in PEOPLE:
+        if identity.has_login(person.email):
+            continue  # loaded again (seed-demo --force): the account stays as it was, password and all
         passwords[person.handle] = secrets.token_urlsafe(9)
         identity.add_account(loader, name=person.name, email=person.email, phone=person.phone,
                              password=passwords[person.handle], person_id=UUID(person_id(person.handle)))

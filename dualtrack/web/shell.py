@@ -22,6 +22,7 @@ from flask_babel import Babel, format_date, format_decimal, get_locale, lazy_get
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from toolkit.http.context import SESSION_COOKIE, current_actor, deployment, sent_from_this_site
+from toolkit.http.read_only_roles import on_own_account
 
 LANGUAGES = {"en": "English", "zh_CN": "中文"}
 LANGUAGE_COOKIE = "dualtrack_lang"
@@ -142,6 +143,7 @@ def install_shell(app: Flask, page_blueprints: list[Any]) -> None:
         return redirect(HOMES.get(actor.role.value, "/account"), 303)
 
     @app.post("/language")
+    @on_own_account
     def language() -> Any:
         chosen = request.form.get("language", "en")
         back = request.form.get("next") or "/"

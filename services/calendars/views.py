@@ -105,9 +105,13 @@ class CalendarsView(FollowsProjection):
     def _mentors_student(tx: Any, scope: Scope, student_id: str, today: date) -> bool:
         """Placed now (active or paused) at a centre of the mentor's enterprise they mentor, or in a published
         enterprise block there that runs today."""
-        mentored = (f"JOIN {MENTORS} m ON m.centre_id = {{0}}.centre_id AND m.mentor_id = ? "
-                    f"JOIN {CENTRES} c ON c.centre_id = {{0}}.centre_id AND c.enterprise_id = ?")
-        who = (scope.mentor_id or "-", scope.enterprise_id)
+        if scope.mentor_id is None:  # an enterprise admin: any centre of the enterprise
+            mentored = f"JOIN {CENTRES} c ON c.centre_id = {{0}}.centre_id AND c.enterprise_id = ?"
+            who: tuple[str | None, ...] = (scope.enterprise_id,)
+        else:
+            mentored = (f"JOIN {MENTORS} m ON m.centre_id = {{0}}.centre_id AND m.mentor_id = ? "
+                        f"JOIN {CENTRES} c ON c.centre_id = {{0}}.centre_id AND c.enterprise_id = ?")
+            who = (scope.mentor_id, scope.enterprise_id)
         placed = tx.execute(
             f"SELECT 1 FROM {PLACEMENTS} x {mentored.format('x')} WHERE x.student_id = ? "
             f"AND x.status IN ({', '.join('?' for _ in RUNNING)})", (*who, student_id, *RUNNING)).fetchone()
@@ -135,9 +139,10 @@ class CalendarsView(FollowsProjection):
                                 (centre_id,)).fetchone()
             if scope.mentor_id is not None or scope.enterprise_id is not None:
                 mentors = tx.execute(f"SELECT 1 FROM {MENTORS} WHERE centre_id = ? AND mentor_id = ?",
-                                     (centre_id, scope.mentor_id or "-")).fetchone()
+                                     (centre_id, scope.mentor_id)).fetchone() if scope.mentor_id else True
                 if centre is None or centre[2] != scope.enterprise_id or mentors is None:
-                    raise NotAllowed("a mentor reads the calendars of the centres they mentor", centre_id=centre_id)
+                    raise NotAllowed("a mentor reads the calendars of the centres they mentor, an enterprise admin "
+                                     "those of the enterprise's centres", centre_id=centre_id)
             rows = tx.execute(
                 "SELECT p.plan_id, p.school_id, p.title, p.revision, p.recorded_at, p.block_id, p.grp, p.start_date, "
                 f"p.end_date, p.hours_per_week, p.student_id FROM {PLACES.places} p WHERE p.centre_id = ?{overlap} "

@@ -63,7 +63,8 @@ def application() -> IdentityApplication:
 
 def _documented(*statuses: int) -> Any:
     texts = {400: "malformed request", 401: "not signed in, or the credentials do not hold", 403: "not allowed",
-             404: "unknown id", 409: "a rule refuses it", 429: "too many failed attempts: see Retry-After"}
+             404: "unknown id", 409: "a rule refuses it, or the version changed", 422: "invalid fields",
+             429: "too many failed attempts: see Retry-After"}
 
     def decorate(fn: Any) -> Any:
         for status in statuses:
@@ -209,7 +210,7 @@ class Refresh(MethodView):
 @on_own_account
 class SignOut(MethodView):
     @blp.response(204)
-    @_documented(401)
+    @_documented(401, 422)
     def post(self) -> Any:
         """End this session: its access and refresh tokens are refused from the next request."""
         session_id = current_session_id()
@@ -223,7 +224,7 @@ class SignOut(MethodView):
 @on_own_account
 class SignOutEverywhere(MethodView):
     @blp.response(204)
-    @_documented(401)
+    @_documented(401, 422)
     def post(self) -> Any:
         """End every session of yours, on every device."""
         if current_session_id() is None:
@@ -256,9 +257,10 @@ class Me(MethodView):
 # -- grants and history -----------------------------------------------------------------------------------
 @blp.route("/people/<uuid:person_id>/grants/<string:grant_id>/withdrawal")
 class GrantWithdrawal(MethodView):
+    @blp.arguments(NoBody)
     @blp.response(204)
-    @_documented(401, 403, 404)
-    def post(self, person_id: UUID, grant_id: str) -> Any:
+    @_documented(401, 403, 404, 409, 422)
+    def post(self, body: dict[str, Any], person_id: UUID, grant_id: str) -> Any:
         """Withdraw a role (whoever may give it): the person's requests under it are refused from the next."""
         application().withdraw_grant(command_context(), person_id, grant_id)
         return ""
@@ -320,7 +322,7 @@ class MyCalendarLinks(MethodView):
 @on_own_account
 class CalendarLinkRevocation(MethodView):
     @blp.response(204)
-    @_documented(401, 404)
+    @_documented(401, 404, 422)
     def post(self, link_id: str) -> Any:
         """Stop a calendar link working."""
         _signed_in()

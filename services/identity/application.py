@@ -119,6 +119,10 @@ class IdentityApplication(LinksAndCodes, DualtrackApplication):
         self.record(person, *claims)
         return person.id
 
+    def has_login(self, login: str) -> bool:
+        """Whether someone already signs in with this email address or phone number."""
+        return self._person_of_login(normalised_login(login)) is not None
+
     def request_password_reset(self, ctx: CommandContext, login: str) -> None:
         """Mail a link to set a new password to the person with this login; nothing is said about whether there is
         one (so the answer tells a stranger nothing)."""
