@@ -42,6 +42,7 @@ class LinksAndCodes:
     now: Callable[[], datetime]
     hasher: ClassVar[Any]
     mailbox: Any
+    link_base: Any
     record: Any
     load: Any
     _person: Any
@@ -98,11 +99,10 @@ class LinksAndCodes:
         except NotFound:
             record = GuardianCode.send(student_id=student_id, placement_id=placement_id, code_hash=code_hash,
                                        now=self.now(), meta=ctx.meta())
+        page = f"{self.link_base().rstrip('/')}/students/{student_id}/placements/{placement_id}/guardian-confirmation"
         text = (f"Hello {guardian_name},\n\n{student_name} has a placement that waits for your confirmation as "
                 f"their guardian. Your code is:\n\n    {code}\n\nIt works once, until "
-                f"{record.expires_at:%Y-%m-%d %H:%M} UTC. Give it with the confirmation (on the placement's page, "
-                "or to the API at "
-                f"POST /api/v1/students/{student_id}/placements/{placement_id}/guardian-confirmation).\n\n"
+                f"{record.expires_at:%Y-%m-%d %H:%M} UTC. Type it on this page to confirm:\n\n{page}\n\n"
                 "If you do not know about this placement, do nothing and tell the school.\n")
         letter = Letter(f"guardian-code:{record.id}:{record.version}", guardian_email,
                         "A placement waits for your confirmation", text)

@@ -17,11 +17,20 @@ from uuid import UUID
 from flask import Blueprint, redirect, render_template, request
 from flask_babel import format_datetime, gettext
 
-from services.common.errors import DomainError, NotAllowed, NotFound, ReadModelBehind, RuleViolated, VersionConflict
+from services.common.errors import (
+    DomainError,
+    NotAllowed,
+    NotFound,
+    NotSignedIn,
+    ReadModelBehind,
+    RuleViolated,
+    TooManyAttempts,
+    VersionConflict,
+)
 from services.common.identity import STUDENT_SIDE, Actor, Role
 from services.common.rules import age_on, rule_set_in_force
 from services.common.scope import Scope
-from toolkit.http.context import command_context, current_actor, deployment
+from toolkit.http.context import act_as, command_context, correlation_id, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
 from toolkit.http.read_recording import record_read
 
@@ -212,3 +221,34 @@ def _adult_age(actor: Actor, placement_id: str) -> int:
     student = _placements().get_student(command_context(), UUID(actor.student_id))
     school = _placements().get_school(UUID(student.school_id))
     return rule_set_in_force(school.rule_set, student.placement(placement_id).terms.start).adult_age
+
+
+# -- a guardian without an account: the mailed code --------------------------------------------------------
+@pages.get("/students/<uuid:student_id>/placements/<uuid:placement_id>/guardian-confirmation")
+def guardian_confirmation_form(student_id: UUID, placement_id: UUID) -> Any:
+    """The page the guardian's mail links to: type the code to confirm (no account, no sign-in: the code is the
+    credential)."""
+    return render_template("placements/guardian_confirmation.html", student_id=student_id,
+                           placement_id=placement_id)
+
+
+@pages.post("/students/<uuid:student_id>/placements/<uuid:placement_id>/guardian-confirmation")
+def guardian_confirmation(student_id: UUID, placement_id: UUID) -> Any:
+    """Confirm with the code, as the API route does (five wrong codes void it)."""
+    code = "".join(request.form.get("code", "").split())
+    page = "placements/guardian_confirmation.html"
+    if not (code.isascii() and code.isdigit() and len(code) == 8):
+        return render_template(page, student_id=student_id, placement_id=placement_id, code=code[:20],
+                               problem=gettext("The code is the 8 digits in the mail.")), 422
+    credentials = deployment().sessions()
+    try:
+        actor = credentials.actor_of_guardian_code(str(student_id), str(placement_id), code, correlation_id())
+        act_as(actor)
+        _placements().confirm_placement(command_context(), student_id, str(placement_id))
+        credentials.use_guardian_code(str(student_id), str(placement_id), correlation_id())
+    except (NotSignedIn, TooManyAttempts) as error:
+        return render_template(page, student_id=student_id, placement_id=placement_id, problem=error.message), 401
+    except DomainError as error:
+        return render_template(page, student_id=student_id, placement_id=placement_id,
+                               problem=refusal_in_words(error)), 409
+    return render_template(page, student_id=student_id, placement_id=placement_id, done=True)

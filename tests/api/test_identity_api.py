@@ -275,3 +275,27 @@ def test_given_an_auditor_then_they_sign_out_and_keep_calendar_links_but_write_n
     accounts.post(f"/api/v1/me/calendar-links/{link['link_id']}/revocation", {}, auditor, 204)
     accounts.post("/api/v1/auth/sign-out", {}, auditor, 204)
     assert accounts.http.get("/api/v1/me", headers=auditor).status_code == 401
+
+
+def test_given_a_guardian_without_an_account_when_they_open_the_mailed_page_then_the_code_confirms_the_placement(
+        accounts) -> None:
+    coordinator = bearer(Role.COORDINATOR, "chen", school_id=accounts.school)
+    he = accounts.post(f"/api/v1/schools/{accounts.school}/students", {
+        "name": "He Xiaoyu", "major": "mechatronics", "cohort": 2025, "enrolment_date": "2025-09-01",
+        "date_of_birth": "2010-06-30", "guardian_name": "He Jianguo", "guardian_contact": "he.jianguo@family.example",
+    }, coordinator, 201)["id"]
+    placement = accounts.post(f"/api/v1/students/{he}/placements", {
+        "centre_id": accounts.centre, "kind": "cognitive", "start": "2027-03-01", "planned_end": "2027-03-19",
+        "post": "observer", "weekly_hours": 20}, coordinator, 201)["placement_id"]
+    accounts.post(f"/api/v1/students/{he}/placements/{placement}/guardian-code", {}, coordinator, 202)
+    mail = accounts.mail_to("he.jianguo@family.example")
+    page = re.search(r"http://\S+(/students/\S+/guardian-confirmation)", mail).group(1)
+    code = re.search(r"\b(\d{8})\b", mail).group(1)
+    form = accounts.http.get(page, headers={"Accept-Language": "zh-CN"})
+    assert form.status_code == 200 and "监护人" in form.text
+    assert accounts.http.post(page, data={"code": "12"}).status_code == 422
+    wrong = accounts.http.post(page, data={"code": f"{(int(code) + 1) % 10**8:08d}"})
+    assert wrong.status_code == 401 and "wrong code" in wrong.text
+    done = accounts.http.post(page, data={"code": code})
+    assert done.status_code == 200 and "confirmed by you as guardian" in done.text
+    assert accounts.container.placements.find_student(he).placement(placement).confirmed_by == "guardian"
