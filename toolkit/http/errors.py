@@ -48,8 +48,11 @@ def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None
     """The one mapping of errors to answers: JSON for the API; for a page (when `pages` is given), a page."""
 
     def on_a_page(status: int, message: str) -> Any | None:
-        if pages is not None and pages[0]() and status != 500:
-            return pages[1](status, message)
+        if pages is not None and pages[0]():
+            try:
+                return pages[1](status, message)
+            except Exception:  # the error page itself failed: the plain answer below still goes out
+                log.exception("the error page could not be shown")
         return None
 
     @app.errorhandler(DomainError)
@@ -97,9 +100,13 @@ def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None
         if cause is not None:  # nothing was stored: the request may be sent again once the storage is back
             LAST_FAULT.record(cause)
             log.error("storage fault: %s", cause)
-            response, status = error_response(503, "storage-unavailable", f"{cause}; nothing was stored, try again "
-                                              "later")
+            text = f"{cause}; nothing was stored, try again later"
+            page = on_a_page(503, text)
+            if page is not None:
+                return page
+            response, status = error_response(503, "storage-unavailable", text)
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response, status
         log.exception("unhandled error")
-        return error_response(500, "internal-error", "something went wrong on our side; it was logged")
+        message = "something went wrong on our side; it was logged"
+        return on_a_page(500, message) or error_response(500, "internal-error", message)
