@@ -26,6 +26,8 @@ class Running:
     sign_ins: dict[str, str]
     """The demo's passwords by handle ("mentor-zhao")."""
     log: Path
+    student_ids: dict[str, str]
+    """The demo's students' ids by name."""
 
 
 @contextmanager
@@ -50,7 +52,7 @@ def dualtrack_run(tmp: Path, kafka_bootstrap: str) -> Iterator[Running]:
         with urllib.request.urlopen(f"{base}/healthz", timeout=10):
             pass
         sign_ins = json.loads((data_dir / "keys" / "demo-sign-ins.json").read_text())
-        yield Running(base, data_dir, sign_ins, log)
+        yield Running(base, data_dir, sign_ins, log, _students(base, sign_ins))
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -58,3 +60,26 @@ def dualtrack_run(tmp: Path, kafka_bootstrap: str) -> Iterator[Running]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
+
+
+def _students(base: str, sign_ins: dict[str, str]) -> dict[str, str]:
+    """The demo's students by name, as the admin lists them through the API."""
+    def call(path: str, body: object = None, token: str | None = None) -> object:
+        request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    token = call("/api/v1/auth/tokens", {"login": "wu.ming@dualtrack.example", "password": sign_ins["admin-wu"]})
+    access = token["access_token"]  # type: ignore[index]
+    for _ in range(100):  # the register is a read model: it fills as the projector catches up
+        placements = call("/api/v1/placements?page_size=100", token=access)
+        if isinstance(placements, list) and len(placements) >= 10:
+            break
+        time.sleep(0.3)
+    found: dict[str, str] = {}
+    for placement in placements:  # type: ignore[union-attr]
+        student = call(f"/api/v1/students/{placement['student_id']}", token=access)
+        found[student["name"]] = placement["student_id"]  # type: ignore[index]
+    return found

@@ -68,3 +68,36 @@ def test_given_no_network_but_loopback_then_the_api_docs_render_from_the_app_alo
         browser.driver.save_screenshot(str(browser.shots / "api-docs.png"))
     finally:
         browser.close()
+
+
+EVERY_PAGE = {
+    "mentor-zhao": ("zhao.min@crrc.example", ["/mentor/today", "/mentor/practice", "/mentor/queue", "/mentor/centres",
+                                              "/mentor/students/{liu}", "/account"]),
+    "student-liu": ("liu.yang@students.qtc.example", ["/student", "/student/placements", "/student/calendar",
+                                                      "/student/credits", "/student/reads", "/account"]),
+    "guardian-he": ("he.jianguo@family.example", ["/student", "/student/placements", "/student/calendar"]),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_given_no_network_but_loopback_then_every_page_of_the_mentor_student_and_guardian_renders_accessibly(
+        running: Running, language: str, request: pytest.FixtureRequest) -> None:
+    liu = running.student_ids["Liu Yang"]
+    for handle, (login, paths) in EVERY_PAGE.items():
+        browser = Browser(running.base_url, language=language, offline=True, test_name=f"{request.node.name}-{handle}")
+        try:
+            browser.phone()
+            browser.sign_in(login, running.sign_ins[handle])
+            for path in paths:
+                browser.open(path.format(liu=liu), path.strip("/").replace("/", "-") or "home")
+                assert browser.driver.find_elements(By.TAG_NAME, "h1"), f"{path}: no heading"
+                assert "Traceback" not in browser.text() and "Internal" not in browser.text(), path
+                assert browser.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == language, path
+                main = browser.driver.find_element(By.TAG_NAME, "main").text
+                chinese = sum("\u4e00" <= c <= "\u9fff" for c in main)
+                assert (chinese > 4) == (language == "zh-CN"), f"{path}: the page is not in {language}: {main[:200]}"
+                resources = browser.driver.execute_script(
+                    "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+                assert all(r.startswith(running.base_url) for r in resources), resources
+        finally:
+            browser.close()
