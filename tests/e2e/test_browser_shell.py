@@ -101,3 +101,34 @@ def test_given_no_network_but_loopback_then_every_page_of_the_mentor_student_and
                 assert all(r.startswith(running.base_url) for r in resources), resources
         finally:
             browser.close()
+
+
+def test_given_only_a_keyboard_then_a_mentor_signs_in_and_reaches_her_sign_off_queue(running: Running,
+                                                                                      browser: Browser) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    browser.open("/sign-in", "keyboard-sign-in")
+    keys = ActionChains(browser.driver)
+    keys.send_keys(Keys.TAB).perform()  # the skip link comes first
+    focused = browser.driver.switch_to.active_element
+    assert focused.get_attribute("class") == "skip", "the first stop is 'Skip to the content'"
+    browser.driver.find_element(By.ID, "login").send_keys("zhao.min@crrc.example")
+    keys.send_keys(Keys.TAB).perform()
+    assert browser.driver.switch_to.active_element.get_attribute("id") == "password", "Tab goes on to the password"
+    old = browser.driver.find_element(By.TAG_NAME, "html")
+    keys.send_keys(running.sign_ins["mentor-zhao"], Keys.ENTER).perform()
+    WebDriverWait(browser.driver, 30).until(expected_conditions.staleness_of(old))
+    browser.page("keyboard-today")
+    links = browser.driver.find_elements(By.CSS_SELECTOR, "header nav a")
+    queue = next(link for link in links if link.get_attribute("href").endswith("/mentor/queue"))
+    for _ in range(40):  # Tab through the page until the queue's link has the focus, then Enter
+        keys.send_keys(Keys.TAB).perform()
+        if browser.driver.switch_to.active_element == queue:
+            break
+    assert browser.driver.switch_to.active_element == queue, "the menu is reached with Tab"
+    old = browser.driver.find_element(By.TAG_NAME, "html")
+    keys.send_keys(Keys.ENTER).perform()
+    WebDriverWait(browser.driver, 30).until(expected_conditions.staleness_of(old))
+    browser.page("keyboard-queue")
+    assert browser.driver.current_url.endswith("/mentor/queue")
