@@ -83,18 +83,6 @@ def my_centres(actor: Actor) -> list[dict[str, Any]]:
     return [c for c in found if any(m["mentor_id"] == actor.subject for m in c["mentors"])]
 
 
-def hours_logged(student_id: str, today: date) -> tuple[float, float, Any]:
-    """Hours that count towards the caps (all but rejected) today and this ISO week, and the latest entry."""
-    record = deployment().app("training").get_training_record(command_context(), UUID(student_id))
-    if record is None:
-        return 0.0, 0.0, None
-    week = today.isocalendar()[:2]
-    counting = [e for e in record.entries.values() if e.counts]
-    on_day = sum(e.current.minutes for e in counting if e.current.day == today)
-    in_week = sum(e.current.minutes for e in counting if e.current.day.isocalendar()[:2] == week)
-    return round(on_day / 60, 2), round(in_week / 60, 2), record
-
-
 def chart_rows(progress: dict[str, Any]) -> list[dict[str, Any]]:
     """Per competency: signed and not yet signed hours against the target, and the hours expected by today (the
     plan's expected-to-date share of each target)."""
@@ -137,6 +125,27 @@ def _progress_page(scope: Scope, student_id: str, names: Names) -> dict[str, Any
 
 
 # -- /mentor/today ----------------------------------------------------------------------------------
+PAGE_SIZE = 50
+"""Students (or expected places) shown on one page of /mentor/today."""
+
+
+def page_number() -> int:
+    """The page asked for with ?page= (1-based; anything else is the first)."""
+    try:
+        return max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+def paging(page: int, total: int, size: int) -> dict[str, Any]:
+    """What the templates need to say which part of how many is shown and to link the pages around it."""
+    last = max((total + size - 1) // size, 1)
+    page = min(page, last)
+    return {"page": page, "last": last, "total": total, "first_shown": (page - 1) * size + 1 if total else 0,
+            "last_shown": min(page * size, total), "previous": page - 1 if page > 1 else None,
+            "next": page + 1 if page < last else None}
+
+
 @pages.get("/mentor/today")
 def mentor_today() -> Any:
     actor = mentor()
@@ -145,37 +154,35 @@ def mentor_today() -> Any:
     today, names, scope = deployment().today(), Names(), Scope.of(actor)
     monday = today - timedelta(days=today.weekday())
     sunday = monday + timedelta(days=6)
+    wanted = page_number()
+    roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, wanted, PAGE_SIZE)
+    pager = paging(wanted, roster["total"], PAGE_SIZE)
+    if pager["page"] != wanted:  # past the last page: show the last
+        roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, pager["page"], PAGE_SIZE)
+    on_page: dict[str, list[dict[str, Any]]] = {}
+    for row in roster["students"]:
+        student_id = row["student_id"]
+        on_page.setdefault(row["centre_id"], []).append({
+            "id": student_id, "name": names.student(student_id).name, "block": _dates(row["block"], "start", "end"),
+            "status": row["status"], "today_hours": row["today_hours"], "week_hours": row["week_hours"],
+            "pending": row["pending"], "rules": names.rules(student_id, today)})
     centres = []
     for centre in my_centres(actor):
-        placed, expected = [], []
-        hosted = {h["student_id"] for h in deployment().view("centres").students_hosted(centre["id"])
-                  if h["start"] <= today.isoformat() <= (h["end"] or "9999-12-31")}
-        for student_id in sorted(hosted):
-            try:
-                standing = progress.student_progress(scope, student_id, today)
-            except NotFound:
-                continue  # agreed, not yet (or no longer) placed at a centre I mentor
-            current = standing["current_placement"]
-            if not current or current["centre_id"] != centre["id"]:
-                continue
-            day_hours, week_hours, _ = hours_logged(student_id, today)
-            placed.append({"id": student_id, "name": names.student(student_id).name, "standing": standing,
-                           "block": _dates(standing["current_block"], "start", "end"),
-                           "status": current["status"], "today_hours": day_hours, "week_hours": week_hours,
-                           "rules": names.rules(student_id, today)})
+        placed = sorted(on_page.get(centre["id"], []), key=lambda p: (p["name"], p["id"]))
         plan = calendars.centre_calendar(scope, centre["id"], monday, sunday)
-        for block in plan["blocks"]:
-            for student in block["students"]:
-                expected.append({"id": student["student_id"], "name": names.student(student["student_id"]).name,
-                                 "placed": student["student_id"] in {p["id"] for p in placed},
-                                 "start": date.fromisoformat(block["start"]), "end": date.fromisoformat(block["end"]),
-                                 "plan": block["title"], "hours_per_week": block["hours_per_week"]})
-        placed.sort(key=lambda p: p["name"])
+        places = [(block, student["student_id"]) for block in plan["blocks"] for student in block["students"]]
+        expected = []
+        for block, student_id in places[:PAGE_SIZE]:
+            expected.append({"id": student_id, "name": names.student(student_id).name,
+                             "placed": student_id in {p["id"] for p in placed},
+                             "start": date.fromisoformat(block["start"]), "end": date.fromisoformat(block["end"]),
+                             "plan": block["title"], "hours_per_week": block["hours_per_week"]})
         expected.sort(key=lambda e: (e["name"], e["start"]))
-        centres.append({"centre": centre, "placed": placed, "expected": expected})
-    queue = progress.sign_off_queue(actor.subject, actor.enterprise_id)
-    return render_template("progress/today.html", centres=centres, queue=queue, today=today, monday=monday,
-                           sunday=sunday, up_to_date=up_to_date)
+        centres.append({"centre": centre, "placed": placed, "placed_total": roster["by_centre"].get(centre["id"], 0),
+                        "expected": expected, "expected_total": len(places)})
+    waiting, _ = progress.sign_off_queue_page(actor.subject, actor.enterprise_id, 1, 0)
+    return render_template("progress/today.html", centres=centres, waiting=waiting, today=today, monday=monday,
+                           sunday=sunday, up_to_date=up_to_date, pager=pager)
 
 
 # -- /mentor/students/<id> --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from services.common.errors import NotFound
@@ -167,6 +167,72 @@ class ProgressView(FollowsProjection):
                 "AND status = 'awaiting-countersignature' ORDER BY day, start_time", (school_id,),
             ).fetchall()
         return [self._entry(r) for r in rows]
+
+    def sign_off_queue_page(self, mentor_id: str, enterprise_id: str | None, page: int,
+                            page_size: int) -> tuple[int, list[dict[str, Any]]]:
+        """One page (1-based) of the sign-off queue, oldest first, and how many entries await in all."""
+        of_enterprise = " AND p.enterprise_id = ?" if enterprise_id is not None else ""
+        params = (mentor_id, enterprise_id) if enterprise_id is not None else (mentor_id,)
+        joins = (f"FROM {LEDGER.entries} e JOIN {MENTORS} m ON m.centre_id = e.centre_id AND m.mentor_id = ? "
+                 f"JOIN {PLANS} p ON p.placement_id = e.placement_id WHERE e.status = 'pending'{of_enterprise}")
+        with self._db.transaction(snapshot=True) as tx:
+            counted = tx.execute(f"SELECT COUNT(*) {joins}", params).fetchone()
+            rows = tx.execute(
+                f"SELECT {', '.join('e.' + c for c in _ENTRY_COLUMNS)} {joins} "
+                "ORDER BY e.day, e.start_time, e.entry_id LIMIT ? OFFSET ?",
+                (*params, page_size, max(page - 1, 0) * page_size)).fetchall()
+        return int(counted[0]) if counted else 0, [self._entry(r) for r in rows]
+
+    def mentor_roster(self, mentor_id: str, enterprise_id: str | None, today: date, page: int, page_size: int,
+                      student_ids: list[str] | None = None) -> dict[str, Any]:
+        """The students placed now (active or paused) at the centres the mentor is assigned to, in a few queries:
+        how many in all and at each centre, and one page (1-based; by centre, then student id) of them, each with
+        the placement, the hours that count towards the caps (all but rejected) today and this ISO week, the
+        entries awaiting a signature, the published block of today and the competencies of the plan.
+        `student_ids` keeps only those students (and pages among them)."""
+        day, monday = today.isoformat(), (today - timedelta(days=today.weekday())).isoformat()
+        where = "p.status IN ('active', 'paused')"
+        params: list[Any] = [mentor_id]
+        if enterprise_id is not None:
+            where += " AND p.enterprise_id = ?"
+            params.append(enterprise_id)
+        if student_ids is not None:
+            where += f" AND p.student_id IN ({', '.join('?' for _ in student_ids)})"
+            params.extend(student_ids)
+        placed = (f"FROM {PLACEMENTS} p JOIN {MENTORS} m ON m.centre_id = p.centre_id AND m.mentor_id = ? "
+                  f"JOIN {STUDENTS} s ON s.student_id = p.student_id WHERE {where}")
+        with self._db.transaction(snapshot=True) as tx:
+            by_centre = {c: int(n) for c, n in tx.execute(
+                f"SELECT p.centre_id, COUNT(DISTINCT p.student_id) {placed} GROUP BY p.centre_id", params).fetchall()}
+            rows = tx.execute(
+                f"SELECT p.student_id, p.placement_id, p.centre_id, p.status, p.start_date, p.activated_on, "
+                f"s.school_id, s.major {placed} ORDER BY p.centre_id, p.student_id, p.placement_id LIMIT ? OFFSET ?",
+                (*params, page_size, max(page - 1, 0) * page_size)).fetchall()
+            students = [dict(zip(("student_id", "placement_id", "centre_id", "status", "start", "activated_on",
+                                  "school_id", "major"), r)) for r in rows]
+            ids = [s["student_id"] for s in students]
+            marks = ", ".join("?" for _ in ids)
+            logged = {sid: (int(d or 0), int(w or 0)) for sid, d, w in tx.execute(
+                f"SELECT student_id, SUM(CASE WHEN day = ? THEN minutes ELSE 0 END), SUM(minutes) "
+                f"FROM {LEDGER.entries} WHERE week = ? AND status != 'rejected' AND student_id IN ({marks}) "
+                "GROUP BY student_id", (day, monday, *ids)).fetchall()} if ids else {}
+            pending = {sid: int(n) for sid, n in tx.execute(
+                f"SELECT student_id, COUNT(*) FROM {LEDGER.entries} WHERE status = 'pending' "
+                f"AND student_id IN ({marks}) GROUP BY student_id", ids).fetchall()} if ids else {}
+            placements = [s["placement_id"] for s in students]
+            targets: dict[str, list[tuple[str, str | None]]] = {}
+            for placement_id, code, title in (tx.execute(
+                    f"SELECT placement_id, competency, title FROM {TARGETS} WHERE placement_id IN "
+                    f"({', '.join('?' for _ in placements)}) ORDER BY placement_id, ordinal", placements).fetchall()
+                    if placements else []):
+                targets.setdefault(placement_id, []).append((code, title))
+            blocks = {s["student_id"]: _blocks_around(tx, s["student_id"], today)[0] for s in students}
+        for s in students:
+            on_day, in_week = logged.get(s["student_id"], (0, 0))
+            s.update(today_hours=round(on_day / 60, 2), week_hours=round(in_week / 60, 2),
+                     pending=pending.get(s["student_id"], 0), block=blocks[s["student_id"]],
+                     competencies=targets.get(s["placement_id"], []))
+        return {"total": sum(by_centre.values()), "by_centre": by_centre, "students": students}
 
     @staticmethod
     def _entry(row: tuple[Any, ...]) -> dict[str, Any]:

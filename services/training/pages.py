@@ -19,7 +19,6 @@ from flask_babel import gettext
 
 from services.common.errors import DomainError, NotAllowed, NotFound, ReadModelBehind, RuleViolated
 from services.common.identity import Actor, Role
-from services.common.scope import Scope
 from services.training.api import application
 from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
@@ -72,36 +71,53 @@ def _name(student_id: str, cache: dict[str, str]) -> str:
 
 
 # -- who I log for ----------------------------------------------------------------------------------
-def placed_students(actor: Actor) -> list[dict[str, Any]]:
-    """The students placed now at a centre I mentor, by name, each with the competencies of their plan (or, before
-    the plan is drawn up with the first entry, of their major's catalogue)."""
+PAGE_SIZE = 50
+"""Students (practice) or entries (queue) shown on one page."""
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(int(value or "1"), 1)
+    except ValueError:
+        return 1
+
+
+def _paging(page: int, total: int) -> dict[str, Any]:
+    """Which part of how many is shown, and the pages around it (for training/_pager.html)."""
+    last = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(page, last)
+    return {"page": page, "last": last, "total": total, "first_shown": (page - 1) * PAGE_SIZE + 1 if total else 0,
+            "last_shown": min(page * PAGE_SIZE, total), "previous": page - 1 if page > 1 else None,
+            "next": page + 1 if page < last else None}
+
+
+def placed_students(actor: Actor, page: int = 1, student_ids: list[str] | None = None,
+                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One page of the students placed now at a centre I mentor (by centre, then by name within the page), each
+    with the competencies of their plan (or, before the plan is drawn up with the first entry, of their major's
+    catalogue), and the paging; `student_ids` keeps only those students. From the progress read model in a few
+    queries; names looked up for the page's students only."""
     today, names = deployment().today(), dict[str, str]()
-    centres = [c for c in deployment().view("centres").centres_matching(
-        enterprise_id=actor.enterprise_id, page_size=500).items
-        if any(m["mentor_id"] == actor.subject for m in c["mentors"])]
+    progress = deployment().view("progress")
+    roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, page, PAGE_SIZE, student_ids)
+    pager = _paging(page, roster["total"])
+    if pager["page"] != page:
+        roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, pager["page"], PAGE_SIZE,
+                                        student_ids)
+    centres = {c["id"]: c["name"] for c in deployment().view("centres").centres_matching(
+        enterprise_id=actor.enterprise_id, page_size=500).items}
     found: dict[str, dict[str, Any]] = {}
-    for centre in centres:
-        for hosted in deployment().view("centres").students_hosted(centre["id"]):
-            if not hosted["start"] <= today.isoformat() <= (hosted["end"] or "9999-12-31"):
-                continue
-            try:
-                standing = deployment().view("progress").student_progress(Scope.of(actor), hosted["student_id"],
-                                                                          today)
-            except NotFound:
-                continue
-            current = standing["current_placement"]
-            if not current or current["centre_id"] != centre["id"] or hosted["student_id"] in found:
-                continue
-            competencies = [(c["code"], c["title"]) for c in standing["competencies"] if c["in_plan"]]
-            if not competencies:
-                student = deployment().app("placements").find_student(hosted["student_id"])
-                if application().has_catalogue(student.major):
-                    starts = date.fromisoformat(current["activated_on"] or current["start"])
-                    competencies = [(c.code, c.title) for c in application().get_catalogue(student.major)
-                                    .in_force(starts)]
-            found[hosted["student_id"]] = {"id": hosted["student_id"], "name": _name(hosted["student_id"], names),
-                                           "centre": centre["name"], "competencies": competencies}
-    return sorted(found.values(), key=lambda s: (s["name"], s["id"]))
+    for row in roster["students"]:
+        student_id = row["student_id"]
+        if student_id in found:
+            continue
+        competencies = list(row["competencies"])
+        if not competencies and application().has_catalogue(row["major"]):
+            starts = date.fromisoformat(row["activated_on"] or row["start"])
+            competencies = [(c.code, c.title) for c in application().get_catalogue(row["major"]).in_force(starts)]
+        found[student_id] = {"id": student_id, "name": _name(student_id, names),
+                             "centre": centres.get(row["centre_id"], row["centre_id"]), "competencies": competencies}
+    return pager, sorted(found.values(), key=lambda s: (s["centre"], s["name"], s["id"]))
 
 
 def _latest_entry(student_id: str) -> Any:
@@ -114,8 +130,13 @@ def _latest_entry(student_id: str) -> Any:
 # -- /mentor/practice -------------------------------------------------------------------------------
 def _practice_page(actor: Actor, form: dict[str, Any], status: int = 200, results: list[Any] | None = None,
                    errors: dict[str, list[Any]] | None = None, up_to_date: bool = True) -> Any:
-    students = placed_students(actor)
+    pager, students = placed_students(actor, _page_number(form.get("page")))
+    shown = {s["id"] for s in students}
     chosen = [s for s in students if s["id"] in form["students"]]
+    elsewhere = [i for i in form["students"] if i not in shown]
+    if elsewhere:  # chosen on another page (a repeat, a link from today): shown first, still chosen
+        _, others = placed_students(actor, 1, elsewhere)
+        chosen, students = chosen + others, others + students
     pool = chosen or students
     codes = [set(c for c, _ in s["competencies"]) for s in pool]
     common = set.intersection(*codes) if codes else set()
@@ -123,12 +144,12 @@ def _practice_page(actor: Actor, form: dict[str, Any], status: int = 200, result
     competencies = [(c, titles[c]) for c in sorted(common)]
     return render_template("training/practice.html", students=students, form=form, competencies=competencies,
                            group=len(chosen) > 1, results=results or [], errors=errors or {},
-                           up_to_date=up_to_date, today=deployment().today()), status
+                           up_to_date=up_to_date, today=deployment().today(), pager=pager), status
 
 
 def _blank_form() -> dict[str, Any]:
     return {"students": [], "day": deployment().today().isoformat(), "start": "", "end": "", "competencies": [],
-            "description": ""}
+            "description": "", "page": "1"}
 
 
 @pages.get("/mentor/practice")
@@ -137,6 +158,7 @@ def practice_form() -> Any:
     up_to_date = _fresh()
     form = _blank_form()
     form["students"] = request.args.getlist("student")
+    form["page"] = request.args.get("page", "1")
     results = []
     repeat = request.args.get("repeat")
     if repeat:
@@ -184,13 +206,13 @@ def log_practice() -> Any:
     actor = _mentor()
     form = {**_blank_form(), "students": request.form.getlist("students"),
             "competencies": request.form.getlist("competencies"),
-            **{k: request.form.get(k, "").strip() for k in ("day", "start", "end", "description")}}
+            **{k: request.form.get(k, "").strip() for k in ("day", "start", "end", "description", "page")}}
     if request.form.get("action") == "refresh":  # show the competencies of the students chosen; nothing is logged
         return _practice_page(actor, form)
     parsed, errors = _parse_practice(form)
     if errors:
         return _practice_page(actor, form, 422, errors=errors)
-    placed = {s["id"]: s["name"] for s in placed_students(actor)}
+    placed = {s["id"]: s["name"] for s in placed_students(actor, 1, form["students"])[1]}
     results: list[dict[str, Any]] = []
     tokens: list[str] = []
     refused: list[str] = []
@@ -213,7 +235,8 @@ def log_practice() -> Any:
         results.append({"name": name, "logged": True})
     if not refused:
         logged = "".join(f"&logged={s}" for s in form["students"])
-        return redirect(f"/mentor/practice?wait_for={signed_token(','.join(tokens))}{logged}", 303)
+        return redirect(f"/mentor/practice?wait_for={signed_token(','.join(tokens))}{logged}"
+                        f"&page={_page_number(form['page'])}", 303)
     form["students"] = refused  # those logged are done: sending the form again logs only the refused ones
     status = 409 if any("rule" in r.get("problem", {}) for r in results) else 422
     return _practice_page(actor, form, status, results=results, errors=errors)
@@ -231,12 +254,17 @@ def _clashes(student_id: str, error: Exception) -> list[str]:
 # -- /mentor/queue ----------------------------------------------------------------------------------
 def _queue_page(actor: Actor, status: int = 200, results: list[Any] | None = None,
                 reject_errors: dict[str, Any] | None = None, up_to_date: bool = True) -> Any:
-    queue = deployment().view("progress").sign_off_queue(actor.subject, actor.enterprise_id)
+    wanted = _page_number(request.values.get("page"))
+    progress = deployment().view("progress")
+    total, queue = progress.sign_off_queue_page(actor.subject, actor.enterprise_id, wanted, PAGE_SIZE)
+    pager = _paging(wanted, total)
+    if pager["page"] != wanted:  # past the last page (the entries on it were signed): show the last
+        total, queue = progress.sign_off_queue_page(actor.subject, actor.enterprise_id, pager["page"], PAGE_SIZE)
     names: dict[str, str] = {}
     for entry in queue:
         entry["name"] = _name(entry["student_id"], names)
         entry["day"] = date.fromisoformat(entry["day"])
-    return render_template("training/queue.html", queue=queue, results=results or [],
+    return render_template("training/queue.html", queue=queue, results=results or [], pager=pager,
                            reject_errors=reject_errors or {}, up_to_date=up_to_date), status
 
 
@@ -291,7 +319,7 @@ def sign() -> Any:
     token = signed_token(",".join(tokens)) if tokens else ""
     if not refused:
         signed = "".join(f"&signed={item}" for item in chosen)
-        return redirect(f"/mentor/queue?wait_for={token}{signed}", 303)
+        return redirect(f"/mentor/queue?wait_for={token}{signed}&page={_page_number(request.form.get('page'))}", 303)
     up_to_date = True
     if token:  # show the queue without the entries just signed
         try:
@@ -321,4 +349,5 @@ def reject() -> Any:
                   "problem": _problem(error)}
         return _queue_page(actor, status, results=[result],
                            reject_errors={item: {**_problem(error), "reason": reason}})
-    return redirect(f"/mentor/queue?wait_for={signed_token(done.token)}&rejected={item}", 303)
+    return redirect(f"/mentor/queue?wait_for={signed_token(done.token)}&rejected={item}"
+                    f"&page={_page_number(request.form.get('page'))}", 303)

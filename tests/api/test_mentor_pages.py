@@ -248,3 +248,59 @@ def test_given_a_mentor_when_they_open_their_centres_then_each_shows_its_calenda
     seen = text(page)
     assert "High-Speed Train Maintenance Base" in seen and "Liu Yang" in seen
     assert '<svg class="chart"' in page.get_data(as_text=True) and "<th scope=" in page.get_data(as_text=True)
+
+
+# -- paging (a mentor with hundreds of students sees a page at a time) -----------------------------
+@pytest.fixture()
+def one_a_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of one student or entry, so that the demo's two students and its queue span several pages."""
+    from services.progress import pages as progress_pages
+    from services.training import pages as training_pages
+
+    monkeypatch.setattr(progress_pages, "PAGE_SIZE", 1)
+    monkeypatch.setattr(training_pages, "PAGE_SIZE", 1)
+
+
+def test_given_more_students_than_a_page_when_the_mentor_opens_today_then_a_page_shows_with_links_and_the_count(
+        site: Site, one_a_page: None) -> None:
+    zhao = site.browser(ZHAO)
+    first, second = text(zhao.get("/mentor/today")), text(zhao.get("/mentor/today?page=2"))
+    assert "Students placed now at the centres you mentor: 2" in first and "Showing 1–1 of 2" in first
+    assert "Next page" in first and "Previous page" in second and "Showing 2–2 of 2" in second
+    placed = [{name for name in ("Liu Yang", "Ma Chao") if f"Log practice for {name}" in page} for page in (first, second)]
+    assert len(placed[0]) == len(placed[1]) == 1 and placed[0] != placed[1], "one student a page, each once"
+    assert "Showing 2–2 of 2" in text(zhao.get("/mentor/today?page=9")), "past the end: the last page"
+
+
+def test_given_a_long_queue_when_the_mentor_signs_on_a_page_then_only_that_pages_entries_are_offered(
+        site: Site, one_a_page: None) -> None:
+    zhao = site.browser(ZHAO)
+    page = zhao.get("/mentor/queue").get_data(as_text=True)
+    offered = re.findall(r'name="entries" value="([^"]+)"', page)
+    if len(offered) == 0:
+        pytest.skip("the demo's queue was emptied by the tests before")
+    assert len(offered) == 1 and 'name="page" value="1"' in page
+    total = int(re.search(r"oldest first: (\d+)", text(zhao.get("/mentor/queue"))).group(1))
+    if total > 1:
+        assert f"Showing 1–1 of {total}" in text(zhao.get("/mentor/queue")) and "Next page" in page
+        second = zhao.get("/mentor/queue?page=2").get_data(as_text=True)
+        assert re.findall(r'name="entries" value="([^"]+)"', second) != offered
+
+
+def test_given_students_on_two_pages_when_the_mentor_logs_for_one_on_the_second_then_it_is_logged_there(
+        site: Site, one_a_page: None) -> None:
+    zhao = site.browser(ZHAO)
+    second = zhao.get("/mentor/practice?page=2").get_data(as_text=True)
+    chosen = re.findall(r'name="students" value="([^"]+)"', second)
+    assert len(chosen) == 1 and 'name="page" value="2"' in second and "Previous page" in second
+    before = len(entries_of(site, chosen[0]))
+    answer = zhao.post("/mentor/practice", data={
+        "csrf_token": csrf(zhao), "students": chosen, "page": "2", "day": "2026-11-27", "start": "13:00",
+        "end": "14:00", "competencies": ["MEC-01"], "description": "paging check"})
+    assert answer.status_code == 303, text(answer)[:2000]
+    assert "page=2" in answer.headers["Location"]
+    assert "Logged for" in text(site.follow(zhao, answer))
+    assert len(entries_of(site, chosen[0])) == before + 1
+    other = re.findall(r'name="students" value="([^"]+)"', zhao.get("/mentor/practice?page=1").get_data(as_text=True))
+    repeat = zhao.get(f"/mentor/practice?page=1&repeat={chosen[0]}").get_data(as_text=True)
+    assert f'value="{chosen[0]}" checked' in repeat and other[0] in repeat, "a student of another page, chosen"
