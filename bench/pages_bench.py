@@ -81,7 +81,7 @@ def grow(container: Container, students: int, console: Console) -> None:
     zhao = CommandContext(Actor(person_id("mentor-zhao"), Role.MENTOR,
                                 enterprise_id=placements.get_centre(UUID(rail)).enterprise_id), "bench")
     started = time.monotonic()
-    rows = []
+    rows: list[PracticeRow] = []
     for n in range(students):
         student = placements.enrol_student(admin, UUID(school), name=f"Bench Student {n:04d}", major="mechatronics",
                                            cohort=2024, enrolment_date=date(2024, 9, 1),
@@ -112,8 +112,8 @@ def run(args: argparse.Namespace, console: Console) -> list[dict[str, Any]]:
     results = []
     with tempfile.TemporaryDirectory(prefix="dualtrack-pages-bench-") as data_dir:
         container = Container(Settings(data_dir=Path(data_dir)))
-        for app in container.apps().values():
-            app.today = lambda: DEMO_TODAY  # type: ignore[method-assign]
+        for application in container.apps().values():
+            application.today = lambda: DEMO_TODAY
         ids = seed_demo(container)
         catch_up(container)
         app = create_app(container)
