@@ -25,6 +25,7 @@ from services.common.rules import RuleSet, rule_set_in_force
 from services.common.scope import Scope
 from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
+from toolkit.http.paging import page_of
 
 pages = Blueprint("progress_pages", __name__, template_folder="templates")
 
@@ -137,15 +138,6 @@ def page_number() -> int:
         return 1
 
 
-def paging(page: int, total: int, size: int) -> dict[str, Any]:
-    """What the templates need to say which part of how many is shown and to link the pages around it."""
-    last = max((total + size - 1) // size, 1)
-    page = min(page, last)
-    return {"page": page, "last": last, "total": total, "first_shown": (page - 1) * size + 1 if total else 0,
-            "last_shown": min(page * size, total), "previous": page - 1 if page > 1 else None,
-            "next": page + 1 if page < last else None}
-
-
 @pages.get("/mentor/today")
 def mentor_today() -> Any:
     actor = mentor()
@@ -156,7 +148,7 @@ def mentor_today() -> Any:
     sunday = monday + timedelta(days=6)
     wanted = page_number()
     roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, wanted, PAGE_SIZE)
-    pager = paging(wanted, roster["total"], PAGE_SIZE)
+    pager = page_of(wanted, roster["total"], PAGE_SIZE)
     if pager["page"] != wanted:  # past the last page: show the last
         roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, pager["page"], PAGE_SIZE)
     on_page: dict[str, list[dict[str, Any]]] = {}

@@ -22,6 +22,7 @@ from services.common.identity import Actor, Role
 from services.training.api import application
 from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
+from toolkit.http.paging import page_of
 
 pages = Blueprint("training_pages", __name__, template_folder="templates")
 
@@ -82,15 +83,6 @@ def _page_number(value: str | None) -> int:
         return 1
 
 
-def _paging(page: int, total: int) -> dict[str, Any]:
-    """Which part of how many is shown, and the pages around it (for training/_pager.html)."""
-    last = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(page, last)
-    return {"page": page, "last": last, "total": total, "first_shown": (page - 1) * PAGE_SIZE + 1 if total else 0,
-            "last_shown": min(page * PAGE_SIZE, total), "previous": page - 1 if page > 1 else None,
-            "next": page + 1 if page < last else None}
-
-
 def placed_students(actor: Actor, page: int = 1, student_ids: list[str] | None = None,
                     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One page of the students placed now at a centre I mentor (by centre, then by name within the page), each
@@ -100,7 +92,7 @@ def placed_students(actor: Actor, page: int = 1, student_ids: list[str] | None =
     today, names = deployment().today(), dict[str, str]()
     progress = deployment().view("progress")
     roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, page, PAGE_SIZE, student_ids)
-    pager = _paging(page, roster["total"])
+    pager = page_of(page, roster["total"], PAGE_SIZE)
     if pager["page"] != page:
         roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, pager["page"], PAGE_SIZE,
                                         student_ids)
@@ -257,7 +249,7 @@ def _queue_page(actor: Actor, status: int = 200, results: list[Any] | None = Non
     wanted = _page_number(request.values.get("page"))
     progress = deployment().view("progress")
     total, queue = progress.sign_off_queue_page(actor.subject, actor.enterprise_id, wanted, PAGE_SIZE)
-    pager = _paging(wanted, total)
+    pager = page_of(wanted, total, PAGE_SIZE)
     if pager["page"] != wanted:  # past the last page (the entries on it were signed): show the last
         total, queue = progress.sign_off_queue_page(actor.subject, actor.enterprise_id, pager["page"], PAGE_SIZE)
     names: dict[str, str] = {}

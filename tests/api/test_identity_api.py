@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 from typing import Any
 
 import jwt
@@ -58,6 +57,20 @@ class Accounts:
 
     def sign_in(self, login: str, password: str = PASSWORD, status: int = 201, **extra: Any) -> Any:
         return self.post("/api/v1/auth/tokens", {"login": login, "password": password, **extra}, status=status)
+
+
+def a_minor_awaiting_confirmation(accounts: Accounts) -> tuple[dict[str, str], str, str]:
+    """He Xiaoyu (15, her guardian's contact an email address), proposed a placement by her school's coordinator:
+    the coordinator's header, her id and the placement's."""
+    coordinator = bearer(Role.COORDINATOR, "chen", school_id=accounts.school)
+    he = accounts.post(f"/api/v1/schools/{accounts.school}/students", {
+        "name": "He Xiaoyu", "major": "mechatronics", "cohort": 2025, "enrolment_date": "2025-09-01",
+        "date_of_birth": "2010-06-30", "guardian_name": "He Jianguo", "guardian_contact": "he.jianguo@family.example",
+    }, coordinator, 201)["id"]
+    placement = accounts.post(f"/api/v1/students/{he}/placements", {
+        "centre_id": accounts.centre, "kind": "cognitive", "start": "2027-03-01", "planned_end": "2027-03-19",
+        "post": "observer", "weekly_hours": 20}, coordinator, 201)["placement_id"]
+    return coordinator, he, placement
 
 
 def auth(pair: dict[str, Any]) -> dict[str, str]:
@@ -184,15 +197,8 @@ def test_given_a_calendar_link_then_a_calendar_app_reads_the_feed_without_a_toke
 
 def test_given_a_minor_when_her_guardian_confirms_with_the_mailed_code_then_the_placement_is_confirmed_by_the_guardian(
         accounts) -> None:
-    coordinator = bearer(Role.COORDINATOR, "chen", school_id=accounts.school)
-    he = accounts.post(f"/api/v1/schools/{accounts.school}/students", {
-        "name": "He Xiaoyu", "major": "mechatronics", "cohort": 2025, "enrolment_date": "2025-09-01",
-        "date_of_birth": "2010-06-30", "guardian_name": "He Jianguo", "guardian_contact": "he.jianguo@family.example",
-    }, coordinator, 201)["id"]
-    placement = accounts.post(f"/api/v1/students/{he}/placements", {
-        "centre_id": accounts.centre, "kind": "cognitive", "start": str(date(2027, 3, 1)),
-        "planned_end": str(date(2027, 3, 19)), "post": "observer", "weekly_hours": 20}, coordinator, 201)
-    base = f"/api/v1/students/{he}/placements/{placement['placement_id']}"
+    coordinator, he, placement_id = a_minor_awaiting_confirmation(accounts)
+    base = f"/api/v1/students/{he}/placements/{placement_id}"
     student = bearer(Role.STUDENT, "he", student_id=he)
     refused = accounts.post(f"{base}/confirmation", {"confirmed_by": "guardian", "guardian_name": "He Jianguo"},
                             student, 403)
@@ -207,7 +213,7 @@ def test_given_a_minor_when_her_guardian_confirms_with_the_mailed_code_then_the_
     accounts.post(f"{base}/guardian-confirmation", {"code": code}, status=200)
     accounts.post(f"{base}/guardian-confirmation", {"code": code}, status=401)  # used
     record = accounts.container.placements.find_student(he)
-    assert record.placement(placement["placement_id"]).confirmed_by == "guardian"
+    assert record.placement(placement_id).confirmed_by == "guardian"
 
 
 def test_given_garbage_in_every_identity_field_then_4xx_naming_it_and_never_500(accounts) -> None:
@@ -279,14 +285,7 @@ def test_given_an_auditor_then_they_sign_out_and_keep_calendar_links_but_write_n
 
 def test_given_a_guardian_without_an_account_when_they_open_the_mailed_page_then_the_code_confirms_the_placement(
         accounts) -> None:
-    coordinator = bearer(Role.COORDINATOR, "chen", school_id=accounts.school)
-    he = accounts.post(f"/api/v1/schools/{accounts.school}/students", {
-        "name": "He Xiaoyu", "major": "mechatronics", "cohort": 2025, "enrolment_date": "2025-09-01",
-        "date_of_birth": "2010-06-30", "guardian_name": "He Jianguo", "guardian_contact": "he.jianguo@family.example",
-    }, coordinator, 201)["id"]
-    placement = accounts.post(f"/api/v1/students/{he}/placements", {
-        "centre_id": accounts.centre, "kind": "cognitive", "start": "2027-03-01", "planned_end": "2027-03-19",
-        "post": "observer", "weekly_hours": 20}, coordinator, 201)["placement_id"]
+    coordinator, he, placement = a_minor_awaiting_confirmation(accounts)
     accounts.post(f"/api/v1/students/{he}/placements/{placement}/guardian-code", {}, coordinator, 202)
     mail = accounts.mail_to("he.jianguo@family.example")
     page = re.search(r"http://\S+(/students/\S+/guardian-confirmation)", mail).group(1)
