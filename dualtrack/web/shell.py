@@ -29,8 +29,11 @@ LANGUAGE_COOKIE = "dualtrack_lang"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
 ROOT = Path(__file__).resolve().parents[2]
-TRANSLATIONS = [ROOT / "dualtrack" / "web" / "translations", *sorted(ROOT.glob("services/*/translations"))]
-"""Each part of the web keeps its own catalog; Flask-Babel merges them."""
+
+
+def translation_directories() -> list[Path]:
+    """Each part of the web keeps its own catalog; Flask-Babel merges them."""
+    return [ROOT / "dualtrack" / "web" / "translations", *sorted(ROOT.glob("services/*/translations"))]
 
 
 def is_page_request() -> bool:
@@ -124,7 +127,7 @@ def navigation() -> dict[str, Any]:
 
 def install_shell(app: Flask, page_blueprints: list[Any]) -> None:
     """Languages, headers, CSRF, error pages, `/` and the language switch, and the pages' blueprints."""
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in TRANSLATIONS)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in translation_directories())
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(csrf_token=csrf_token, html_lang=html_lang, languages=LANGUAGES, role_name=role_name,
                                  format_date=format_date, format_decimal=format_decimal)
