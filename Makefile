@@ -58,10 +58,12 @@ clean:
 
 ## The pages' Chinese catalogs: extract the strings of each part of the web, merge them into its zh catalog (fill in
 ## the new msgstr lines), compile. tests/unit/test_translations.py fails while a string is untranslated.
+## `make translations PART=services/schedules` does one part only.
 translations: $(STAMP)
-	for part in dualtrack/web $$(ls -d services/*/ | sed 's#/$$##'); do \
+	for part in $(or $(PART),dualtrack/web $$(ls -d services/*/ | sed 's#/$$##')); do \
 	  [ -d $$part/translations ] || continue; \
-	  $(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -o $$part/translations/messages.pot $$part; \
+	  sources=$$part; [ $$part = dualtrack/web ] && sources="$$part toolkit/http"; \
+	  $(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -o $$part/translations/messages.pot $$sources; \
 	  $(BIN)/pybabel -q update -i $$part/translations/messages.pot -d $$part/translations -l zh --no-wrap; \
 	  $(BIN)/pybabel -q compile -d $$part/translations -l zh; \
 	done

@@ -99,17 +99,30 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     from dualtrack.web.health import bp as health_bp
     from dualtrack.web.shell import install_shell, is_page_request, render_page_error
+    from services.audit.pages import pages as audit_pages
     from services.audit.reads_pages import pages as reads_pages
     from services.calendars.pages import pages as calendars_pages
     from services.centres.pages import pages as centres_pages
+    from services.credentials.pages import pages as credentials_pages
     from services.credit_statements.pages import pages as credit_statements_pages
+    from services.identity.admin_pages import pages as identity_admin_pages
     from services.identity.pages import pages as identity_pages
+    from services.placements.admin_pages import pages as placements_admin_pages
+    from services.placements.coordinator_pages import pages as placements_coordinator_pages
     from services.placements.pages import pages as placements_pages
+    from services.progress.cohort_pages import pages as progress_cohort_pages
     from services.progress.pages import pages as progress_pages
+    from services.schedules.pages import pages as schedules_pages
+    from services.training.catalogue_pages import pages as training_catalogue_pages
     from services.training.pages import pages as training_pages
+    from services.training.school_pages import pages as training_school_pages
 
     install_shell(app, [identity_pages, progress_pages, training_pages, centres_pages, placements_pages,
-                        calendars_pages, credit_statements_pages, reads_pages])
+                        calendars_pages, credit_statements_pages, reads_pages,
+                        # coordinators, teachers, auditors and administrators
+                        progress_cohort_pages, placements_coordinator_pages, placements_admin_pages, schedules_pages,
+                        training_school_pages, training_catalogue_pages, audit_pages, identity_admin_pages,
+                        credentials_pages])
     app.register_blueprint(health_bp)
     register_error_handlers(app, pages=(is_page_request, render_page_error))
 

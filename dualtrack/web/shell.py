@@ -101,8 +101,10 @@ def render_page_error(status: int, message: str) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
-HOMES: dict[str, str] = {"mentor": "/mentor/today", "student": "/student"}
-"""Where `/` leads each role (the others see their account until their pages exist)."""
+HOMES: dict[str, str] = {"mentor": "/mentor/today", "student": "/student", "coordinator": "/coordinator",
+                         "teacher": "/teacher/queue", "auditor": "/auditor", "admin": "/admin/schools",
+                         "enterprise-admin": "/admin/enterprises"}
+"""Where `/` leads each role (the others see their account)."""
 
 
 def navigation() -> dict[str, Any]:
@@ -121,6 +123,16 @@ def navigation() -> dict[str, Any]:
         "student": [("/student", _("My progress")), ("/student/practice", _("Draft an entry")),
                     ("/student/placements", _("Placements")), ("/student/calendar", _("Calendar")),
                     ("/student/credits", _("Certificates and credits")), ("/student/reads", _("Who read my data"))],
+        "coordinator": [("/coordinator", _("Cohort dashboard")), ("/coordinator/placements", _("Placements")),
+                        ("/coordinator/plans", _("Rotation plans")),
+                        ("/coordinator/practice-upload", _("Upload practice")),
+                        ("/coordinator/exports", _("Exports"))],
+        "teacher": [("/teacher/queue", _("Countersignature queue")), ("/teacher/assessments", _("Assess"))],
+        "auditor": [("/auditor", _("Find")), ("/auditor/chains", _("Chains"))],
+        "admin": [("/admin/schools", _("Schools")), ("/admin/enterprises", _("Enterprises")),
+                  ("/admin/people", _("People")), ("/admin/catalogues", _("Competency catalogues")),
+                  ("/admin/certificates", _("Certificates"))],
+        "enterprise-admin": [("/admin/enterprises", _("My enterprise"))],
     }
     return {"nav": menus.get(role, []), "signed_in": True}
 
