@@ -42,7 +42,9 @@ def test_given_a_coordinator_on_a_phone_when_she_signs_in_then_her_account_names
     browser.page("sign-in-refused")
     assert "wrong login or password" in browser.text()
     browser.sign_in("chen.jing@qtc.example", running.sign_ins["coordinator-chen"])
-    browser.page("account")
+    browser.page("home")
+    assert browser.driver.current_url.endswith("/coordinator"), "a coordinator starts at her cohort's dashboard"
+    browser.open("/account", "account")
     assert "Chen Jing" in browser.text() and "Qingdao Technician College" in browser.text()
     browser.driver.find_element(By.ID, "language-choice").send_keys("中文")
     browser.press(browser.driver.find_element(By.CSS_SELECTOR, "form.language button"))
