@@ -26,6 +26,7 @@ from services.identity.domain.grants import Grant, require_may_grant, scoped_gra
 from services.identity.domain.guardian_code import GuardianCode
 from services.identity.domain.invitation import Invitation, Login, invitation_id, login_id, normalised_login
 from services.identity.domain.person import Person, Session, check_password
+from services.identity.people import PeopleQueries
 from services.identity.ports import Directory, Letter, Mailbox
 
 
@@ -51,7 +52,7 @@ class SignedInSession:
     grant: Grant
 
 
-class IdentityApplication(LinksAndCodes, DualtrackApplication):
+class IdentityApplication(PeopleQueries, LinksAndCodes, DualtrackApplication):
     """People, their grants, invitations, passwords and sessions."""
 
     context: ClassVar[str] = "identity"
@@ -249,13 +250,14 @@ class IdentityApplication(LinksAndCodes, DualtrackApplication):
     # -- grants ----------------------------------------------------------------------------------
     @retried_when_blind
     def withdraw_grant(self, ctx: CommandContext, person_id: UUID, grant_id: str,
-                       expected_version: int | None = None) -> CommandResult:
-        """Withdraw a role grant (whoever may give it); the person's requests under it are refused from the next."""
+                       expected_version: int | None = None, reason: str | None = None) -> CommandResult:
+        """Withdraw a role grant (whoever may give it), with the reason if given; the person's requests under it are
+        refused from the next."""
         person = self.load(Person, person_id, expected_version)
         grant = person.grant(grant_id)
         school = self.directory.school_of_student(grant.student_id) if grant.student_id else None
         require_may_grant(ctx.actor, "", grant, school_of_student=school)
-        person.withdraw(grant_id, ctx.meta())
+        person.withdraw(grant_id, ctx.meta(reason))
         return self.record(person)
 
     def get_person(self, person_id: str) -> Person:

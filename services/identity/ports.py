@@ -31,6 +31,19 @@ class Directory(Protocol):
         """The enterprise's training centres where the person is an assigned mentor."""
         ...
 
+    def schools(self) -> list[Named]:
+        """Every school, by name (to choose a grant's scope from)."""
+        ...
+
+    def enterprises(self) -> list[Named]:
+        """Every enterprise, by name."""
+        ...
+
+    def students_named(self, words: str, limit: int) -> list[Named]:
+        """At most `limit` students whose name holds every one of `words`, by name; each name followed by the
+        school's in brackets."""
+        ...
+
 
 @dataclass(frozen=True)
 class Letter:
