@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from flask import render_template, request
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 
 from services.audit.as_of import StudentProgressAsOf, now, utc
 from services.audit.history import AggregateHistory
@@ -135,12 +135,15 @@ def comparison(then: dict[str, Any] | None, today: dict[str, Any]) -> list[dict[
         def competency(a: dict[str, Any], c: str = code) -> Any:
             found = next((x for x in a["progress"]["competencies"] if x["code"] == c), None)
             return None if found is None else gettext(
-                "%(signed)s h signed, %(waiting)s h awaiting", signed=found["signed_hours"],
-                waiting=round(found["pending_hours"] + found["awaiting_countersignature_hours"], 2))
+                "%(signed)s h signed, %(waiting)s h awaiting", signed=format_decimal(found["signed_hours"]),
+                waiting=format_decimal(round(found["pending_hours"] + found["awaiting_countersignature_hours"], 2)))
         add(gettext("Hours by competency"), code, competency)
     statuses = (("signed_hours", gettext("signed")), ("pending_hours", gettext("awaiting a signature")),
                 ("awaiting_countersignature_hours", gettext("awaiting a countersignature")),
                 ("rejected_hours", gettext("sent back")))
+    statuses_by_name = [("pending", statuses[1][1]), ("signed", statuses[0][1]),
+                        ("awaiting-countersignature", statuses[2][1]), ("awaiting_countersignature", statuses[2][1]),
+                        ("rejected", statuses[3][1])]
     for key, label in statuses:
         add(gettext("Hours logged for the day"), label, lambda a, k=key: a["hours_on_day"].get(k))
     for key, label in statuses:
@@ -151,8 +154,8 @@ def comparison(then: dict[str, Any] | None, today: dict[str, Any]) -> list[dict[
             found = next((x for x in a["hours_on_day"]["entries"] if x["entry_id"] == e), None)
             return None if found is None else gettext(
                 "%(start)s–%(end)s, %(hours)s h, %(codes)s, %(status)s (revision %(revision)s)", start=found["start"],
-                end=found["end"], hours=found["hours"], codes=", ".join(found["competencies"]),
-                status=found["status"], revision=found["revision"])
+                end=found["end"], hours=format_decimal(found["hours"]), codes=", ".join(found["competencies"]),
+                status=dict(statuses_by_name).get(found["status"], found["status"]), revision=found["revision"])
         add(gettext("Entries for the day"), gettext("Entry %(n)s", n=n), described)
     return rows
 

@@ -136,8 +136,8 @@ def test_given_a_correction_when_as_of_before_and_after_it_then_the_days_hours_d
     assert row(b, "sent back").split() == ["sent", "back", "differs", "3", "0"], "3 h sent back then, none now"
     assert 'class="differs"' in b, "then (sent back on Thursday) differs from now"
     friday = gao.get(after).get_data(as_text=True)
-    assert "08:00–11:00, 3.0 h, MEC-02, pending (revision 2)" in unescape(friday)
-    assert "08:00–11:00, 3.0 h, MEC-02, signed (revision 2)" in unescape(friday), "now: signed since"
+    assert "08:00–11:00, 3 h, MEC-02, awaiting a signature (revision 2)" in unescape(friday)
+    assert "08:00–11:00, 3 h, MEC-02, signed (revision 2)" in unescape(friday), "now: signed since"
     assert row(a, "sent back") != row(b, "sent back")
 
 
