@@ -164,8 +164,10 @@ def assign_mentor(centre_id: UUID) -> Any:
 
 def withdraw_mentor(centre_id: UUID) -> Any:
     enterprise_id = _centre_of(centre_id)
+    mentor_id = request.form.get("mentor_id", "")[:200]  # in the API's path: the centre refuses one it lacks
     return _command(enterprise_id, f"withdraw-{centre_id}", "withdraw", lambda v: deployment().app(
-        "placements").withdraw_mentor(command_context(), centre_id, **v))
+        "placements").withdraw_mentor(command_context(), centre_id, mentor_id=mentor_id, **v),
+                    blank_to_none({"reason": request.form.get("reason", "")[:4000]}, "reason"))
 
 
 def close_centre(centre_id: UUID) -> Any:

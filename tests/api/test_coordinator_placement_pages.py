@@ -6,9 +6,9 @@ is what a person sees: names, stages, next actions, free places, refusals in wor
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections.abc import Iterator
 from datetime import date
+from html import unescape
 from typing import Any
 from uuid import UUID
 
@@ -158,7 +158,7 @@ def test_given_a_full_centre_when_the_coordinator_proposes_there_then_the_refusa
     at_hefei = proposal(site, student_id=ma, centre_id=site.ids.centres[1], start="2027-01-11",
                         planned_end="2027-02-12", post="line welder")
     checked = chen.post("/coordinator/placements/new", data={**at_hefei, "csrf_token": token, "action": "check"})
-    assert "5 weeks of the period have no free place." in text(checked)
+    assert "Weeks of the period with no free place: 5." in text(checked)
 
     full = chen.post("/coordinator/placements/new", data={**at_hefei, "csrf_token": token, "action": "propose"})
     assert full.status_code == 409
