@@ -41,10 +41,11 @@ def _majors() -> list[dict[str, Any]]:
     """Every major with a catalogue (from the catalogues' opening events) and how many competencies it trains today."""
     training, topic, start = application(), get_topic(CompetencyCatalogueOpened), 1
     majors: set[str] = set()
+    size = training.notification_log.section_size
     while True:
-        found = training.notification_log.select(start, 100, topics=[topic])
+        found = training.notification_log.select(start, size, topics=[topic])
         majors.update(training.mapper.to_domain_event(n).major for n in found)  # type: ignore[attr-defined]
-        if len(found) < 100:
+        if len(found) < size:
             break
         start = found[-1].id + 1
     today = deployment().today()

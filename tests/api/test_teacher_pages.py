@@ -180,11 +180,11 @@ def test_given_a_good_and_a_bad_row_when_the_coordinator_uploads_then_each_row_i
     answer = upload(site, chen, rows.encode())
     assert answer.status_code == 422
     seen = text(answer)
-    assert "Nothing was stored: 1 row is refused" in seen
+    assert "Nothing was stored: rows refused: 1." in seen
     assert re.search(r"2 accepted .*Fine, but not stored", seen), seen
     assert re.search(r"3 refused date .*is in the future", seen), seen
     good = upload(site, chen, (HEADER + f"{liu},2026-11-30,08:00,10:00,MEC-01;MEC-03,wheelset check\r\n").encode())
-    assert "Stored: the 1 row of week.csv" in text(site.follow(chen, good))
+    assert "Stored: every row of week.csv (1 in all)" in text(site.follow(chen, good))
 
 
 GARBAGE = [

@@ -1,0 +1,111 @@
+"""The competency catalogues' pages, used as an administrator uses them: signed in through the real form, in the demo
+world (mechatronics and electronics, with a revised target and a retired competency). What is asserted is what a
+person sees: the competencies in force, every change with its reason and effective date, refusals next to the
+field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dualtrack.demo import DEMO_TODAY
+from dualtrack.settings import CONTEXTS
+from tests.api.test_mentor_pages import Site, csrf, text
+from tests.support.demo import copy_of_template
+
+pytestmark = pytest.mark.api
+
+WU = ("admin-wu", "wu.ming@dualtrack.example")
+CHEN = ("coordinator-chen", "chen.jing@qtc.example")
+AUDITOR = ("auditor-gao", "gao.ping@audit.example")
+ZHAO = ("mentor-zhao", "zhao.min@crrc.example")
+
+
+@pytest.fixture(scope="module")
+def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from tests.support.web import lent_app
+
+    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("catalogue-pages"))
+    for context in CONTEXTS:
+        container.app(context).today = lambda: DEMO_TODAY
+    try:
+        with lent_app(container) as app:
+            yield Site(app, container, sqlite_demo_template.ids, "")
+    finally:
+        container.close()
+
+
+def test_given_the_demo_catalogues_when_the_admin_opens_them_then_each_change_shows_with_its_reason_and_date(
+        site: Site) -> None:
+    wu = site.browser(WU)
+    listed = wu.get("/admin/catalogues")
+    assert listed.status_code == 200
+    assert "mechatronics" in text(listed) and "electronics" in text(listed)
+    page = text(wu.get("/admin/catalogues/electronics"))
+    assert "Assemble printed circuit boards" in page and "retired from Oct 1, 2026" in page
+    assert "through-hole boards left the product range" in page and "Chen Jing" in page
+    mechatronics = text(wu.get("/admin/catalogues/mechatronics?on=2026-08-01"))
+    assert "the new PLC module adds a week" in mechatronics and "from Sep 1, 2026: 140 h" in mechatronics
+
+
+def test_given_an_admin_when_they_add_revise_and_retire_then_the_catalogue_shows_each_change_with_reason_and_date(
+        site: Site) -> None:
+    wu = site.browser(WU)
+    token = csrf(wu, "/admin/catalogues/mechatronics")
+    added = wu.post("/admin/catalogues/mechatronics/competencies", data={
+        "csrf_token": token, "code": "MEC-04", "title": "Hydraulic systems", "target_hours": "60",
+        "scale": "five-point", "effective_from": "2027-01-01"})
+    assert added.status_code == 303
+    assert "Added MEC-04 to the catalogue." in text(wu.get(added.headers["Location"]))
+    revised = wu.post("/admin/catalogues/mechatronics/competencies/MEC-04/target", data={
+        "csrf_token": token, "target_hours": "80", "effective_from": "2027-03-01",
+        "reason": "the hydraulics workshop doubled"})
+    assert revised.status_code == 303
+    retired = wu.post("/admin/catalogues/mechatronics/competencies/MEC-01/retirement", data={
+        "csrf_token": token, "effective_from": "2027-06-01", "reason": "drive units move to MEC-05"})
+    assert retired.status_code == 303
+    page = text(wu.get("/admin/catalogues/mechatronics"))
+    assert "the hydraulics workshop doubled" in page and "Mar 1, 2027" in page and "target revised to 80 h" in page
+    assert "drive units move to MEC-05" in page and "Jun 1, 2027" in page
+    opened = wu.post("/admin/catalogues", data={
+        "csrf_token": token, "major": "welding", "code": "WEL-01", "title": "MIG welding", "target_hours": "100",
+        "scale": "percent", "effective_from": "2026-12-01"})
+    assert opened.status_code == 303 and "/admin/catalogues/welding" in opened.headers["Location"]
+    assert "welding" in text(wu.get("/admin/catalogues"))
+
+
+def test_given_bad_inputs_when_a_change_is_sent_then_the_refusal_names_the_field_and_nothing_500s(site: Site) -> None:
+    wu = site.browser(WU)
+    token = csrf(wu, "/admin/catalogues/mechatronics")
+    empty = wu.post("/admin/catalogues/mechatronics/competencies/MEC-02/target", data={
+        "csrf_token": token, "target_hours": "-4", "effective_from": "someday", "reason": " "})
+    assert empty.status_code == 422
+    for words in ("Target hours: a whole number", "Effective from: a day as YYYY-MM-DD", "Reason: say why"):
+        assert words in text(empty), words
+    early = wu.post("/admin/catalogues/mechatronics/competencies/MEC-02/target", data={
+        "csrf_token": token, "target_hours": "150", "effective_from": "2026-08-01", "reason": "earlier"})
+    assert early.status_code == 409 and "last changed with effect from 2026-09-01" in text(early)
+    twice = wu.post("/admin/catalogues/mechatronics/competencies", data={
+        "csrf_token": token, "code": "MEC-02", "title": "again", "target_hours": "10", "scale": "percent",
+        "effective_from": "2026-12-01"})
+    assert twice.status_code == 409 and "already has this competency" in text(twice)
+    ghost = wu.post("/admin/catalogues/mechatronics/competencies/NOPE/retirement", data={
+        "csrf_token": token, "effective_from": "2026-12-01", "reason": "gone"})
+    assert ghost.status_code == 404
+    assert wu.get("/admin/catalogues/no-such-major").status_code == 404
+    assert wu.get("/admin/catalogues/mechatronics?on=garbage").status_code == 200
+
+
+def test_given_an_auditor_or_a_mentor_then_they_read_the_catalogue_but_change_nothing(site: Site) -> None:
+    for who in (AUDITOR, ZHAO):
+        browser = site.browser(who)
+        page = browser.get("/admin/catalogues/mechatronics")
+        assert page.status_code == 200 and "Add a competency" not in text(page)
+        answer = browser.post("/admin/catalogues/mechatronics/competencies/MEC-03/retirement", data={
+            "csrf_token": csrf(browser, "/admin/catalogues/mechatronics"), "effective_from": "2027-01-01",
+            "reason": "not mine to retire"})
+        assert answer.status_code == 403, who
+    chen = site.browser(CHEN)
+    assert "Add a competency" in text(chen.get("/admin/catalogues/mechatronics")), "coordinators edit, as in the API"
