@@ -276,17 +276,8 @@ class AccountHistory(MethodView):
         actor = current_actor()
         if actor.role not in (Role.ADMIN, Role.AUDITOR) and actor.subject != str(person_id):
             raise NotAllowed(f"{actor.role.value} {actor.subject} may not read another person's account history")
-        app = application()
-        app.get_person(str(person_id))
-        events = []
-        stored: list[Any] = list(app.repository.event_store.get(person_id))
-        for event in stored:
-            state = {k: v for k, v in event.__dict__.items()
-                     if k not in ("originator_id", "originator_version", "timestamp", "meta", "originator_topic")
-                     and not k.endswith("hash")}
-            events.append({"version": event.originator_version, "type": type(event).__name__,
-                           "recorded_at": event.timestamp.isoformat(), "actor": event.meta.subject,
-                           "details": {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in state.items()}})
+        events = [{"version": e["version"], "type": e["type"], "recorded_at": e["recorded_at"].isoformat(),
+                   "actor": e["actor"], "details": e["details"]} for e in application().account_history(str(person_id))]
         return {"person_id": str(person_id), "events": events}
 
 

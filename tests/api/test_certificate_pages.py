@@ -5,8 +5,6 @@ words next to the field."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,48 +12,10 @@ import pytest
 
 from dualtrack.demo import DEMO_TODAY
 from dualtrack.settings import CONTEXTS
+from tests.api.test_people_admin_pages import CHEN, LIU, WU, ZHAO, Site, csrf, near, text
 from tests.support.demo import copy_of_template
 
 pytestmark = pytest.mark.api
-
-WU = ("admin-wu", "wu.ming@dualtrack.example")
-CHEN = ("coordinator-chen", "chen.jing@qtc.example")
-ZHAO = ("mentor-zhao", "zhao.min@crrc.example")
-LIU = ("student-liu", "liu.yang@students.qtc.example")
-
-
-class Site:
-    def __init__(self, app: Any, ids: Any) -> None:
-        self.app, self.ids = app, ids
-
-    def browser(self, who: tuple[str, str], language: str = "en") -> Any:
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-        handle, email = who
-        answer = client.post("/sign-in", data={"login": email, "password": self.ids.sign_ins[handle]})
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        return client
-
-
-def csrf(client: Any, path: str = "/admin/certificates") -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def text_of(page: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
-
-
-def text(answer: Any) -> str:
-    return text_of(answer.get_data(as_text=True))
-
-
-def near(answer: Any, field: str) -> str:
-    """The words from the field to the next field's label (where its refusal is shown)."""
-    page = answer.get_data(as_text=True)
-    start = page.index(f'id="{field}"')
-    end = page.find("<label", start)
-    return text_of(page[start:end if end > 0 else None])
-
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
@@ -66,7 +26,7 @@ def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) ->
         container.app(context).today = lambda: DEMO_TODAY
     try:
         with lent_app(container) as app:
-            yield Site(app, sqlite_demo_template.ids)
+            yield Site(app, container, sqlite_demo_template.ids)
     finally:
         container.close()
 

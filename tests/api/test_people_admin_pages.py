@@ -44,7 +44,9 @@ class Site:
 
 
 def csrf(client: Any, path: str = "/admin/people") -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True)).group(1)
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True))
+    assert found is not None, path
+    return found.group(1)
 
 
 def text(answer: Any) -> str:
@@ -120,7 +122,9 @@ def test_given_a_grant_when_the_admin_withdraws_it_with_a_reason_then_the_person
     wu = site.browser(WU)
     path = f"/admin/people/{person_id('teacher-gao')}"
     page = wu.get(path).get_data(as_text=True)
-    action = re.search(r'action="(/admin/people/[^"]+/withdrawal)"', page).group(1)
+    found = re.search(r'action="(/admin/people/[^"]+/withdrawal)"', page)
+    assert found is not None, "a form to withdraw each role"
+    action = found.group(1)
     empty = wu.post(action, data={"csrf_token": csrf(wu, path), "reason": "  "})
     assert empty.status_code == 422
     assert "Give the reason for withdrawing this role" in near(empty, "reason-1")
