@@ -132,7 +132,7 @@ def find() -> Any:
 
 
 # -- /auditor/students/<id>: the timeline -----------------------------------------------------------------
-def timeline_filters(items: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+def timeline_filters() -> tuple[dict[str, Any], dict[str, str]]:
     """The filters asked for (?context, from, to, actor, type), each checked; what is wrong, by field."""
     args, errors = request.args, {}
     context = args.get("context") or ""
@@ -160,7 +160,7 @@ def student_timeline_page(student_id: UUID) -> Any:
     student = student_or_404(student_id)
     items = student_timeline(event_log(), student_id)["items"]
     record_read(student_id, "timeline")
-    f, errors = timeline_filters(items)
+    f, errors = timeline_filters()
     shown = [i for i in items if kept(i, f)]
     p = page_of(page_number(request.args.get("page")), len(shown), TIMELINE_PAGE)
     readers = Readers()

@@ -50,6 +50,12 @@ def links(answer: Any, pattern: str) -> list[str]:
     return [unescape(h) for h in re.findall(r'href="([^"]+)"', answer.get_data(as_text=True)) if re.search(pattern, h)]
 
 
+def found(pattern: str, page: str) -> tuple[str, ...]:
+    match = re.search(pattern, page)
+    assert match, (pattern, page[-2000:])
+    return match.groups()
+
+
 def row(page: str, label: str) -> str:
     """The text of the table row whose header starts with `label`."""
     found = re.search(rf"<tr[^>]*>\s*<th scope=\"row\">{re.escape(label)}.*?</tr>", page, re.S)
@@ -94,7 +100,7 @@ def test_given_a_students_timeline_when_filtered_and_paged_then_only_matching_ev
         site: Site, gao: Any) -> None:
     everything = gao.get(f"/auditor/students/{site.liu}")
     assert everything.status_code == 200
-    total = int(re.search(r"(\d+) of the (\d+) events", text(everything)).group(2))
+    total = int(found(r"(\d+) of the (\d+) events", text(everything))[1])
     assert total > 25 and "Page 1 of" in text(everything), "more than a page: paged"
     second = gao.get(links(everything, r"page=2")[0])
     assert "Page 2 of" in text(second)
@@ -144,7 +150,7 @@ def test_given_a_correction_when_as_of_before_and_after_it_then_the_days_hours_d
 def test_given_an_export_taken_from_the_page_when_downloaded_then_it_verifies_with_the_deployments_key(
         site: Site, gao: Any) -> None:
     page = gao.get(f"/auditor/exports/student/{site.liu}")
-    key_id = re.search(r'<code id="key-id">([0-9a-f]{16})</code>', page.get_data(as_text=True)).group(1)
+    key_id = found(r'<code id="key-id">([0-9a-f]{16})</code>', page.get_data(as_text=True))[0]
     taken = gao.get(f"/auditor/exports/student/{site.liu}/take")
     assert taken.status_code == 303
     shown = gao.get(taken.headers["Location"])
@@ -163,6 +169,8 @@ def test_given_the_chains_when_opened_and_one_verified_then_each_context_and_the
         assert f'id="chain-{context}"' in chains.get_data(as_text=True)
     verified = gao.get("/auditor/chains/training/verify", follow_redirects=True)
     assert "verified" in text(verified).split("training")[1]
+    in_chinese = gao.get("/auditor/chains", headers={"Accept-Language": "zh-CN"})
+    assert "哈希链" in text(in_chinese) and "已通过校验" in text(in_chinese)
 
 
 def test_given_a_students_reads_when_opened_then_the_auditors_own_reads_are_listed(site: Site, gao: Any) -> None:

@@ -58,7 +58,7 @@ def journey(site: Site) -> None:
     time.sleep(1.5)
     after = datetime.now(UTC).replace(microsecond=0)
 
-    gao = site.browser("auditor-gao")
+    gao = site.browser("auditor-gao", phone=True)
     # -- found by a part of the name, in another case --
     gao.open("/auditor", "find")
     gao.fill("q", "pINGa")
@@ -97,6 +97,12 @@ def journey(site: Site) -> None:
     exported = _download(gao, gao.driver.find_element(By.ID, "download").get_attribute("href") or "")
     assert exported.count(b"\n") > 5 and student.encode() in exported.split(b"\n")[0]
     _verified_elsewhere(site, exported, key_id)
+
+    # -- a centre, found by name, with the students it hosted --
+    gao.open("/auditor?q=maintenance+BASE&kind=centres", "centre-found")
+    gao.press(gao.driver.find_element(By.LINK_TEXT, "High-Speed Train Maintenance Base"))
+    gao.page("centre")
+    assert STUDENT in gao.text() and "CRRC Qingdao Sifang" in gao.text()
 
     # -- the chains, each context's status --
     gao.open("/auditor/chains", "chains")
