@@ -172,12 +172,14 @@ def _pipeline(actor: Actor, status: int = 200, row_errors: dict[str, str] | None
             "amended": p["pending_terms"] is not None,
             **_next_action(p, student, rule_set, today, enterprises)})
     extra = "".join(f"&{k}={v}" for k, v in wanted.items() if v)
+    listed_ids = {row["id"] for rows_of_stage in groups.values() for row in rows_of_stage}
     return render_template(
         "placements/coordinator_pipeline.html", groups=[(s, stage_names()[s], groups[s]) for s in STAGES
                                                         if s in groups],
         counts=[(s, stage_names()[s], counts[s]) for s in STAGES], wanted=wanted, stages=stage_names(),
         centres=sorted(centres.items(), key=lambda c: c[1]), cohorts=cohorts, pager=pager, extra=extra,
         up_to_date=up_to_date, row_errors=row_errors or {}, reasons=reasons or {}, school=school,
+        stray=[m for pid, m in (row_errors or {}).items() if pid not in listed_ids],
         done=request.args.get("done", "")[:40], total=len(rows)), status
 
 

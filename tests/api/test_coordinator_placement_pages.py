@@ -217,3 +217,13 @@ def test_given_another_schools_coordinator_or_a_student_then_they_never_see_thes
     assert proposing.status_code == 422 and "Choose a student of your school." in text(proposing)
     for handle in ("student-liu", "mentor-zhao", "admin-wu"):
         assert site.browser(handle).get("/coordinator/placements").status_code == 403, handle
+
+
+def test_given_a_chinese_browser_when_the_coordinator_checks_a_proposal_then_the_pages_speak_chinese(
+        site: Site) -> None:
+    chen = site.browser("coordinator-chen", "zh-CN")
+    assert "等待审批" in text(chen.get("/coordinator/placements"))
+    token = csrf(chen, "/coordinator/placements/new")
+    checked = chen.post("/coordinator/placements/new", data={
+        **proposal(site, start="2027-07-05", planned_end="2027-07-02"), "csrf_token": token, "action": "propose"})
+    assert checked.status_code == 422 and "不得早于开始日期" in near(checked, "planned_end")
