@@ -14,6 +14,7 @@ check_plan, changes_between); plans are read from its event store, so a page sho
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -106,8 +107,6 @@ def school_students(actor: Actor, names: Names) -> list[dict[str, Any]]:
 
 
 def _next_monday() -> str:
-    from datetime import timedelta
-
     today = deployment().today()
     return (today + timedelta(days=7 - today.weekday())).isoformat()
 

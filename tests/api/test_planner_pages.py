@@ -32,9 +32,9 @@ class Site:
     def __init__(self, app: Any, container: Any, ids: Any, students: list[str], centre: str) -> None:
         self.app, self.container, self.ids, self.students, self.centre = app, container, ids, students, centre
 
-    def browser(self, handle: str) -> Any:
+    def browser(self, handle: str, language: str = "en") -> Any:
         client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         answer = client.post("/sign-in", data={"login": EMAILS[handle], "password": self.ids.sign_ins[handle]})
         assert answer.status_code == 303, answer.get_data(as_text=True)
         return client
@@ -138,6 +138,8 @@ def test_given_four_students_at_a_workshop_of_two_when_the_coordinator_generates
         assert text(group).count(f"{name} (group A): weeks 2027 W02, 2027 W03, 2027 W05, 2027 W06") == 1
     listing = text(chen.get("/coordinator/plans"))
     assert "Workshop winter 2027" in listing and "New plan from a pattern" in listing
+    in_chinese = text(site.browser("coordinator-chen", "zh-CN").get(answer.headers["Location"]))
+    assert "周次与分组" in in_chinese and "超出容量：" in in_chinese and "按学生：" in in_chinese
 
 
 def test_given_a_capacity_conflict_when_published_then_refused_until_overridden_with_a_justification(
