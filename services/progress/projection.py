@@ -31,6 +31,10 @@ COMBINED = "progress_combined_assessments"
 CREDIT_ACCOUNTS = "progress_credit_accounts"
 AWARDS = "progress_awards"
 CREDIT_EFFECTS = "progress_credit_effects"
+APPROVALS = "progress_placement_approvals"
+"""Who agreed to a proposed placement so far: `school`, `enterprise`, `student` (its confirmation)."""
+REQUIREMENTS = "progress_certificate_requirements"
+"""Each certificate level's requirements, as listed (levels are fixed once a certificate is listed)."""
 AVAILABLE = "available"
 """The ledger account whose holdings are the student's credit balance (services/credentials/domain/account.py)."""
 LEDGER = PracticeLedger("progress")
@@ -82,6 +86,17 @@ def _amendment_agreed(p: Any, tx: Tx, e: Any) -> None:
         "planned_end = COALESCE(pending_end, planned_end), pending_start = NULL, pending_end = NULL "
         "WHERE placement_id = ?", (e.data["placement_id"],),
     )
+
+
+def _approved(step: str, mentor: bool = False) -> Handler:
+    def handler(p: Any, tx: Tx, e: Any) -> None:
+        if mentor:
+            tx.execute(f"UPDATE {tx.table(PLACEMENTS)} SET mentor_id = ? WHERE placement_id = ?",
+                       (e.data["mentor_id"], e.data["placement_id"]))
+        tx.execute(f"INSERT INTO {tx.table(APPROVALS)} (placement_id, step) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                   (e.data["placement_id"], step))
+
+    return handler
 
 
 def _mentor_assigned(p: Any, tx: Tx, e: Any) -> None:
@@ -181,6 +196,16 @@ def _certificate_revoked(p: Any, tx: Tx, e: Any) -> None:
                (e.data["reason"], e.data["award_id"]))
 
 
+def _certificate_listed(p: Any, tx: Tx, e: Any) -> None:
+    d = e.data
+    tx.executemany(
+        f"INSERT INTO {tx.table(REQUIREMENTS)} (certificate_code, level, level_ordinal, competency, min_signed_hours, "
+        "min_assessment) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(d["code"], level["level"], i, r["competency"], r["min_signed_hours"], r.get("min_assessment"))
+         for i, level in enumerate(d["levels"]) for r in level.get("requirements") or []],
+    )
+
+
 def effect_on_available(line: dict[str, Any]) -> int:
     """What a ledger line does to the student's balance: credited to `available` adds, debited takes away."""
     amount = int(line["amount"])
@@ -222,6 +247,10 @@ class ProgressProjection(Projection):
         "level TEXT NOT NULL, awarded_on TEXT NOT NULL, certificate_number TEXT, eligible INTEGER NOT NULL, "
         "revoked INTEGER NOT NULL, revoked_reason TEXT, recorded BIGINT NOT NULL",
         CREDIT_EFFECTS: "line_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, student_id TEXT, effect INTEGER NOT NULL",
+        APPROVALS: "placement_id TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (placement_id, step)",
+        REQUIREMENTS: "certificate_code TEXT NOT NULL, level TEXT NOT NULL, level_ordinal INTEGER NOT NULL, "
+        "competency TEXT NOT NULL, min_signed_hours DOUBLE PRECISION NOT NULL, min_assessment DOUBLE PRECISION, "
+        "PRIMARY KEY (certificate_code, level, competency)",
         **LEDGER.tables(),
         **BLOCKS.tables(),
     }
@@ -229,7 +258,9 @@ class ProgressProjection(Projection):
         P + "StudentEnrolled.v1": _student_enrolled,
         P + "PlacementProposed.v1": _placement_proposed,
         P + "PlacementAgreed.v1": _placement("", status="agreed"),
-        P + "PlacementApprovedByEnterprise.v1": _placement("mentor_id = ?", "mentor_id"),
+        P + "PlacementApprovedBySchool.v1": _approved("school"),
+        P + "PlacementApprovedByEnterprise.v1": _approved("enterprise", mentor=True),
+        P + "PlacementConfirmedByStudent.v1": _approved("student"),
         P + "PlacementActivated.v1": _placement("activated_on = ?", "on", status="active"),
         P + "PlacementPaused.v1": _placement("", status="paused"),
         P + "PlacementResumed.v1": _placement("", status="active"),
@@ -245,6 +276,7 @@ class ProgressProjection(Projection):
         T + "TrainingTargetAdjusted.v1": _target_adjusted,
         T + "CompetencyAssessed.v1": _assessed,
         T + "CompetencyAssessmentsCombined.v1": _combined,
+        C + "CertificateListed.v1": _certificate_listed,
         C + "CreditAccountOpened.v1": _credit_account_opened,
         C + "CertificateAwarded.v1": _certificate_awarded,
         C + "CertificateAmended.v1": _certificate_amended,

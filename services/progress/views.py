@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from services.common.errors import NotFound
 from services.common.freshness import FollowsProjection
 from services.common.scope import Scope
 from services.common.viewstore import ViewDatabase
+from services.progress import cohort_queries
 from services.progress.projection import (
     ASSESSMENTS,
     AWARDS,
@@ -233,6 +235,30 @@ class ProgressView(FollowsProjection):
                      pending=pending.get(s["student_id"], 0), block=blocks[s["student_id"]],
                      competencies=targets.get(s["placement_id"], []))
         return {"total": sum(by_centre.values()), "by_centre": by_centre, "students": students}
+
+    # -- a school's cohort (services/progress/cohort_queries.py) -----------------------------------------
+    def cohort_standings(self, school_id: str, today: date,
+                         filters: cohort_queries.Filters) -> dict[str, Any]:
+        """Every student of the school with a traffic light and its reasons, the counts per light."""
+        return cohort_queries.cohort_standings(self._db, school_id, today, filters)
+
+    def cohort_export(self, what: str, school_id: str, cohort: int | None) -> Iterator[tuple[Any, ...]]:
+        """The rows of an export of the school's cohort: `progress`, `hours` or `placements`, read in chunks."""
+        rows = {"progress": cohort_queries.progress_rows, "hours": cohort_queries.entry_rows,
+                "placements": cohort_queries.placement_rows}[what]
+        return rows(self._db, school_id, cohort)
+
+    def school_cohorts(self, school_id: str) -> list[int]:
+        """The school's cohorts, the latest first."""
+        return cohort_queries.school_cohorts(self._db, school_id)
+
+    def cohort_students(self, school_id: str, cohort: int | None) -> list[str]:
+        """The ids of the school's students (of one cohort, or all)."""
+        return cohort_queries.cohort_students(self._db, school_id, cohort)
+
+    def student_file(self, student_id: str) -> dict[str, Any]:
+        """A student's placements and latest entries (the caller checked the student is theirs to see)."""
+        return cohort_queries.student_file(self._db, student_id)
 
     @staticmethod
     def _entry(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -1,0 +1,375 @@
+"""A school's cohort on the progress read model: every student with a traffic light and its reasons (the
+coordinator's dashboard), and the rows of the cohort's exports, in a few queries over the whole school rather than
+one call per student.
+
+The lights (the dashboard's legend says the same in words):
+
+- red, act now: no practice entry on the last `QUIET_DAYS` working days while the placement runs (today not
+  counted, nor days a published rotation plan puts the student at school); a placement ending within
+  `ENDING_WITHIN` days with a competency's target not yet signed;
+- amber, to act on soon: behind schedule (signed hours under 90 % of the hours expected by today, as the student's
+  progress says); entries waiting more than `WAITING_DAYS` days for the mentor's signature or the school's
+  countersignature; a proposed placement waiting for an approval (the school's, the enterprise's) or the student's
+  confirmation; a certificate level the student meets and was not awarded (the credentials context's test: signed
+  hours and the best passed combined assessment per competency against each requirement);
+- green: none of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from services.common.viewstore import ViewDatabase
+from services.progress.projection import (
+    APPROVALS,
+    AWARDS,
+    BLOCKS,
+    COMBINED,
+    LEDGER,
+    PLACEMENTS,
+    PLANS,
+    REQUIREMENTS,
+    STUDENTS,
+    TARGETS,
+)
+
+QUIET_DAYS = 3
+"""Working days (Monday to Friday) without an entry that turn a placed student red."""
+WAITING_DAYS = 5
+"""Days an entry may wait for a signature or countersignature before it is a reason."""
+ENDING_WITHIN = 14
+"""A placement ending within this many days with a target not met is a reason."""
+BEHIND_BELOW = 0.9
+LIGHTS = ("red", "amber", "green")
+RED_REASONS = {"no-entry", "ending-short"}
+RUNNING = ("active", "paused")
+APPROVAL_STEPS = ("school", "enterprise", "student")
+
+
+@dataclass
+class Filters:
+    cohort: int | None = None
+    major: str | None = None
+    centre: str | None = None
+    light: str | None = None
+
+
+@dataclass
+class Standing:
+    student_id: str
+    major: str
+    cohort: int
+    placement: dict[str, Any] | None = None
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def light(self) -> str:
+        if any(r["kind"] in RED_REASONS for r in self.reasons):
+            return "red"
+        return "amber" if self.reasons else "green"
+
+
+def working_days_between(after: date, before: date, away: list[tuple[date, date]]) -> int:
+    """Monday-to-Friday days strictly between `after` and `before`, not within any of the `away` periods."""
+    count, day = 0, after + timedelta(days=1)
+    while day < before and count < 100:
+        if day.weekday() < 5 and not any(a <= day <= b for a, b in away):
+            count += 1
+        day += timedelta(days=1)
+    return count
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _current(placements: list[dict[str, Any]], today: date) -> dict[str, Any] | None:
+    """The running placement, else the next proposed or agreed one, else the last."""
+    day = today.isoformat()
+    running = [p for p in placements if p["status"] in RUNNING]
+    upcoming = [p for p in placements if p["status"] in ("proposed", "agreed") and p["planned_end"] >= day]
+    chosen = running or upcoming or placements[-1:]
+    return chosen[0] if chosen else None
+
+
+def cohort_standings(db: ViewDatabase, school_id: str, today: date, filters: Filters) -> dict[str, Any]:
+    """Every student of the school (within the cohort, major and centre filters) with their reasons, in a handful
+    of queries; the counts per light, the choices each filter offers, and the students of the light asked for,
+    red first."""
+    day = today.isoformat()
+    waited = (today - timedelta(days=WAITING_DAYS)).isoformat()
+    with db.transaction(snapshot=True) as tx:
+        students = tx.execute(f"SELECT student_id, major, cohort FROM {STUDENTS} WHERE school_id = ? "
+                              "ORDER BY cohort DESC, major, student_id", (school_id,)).fetchall()
+        placements = tx.execute(
+            f"SELECT p.placement_id, p.student_id, p.centre_id, p.enterprise_id, p.status, p.start_date, "
+            f"p.planned_end, p.activated_on, p.ended_on FROM {PLACEMENTS} p JOIN {STUDENTS} s "
+            "ON s.student_id = p.student_id WHERE s.school_id = ? ORDER BY p.start_date, p.placement_id",
+            (school_id,)).fetchall()
+        approvals = tx.execute(
+            f"SELECT a.placement_id, a.step FROM {APPROVALS} a JOIN {PLACEMENTS} p ON p.placement_id = a.placement_id "
+            f"JOIN {STUDENTS} s ON s.student_id = p.student_id WHERE s.school_id = ? AND p.status = 'proposed'",
+            (school_id,)).fetchall()
+        entries = tx.execute(
+            "SELECT student_id, MAX(CASE WHEN status != 'rejected' AND day <= ? THEN day END), "
+            "SUM(CASE WHEN status = 'pending' AND updated_at < ? THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN status = 'awaiting-countersignature' AND updated_at < ? THEN 1 ELSE 0 END) "
+            f"FROM {LEDGER.entries} WHERE school_id = ? GROUP BY student_id", (day, waited, waited, school_id),
+        ).fetchall()
+        signed = dict(tx.execute(f"SELECT placement_id, SUM(minutes) FROM {LEDGER.entries} WHERE school_id = ? "
+                                 "AND status = 'signed' GROUP BY placement_id", (school_id,)).fetchall())
+        targets = tx.execute(
+            f"SELECT t.placement_id, t.competency, t.target_hours FROM {TARGETS} t JOIN {PLANS} p "
+            f"ON p.placement_id = t.placement_id JOIN {STUDENTS} s ON s.student_id = p.student_id "
+            "WHERE s.school_id = ?", (school_id,)).fetchall()
+        at_school = tx.execute(
+            f"SELECT student_id, start_date, end_date FROM {BLOCKS.places} WHERE school_id = ? AND kind = 'school' "
+            "AND end_date >= ? AND start_date <= ?", (school_id, (today - timedelta(days=60)).isoformat(), day),
+        ).fetchall()
+        eligible = _eligible(tx, school_id)
+        ending: dict[str, list[str]] = {}  # placements ending soon -> competencies whose target is not signed
+        soon = (today + timedelta(days=ENDING_WITHIN)).isoformat()
+        closing = [p[0] for p in placements if p[4] == "active" and day <= p[6] <= soon]
+        if closing:
+            done = {(pl, code): int(sec) for pl, code, sec in tx.execute(
+                f"SELECT e.placement_id, s.competency, SUM(s.seconds) FROM {LEDGER.shares} s JOIN {LEDGER.entries} e "
+                f"ON e.entry_id = s.entry_id WHERE e.status = 'signed' AND e.placement_id IN ({_marks(closing)}) "
+                "GROUP BY e.placement_id, s.competency", closing).fetchall()}
+            for placement_id, code, target in targets:
+                if placement_id in closing and done.get((placement_id, code), 0) < int(target) * 3600:
+                    ending.setdefault(placement_id, []).append(code)
+    by_student: dict[str, list[dict[str, Any]]] = {}
+    for row in placements:
+        by_student.setdefault(row[1], []).append(dict(zip(
+            ("placement_id", "student_id", "centre_id", "enterprise_id", "status", "start_date", "planned_end",
+             "activated_on", "ended_on"), row)))
+    steps: dict[str, set[str]] = {}
+    for placement_id, step in approvals:
+        steps.setdefault(placement_id, set()).add(step)
+    target_total: dict[str, int] = {}
+    for placement_id, _, target in targets:
+        target_total[placement_id] = target_total.get(placement_id, 0) + int(target)
+    logbook = {sid: (last, int(p or 0), int(c or 0)) for sid, last, p, c in entries}
+    away: dict[str, list[tuple[date, date]]] = {}
+    for sid, start, end in at_school:
+        away.setdefault(sid, []).append((date.fromisoformat(start), date.fromisoformat(end)))
+    standings: list[Standing] = []
+    choices: dict[str, set[Any]] = {"cohorts": set(), "majors": set(), "centres": set()}
+    for student_id, major, cohort in students:
+        choices["cohorts"].add(int(cohort))
+        choices["majors"].add(major)
+        own = by_student.get(student_id, [])
+        choices["centres"].update(p["centre_id"] for p in own)
+        if (filters.cohort is not None and int(cohort) != filters.cohort) or (
+                filters.major is not None and major != filters.major):
+            continue
+        standing = Standing(student_id, major, int(cohort), _current(own, today))
+        if filters.centre is not None and (standing.placement is None
+                                           or standing.placement["centre_id"] != filters.centre):
+            continue
+        standing.reasons = _reasons(standing.placement, own, today, logbook.get(student_id), away.get(student_id, []),
+                                    steps, signed, target_total, ending, eligible.get(student_id, []))
+        standings.append(standing)
+    counts = {light: 0 for light in LIGHTS}
+    for s in standings:
+        counts[s.light] += 1
+    shown = [s for s in standings if filters.light in (None, s.light)]
+    shown.sort(key=lambda s: LIGHTS.index(s.light))
+    return {"counts": counts, "students": shown,
+            "choices": {k: sorted(v, reverse=(k == "cohorts")) for k, v in choices.items()}}
+
+
+def _reasons(current: dict[str, Any] | None, placements: list[dict[str, Any]], today: date,
+             logbook: tuple[str | None, int, int] | None, away: list[tuple[date, date]], steps: dict[str, set[str]],
+             signed: dict[str, Any], target_total: dict[str, int], ending: dict[str, list[str]],
+             eligible: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    reasons: list[dict[str, Any]] = []
+    last, pending, countersign = logbook or (None, 0, 0)
+    if current is not None and current["status"] == "active":
+        begun = date.fromisoformat(current["activated_on"] or current["start_date"])
+        since = date.fromisoformat(last) if last and date.fromisoformat(last) >= begun else begun - timedelta(days=1)
+        quiet = working_days_between(since, today, away)
+        if quiet >= QUIET_DAYS:
+            reasons.append({"kind": "no-entry", "days": quiet,
+                            "last": date.fromisoformat(last) if last else None})
+        if current["placement_id"] in ending:
+            reasons.append({"kind": "ending-short", "end": date.fromisoformat(current["planned_end"]),
+                            "competencies": sorted(ending[current["placement_id"]])})
+    if current is not None and current["status"] in RUNNING:
+        expected = _expected(target_total.get(current["placement_id"], 0), current, today)
+        done = round(int(signed.get(current["placement_id"]) or 0) / 60, 2)
+        if expected is not None and done < BEHIND_BELOW * expected:
+            reasons.append({"kind": "behind", "signed": done, "expected": expected})
+    if pending:
+        reasons.append({"kind": "waiting-signature", "entries": pending, "days": WAITING_DAYS})
+    if countersign:
+        reasons.append({"kind": "waiting-countersignature", "entries": countersign, "days": WAITING_DAYS})
+    for p in placements:
+        if p["status"] == "proposed":
+            missing = [s for s in APPROVAL_STEPS if s not in steps.get(p["placement_id"], set())]
+            reasons.append({"kind": "approval", "start": date.fromisoformat(p["start_date"]), "missing": missing})
+    for code, level in eligible:
+        reasons.append({"kind": "eligible", "certificate": code, "level": level})
+    return reasons
+
+
+def _expected(target_total: int, placement: dict[str, Any], today: date) -> float | None:
+    """The plan's hours spread evenly over the placement's days (as the student's progress computes them)."""
+    if not target_total:
+        return None
+    start = date.fromisoformat(placement["activated_on"] or placement["start_date"])
+    end = date.fromisoformat(placement["ended_on"] or placement["planned_end"])
+    if today < start:
+        return 0.0
+    elapsed = (min(today, end) - start).days + 1
+    return round(target_total * elapsed / ((end - start).days + 1), 2)
+
+
+def _eligible(tx: Any, school_id: str) -> dict[str, list[tuple[str, str]]]:
+    """Per student of the school: the certificate levels they meet and hold neither that level nor a higher one of
+    the same certificate (revoked awards do not count), from their signed hours and best passed combined assessment
+    per competency (credentials' eligibility test). Levels without requirements are left out."""
+    requirements = tx.execute(f"SELECT certificate_code, level, level_ordinal, competency, min_signed_hours, "
+                              f"min_assessment FROM {REQUIREMENTS}").fetchall()
+    if not requirements:
+        return {}
+    codes = sorted({r[3] for r in requirements})
+    seconds = {(sid, code): int(total) for sid, code, total in tx.execute(
+        f"SELECT e.student_id, s.competency, SUM(s.seconds) FROM {LEDGER.shares} s JOIN {LEDGER.entries} e "
+        f"ON e.entry_id = s.entry_id WHERE e.school_id = ? AND e.status = 'signed' AND s.competency IN "
+        f"({_marks(codes)}) GROUP BY e.student_id, s.competency", (school_id, *codes)).fetchall()}
+    best = {(sid, code): float(result) for sid, code, result in tx.execute(
+        f"SELECT c.student_id, c.competency, MAX(c.result) FROM {COMBINED} c JOIN {STUDENTS} st "
+        "ON st.student_id = c.student_id WHERE st.school_id = ? AND c.passed = 1 GROUP BY c.student_id, c.competency",
+        (school_id,)).fetchall()}
+    held: dict[tuple[str, str], int] = {}
+    ordinals = {(r[0], r[1]): int(r[2]) for r in requirements}
+    for sid, code, level in tx.execute(
+            f"SELECT a.student_id, a.certificate_code, a.level FROM {AWARDS} a JOIN {STUDENTS} st "
+            "ON st.student_id = a.student_id WHERE st.school_id = ? AND a.revoked = 0", (school_id,)).fetchall():
+        held[(sid, code)] = max(held.get((sid, code), -1), ordinals.get((code, level), -1))
+    levels: dict[tuple[str, str, int], list[tuple[str, float, float | None]]] = {}
+    for code, level, ordinal, competency, hours_needed, assessment_needed in requirements:
+        levels.setdefault((code, level, int(ordinal)), []).append(
+            (competency, float(hours_needed), None if assessment_needed is None else float(assessment_needed)))
+    candidates = {sid for sid, _ in seconds} | {sid for sid, _ in best}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for sid in sorted(candidates):
+        for (code, level, ordinal), needs in sorted(levels.items(), key=lambda item: (item[0][0], item[0][2])):
+            if held.get((sid, code), -1) >= ordinal:
+                continue
+            if all(seconds.get((sid, c), 0) / 3600 >= hours_needed
+                   and (needed is None or (best.get((sid, c)) is not None and best[(sid, c)] >= needed))
+                   for c, hours_needed, needed in needs):
+                found.setdefault(sid, []).append((code, level))
+    return found
+
+
+# -- the exports --------------------------------------------------------------------------------------------------
+CHUNK = 500
+
+
+def school_cohorts(db: ViewDatabase, school_id: str) -> list[int]:
+    """The school's cohorts, the latest first."""
+    with db.transaction(snapshot=True) as tx:
+        return [int(r[0]) for r in tx.execute(f"SELECT DISTINCT cohort FROM {STUDENTS} WHERE school_id = ? "
+                                              "ORDER BY cohort DESC", (school_id,)).fetchall()]
+
+
+def cohort_students(db: ViewDatabase, school_id: str, cohort: int | None) -> list[str]:
+    """The school's students (of one cohort, or all), by id."""
+    extra, params = (" AND cohort = ?", (school_id, cohort)) if cohort is not None else ("", (school_id,))
+    with db.transaction(snapshot=True) as tx:
+        return [r[0] for r in tx.execute(f"SELECT student_id FROM {STUDENTS} WHERE school_id = ?{extra} "
+                                         "ORDER BY student_id", params).fetchall()]
+
+
+def _chunks(db: ViewDatabase, sql: str, params: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+    """The rows of `sql` (ordered, ending in LIMIT ? OFFSET ?), a chunk per short transaction."""
+    offset = 0
+    while True:
+        with db.transaction(snapshot=True) as tx:
+            rows = tx.execute(sql, (*params, CHUNK, offset)).fetchall()
+        yield from rows
+        if len(rows) < CHUNK:
+            return
+        offset += CHUNK
+
+
+def _cohort_where(alias: str, cohort: int | None) -> str:
+    return f"{alias}.school_id = ?" + (f" AND {alias}.cohort = ?" if cohort is not None else "")
+
+
+def _cohort_params(school_id: str, cohort: int | None) -> tuple[Any, ...]:
+    return (school_id, cohort) if cohort is not None else (school_id,)
+
+
+def progress_rows(db: ViewDatabase, school_id: str, cohort: int | None) -> Iterator[tuple[Any, ...]]:
+    """(student, placement, competency, title, target h, signed h, awaiting countersignature h, pending h) for each
+    competency of each student's current (else latest) plan."""
+    plan_of: dict[str, str] = {}
+    with db.transaction(snapshot=True) as tx:
+        for sid, placement_id, status in tx.execute(
+                f"SELECT p.student_id, p.placement_id, pl.status FROM {PLANS} p JOIN {STUDENTS} s "
+                f"ON s.student_id = p.student_id JOIN {PLACEMENTS} pl ON pl.placement_id = p.placement_id "
+                f"WHERE {_cohort_where('s', cohort)} ORDER BY p.drawn_up_at, p.placement_id",
+                _cohort_params(school_id, cohort)).fetchall():
+            if sid not in plan_of or status in RUNNING:
+                plan_of[sid] = placement_id
+    chosen = sorted(plan_of.items())
+    for start in range(0, len(chosen), CHUNK):
+        part = dict(chosen[start:start + CHUNK])
+        ids = list(part.values())
+        with db.transaction(snapshot=True) as tx:
+            targets = tx.execute(f"SELECT placement_id, competency, title, target_hours FROM {TARGETS} "
+                                 f"WHERE placement_id IN ({_marks(ids)}) ORDER BY placement_id, ordinal",
+                                 ids).fetchall()
+            figures = {(pl, code, status): int(sec) for pl, code, status, sec in tx.execute(
+                f"SELECT e.placement_id, s.competency, e.status, SUM(s.seconds) FROM {LEDGER.shares} s "
+                f"JOIN {LEDGER.entries} e ON e.entry_id = s.entry_id WHERE e.placement_id IN ({_marks(ids)}) "
+                "GROUP BY e.placement_id, s.competency, e.status", ids).fetchall()}
+        of_placement: dict[str, list[tuple[Any, ...]]] = {}
+        for row in targets:
+            of_placement.setdefault(row[0], []).append(row)
+        for sid, placement_id in part.items():
+            for _, code, title, target in of_placement.get(placement_id, []):
+                yield (sid, placement_id, code, title, int(target),
+                       *(round(figures.get((placement_id, code, status), 0) / 3600, 2)
+                         for status in ("signed", "awaiting-countersignature", "pending")))
+
+
+def entry_rows(db: ViewDatabase, school_id: str, cohort: int | None) -> Iterator[tuple[Any, ...]]:
+    """(student, day, start, end, hours, competencies, status, description) of every practice entry."""
+    yield from _chunks(
+        db, f"SELECT e.student_id, e.day, e.start_time, e.end_time, e.minutes, e.competencies, e.status, "
+        f"e.description FROM {LEDGER.entries} e JOIN {STUDENTS} s ON s.student_id = e.student_id "
+        f"WHERE {_cohort_where('s', cohort)} ORDER BY e.student_id, e.day, e.start_time, e.entry_id LIMIT ? OFFSET ?",
+        _cohort_params(school_id, cohort))
+
+
+def placement_rows(db: ViewDatabase, school_id: str, cohort: int | None) -> Iterator[tuple[Any, ...]]:
+    """(student, centre, enterprise, status, start, planned end, activated on, ended on, post) of every placement."""
+    yield from _chunks(
+        db, f"SELECT p.student_id, p.centre_id, p.enterprise_id, p.status, p.start_date, p.planned_end, "
+        f"p.activated_on, p.ended_on, p.post FROM {PLACEMENTS} p JOIN {STUDENTS} s ON s.student_id = p.student_id "
+        f"WHERE {_cohort_where('s', cohort)} ORDER BY p.student_id, p.start_date, p.placement_id LIMIT ? OFFSET ?",
+        _cohort_params(school_id, cohort))
+
+
+def student_file(db: ViewDatabase, student_id: str, limit: int = 200) -> dict[str, Any]:
+    """A student's placements (oldest first) and their latest `limit` entries (newest first)."""
+    with db.transaction(snapshot=True) as tx:
+        placements = tx.execute(
+            f"SELECT placement_id, centre_id, enterprise_id, status, start_date, planned_end, activated_on, ended_on, "
+            f"post FROM {PLACEMENTS} WHERE student_id = ? ORDER BY start_date, placement_id", (student_id,)).fetchall()
+        entries = tx.execute(
+            f"SELECT day, start_time, end_time, minutes, competencies, status, description, last_reason "
+            f"FROM {LEDGER.entries} WHERE student_id = ? ORDER BY day DESC, start_time DESC, entry_id LIMIT ?",
+            (student_id, limit)).fetchall()
+    return {"placements": [dict(zip(("placement_id", "centre_id", "enterprise_id", "status", "start", "planned_end",
+                                     "activated_on", "ended_on", "post"), p)) for p in placements],
+            "entries": [dict(zip(("day", "start", "end", "minutes", "competencies", "status", "description",
+                                  "reason"), e)) for e in entries]}
