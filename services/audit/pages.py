@@ -5,8 +5,8 @@
 - `/auditor/students/<id>`: the student's timeline across the contexts, filtered (context, recorded dates, actor,
   event type) and paged; each event links to its detail (pages_history.py).
 - `/auditor/students/<id>/reads`: who read the student's data, from the read log.
-- `/auditor/centres/<id>`: a training centre: its enterprise, who it hosts, its export.
-- pages_history.py: an event's detail (the state before and after it, as a difference) and "as of" views;
+- pages_centres.py: a training centre (its enterprise, who it hosted) and its record as of a moment;
+  pages_history.py: an event's detail (the state before and after it, as a difference) and "as of" views;
   pages_exports.py: taking and verifying exports, the public key, the chains' status.
 
 Auditors read everything and write nothing: every page is a GET (taking an export is, as in the API), and every
@@ -195,18 +195,4 @@ def student_reads(student_id: UUID) -> Any:
     return render_template("audit/auditor_reads.html", student=student, student_id=str(student_id), rows=rows, p=p)
 
 
-# -- /auditor/centres/<id> -------------------------------------------------------------------------------------
-@pages.get("/auditor/centres/<uuid:centre_id>")
-def centre_page(centre_id: UUID) -> Any:
-    auditor()
-    view = deployment().view("centres")
-    try:
-        centre = view.centre_by_id(str(centre_id))
-    except NotFound:
-        raise NotFound(gettext("No training centre has this id."), id=str(centre_id)) from None
-    names = Names()
-    hosted = [{**h, "name": names.student_name(h["student_id"])} for h in view.students_hosted(str(centre_id))]
-    return render_template("audit/auditor_centre.html", centre=centre, hosted=hosted, centre_id=str(centre_id))
-
-
-from services.audit import pages_exports, pages_history  # noqa: E402,F401  (their routes join the blueprint)
+from services.audit import pages_centres, pages_exports, pages_history  # noqa: E402,F401  (routes join the blueprint)

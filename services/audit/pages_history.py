@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -114,61 +114,91 @@ def parse_moment(errors: dict[str, str], value: str | None) -> datetime | None:
         return None
 
 
+class Comparison:
+    """Rows of figures: a label, the figure as known then and as known now, and whether they differ."""
+
+    def __init__(self, then: dict[str, Any] | None, today: dict[str, Any]) -> None:
+        self.then, self.today = then, today
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, group: str, label: str, pick: Any) -> None:
+        old = pick(self.then) if self.then is not None else None
+        new = pick(self.today)
+        self.rows.append({"group": group, "label": label, "then": old, "now": new, "differs": old != new})
+
+    def keys(self, pick: Any) -> list[Any]:
+        """What either answer lists (competencies, entries, students...), in the order first seen."""
+        return list(dict.fromkeys(k for a in (self.then, self.today) if a for k in pick(a)))
+
+
+def statuses() -> list[tuple[str, str]]:
+    """Hours by the status of their entries: the answers' keys and their words."""
+    return [("signed_hours", gettext("signed")), ("pending_hours", gettext("awaiting a signature")),
+            ("awaiting_countersignature_hours", gettext("awaiting a countersignature")),
+            ("rejected_hours", gettext("sent back"))]
+
+
 def comparison(then: dict[str, Any] | None, today: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows of figures (label, as known then, as known now, whether they differ): totals, hours by competency,
-    hours of the day and up to it by status, the day's entries."""
-    rows: list[dict[str, Any]] = []
-
-    def add(group: str, label: str, pick: Any) -> None:
-        old = pick(then) if then is not None else None
-        new = pick(today)
-        rows.append({"group": group, "label": label, "then": old, "now": new, "differs": old != new})
-
+    """A student's progress then and now: totals, hours by competency, hours of the day and up to it by status, the
+    day's entries."""
+    c = Comparison(then, today)
     progress_figures = (("signed_hours", gettext("Signed hours")), ("pending_hours", gettext("Awaiting a signature")),
                         ("awaiting_countersignature_hours", gettext("Awaiting a countersignature")),
                         ("target_hours", gettext("Target hours")),
                         ("expected_to_date_hours", gettext("Expected by the day")))
     for key, label in progress_figures:
-        add(gettext("Progress"), label, lambda a, k=key: a["progress"].get(k))
-    codes = list(dict.fromkeys(c["code"] for a in (then, today) if a for c in a["progress"]["competencies"]))
-    for code in codes:
-        def competency(a: dict[str, Any], c: str = code) -> Any:
-            found = next((x for x in a["progress"]["competencies"] if x["code"] == c), None)
+        c.add(gettext("Progress"), label, lambda a, k=key: a["progress"].get(k))
+    for code in c.keys(lambda a: [x["code"] for x in a["progress"]["competencies"]]):
+        def competency(a: dict[str, Any], code: str = code) -> Any:
+            found = next((x for x in a["progress"]["competencies"] if x["code"] == code), None)
             return None if found is None else gettext(
                 "%(signed)s h signed, %(waiting)s h awaiting", signed=format_decimal(found["signed_hours"]),
                 waiting=format_decimal(round(found["pending_hours"] + found["awaiting_countersignature_hours"], 2)))
-        add(gettext("Hours by competency"), code, competency)
-    statuses = (("signed_hours", gettext("signed")), ("pending_hours", gettext("awaiting a signature")),
-                ("awaiting_countersignature_hours", gettext("awaiting a countersignature")),
-                ("rejected_hours", gettext("sent back")))
-    statuses_by_name = [("pending", statuses[1][1]), ("signed", statuses[0][1]),
-                        ("awaiting-countersignature", statuses[2][1]), ("awaiting_countersignature", statuses[2][1]),
-                        ("rejected", statuses[3][1])]
-    for key, label in statuses:
-        add(gettext("Hours logged for the day"), label, lambda a, k=key: a["hours_on_day"].get(k))
-    for key, label in statuses:
-        add(gettext("Hours logged up to the day"), label, lambda a, k=key: a["hours_to_day"].get(k))
-    entries = list(dict.fromkeys(e["entry_id"] for a in (then, today) if a for e in a["hours_on_day"]["entries"]))
-    for n, entry in enumerate(entries, start=1):
+        c.add(gettext("Hours by competency"), code, competency)
+    for key, label in statuses():
+        c.add(gettext("Hours logged for the day"), label, lambda a, k=key: a["hours_on_day"].get(k))
+    for key, label in statuses():
+        c.add(gettext("Hours logged up to the day"), label, lambda a, k=key: a["hours_to_day"].get(k))
+    words = {k.removesuffix("_hours"): w for k, w in statuses()}
+    words["awaiting-countersignature"] = words["awaiting_countersignature"]
+    for n, entry in enumerate(c.keys(lambda a: [e["entry_id"] for e in a["hours_on_day"]["entries"]]), start=1):
         def described(a: dict[str, Any], e: str = entry) -> Any:
             found = next((x for x in a["hours_on_day"]["entries"] if x["entry_id"] == e), None)
             return None if found is None else gettext(
                 "%(start)s–%(end)s, %(hours)s h, %(codes)s, %(status)s (revision %(revision)s)", start=found["start"],
                 end=found["end"], hours=format_decimal(found["hours"]), codes=", ".join(found["competencies"]),
-                status=dict(statuses_by_name).get(found["status"], found["status"]), revision=found["revision"])
-        add(gettext("Entries for the day"), gettext("Entry %(n)s", n=n), described)
-    return rows
+                status=words.get(found["status"], found["status"]), revision=found["revision"])
+        c.add(gettext("Entries for the day"), gettext("Entry %(n)s", n=n), described)
+    return c.rows
+
+
+def as_of_query() -> tuple[date, datetime | None, dict[str, str], dict[str, str]]:
+    """?on= (default: today) and ?known_at= checked; what is wrong by field; the values to show in the form."""
+    errors: dict[str, str] = {}
+    on = parse_day(errors, "on", request.args.get("on")) or deployment().today()
+    moment = parse_moment(errors, request.args.get("known_at"))
+    if on.year < 1900 or on.year > 2999:
+        errors["on"] = gettext("Give a date between the years 1900 and 2999.")
+    shown = {"on": request.args.get("on", "")[:40] if errors.get("on") else on.isoformat(),
+             "known_at": request.args.get("known_at", "")[:40] if errors.get("known_at") else (
+                 moment.strftime("%Y-%m-%dT%H:%M:%S") if moment else "")}
+    return on, moment, errors, shown
+
+
+def as_of_view(rows: list[dict[str, Any]], on: date, moment: datetime | None, shown: dict[str, str],
+               errors: dict[str, str], **more: Any) -> Any:
+    """The as-of page (a student's or a centre's), 422 when a field is wrong."""
+    return render_template(
+        "audit/auditor_as_of.html", on=on, moment_words=moment_text(moment) if moment else "",
+        now_words=moment_text(datetime.now(UTC)), known_at=shown["known_at"], on_text=shown["on"], errors=errors,
+        rows=rows, differing=sum(1 for r in rows if r["differs"]), **more), 422 if errors else 200
 
 
 @pages.get("/auditor/students/<uuid:student_id>/as-of")
 def as_of_page(student_id: UUID) -> Any:
     auditor()
     student = student_or_404(student_id)
-    errors: dict[str, str] = {}
-    on = parse_day(errors, "on", request.args.get("on")) or deployment().today()
-    moment = parse_moment(errors, request.args.get("known_at"))
-    if on.year < 1900 or on.year > 2999:
-        errors["on"] = gettext("Give a date between the years 1900 and 2999.")
+    on, moment, errors, shown = as_of_query()
     then = today = None
     unknown = False
     if moment is not None and not errors:
@@ -182,11 +212,6 @@ def as_of_page(student_id: UUID) -> Any:
             today = known.on(on)
         record_read(student_id, "progress as of")
     rows = comparison(then, today) if today is not None else []
-    return render_template(
-        "audit/auditor_as_of.html", student=student, student_id=str(student_id), on=on, moment=moment,
-        moment_words=moment_text(moment) if moment else "", now_words=moment_text(datetime.now(UTC)),
-        known_at=request.args.get("known_at", "")[:40] if errors.get("known_at") else (
-            moment.strftime("%Y-%m-%dT%H:%M:%S") if moment else ""),
-        on_text=request.args.get("on", "")[:40] if errors.get("on") else on.isoformat(), errors=errors,
-        rows=rows, unknown=unknown, then=then, today=today,
-        differing=sum(1 for r in rows if r["differs"])), 422 if errors else 200
+    return as_of_view(rows, on, moment, shown, errors, student_id=str(student_id), name=student.name,
+                      action=f"/auditor/students/{student_id}/as-of", unknown=unknown,
+                      replayed=then["events_applied"] if then else None)

@@ -147,6 +147,18 @@ def test_given_a_correction_when_as_of_before_and_after_it_then_the_days_hours_d
     assert row(a, "sent back") != row(b, "sent back")
 
 
+def test_given_a_centre_when_as_of_before_the_demo_and_now_then_who_held_a_place_differs(site: Site, gao: Any) -> None:
+    centre = f"/auditor/centres/{site.rail}"
+    assert "/as-of" in " ".join(links(gao.get(centre), "/as-of"))
+    before = gao.get(f"{centre}/as-of?on=2026-11-26&known_at=2000-01-01T00:00:00")
+    assert before.status_code == 200 and "The centre was not known yet at that moment." in text(before)
+    now = gao.get(f"{centre}/as-of?on=2026-11-26&known_at=2999-01-01T00:00:00")
+    page = now.get_data(as_text=True)
+    assert "Nothing differs from what is known now." in text(now)
+    assert "Liu Yang" in row(page, "Students holding a place that day")
+    assert gao.get(f"{centre}/as-of?on=2026-11-26&known_at=soon").status_code == 422
+
+
 def test_given_an_export_taken_from_the_page_when_downloaded_then_it_verifies_with_the_deployments_key(
         site: Site, gao: Any) -> None:
     page = gao.get(f"/auditor/exports/student/{site.liu}")
@@ -181,6 +193,7 @@ def test_given_a_students_reads_when_opened_then_the_auditors_own_reads_are_list
 def test_given_any_other_role_when_an_auditor_page_is_opened_then_it_is_refused(site: Site) -> None:
     paths = ["/auditor", "/auditor?q=liu", f"/auditor/students/{site.liu}", f"/auditor/students/{site.liu}/as-of",
              f"/auditor/students/{site.liu}/reads", f"/auditor/centres/{site.rail}", "/auditor/chains",
+             f"/auditor/centres/{site.rail}/as-of",
              f"/auditor/exports/student/{site.liu}", f"/auditor/exports/student/{site.liu}/take",
              "/auditor/public-key.pem", "/auditor/chains/training/verify", f"/auditor/events/placements/{site.liu}/1"]
     for who in OTHERS:

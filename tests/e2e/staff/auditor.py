@@ -103,6 +103,10 @@ def journey(site: Site) -> None:
     gao.press(gao.driver.find_element(By.LINK_TEXT, "High-Speed Train Maintenance Base"))
     gao.page("centre")
     assert STUDENT in gao.text() and "CRRC Qingdao Sifang" in gao.text()
+    gao.click("This centre's record as of a moment")
+    _as_of(gao, day, between)
+    gao.page("centre-as-of")
+    assert STUDENT in _row(gao, "Students holding a place that day")
 
     # -- the chains, each context's status --
     gao.open("/auditor/chains", "chains")
