@@ -95,6 +95,10 @@ def test_given_the_admin_when_they_search_people_by_name_then_each_is_shown_with
     assert "Liu Yang" in text(wu.get("/admin/people?page=99")), "a page past the last shows the last"
     waiting = everyone[everyone.index("Invitations waiting"):]
     assert "Lin Fang" in waiting, "the demo's teacher invited by Chen Jing, who has not joined"
+    renew = re.findall(r'action="(/admin/people/[0-9a-f-]+/invitation)"', wu.get("/admin/people").get_data(as_text=True))
+    mailed = wu.post(renew[0], data={"csrf_token": csrf(wu)})
+    assert mailed.status_code == 303
+    assert "A new link to join was mailed to Lin Fang." in text(wu.get(mailed.headers["Location"]))
 
 
 def test_given_the_admin_when_they_invite_a_teacher_then_a_mail_waits_in_the_outbox_and_the_invitation_is_pending(
