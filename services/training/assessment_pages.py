@@ -20,7 +20,6 @@ from flask_babel import gettext
 
 from services.common.errors import DomainError, NotFound
 from services.common.identity import Actor, Role
-from services.common.scales import SCALES
 from services.common.scope import Scope
 from services.training.api import application
 from services.training.pages import _problem
@@ -36,7 +35,7 @@ FIELD_OF_RULE = {"result-out-of-scale": "result", "competency-not-in-plan": "com
 """Next to which field a refusal by each rule is shown (the rest: next to the student)."""
 
 
-def _students(actor: Actor, today: date) -> list[dict[str, Any]]:
+def school_students(actor: Actor, today: date) -> list[dict[str, Any]]:
     """The school's students placed now or within RECENT_DAYS, by name, each with the centre of their latest
     placement."""
     found = deployment().view("placement_register").placements_matching(
@@ -62,7 +61,7 @@ def _progress(actor: Actor, student_id: str) -> dict[str, Any] | None:
 def _page(actor: Actor, form: dict[str, Any], status: int = 200, errors: dict[str, list[Any]] | None = None,
           assessed: str | None = None, up_to_date: bool = True) -> Any:
     today = deployment().today()
-    students = _students(actor, today)
+    students = school_students(actor, today)
     chosen = next((s for s in students if s["id"] == form["student"]), None)
     progress = _progress(actor, form["student"]) if form["student"] else None
     if form["student"] and progress is None and status == 200:
@@ -70,11 +69,23 @@ def _page(actor: Actor, form: dict[str, Any], status: int = 200, errors: dict[st
         errors = {"student": [{"text": gettext("No such student of your school, or nothing known of them yet.")}]}
     if chosen is None and progress is not None:
         chosen = {"id": form["student"], "name": Names().student_name(form["student"]), "centre": ""}
-    competencies = [dict(c, scale_of=SCALES.get(c["scale"] or "")) for c in (progress or {}).get("competencies", [])
+    competencies = [dict(c, assessment=_dated(c["assessment"])) for c in (progress or {}).get("competencies", [])
                     if c["in_plan"]]
     return render_template("training/teacher_assessments.html", students=students, chosen=chosen, form=form,
                            progress=progress, competencies=competencies, errors=errors or {}, assessed=assessed,
                            up_to_date=up_to_date, today=today), status
+
+
+def _dated(assessment: dict[str, Any] | None) -> dict[str, Any]:
+    """The sides of an assessment with their days as dates (the read model keeps them as text)."""
+    sides = {}
+    for side, found in (assessment or {}).items():
+        sides[side] = dict(found)
+        try:
+            sides[side]["assessed_on"] = date.fromisoformat(found.get("assessed_on") or "")
+        except ValueError:
+            pass
+    return sides
 
 
 def _blank(student: str = "") -> dict[str, Any]:

@@ -16,6 +16,7 @@ import io
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from flask import Response, redirect, render_template, request
 from flask_babel import gettext
@@ -23,9 +24,10 @@ from marshmallow import ValidationError
 
 from contracts.http.training import CSV_COLUMNS, CSV_OPTIONAL_COLUMNS, PracticeRowSchema
 from services.common.errors import BatchRefused, DomainError, NotAllowed
-from services.common.identity import Role
+from services.common.identity import Actor, Role
 from services.training.api import MAX_CSV_BYTES, MAX_CSV_ROWS, application
 from services.training.application import PracticeRow
+from services.training.assessment_pages import school_students
 from toolkit.http.context import command_context, deployment
 from toolkit.http.freshness import signed_token
 from toolkit.http.pages import signed_in_as, written
@@ -78,13 +80,13 @@ def template() -> Any:
 
 def upload() -> Any:
     """POST /coordinator/practice-upload: check the file, store it whole or report why not, row by row."""
-    signed_in_as(Role.COORDINATOR)
+    actor = signed_in_as(Role.COORDINATOR)
     sent = request.files.get("file")
     filename = (sent.filename or "")[:200] if sent else ""
     try:
         if sent is None or not filename:
             raise Refused(gettext("File: choose the CSV file to upload."))
-        rows, malformed = _parse(_text(sent.stream.read(MAX_CSV_BYTES + 1)))
+        rows, malformed = _parse(_text(sent.stream.read(MAX_CSV_BYTES + 1)), Names(actor))
     except Refused as refused:
         return _page(refused.status, refusal=refused.text, filename=filename)
     try:
@@ -115,8 +117,37 @@ def _text(data: bytes) -> str:
                               "Save as).")) from None
 
 
-def _parse(text: str) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
-    """The rows, parsed as the batch API parses them; rows that cannot be parsed, with the columns at fault."""
+class Names:
+    """A student named in the student_id column by name instead of id: resolved among the school's students placed now
+    or lately (the coordinator's own school), when exactly one of them bears that name."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self._ids: dict[str, list[str]] | None = None
+
+    def resolve(self, name: str) -> tuple[str | None, str]:
+        """The student's id, or None and why not (`unknown-name`, `ambiguous-name`)."""
+        if self._ids is None:
+            self._ids = {}
+            for student in school_students(self.actor, deployment().today()):
+                self._ids.setdefault(" ".join(student["name"].split()).casefold(), []).append(student["id"])
+        found = self._ids.get(" ".join(name.split()).casefold(), [])
+        if len(found) == 1:
+            return found[0], ""
+        return None, "ambiguous-name" if found else "unknown-name"
+
+
+def _is_id(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse(text: str, names: Names) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
+    """The rows, parsed as the batch API parses them (a student may be named instead, see Names); rows that cannot be
+    parsed, with the columns at fault."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
@@ -141,6 +172,13 @@ def _parse(text: str) -> tuple[list[PracticeRow], list[dict[str, Any]]]:
                 malformed.append({"line": line, "code": "columns", "details": {}})
                 continue
             values = {k: v.strip() for k, v in raw.items() if not (k in CSV_OPTIONAL_COLUMNS and not v.strip())}
+            if values["student_id"] and not _is_id(values["student_id"]):
+                found, why = names.resolve(values["student_id"])
+                if found is None:
+                    malformed.append({"line": line, "code": why, "details": {"name": values["student_id"][:200],
+                                                                              "fields": ["student_id"]}})
+                    continue
+                values["student_id"] = found
             try:
                 row = schema.load(values)
             except ValidationError as error:

@@ -176,14 +176,16 @@ def test_given_a_good_and_a_bad_row_when_the_coordinator_uploads_then_each_row_i
         "student_id,date,start,end,competencies,description")
     liu = site.ids.students[0]
     rows = (f"\ufeff{HEADER}{liu},2026-11-30,08:00,10:00,MEC-01,wheelset check\r\n"
-            f"{liu},2026-12-05,08:00,10:00,MEC-01,a day still to come\r\n")
+            f"{liu},2026-12-05,08:00,10:00,MEC-01,a day still to come\r\n"
+            f"Nobody Known,2026-11-30,11:00,12:00,MEC-01,who is this\r\n")
     answer = upload(site, chen, rows.encode())
     assert answer.status_code == 422
     seen = text(answer)
-    assert "Nothing was stored: rows refused: 1." in seen
+    assert "Nothing was stored: rows refused: 2." in seen
     assert re.search(r"2 accepted .*Fine, but not stored", seen), seen
     assert re.search(r"3 refused date .*is in the future", seen), seen
-    good = upload(site, chen, (HEADER + f"{liu},2026-11-30,08:00,10:00,MEC-01;MEC-03,wheelset check\r\n").encode())
+    assert re.search(r"4 refused student_id No student of your school .* is named Nobody Known", seen), seen
+    good = upload(site, chen, (HEADER + "Liu Yang,2026-11-30,08:00,10:00,MEC-01;MEC-03,wheelset check\r\n").encode())
     assert "Stored: every row of week.csv (1 in all)" in text(site.follow(chen, good))
 
 
