@@ -81,10 +81,11 @@ def plan_list() -> Any:
 
 # -- /coordinator/plans/new --------------------------------------------------------------------------
 def school_students(actor: Actor, names: Names) -> list[dict[str, Any]]:
-    """The school's students the planner knows of: every one with a placement in the placement register, and
-    those of the school's plans; with their cohort, major and the centres of their placements."""
+    """The school's students (from the progress read model, with those of the school's plans), with their cohort,
+    major and the centres of their placements (from the placement register)."""
     register = deployment().view("placement_register")
-    centres: dict[str, set[str]] = {}
+    centres: dict[str, set[str]] = {s: set() for s in deployment().view("progress").cohort_students(
+        str(actor.school_id), None)}
     page = 1
     while True:
         found = register.placements_matching(Scope.of(actor), school_id=actor.school_id, page=page, page_size=500)

@@ -17,11 +17,12 @@ from services.common.errors import NotFound, RuleViolated, VersionConflict
 from services.common.identity import Actor
 from services.schedules.api import application
 from services.schedules.domain import ConflictsRemain, InvalidPlan, RotationPlan
+from services.schedules.domain.conflicts import Conflict
 from services.schedules.domain.content import Block
 from services.schedules.domain.plan import PUBLISHED
 from services.schedules.pages import CSS, coordinator, pages, plan_of, version_sent
 from services.schedules.pages_forms import block_form
-from services.schedules.pages_grid import cell_id, side_by_side
+from services.schedules.pages_grid import cell_id, grouped, side_by_side
 from toolkit.http.context import command_context
 from toolkit.http.pages import Names
 
@@ -55,12 +56,17 @@ def _centre_choices(block: Block, plan: RotationPlan, names: Names) -> list[dict
 def _block_page(actor: Actor, plan: RotationPlan, block: Block, values: Any = None, status: int = 200,
                 errors: dict[str, list[str]] | None = None, conflicts: list[dict[str, Any]] | None = None) -> Any:
     names = Names()
+    titles = {s.plan_id: s.title for s in application().plans(actor)}
+    brought = grouped([Conflict(**c) for c in conflicts or []], plan.content, str(plan.id), lambda c: None,
+                      names.student_name, lambda c: names.name_of("centre", c),
+                      lambda p: titles.get(p, gettext("another school's plan")))
     form = values or {"kind": block.kind, "start": block.start.isoformat(), "end": block.end.isoformat(),
                       "hours_per_week": str(block.hours_per_week or 40), "reason": "", "justification": ""}
     choices = _centre_choices(block, plan, names)
     chosen = {s["id"]: (values.get(f"centre-{s['id']}", "") if values is not None else s["current"]) for s in choices}
     return render_template("schedules/block.html", plan=plan, block=block, form=form, students=choices,
-                           chosen=chosen, errors=errors or {}, conflicts=conflicts or [],
+                           chosen=chosen, errors=errors or {}, conflicts=brought,
+                           keys=[c["key"] for c in conflicts or []],
                            published=plan.status == PUBLISHED, css=CSS,
                            back=f"/coordinator/plans/{plan.id}#{cell_id(block.start, block.group)}"), status
 

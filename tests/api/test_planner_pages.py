@@ -66,6 +66,8 @@ def small_workshop_with_four_students(container: Any, ids: Any) -> tuple[list[st
         himself = CommandContext(Actor(str(student), Role.STUDENT, student_id=str(student)), correlation_id="t")
         placements.confirm_placement(himself, student, placement)
         students.append(str(student))
+    placements.enrol_student(chen, school, name="Fan Qing", major="mechatronics", cohort=2025,
+                             enrolment_date=date(2025, 9, 1), date_of_birth=date(2005, 4, 1))  # not placed yet
     return students, str(centre)
 
 
@@ -121,6 +123,8 @@ def test_given_four_students_at_a_workshop_of_two_when_the_coordinator_generates
     form = chen.get("/coordinator/plans/new?year=2025")
     assert form.status_code == 200
     assert all(name in text(form) for name in NAMES) and "Liu Yang" not in text(form), "the cohort filter"
+    assert "Fan Qing" in text(form), "a student not placed yet is planned at school"
+    assert "Fan Qing" not in text(chen.get(f"/coordinator/plans/new?year=2025&centre={site.centre}"))
     answer = generate(site, chen, "Workshop winter 2027")
     assert answer.status_code == 303
     page = chen.get(answer.headers["Location"])
@@ -191,6 +195,36 @@ def test_given_a_draft_when_one_block_is_changed_then_only_that_block_changes(si
     after = site.container.schedules.get_plan(admin, UUID(plan)).content
     assert after.block("A2").hours_per_week == 32
     assert [b for b in after.blocks if b.id != "A2"] == [b for b in before.blocks if b.id != "A2"]
+
+
+def test_given_a_published_plan_when_one_block_is_changed_with_a_reason_then_a_revision_shows_the_difference(
+        site: Site, chen: Any) -> None:
+    plan = generated(site, chen, "Workshop: revised")
+    site.container.schedules.publish_plan(CommandContext(Actor("admin-1", Role.ADMIN), correlation_id="t"),
+                                          UUID(plan), {c.key: "lent benches" for c in site.container.schedules
+                                                       .check_plan(Actor("admin-1", Role.ADMIN), UUID(plan))})
+    path = f"/coordinator/plans/{plan}/blocks/A4"
+    html = chen.get(path).get_data(as_text=True)
+    assert "this change makes a new revision" in text(html)
+    data = {"csrf_token": csrf(chen, path), "version": re.search(r'name="version" value="(\d+)"', html).group(1),
+            "kind": "school", "start": "2027-02-01", "end": "2027-02-12", "reason": " "}
+    refused = chen.post(path, data=data)
+    assert refused.status_code == 422
+    assert "Give the reason for the change" in text(between(refused.get_data(as_text=True), 'id="reason"', "</form>"))
+    data["reason"] = "the workshop closes for its yearly overhaul"
+    brought = chen.post(path, data=data)  # the four are at the workshop then in the plan published before
+    assert brought.status_code == 409
+    html = brought.get_data(as_text=True)
+    assert "Conflicts this change brings" in text(html) and "Student: An Ping" in text(html)
+    assert "Planned in two places at once from week 2027 W05" in text(html)
+    seen = re.findall(r'name="seen" value="([^"]+)"', html)
+    answer = chen.post(path, data={**data, "seen": seen, "justification": "back at school for the overhaul"})
+    assert answer.status_code == 303, text(answer)[:2000]
+    compared = chen.get(f"/coordinator/plans/{plan}/revisions")
+    seen = text(compared)
+    assert "the workshop closes for its yearly overhaul" in seen
+    row = text(between(compared.get_data(as_text=True), '<tr class="changed">', "</tr>"))
+    assert row.startswith(" A4 changed") and "Enterprise" in row and "School" in row
 
 
 def test_given_a_revised_plan_when_two_revisions_are_compared_then_the_difference_is_marked(

@@ -153,6 +153,9 @@ def journey(site: Site) -> None:
     chen.page("published")
     assert "Published as revision 1" in folded(chen.text()), folded(chen.text())[:2000]
     assert f"Justified earlier: {why}" in folded(chen.text())
+    on_phone = site.browser("coordinator-chen", phone=True)
+    on_phone.open(chen.driver.current_url.removeprefix(site.running.base_url).split("?")[0], "plan-on-a-phone")
+    assert on_phone.find("div.grid-scroll[role=region] table.plan-grid"), "the grid scrolls inside its region"
     chen.press(chen.driver.find_element(By.LINK_TEXT, "Change block A1"))
     chen.page("block")
     chen.open("/coordinator/plans", "plans-after")
