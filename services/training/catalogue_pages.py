@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 from eventsourcing.utils import get_topic
 from flask import Blueprint, redirect, render_template, request
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 
 from events.training import CompetencyCatalogueOpened, CompetencyDefined, CompetencyRetired, CompetencyTargetRevised
 from services.common.errors import DomainError, NotAllowed, NotFound, RuleViolated
@@ -146,6 +146,14 @@ def _day(value: str) -> date | None:
     return day if date(1900, 1, 1) <= day <= date(2199, 12, 31) else None
 
 
+def _shown(day: Any) -> str:
+    """A day from a refusal's details in the page's language (as given, if it is not a day)."""
+    try:
+        return str(format_date(date.fromisoformat(str(day))))
+    except ValueError:
+        return str(day or "")
+
+
 def _refusal(error: DomainError) -> tuple[str, str]:
     """The field a refusal concerns, and the refusal in words."""
     rule = error.rule if isinstance(error, RuleViolated) else ""
@@ -156,7 +164,7 @@ def _refusal(error: DomainError) -> tuple[str, str]:
         "competency-retired": gettext("This competency is retired: it changes no more."),
         "effective-date-order": gettext(
             "Effective from: this competency last changed with effect from %(day)s; a new change takes effect after "
-            "that.", day=str(error.details.get("last_effective_from", ""))),
+            "that.", day=_shown(error.details.get("last_effective_from"))),
     }
     if isinstance(error, NotAllowed):
         return "form", gettext("Not yours to do: administrators and coordinators change the catalogues.")

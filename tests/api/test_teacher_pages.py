@@ -71,6 +71,8 @@ def test_given_entries_a_mentor_signed_when_the_schools_teacher_opens_the_queue_
     assert "He Xiaoyu" in seen and "Medical Devices Assembly Line" in seen
     assert "Signed by Sun Lei" in seen and "ELE-01" in seen and "3 h" in seen
     assert site.ids.students[3] not in seen, "names, not ids, where a person reads"
+    chinese = text(site.browser(LIN, "zh-CN").get("/teacher/queue"))
+    assert "会签队列" in chinese and "会签所选记录" in chinese and "Sun Lei" in chinese
 
 
 def test_given_another_schools_teacher_or_a_mentor_or_a_student_then_the_queue_is_not_theirs(site: Site) -> None:
@@ -199,6 +201,7 @@ GARBAGE = [
     (HEADER.encode() + b"x,2026-13-01,8,9,,\r\n", "fields.csv", 422, "date: the day, as YYYY-MM-DD"),
     (HEADER.encode() + b"x" * (2 * 1024 * 1024), "big.csv", 413, "at most 2048 KiB"),
     (HEADER.encode() + b"a,b,c,d,e,f\r\n" * 5001, "long.csv", 413, "at most 5000 rows"),
+    (b"x" * (5 * 1024 * 1024), "huge.csv", 413, ""),
 ]
 
 
