@@ -89,6 +89,7 @@ def _next_action(p: dict[str, Any], student: Any, school_rule_set: str, today: d
         minor = student is not None and student.date_of_birth is not None and (
             age_on(student.date_of_birth, start) < rules.adult_age)
         if minor and rules.guardian_confirms_for_minors:
+            action["guardian_code"] = True
             waiting.append(gettext("waiting for the guardian's confirmation"))
         else:
             waiting.append(gettext("waiting for the student's confirmation"))
@@ -180,7 +181,8 @@ def _pipeline(actor: Actor, status: int = 200, row_errors: dict[str, str] | None
         centres=sorted(centres.items(), key=lambda c: c[1]), cohorts=cohorts, pager=pager, extra=extra,
         up_to_date=up_to_date, row_errors=row_errors or {}, reasons=reasons or {}, school=school,
         stray=[m for pid, m in (row_errors or {}).items() if pid not in listed_ids],
-        done=request.args.get("done", "")[:40], total=len(rows)), status
+        done=request.args.get("done", "")[:40], sent_to=request.args.get("sent_to", "")[:200],
+        total=len(rows)), status
 
 
 @pages.get("/coordinator/placements")
@@ -231,6 +233,25 @@ def withdraw(placement_id: UUID) -> Any:
         return _pipeline(actor, 422, {str(placement_id): next(iter(errors.values()))}, {str(placement_id): reason})
     return _row_command(request.form.get("student_id", ""), placement_id, "withdraw_placement",
                         reason=values["reason"])
+
+
+@pages.post("/coordinator/placements/<uuid:placement_id>/guardian-code")
+def guardian_code(placement_id: UUID) -> Any:
+    """Mail the enrolled guardian a one-time code to confirm this placement with, as the API's guardian-code does."""
+    actor, ctx = _coordinator(), command_context()
+    try:
+        guardian = _placements().guardian_to_ask(ctx, UUID(request.form.get("student_id", "")), str(placement_id))
+        sent_to, _ = deployment().sessions().send_guardian_code(
+            ctx, student_id=guardian.student_id, placement_id=guardian.placement_id, guardian_email=guardian.email,
+            guardian_name=guardian.guardian_name, student_name=guardian.student_name)
+    except (DomainError, ValueError) as error:
+        if isinstance(error, ValueError):
+            error = NotFound("no such student")
+        status = 404 if isinstance(error, NotFound) else 403 if isinstance(error, NotAllowed) else 409
+        return _pipeline(actor, status, {str(placement_id): refusal(error)[1]})
+    kept = {k: request.form.get(k, "")[:100] for k in ("stage", "centre", "cohort", "page")}
+    return redirect("/coordinator/placements?" + urlencode(
+        {**{k: v for k, v in kept.items() if v}, "done": "guardian_code", "sent_to": sent_to[:200]}), 303)
 
 
 # -- proposing ------------------------------------------------------------------------------------------

@@ -186,7 +186,14 @@ RULE_WORDS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
         "Nobody names themself mentor: another administrator of the enterprise must.")),
     "mentor-already-assigned": ("mentor_id", lambda d: gettext("This person is already a mentor at the centre.")),
     "mentor-not-assigned": ("mentor_id", lambda d: gettext("This person is not a mentor at the centre.")),
-    "capacity-positive": ("capacity", lambda d: gettext("A centre has at least one place."))
+    "capacity-positive": ("capacity", lambda d: gettext("A centre has at least one place.")),
+    "not-awaiting-confirmation": ("form", lambda d: gettext("This placement waits for no confirmation (any more).")),
+    "guardian-contact-not-mailable": ("form", lambda d: gettext(
+        "The guardian contact the school enrolled is not an email address, so no code can be mailed: invite the "
+        "guardian to an account instead.")),
+    "too-many-guardian-codes": ("form", lambda d: gettext(
+        "Enough codes were sent for this placement already: invite the guardian to an account instead.")),
+    "guardian-code-used": ("form", lambda d: gettext("The guardian already confirmed this placement with a code.")),
 }
 """Each rule's refusal: next to which field, in which words (from the refusal's details)."""
 

@@ -77,7 +77,8 @@ def acting(handle: str, role: Role, **scope: str) -> CommandContext:
 
 
 def agree_at_hefei(container: Any, ids: Any) -> None:
-    """Wu Hao (spring cohort, an adult) holds Hefei's one place in January and February 2027."""
+    """Wu Hao (spring cohort, an adult) holds Hefei's one place in January and February 2027; He Xiaoyu (a minor
+at the Shenzhen school) is proposed a spring placement that her guardian confirms."""
     app, student, hefei = container.placements, UUID(ids.spring_cohort[0]), UUID(ids.centres[1])
     chen = acting("coordinator-chen", Role.COORDINATOR, school_id=ids.schools[0])
     placement = app.propose_placement(chen, student, centre_id=hefei, start=date(2027, 1, 4),
@@ -89,6 +90,9 @@ def agree_at_hefei(container: Any, ids: Any) -> None:
                                         mentor_id=person_id("mentor-li"))
     app.confirm_placement(CommandContext(Actor(str(student), Role.STUDENT, student_id=str(student)),
                                          correlation_id="pages-test"), student, placement)
+    huang = acting("coordinator-huang", Role.COORDINATOR, school_id=ids.schools[1])
+    app.propose_placement(huang, UUID(ids.students[3]), centre_id=UUID(ids.centres[3]), start=date(2027, 3, 1),
+                          planned_end=date(2027, 4, 30), post="test assistant", weekly_hours=30)
 
 
 @pytest.fixture(scope="module")
@@ -201,8 +205,15 @@ def test_given_garbage_in_every_field_when_proposed_then_each_field_is_named_and
 
 def test_given_another_schools_coordinator_or_a_student_then_they_never_see_these_placements(site: Site) -> None:
     huang = site.browser("coordinator-huang")
-    seen = text(huang.get("/coordinator/placements"))
-    assert "He Xiaoyu" in seen
+    page = huang.get("/coordinator/placements?stage=approvals")
+    seen = text(page)
+    assert "He Xiaoyu" in seen and "waiting for the guardian's confirmation" in seen
+    html = page.get_data(as_text=True)
+    code = re.search(r'action="(/coordinator/placements/[0-9a-f-]{36}/guardian-code)"', html).group(1)
+    mailed = huang.post(code, data={"csrf_token": csrf(huang, "/coordinator/placements"),
+                                    "student_id": site.ids.students[3], "stage": "approvals"})
+    assert mailed.status_code == 303 and "stage=approvals" in mailed.headers["Location"]
+    assert "A code was mailed to the guardian at h***@family.example." in text(huang.get(mailed.headers["Location"]))
     for name in ("Liu Yang", "Zhou Jie", "Wu Hao"):
         assert name not in seen, name
     form = text(huang.get("/coordinator/placements/new"))
