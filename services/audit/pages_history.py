@@ -107,8 +107,10 @@ def parse_moment(errors: dict[str, str], value: str | None) -> datetime | None:
     """?known_at= as a moment (ISO 8601; without a zone it is UTC); a bad one is said next to its field."""
     if not value:
         return None
+    text = value.strip()
+    text = text.replace(" ", "+") if "T" in text else text.replace(" ", "T", 1)  # a "+" an address turned to " "
     try:
-        return utc(datetime.fromisoformat(value.strip().replace(" ", "T")))
+        return utc(datetime.fromisoformat(text))
     except ValueError:
         errors["known_at"] = gettext("Give a moment as YYYY-MM-DDTHH:MM:SS in UTC (for example 2026-11-30T14:05:00).")
         return None

@@ -214,6 +214,8 @@ def test_given_garbage_in_the_address_when_a_page_is_opened_then_it_names_the_fi
         assert f'id="{field}-error"' in answer.get_data(as_text=True), path
     assert "Page 1 of" in text(gao.get(f"{base}?page=99999999999")) or gao.get(f"{base}?page=-3").status_code == 200
     assert gao.get(f"{base}?page=99999999999").status_code == 200
+    assert gao.get(f"{base}/as-of?on=2026-11-26&known_at=2999-01-01T00:00:00%2000:00").status_code == 200, \
+        "a zone's + that the address turned into a space"
     for path in (f"/auditor/events/kitchen/{site.liu}/1", f"/auditor/events/placements/{site.liu}/999999",
                  "/auditor/students/00000000-0000-0000-0000-000000000000", "/auditor/exports/" + "0" * 32,
                  "/auditor/exports/nonsense", "/auditor/chains/kitchen/verify"):
