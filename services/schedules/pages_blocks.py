@@ -100,6 +100,9 @@ def change_block(plan_id: str, block_id: str) -> Any:
         place = str(error.details.get("field", "")).rsplit(".", 1)[-1].split("[", 1)[0]
         return _block_page(actor, plan, block, request.form, 422, {BLOCK_FIELDS.get(place, "start"): [
             gettext("This does not hold together: %(why)s", why=str(error))]})
+    except NotFound:
+        return _block_page(actor, plan, block, request.form, 422, {"centres": [gettext(
+            "Choose each student's centre from the list.")]})
     except ConflictsRemain as error:
         return _block_page(actor, plan, block, request.form, 409, {"justification": [gettext(
             "This change brings conflicts: give a justification to override them, or change the block again.")]},

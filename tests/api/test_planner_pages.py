@@ -280,3 +280,9 @@ def test_given_garbage_in_the_forms_and_addresses_then_a_page_names_the_field_ne
     html = block.get_data(as_text=True)
     assert "Choose school or enterprise." in text(between(html, 'id="kind"', "</fieldset>"))
     assert "The end must not be before the start." in text(between(html, 'id="end"', "</div>"))
+    path = f"/coordinator/plans/{plan}/blocks/A2"
+    centre = chen.post(path, data={"csrf_token": csrf(chen, path), "kind": "enterprise", "start": "2027-01-11",
+                                   "end": "2027-01-22", "hours_per_week": "40", f"centre-{site.students[0]}": "nowhere"})
+    assert centre.status_code == 422
+    assert "Choose each student&#39;s centre from the list." in between(centre.get_data(as_text=True), 'id="centres"',
+                                                                         "</fieldset>")
