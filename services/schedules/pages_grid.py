@@ -145,13 +145,11 @@ def _subject(conflict: Conflict, content: PlanContent) -> tuple[str, str]:
     return "block", conflict.key
 
 
-def _merge_signature(conflict: Conflict, plan_id: str) -> str:
-    """Conflicts with the same signature in a group are one line, their weeks merged."""
-    if conflict.kind == STUDENT_DOUBLE_BOOKED:
-        refs = [r for r in conflict.objects.get("blocks") or [] if isinstance(r, dict)]
-        return "double:" + "|".join(sorted(f"{r.get('plan_id')}/{r.get('block_id')}" for r in refs))
-    if conflict.kind == CENTRE_OVER_CAPACITY:
-        return "capacity"
+def _merge_signature(conflict: Conflict) -> str:
+    """Conflicts with the same signature in a group are one line, their weeks merged: a student's double bookings
+    (each pair of blocks listed in it), a centre's weeks over capacity."""
+    if conflict.kind in (STUDENT_DOUBLE_BOOKED, CENTRE_OVER_CAPACITY):
+        return conflict.kind
     return conflict.key
 
 
@@ -175,7 +173,7 @@ def grouped(conflicts: list[Conflict], content: PlanContent, plan_id: str, justi
         elif earlier not in group.earlier:
             group.earlier.append(earlier)
         group.cells.extend(cell_id(m, g) for m, g in sorted(cells_of(conflict, content, plan_id)))
-        signature = _merge_signature(conflict, plan_id)
+        signature = _merge_signature(conflict)
         line = next((x for x in group.lines if x["signature"] == signature), None)
         if line is None:
             line = {"signature": signature, "kind": conflict.kind, "weeks": [], "objects": conflict.objects,
@@ -183,6 +181,8 @@ def grouped(conflicts: list[Conflict], content: PlanContent, plan_id: str, justi
                     **_line_names(conflict, plan_id, student_name, centre_name, plan_title)}
             group.lines.append(line)
         line["weeks"].append(conflict.week)
+        if conflict.kind == STUDENT_DOUBLE_BOOKED:
+            line["pairs"].append(_line_names(conflict, plan_id, student_name, centre_name, plan_title)["places"])
         if conflict.kind == CENTRE_OVER_CAPACITY:
             line["details"]["expected"] = max(line["details"].get("expected", 0), conflict.details.get("expected", 0))
             for student in conflict.objects.get("students") or []:
@@ -210,6 +210,7 @@ def _line_names(conflict: Conflict, plan_id: str, student_name: Name, centre_nam
         names["places"] = [{"block": r.get("block_id"), "here": r.get("plan_id") == plan_id,
                             "plan": "" if r.get("plan_id") == plan_id else plan_title(str(r.get("plan_id")))}
                            for r in refs]
+        names["pairs"] = []
     if conflict.kind in (ENTERPRISE_BLOCK_ON_HOLIDAY, ENTERPRISE_BLOCK_IN_EXAM_WEEK):
         names["period"] = objects.get("holiday") or objects.get("exam_week") or {}
     return names

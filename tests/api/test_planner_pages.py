@@ -216,7 +216,7 @@ def test_given_a_published_plan_when_one_block_is_changed_with_a_reason_then_a_r
     assert brought.status_code == 409
     html = brought.get_data(as_text=True)
     assert "Conflicts this change brings" in text(html) and "Student: An Ping" in text(html)
-    assert "Planned in two places at once from week 2027 W05" in text(html)
+    assert "Planned in two places at once in weeks 2027 W05:" in text(html)
     seen = re.findall(r'name="seen" value="([^"]+)"', html)
     answer = chen.post(path, data={**data, "seen": seen, "justification": "back at school for the overhaul"})
     assert answer.status_code == 303, text(answer)[:2000]
