@@ -48,6 +48,8 @@ def test_given_the_demo_catalogues_when_the_admin_opens_them_then_each_change_sh
     assert "through-hole boards left the product range" in page and "Chen Jing" in page
     mechatronics = text(wu.get("/admin/catalogues/mechatronics?on=2026-08-01"))
     assert "the new PLC module adds a week" in mechatronics and "from Sep 1, 2026: 140 h" in mechatronics
+    chinese = text(site.browser(WU, "zh-CN").get("/admin/catalogues/electronics"))
+    assert "能力目录：electronics" in chinese and "停用" in chinese and "新增能力项" in chinese
 
 
 def test_given_an_admin_when_they_add_revise_and_retire_then_the_catalogue_shows_each_change_with_reason_and_date(

@@ -189,6 +189,9 @@ def test_given_a_good_and_a_bad_row_when_the_coordinator_uploads_then_each_row_i
     assert re.search(r"4 refused student_id No student of your school .* is named Nobody Known", seen), seen
     good = upload(site, chen, (HEADER + "Liu Yang,2026-11-30,08:00,10:00,MEC-01;MEC-03,wheelset check\r\n").encode())
     assert "Stored: every row of week.csv (1 in all)" in text(site.follow(chen, good))
+    chinese = site.browser(CHEN, "zh-CN")
+    assert "上传实践记录" in text(chinese.get("/coordinator/practice-upload"))
+    assert "被拒绝" in text(upload(site, chinese, rows.encode()))
 
 
 GARBAGE = [
