@@ -1,8 +1,9 @@
 """The rotation planner's pages for one block and for revisions (routes of the `schedules_pages` blueprint):
 
-- `/coordinator/plans/<id>/blocks/<block>`: one block changed alone (kind, dates, hours a week, each student's
-  centre); the rest of the plan is sent as it is. A draft is changed (`change_draft`); a published plan is revised
-  with a reason (`revise_plan`), a conflict the change brings overridden with a justification.
+- `/coordinator/plans/<id>/blocks/<block>`: one block changed alone, its form posted to
+  `/coordinator/plans/<id>/blocks` (kind, dates, hours a week, each student's centre); the rest of the plan is sent
+  as it is. A draft is changed (`change_draft`); a published plan is revised with a reason (`revise_plan`), a
+  conflict the change brings overridden with a justification.
 - `/coordinator/plans/<id>/revisions`: the published revisions, and two of them side by side with what differs.
 """
 
@@ -78,10 +79,12 @@ def block_view(plan_id: str, block_id: str) -> Any:
     return _block_page(actor, plan, _block(plan, block_id))
 
 
-@pages.post("/coordinator/plans/<plan_id>/blocks/<block_id>")
-def change_block(plan_id: str, block_id: str) -> Any:
+@pages.post("/coordinator/plans/<plan_id>/blocks")
+def change_block(plan_id: str) -> Any:
+    """The block named by the form's `block` changed as the form says."""
     actor = coordinator()
     plan = plan_of(actor, plan_id)
+    block_id = request.form.get("block", "")
     block = _block(plan, block_id)
     published = plan.status == PUBLISHED
     parsed, errors = block_form(request.form, plan.content, block_id, published)

@@ -106,6 +106,12 @@ def between(page: str, start: str, end: str) -> str:
     return page[page.index(start):page.index(end, page.index(start))]
 
 
+def post_block(client: Any, block_page: str, data: dict[str, Any]) -> Any:
+    """A block's form, sent as its page sends it: to the plan's blocks, naming the block."""
+    blocks, block = block_page.rsplit("/", 1)
+    return client.post(blocks, data={**data, "block": block})
+
+
 def generate(site: Site, chen: Any, title: str, **changes: Any) -> Any:
     return chen.post("/coordinator/plans/new", data={
         "csrf_token": csrf(chen), "title": title, "cohort": "mechatronics-2025", **PATTERN,
@@ -189,7 +195,7 @@ def test_given_a_draft_when_one_block_is_changed_then_only_that_block_changes(si
     data = {"csrf_token": csrf(chen, path), "version": re.search(r'name="version" value="(\d+)"', html).group(1),
             "kind": "enterprise", "start": "2027-01-11", "end": "2027-01-22", "hours_per_week": "32",
             **{f"centre-{s}": site.centre for s in site.students}}
-    answer = chen.post(path, data=data)
+    answer = post_block(chen, path, data)
     assert answer.status_code == 303, text(answer)[:2000]
     assert "Block A2 is changed" in text(chen.get(answer.headers["Location"]))
     after = site.container.schedules.get_plan(admin, UUID(plan)).content
@@ -208,17 +214,17 @@ def test_given_a_published_plan_when_one_block_is_changed_with_a_reason_then_a_r
     assert "this change makes a new revision" in text(html)
     data = {"csrf_token": csrf(chen, path), "version": re.search(r'name="version" value="(\d+)"', html).group(1),
             "kind": "school", "start": "2027-02-01", "end": "2027-02-12", "reason": " "}
-    refused = chen.post(path, data=data)
+    refused = post_block(chen, path, data)
     assert refused.status_code == 422
     assert "Give the reason for the change" in text(between(refused.get_data(as_text=True), 'id="reason"', "</form>"))
     data["reason"] = "the workshop closes for its yearly overhaul"
-    brought = chen.post(path, data=data)  # the four are at the workshop then in the plan published before
+    brought = post_block(chen, path, data)  # the four are at the workshop then in the plan published before
     assert brought.status_code == 409
     html = brought.get_data(as_text=True)
     assert "Conflicts this change brings" in text(html) and "Student: An Ping" in text(html)
     assert "Planned in two places at once in weeks 2027 W05:" in text(html)
     seen = re.findall(r'name="seen" value="([^"]+)"', html)
-    answer = chen.post(path, data={**data, "seen": seen, "justification": "back at school for the overhaul"})
+    answer = post_block(chen, path, {**data, "seen": seen, "justification": "back at school for the overhaul"})
     assert answer.status_code == 303, text(answer)[:2000]
     compared = chen.get(f"/coordinator/plans/{plan}/revisions")
     seen = text(compared)
@@ -274,14 +280,14 @@ def test_given_garbage_in_the_forms_and_addresses_then_a_page_names_the_field_ne
     assert bad.status_code == 422 and "Choose one of the revisions listed." in text(bad)
     plan = generated(site, chen, "Workshop: garbage")
     path = f"/coordinator/plans/{plan}/blocks/A1"
-    block = chen.post(path, data={"csrf_token": csrf(chen, path), "kind": "boat", "start": "2027-01-10",
+    block = post_block(chen, path, {"csrf_token": csrf(chen, path), "kind": "boat", "start": "2027-01-10",
                                   "end": "2027-01-01"})
     assert block.status_code == 422
     html = block.get_data(as_text=True)
     assert "Choose school or enterprise." in text(between(html, 'id="kind"', "</fieldset>"))
     assert "The end must not be before the start." in text(between(html, 'id="end"', "</div>"))
     path = f"/coordinator/plans/{plan}/blocks/A2"
-    centre = chen.post(path, data={"csrf_token": csrf(chen, path), "kind": "enterprise", "start": "2027-01-11",
+    centre = post_block(chen, path, {"csrf_token": csrf(chen, path), "kind": "enterprise", "start": "2027-01-11",
                                    "end": "2027-01-22", "hours_per_week": "40", f"centre-{site.students[0]}": "nowhere"})
     assert centre.status_code == 422
     assert "Choose each student&#39;s centre from the list." in between(centre.get_data(as_text=True), 'id="centres"',
