@@ -148,8 +148,15 @@ def test_given_four_students_at_a_workshop_of_two_when_the_coordinator_generates
         assert text(group).count(f"{name} (group A): weeks 2027 W02, 2027 W03, 2027 W05, 2027 W06") == 1
     listing = text(chen.get("/coordinator/plans"))
     assert "Workshop winter 2027" in listing and "New plan from a pattern" in listing
-    in_chinese = text(site.browser("coordinator-chen", "zh-CN").get(answer.headers["Location"]))
+    zh = site.browser("coordinator-chen", "zh-CN")
+    in_chinese = text(zh.get(answer.headers["Location"]))
     assert "周次与分组" in in_chinese and "超出容量：" in in_chinese and "按学生：" in in_chinese
+    plan = answer.headers["Location"].split("?")[0]
+    for path, words in (("/coordinator/plans", "轮岗计划"), ("/coordinator/plans/new", "按模式新建计划"),
+                        (f"{plan}/blocks/A2", "修改这个时段"),
+                        (f"/coordinator/plans/{site.ids.plans[1]}/revisions", "两版修订并排比较")):
+        page = zh.get(path)
+        assert page.status_code == 200 and words in text(page), path
 
 
 def test_given_a_capacity_conflict_when_published_then_refused_until_overridden_with_a_justification(
