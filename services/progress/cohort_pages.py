@@ -90,7 +90,7 @@ def dashboard() -> Any:
     actor = school_staff()
     progress = deployment().view("progress")
     up_to_date = written(progress)
-    today, names = deployment().today(), Names()
+    today, names, places = deployment().today(), Names(), ProgressNames()
     filters, given, errors = read_filters(request.args)
     standing = progress.cohort_standings(str(actor.school_id), today, filters)
     wanted = page_number(request.args.get("page"))
@@ -101,8 +101,8 @@ def dashboard() -> Any:
         placement = _dated(s.placement, "start_date", "planned_end", "activated_on", "ended_on")
         rows.append({"id": s.student_id, "name": names.student_name(s.student_id), "cohort": s.cohort,
                      "major": s.major, "light": s.light, "reasons": s.reasons, "placement": placement,
-                     "centre": names.name_of("centre", placement["centre_id"]) if placement else ""})
-    centres = sorted(((c, names.name_of("centre", c)) for c in standing["choices"]["centres"]), key=lambda c: c[1])
+                     "centre": places.centre(placement["centre_id"])["name"] if placement else ""})
+    centres = sorted(((c, places.centre(c)["name"]) for c in standing["choices"]["centres"]), key=lambda c: c[1])
     kept = {k: v for k, v in given.items() if v and k not in errors}
     extra = ("&" + urlencode({k: v for k, v in kept.items()})) if kept else ""
     light_links = {light: "/coordinator?" + urlencode({**{k: v for k, v in kept.items() if k != "light"},
@@ -110,7 +110,8 @@ def dashboard() -> Any:
     status = 400 if errors else 200
     return render_template("progress/cohort.html", rows=rows, counts=standing["counts"],
                            choices=standing["choices"], centres=centres, given=given, errors=errors, pager=pager,
-                           extra=extra, light_links=light_links, today=today, up_to_date=up_to_date, rules=RULES), status
+                           extra=extra, light_links=light_links, today=today, up_to_date=up_to_date,
+                           rules=RULES), status
 
 
 @pages.get("/coordinator/students/<uuid:student_id>")
@@ -121,11 +122,11 @@ def student(student_id: UUID) -> Any:
     page = _progress_page(Scope.of(actor), str(student_id), ProgressNames())  # another school's: not found
     record_read(student_id, "progress")
     record_read(student_id, "logbook")
-    names = Names()
+    places = ProgressNames()  # centres from the centres read model
     held = progress.student_file(str(student_id))
     placements = [{**_dated(p, "start", "planned_end", "activated_on", "ended_on"),  # type: ignore[dict-item]
-                   "centre": names.name_of("centre", p["centre_id"]),
-                   "enterprise": names.name_of("enterprise", p["enterprise_id"])} for p in held["placements"]]
+                   "centre": places.centre(p["centre_id"])["name"],
+                   "enterprise": places.centre(p["centre_id"])["enterprise"]["name"]} for p in held["placements"]]
     entries = [{**e, "day": date.fromisoformat(e["day"]), "hours": round(e["minutes"] / 60, 2),
                 "competencies": _codes(e["competencies"])} for e in held["entries"]]
     return render_template("progress/coordinator_student.html", **page, placements=placements, entries=entries,
@@ -196,7 +197,7 @@ def export_file(what: str, fmt: str) -> Any:
 
 
 def _table(what: str, view: Any, school: str, cohort: int | None) -> tuple[list[str], Iterator[list[Any]]]:
-    names = Names()
+    names, places = Names(), ProgressNames()
     found = view.cohort_export(what, school, cohort)
     if what == "progress":
         return ([gettext("Student"), gettext("Cohort"), gettext("Class"), gettext("Competency"), gettext("Title"),
@@ -212,7 +213,8 @@ def _table(what: str, view: Any, school: str, cohort: int | None) -> tuple[list[
                  for sid, day, start, end, minutes, codes, status, text in found))
     return ([gettext("Student"), gettext("Training centre"), gettext("Enterprise"), gettext("Status"),
              gettext("Start"), gettext("Planned end"), gettext("Started on"), gettext("Ended on"), gettext("Post")],
-            ([names.student_name(sid), names.name_of("centre", centre), names.name_of("enterprise", enterprise),
+            ([names.student_name(sid), places.centre(centre)["name"],
+              places.centre(centre)["enterprise"]["name"] or names.name_of("enterprise", enterprise),
               _status(status), *(date.fromisoformat(d) if d else None for d in (start, end, activated, ended)), post]
              for sid, centre, enterprise, status, start, end, activated, ended, post in found))
 

@@ -65,11 +65,13 @@ class Standing:
     placement: dict[str, Any] | None = None
     reasons: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def light(self) -> str:
-        if any(r["kind"] in RED_REASONS for r in self.reasons):
-            return "red"
-        return "amber" if self.reasons else "green"
+    light: str = "green"
+
+    def judged(self, reasons: list[dict[str, Any]]) -> Standing:
+        """With its reasons, and the light they give."""
+        self.reasons = reasons
+        self.light = "red" if any(r["kind"] in RED_REASONS for r in reasons) else "amber" if reasons else "green"
+        return self
 
 
 def working_days_between(after: date, before: date, away: list[tuple[date, date]]) -> int:
@@ -170,9 +172,9 @@ def cohort_standings(db: ViewDatabase, school_id: str, today: date, filters: Fil
         if filters.centre is not None and (standing.placement is None
                                            or standing.placement["centre_id"] != filters.centre):
             continue
-        standing.reasons = _reasons(standing.placement, own, today, logbook.get(student_id), away.get(student_id, []),
-                                    steps, signed, target_total, ending, eligible.get(student_id, []))
-        standings.append(standing)
+        standings.append(standing.judged(_reasons(
+            standing.placement, own, today, logbook.get(student_id), away.get(student_id, []), steps, signed,
+            target_total, ending, eligible.get(student_id, []))))
     counts = {light: 0 for light in LIGHTS}
     for s in standings:
         counts[s.light] += 1
