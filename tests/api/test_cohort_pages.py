@@ -34,8 +34,8 @@ RISKY_NAME = '=HYPERLINK("http://evil.example","click")'
 
 
 class Site:
-    def __init__(self, app: Any, container: Any, ids: Any, red: str, green: str) -> None:
-        self.app, self.container, self.ids, self.red, self.green = app, container, ids, red, green
+    def __init__(self, app: Any, container: Any, ids: Any, red: str, green: str, amber: dict[str, str]) -> None:
+        self.app, self.container, self.ids, self.red, self.green, self.amber = app, container, ids, red, green, amber
 
     def browser(self, who: tuple[str, str]) -> Any:
         client = self.app.test_client()
@@ -54,8 +54,9 @@ def text(answer: Any) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True)))
 
 
-def place(container: Any, ids: Any, name: str, start: date) -> tuple[str, str]:
-    """`name`, enrolled at the Qingdao college and placed at the rail base from `start` (Zhao Min mentors)."""
+def place(container: Any, ids: Any, name: str, start: date, proposed_only: bool = False) -> tuple[str, str]:
+    """`name`, enrolled at the Qingdao college and placed at the rail base from `start` (Zhao Min mentors); or only
+    proposed there."""
     placements = container.placements
     school, crrc, rail = UUID(ids.schools[0]), ids.enterprises[1], UUID(ids.centres[2])
     chen = CommandContext(Actor(person_id("coordinator-chen"), Role.COORDINATOR, school_id=str(school)), "cohort")
@@ -64,6 +65,8 @@ def place(container: Any, ids: Any, name: str, start: date) -> tuple[str, str]:
     placement = placements.propose_placement(chen, student, centre_id=rail, start=start, planned_end=date(2027, 3, 1),
                                              post="bogie fitter", weekly_hours=40,
                                              speciality_override_reason="bogie drives").placement_id
+    if proposed_only:
+        return str(student), placement
     placements.approve_placement_as_school(chen, student, placement)
     qian = CommandContext(Actor(person_id("enterprise-admin-qian"), Role.ENTERPRISE_ADMIN, enterprise_id=crrc),
                           "cohort")
@@ -93,12 +96,29 @@ def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) ->
         entry = container.training.log_practice(zhao, UUID(green), day=DEMO_TODAY, start=time(8), end=time(12),
                                                 competencies=["MEC-01"], description="first shift").entry_id
         container.training.sign_off_practice(zhao, UUID(green), entry)
+        amber = {"approval": place(container, ids, "Cao Ning", date(2026, 12, 7), proposed_only=True)[0],
+                 "eligible": eligible(container, ids, zhao)}
         with lent_app(container) as app:
-            built = Site(app, container, ids, red, green)
+            built = Site(app, container, ids, red, green, amber)
             built.project()
             yield built
     finally:
         container.close()
+
+
+def eligible(container: Any, ids: Any, zhao: CommandContext) -> str:
+    """A student placed today who meets the X-RTM certificate's junior level (6 h of MEC-01 signed and assessed 3 or
+    more by both sides, 2 h of MEC-03 signed) and was not awarded it."""
+    student, placement = place(container, ids, "Deng Hui", DEMO_TODAY)
+    for start, end, codes in ((8, 12, ["MEC-01"]), (13, 17, ["MEC-01", "MEC-03"])):
+        entry = container.training.log_practice(zhao, UUID(student), day=DEMO_TODAY, start=time(start), end=time(end),
+                                                competencies=codes, description="drive unit").entry_id
+        container.training.sign_off_practice(zhao, UUID(student), entry)
+    gao = CommandContext(Actor(person_id("teacher-gao"), Role.TEACHER, school_id=ids.schools[0]), "cohort")
+    for who, result in ((zhao, 4.0), (gao, 3.5)):
+        container.training.assess_competency(who, UUID(student), placement, competency="MEC-01", result=result,
+                                             evidence="adjusted a drive unit", assessed_on=DEMO_TODAY)
+    return student
 
 
 def row_of(page: str, student_id: str) -> str:
@@ -123,6 +143,17 @@ def test_given_entries_that_stopped_when_the_coordinator_opens_the_dashboard_the
     assert re.search(r"Red: \d+", text(page)) and re.search(r"Green: \d+", text(page))
     assert "What the lights mean" in text(page) and "3 working days" in text(page)
     assert "Liu Yang" in text(page), "names, not ids"
+
+
+def test_given_a_proposal_unapproved_or_a_certificate_level_met_then_the_student_is_amber_saying_which(
+        site: Site) -> None:
+    page = site.browser(CHEN).get("/coordinator?light=amber").get_data(as_text=True)
+    waiting = row_of(page, site.amber["approval"])
+    assert "Amber" in waiting and "A placement from Dec 7, 2026 is waiting for: the school's approval, the " \
+        "enterprise's approval, the student's confirmation" in waiting, waiting
+    met = row_of(page, site.amber["eligible"])
+    assert "Amber" in met and "Eligible for X-RTM junior, not yet awarded" in met, met
+    assert "Behind" not in met
 
 
 def test_given_filters_when_the_coordinator_narrows_the_dashboard_then_only_matching_students_are_listed(
