@@ -119,7 +119,10 @@ def student(student_id: UUID) -> Any:
     actor = school_staff(Role.TEACHER)
     progress = deployment().view("progress")
     up_to_date = written(progress)
-    page = _progress_page(Scope.of(actor), str(student_id), ProgressNames())  # another school's: not found
+    try:
+        page = _progress_page(Scope.of(actor), str(student_id), ProgressNames())
+    except NotFound:  # not a student, or another school's
+        raise NotFound(gettext("Your school has no student with this id."), student_id=str(student_id)) from None
     record_read(student_id, "progress")
     record_read(student_id, "logbook")
     places = ProgressNames()  # centres from the centres read model
