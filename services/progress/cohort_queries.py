@@ -31,7 +31,9 @@ from services.progress.projection import (
     LEDGER,
     PLACEMENTS,
     PLANS,
+    PRACTICE,
     REQUIREMENTS,
+    SIGNED,
     STUDENTS,
     TARGETS,
 )
@@ -74,6 +76,26 @@ class Standing:
         return self
 
 
+@dataclass
+class Logbook:
+    """A student's entries in sum: the last day logged, and how many await a signature or countersignature, since
+    when."""
+
+    last: str | None = None
+    pending: int = 0
+    pending_since: str | None = None
+    countersign: int = 0
+    countersign_since: str | None = None
+
+    def add(self, last: str | None, pending: int, pending_since: str | None, countersign: int,
+            countersign_since: str | None) -> None:
+        self.last = max(filter(None, (self.last, last)), default=None)
+        self.pending += pending
+        self.pending_since = min(filter(None, (self.pending_since, pending_since)), default=None)
+        self.countersign += countersign
+        self.countersign_since = min(filter(None, (self.countersign_since, countersign_since)), default=None)
+
+
 def working_days_between(after: date, before: date, away: list[tuple[date, date]]) -> int:
     """Monday-to-Friday days strictly between `after` and `before`, not within any of the `away` periods."""
     count, day = 0, after + timedelta(days=1)
@@ -102,7 +124,6 @@ def cohort_standings(db: ViewDatabase, school_id: str, today: date, filters: Fil
     of queries; the counts per light, the choices each filter offers, and the students of the light asked for,
     red first."""
     day = today.isoformat()
-    waited = (today - timedelta(days=WAITING_DAYS)).isoformat()
     with db.transaction(snapshot=True) as tx:
         students = tx.execute(f"SELECT student_id, major, cohort FROM {STUDENTS} WHERE school_id = ? "
                               "ORDER BY cohort DESC, major, student_id", (school_id,)).fetchall()
@@ -115,14 +136,9 @@ def cohort_standings(db: ViewDatabase, school_id: str, today: date, filters: Fil
             f"SELECT a.placement_id, a.step FROM {APPROVALS} a JOIN {PLACEMENTS} p ON p.placement_id = a.placement_id "
             f"JOIN {STUDENTS} s ON s.student_id = p.student_id WHERE s.school_id = ? AND p.status = 'proposed'",
             (school_id,)).fetchall()
-        entries = tx.execute(
-            "SELECT student_id, MAX(CASE WHEN status != 'rejected' AND day <= ? THEN day END), "
-            "SUM(CASE WHEN status = 'pending' AND updated_at < ? THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN status = 'awaiting-countersignature' AND updated_at < ? THEN 1 ELSE 0 END) "
-            f"FROM {LEDGER.entries} WHERE school_id = ? GROUP BY student_id", (day, waited, waited, school_id),
-        ).fetchall()
-        signed = dict(tx.execute(f"SELECT placement_id, SUM(minutes) FROM {LEDGER.entries} WHERE school_id = ? "
-                                 "AND status = 'signed' GROUP BY placement_id", (school_id,)).fetchall())
+        practice = tx.execute(
+            f"SELECT student_id, placement_id, last_day, signed_minutes, pending, pending_since, countersign, "
+            f"countersign_since FROM {PRACTICE} WHERE school_id = ?", (school_id,)).fetchall()
         targets = tx.execute(
             f"SELECT t.placement_id, t.competency, t.target_hours FROM {TARGETS} t JOIN {PLANS} p "
             f"ON p.placement_id = t.placement_id JOIN {STUDENTS} s ON s.student_id = p.student_id "
@@ -154,7 +170,12 @@ def cohort_standings(db: ViewDatabase, school_id: str, today: date, filters: Fil
     target_total: dict[str, int] = {}
     for placement_id, _, target in targets:
         target_total[placement_id] = target_total.get(placement_id, 0) + int(target)
-    logbook = {sid: (last, int(p or 0), int(c or 0)) for sid, last, p, c in entries}
+    logbook: dict[str, Logbook] = {}
+    signed: dict[str, int] = {}
+    for sid, placement_id, last, minutes, pending, pending_since, countersign, countersign_since in practice:
+        signed[placement_id] = int(minutes or 0)
+        logbook.setdefault(sid, Logbook()).add(last, int(pending or 0), pending_since, int(countersign or 0),
+                                               countersign_since)
     away: dict[str, list[tuple[date, date]]] = {}
     for sid, start, end in at_school:
         away.setdefault(sid, []).append((date.fromisoformat(start), date.fromisoformat(end)))
@@ -185,11 +206,12 @@ def cohort_standings(db: ViewDatabase, school_id: str, today: date, filters: Fil
 
 
 def _reasons(current: dict[str, Any] | None, placements: list[dict[str, Any]], today: date,
-             logbook: tuple[str | None, int, int] | None, away: list[tuple[date, date]], steps: dict[str, set[str]],
-             signed: dict[str, Any], target_total: dict[str, int], ending: dict[str, list[str]],
+             logbook: Logbook | None, away: list[tuple[date, date]], steps: dict[str, set[str]],
+             signed: dict[str, int], target_total: dict[str, int], ending: dict[str, list[str]],
              eligible: list[tuple[str, str]]) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
-    last, pending, countersign = logbook or (None, 0, 0)
+    book = logbook or Logbook()
+    last = book.last if book.last and book.last <= today.isoformat() else None
     if current is not None and current["status"] == "active":
         begun = date.fromisoformat(current["activated_on"] or current["start_date"])
         since = date.fromisoformat(last) if last and date.fromisoformat(last) >= begun else begun - timedelta(days=1)
@@ -205,10 +227,13 @@ def _reasons(current: dict[str, Any] | None, placements: list[dict[str, Any]], t
         done = round(int(signed.get(current["placement_id"]) or 0) / 60, 2)
         if expected is not None and done < BEHIND_BELOW * expected:
             reasons.append({"kind": "behind", "signed": done, "expected": expected})
-    if pending:
-        reasons.append({"kind": "waiting-signature", "entries": pending, "days": WAITING_DAYS})
-    if countersign:
-        reasons.append({"kind": "waiting-countersignature", "entries": countersign, "days": WAITING_DAYS})
+    waited = (today - timedelta(days=WAITING_DAYS)).isoformat()
+    if book.pending_since and book.pending_since < waited:
+        reasons.append({"kind": "waiting-signature", "entries": book.pending, "days": WAITING_DAYS,
+                        "since": date.fromisoformat(book.pending_since[:10])})
+    if book.countersign_since and book.countersign_since < waited:
+        reasons.append({"kind": "waiting-countersignature", "entries": book.countersign, "days": WAITING_DAYS,
+                        "since": date.fromisoformat(book.countersign_since[:10])})
     for p in placements:
         if p["status"] == "proposed":
             missing = [s for s in APPROVAL_STEPS if s not in steps.get(p["placement_id"], set())]
@@ -240,9 +265,9 @@ def _eligible(tx: Any, school_id: str) -> dict[str, list[tuple[str, str]]]:
         return {}
     codes = sorted({r[3] for r in requirements})
     seconds = {(sid, code): int(total) for sid, code, total in tx.execute(
-        f"SELECT e.student_id, s.competency, SUM(s.seconds) FROM {LEDGER.shares} s JOIN {LEDGER.entries} e "
-        f"ON e.entry_id = s.entry_id WHERE e.school_id = ? AND e.status = 'signed' AND s.competency IN "
-        f"({_marks(codes)}) GROUP BY e.student_id, s.competency", (school_id, *codes)).fetchall()}
+        f"SELECT g.student_id, g.competency, g.seconds FROM {SIGNED} g JOIN {STUDENTS} st "
+        f"ON st.student_id = g.student_id WHERE st.school_id = ? AND g.competency IN ({_marks(codes)})",
+        (school_id, *codes)).fetchall()}
     best = {(sid, code): float(result) for sid, code, result in tx.execute(
         f"SELECT c.student_id, c.competency, MAX(c.result) FROM {COMBINED} c JOIN {STUDENTS} st "
         "ON st.student_id = c.student_id WHERE st.school_id = ? AND c.passed = 1 GROUP BY c.student_id, c.competency",

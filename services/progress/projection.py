@@ -37,6 +37,11 @@ REQUIREMENTS = "progress_certificate_requirements"
 """Each certificate level's requirements, as listed (levels are fixed once a certificate is listed)."""
 AVAILABLE = "available"
 """The ledger account whose holdings are the student's credit balance (services/credentials/domain/account.py)."""
+PRACTICE = "progress_practice_summary"
+"""Per student and placement, summed from the student's entries after each of their practice events: the last day
+logged (not sent back), the minutes signed, how many await a signature or countersignature and since when."""
+SIGNED = "progress_signed_by_competency"
+"""Per student and competency, the seconds signed (every placement), summed the same way."""
 LEDGER = PracticeLedger("progress")
 BLOCKS = PublishedPlaces("progress")
 """Where published plans put each student, block by block."""
@@ -110,6 +115,39 @@ def _mentor_withdrawn(p: Any, tx: Tx, e: Any) -> None:
 
 
 # -- training ---------------------------------------------------------------------------------------
+def _summarised(handler: Handler) -> Handler:
+    """The ledger's handler, then the student's practice summed again from their current entries (not a counter:
+    the sums are recomputed from the rows, so corrections and rejections leave nothing behind)."""
+    def summarised(p: Any, tx: Tx, e: Any) -> None:
+        handler(p, tx, e)
+        student_id = _student_of(tx, e.subject)
+        if student_id is None:
+            return
+        entries, shares = tx.table(LEDGER.entries), tx.table(LEDGER.shares)
+        tx.execute(f"DELETE FROM {tx.table(PRACTICE)} WHERE student_id = ?", (student_id,))
+        tx.execute(
+            f"INSERT INTO {tx.table(PRACTICE)} (student_id, placement_id, school_id, last_day, signed_minutes, "
+            "pending, pending_since, countersign, countersign_since) SELECT student_id, placement_id, MIN(school_id), "
+            "MAX(CASE WHEN status != 'rejected' THEN day END), "
+            "SUM(CASE WHEN status = 'signed' THEN minutes ELSE 0 END), "
+            "SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), "
+            "MIN(CASE WHEN status = 'pending' THEN updated_at END), "
+            "SUM(CASE WHEN status = 'awaiting-countersignature' THEN 1 ELSE 0 END), "
+            "MIN(CASE WHEN status = 'awaiting-countersignature' THEN updated_at END) "
+            f"FROM {entries} WHERE student_id = ? GROUP BY student_id, placement_id", (student_id,))
+        tx.execute(f"DELETE FROM {tx.table(SIGNED)} WHERE student_id = ?", (student_id,))
+        tx.execute(
+            f"INSERT INTO {tx.table(SIGNED)} (student_id, competency, seconds) SELECT e.student_id, s.competency, "
+            f"SUM(s.seconds) FROM {shares} s JOIN {entries} e ON e.entry_id = s.entry_id WHERE e.student_id = ? "
+            "AND e.status = 'signed' GROUP BY e.student_id, s.competency", (student_id,))
+
+    return summarised
+
+
+INDEXES = {LEDGER.entries: ("student_id",)}
+"""Indexes beside the primary keys: a student's entries are summed after each of their practice events."""
+
+
 def _student_of(tx: Tx, record_id: str) -> str | None:
     row = tx.execute(f"SELECT student_id FROM {tx.table(LEDGER.records)} WHERE record_id = ?", (record_id,)).fetchone()
     return row[0] if row else None
@@ -251,6 +289,11 @@ class ProgressProjection(Projection):
         REQUIREMENTS: "certificate_code TEXT NOT NULL, level TEXT NOT NULL, level_ordinal INTEGER NOT NULL, "
         "competency TEXT NOT NULL, min_signed_hours DOUBLE PRECISION NOT NULL, min_assessment DOUBLE PRECISION, "
         "PRIMARY KEY (certificate_code, level, competency)",
+        PRACTICE: "student_id TEXT NOT NULL, placement_id TEXT NOT NULL, school_id TEXT, last_day TEXT, "
+        "signed_minutes BIGINT NOT NULL, pending INTEGER NOT NULL, pending_since TEXT, countersign INTEGER NOT NULL, "
+        "countersign_since TEXT, PRIMARY KEY (student_id, placement_id)",
+        SIGNED: "student_id TEXT NOT NULL, competency TEXT NOT NULL, seconds BIGINT NOT NULL, "
+        "PRIMARY KEY (student_id, competency)",
         **LEDGER.tables(),
         **BLOCKS.tables(),
     }
@@ -282,9 +325,23 @@ class ProgressProjection(Projection):
         C + "CertificateAmended.v1": _certificate_amended,
         C + "CertificateRevoked.v1": _certificate_revoked,
         C + "CreditsPosted.v1": _credits_posted,
-        **LEDGER.handlers(),
+        **{topic: _summarised(handler) if topic.startswith(T + "Practice") else handler
+           for topic, handler in LEDGER.handlers().items()},
         **BLOCKS.handlers(),
     }
+
+    def create_tables(self, tx: Tx) -> None:
+        super().create_tables(tx)
+        for table, columns in INDEXES.items():
+            name = tx.table(table)
+            index = f"{name}_by_{'_'.join(columns)}"
+            owner = tx.execute(
+                "SELECT tablename FROM pg_indexes WHERE indexname = ? AND schemaname = current_schema()"
+                if tx.locks_rows else "SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?",
+                (index,)).fetchone()
+            if owner is not None and owner[0] != name:  # a rebuilt table renamed into place kept its index's name
+                tx.execute(f"DROP INDEX {index}")
+            tx.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {name} ({', '.join(columns)})")
 
     def describe(self) -> str:
         return ("each student's placement, current and next block, hours by competency against the plan, "
