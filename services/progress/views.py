@@ -11,7 +11,7 @@ from services.common.errors import NotFound
 from services.common.freshness import FollowsProjection
 from services.common.scope import Scope
 from services.common.viewstore import ViewDatabase
-from services.progress import cohort_queries
+from services.progress import cohort_queries, cohort_rows
 from services.progress.projection import (
     ASSESSMENTS,
     AWARDS,
@@ -244,21 +244,21 @@ class ProgressView(FollowsProjection):
 
     def cohort_export(self, what: str, school_id: str, cohort: int | None) -> Iterator[tuple[Any, ...]]:
         """The rows of an export of the school's cohort: `progress`, `hours` or `placements`, read in chunks."""
-        rows = {"progress": cohort_queries.progress_rows, "hours": cohort_queries.entry_rows,
-                "placements": cohort_queries.placement_rows}[what]
+        rows = {"progress": cohort_rows.progress_rows, "hours": cohort_rows.entry_rows,
+                "placements": cohort_rows.placement_rows}[what]
         return rows(self._db, school_id, cohort)
 
     def school_cohorts(self, school_id: str) -> list[int]:
         """The school's cohorts, the latest first."""
-        return cohort_queries.school_cohorts(self._db, school_id)
+        return cohort_rows.school_cohorts(self._db, school_id)
 
     def cohort_students(self, school_id: str, cohort: int | None) -> list[str]:
         """The ids of the school's students (of one cohort, or all)."""
-        return cohort_queries.cohort_students(self._db, school_id, cohort)
+        return cohort_rows.cohort_students(self._db, school_id, cohort)
 
     def student_file(self, student_id: str) -> dict[str, Any]:
         """A student's placements and latest entries (the caller checked the student is theirs to see)."""
-        return cohort_queries.student_file(self._db, student_id)
+        return cohort_rows.student_file(self._db, student_id)
 
     @staticmethod
     def _entry(row: tuple[Any, ...]) -> dict[str, Any]:
