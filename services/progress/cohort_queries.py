@@ -44,6 +44,7 @@ WAITING_DAYS = 5
 ENDING_WITHIN = 14
 """A placement ending within this many days with a target not met is a reason."""
 BEHIND_BELOW = 0.9
+"""A student is behind schedule when their signed hours are under 90 % of the hours expected to date."""
 LIGHTS = ("red", "amber", "green")
 RED_REASONS = {"no-entry", "ending-short"}
 RUNNING = ("active", "paused")
@@ -222,7 +223,7 @@ def _reasons(current: dict[str, Any] | None, placements: list[dict[str, Any]], t
             reasons.append({"kind": "ending-short", "end": date.fromisoformat(current["planned_end"]),
                             "competencies": sorted(ending[current["placement_id"]])})
     if current is not None and current["status"] in RUNNING:
-        expected = _expected(target_total.get(current["placement_id"], 0), current, today)
+        expected = expected_to_date(target_total.get(current["placement_id"], 0), current, today)
         done = round(int(signed.get(current["placement_id"]) or 0) / 60, 2)
         if expected is not None and done < BEHIND_BELOW * expected:
             reasons.append({"kind": "behind", "signed": done, "expected": expected})
@@ -242,9 +243,10 @@ def _reasons(current: dict[str, Any] | None, placements: list[dict[str, Any]], t
     return reasons
 
 
-def _expected(target_total: int, placement: dict[str, Any], today: date) -> float | None:
-    """The plan's hours spread evenly over the placement's days (as the student's progress computes them)."""
-    if not target_total:
+def expected_to_date(target_total: int, placement: dict[str, Any] | None, today: date) -> float | None:
+    """The plan's hours spread evenly over the placement's days: how many should be signed by today (the student's
+    progress and the dashboard both)."""
+    if not placement or not target_total:
         return None
     start = date.fromisoformat(placement["activated_on"] or placement["start_date"])
     end = date.fromisoformat(placement["ended_on"] or placement["planned_end"])

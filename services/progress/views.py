@@ -27,7 +27,7 @@ from services.progress.projection import (
     ProgressProjection,
 )
 
-BEHIND_BELOW = 0.9
+BEHIND_BELOW = cohort_queries.BEHIND_BELOW
 """A student is behind schedule when their signed hours are under 90 % of the hours expected to date."""
 
 _ENTRY_COLUMNS = ("entry_id", "student_id", "school_id", "placement_id", "centre_id", "day", "start_time", "end_time",
@@ -332,14 +332,7 @@ def _latest_planned(tx: Any, student_id: str) -> str | None:
 
 def _expected_to_date(target_total: int, placement: dict[str, Any] | None, today: date) -> float | None:
     """The plan's hours spread evenly over the placement's days: how many should be signed by today."""
-    if not placement or not target_total:
-        return None
-    start = date.fromisoformat(placement["activated_on"] or placement["start_date"])
-    end = date.fromisoformat(placement["ended_on"] or placement["planned_end"])
-    if today < start:
-        return 0.0
-    elapsed = (min(today, end) - start).days + 1
-    return round(target_total * elapsed / ((end - start).days + 1), 2)
+    return cohort_queries.expected_to_date(target_total, placement, today)
 
 
 def _placement_out(p: dict[str, Any] | None) -> dict[str, Any] | None:
