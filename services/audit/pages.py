@@ -24,7 +24,6 @@ from uuid import UUID
 from flask import Blueprint, render_template, request
 from flask_babel import format_datetime, gettext
 
-from events.placements import StudentEnrolled
 from services.audit.history import EventLog
 from services.audit.reads_pages import Readers, role_in_words
 from services.audit.timeline import TIMELINE_CONTEXTS, student_timeline
@@ -81,16 +80,11 @@ def parse_day(errors: dict[str, str], field: str, value: str | None) -> date | N
 
 
 # -- /auditor: find ---------------------------------------------------------------------------------------
-def students_named(log: EventLog, part: str) -> tuple[list[dict[str, Any]], int]:
-    """Students whose name holds `part` (ignoring case), from their enrolment (a name is never changed after)."""
-    wanted, names, found = part.casefold(), Names(), []
-    mapper = log.app("placements").mapper
-    for n in log.scan("placements", (StudentEnrolled,)):
-        event: Any = mapper.to_domain_event(n)
-        if wanted in event.name.casefold():
-            found.append({"id": str(n.originator_id), "name": event.name, "major": event.major,
-                          "cohort": event.cohort, "school": names.name_of("school", event.school_id)})
-    found.sort(key=lambda s: (s["name"].casefold(), s["school"], s["id"]))
+def students_named(part: str) -> tuple[list[dict[str, Any]], int]:
+    """Students whose name holds the words of `part` (ignoring case): the placements roster."""
+    roster = deployment().app("placements").roster()
+    found = [{"id": s.id, "name": s.name, "major": s.major, "cohort": s.cohort,
+              "school": roster.school_name(s.school_id)} for s in roster.students_named(part)]
     return found[:FOUND_AT_MOST], len(found)
 
 
@@ -123,7 +117,7 @@ def find() -> Any:
     counts = {"students": 0, "centres": 0}
     if part and not errors:
         if kind in ("both", "students"):
-            students, counts["students"] = students_named(event_log(), part)
+            students, counts["students"] = students_named(part)
         if kind in ("both", "centres"):
             centres, counts["centres"] = centres_named(part)
     return render_template("audit/auditor_find.html", q=part, kind=kind, errors=errors, students=students,

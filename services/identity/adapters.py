@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
-from events.placements import EnterpriseRegistered, SchoolRegistered, StudentEnrolled
 from services.common.errors import NotFound
 from services.identity.ports import Letter, Named
 from services.placements.application import PlacementsApplication
 from services.placements.domain import Enterprise, School
-
-_REGISTERED = [get_topic(c) for c in (SchoolRegistered, EnterpriseRegistered, StudentEnrolled)]
 
 
 class DirectoryFromPlacements:
@@ -24,11 +19,6 @@ class DirectoryFromPlacements:
     def __init__(self, placements: PlacementsApplication, centres: Any) -> None:
         self._placements = placements
         self._centres = centres
-        self._lock = threading.Lock()
-        self._position = 0
-        self._registered: dict[str, dict[str, tuple[str, str]]] = {"school": {}, "enterprise": {}, "student": {}}
-        """Names by id, read incrementally from the placements store's log (names never change there); a
-        student's with their school's id."""
 
     def school_of_student(self, student_id: str) -> str | None:
         try:
@@ -55,36 +45,15 @@ class DirectoryFromPlacements:
                 if any(m["mentor_id"] == person_id for m in c["mentors"])]
 
     def schools(self) -> list[Named]:
-        return self._all("school")
+        return _by_name(self._placements.roster().schools.values())
 
     def enterprises(self) -> list[Named]:
-        return self._all("enterprise")
+        return _by_name(self._placements.roster().enterprises.values())
 
     def students_named(self, words: str, limit: int) -> list[Named]:
-        wanted = words.casefold().split()
-        registered = self._registered_now()
-        schools = registered["school"]
-        found = [Named(ident, f"{name} ({schools.get(school, (school, ''))[0]})")
-                 for ident, (name, school) in registered["student"].items()
-                 if all(w in name.casefold() for w in wanted)]
-        return sorted(found, key=lambda n: (n.name.casefold(), n.id))[:limit]
-
-    def _all(self, kind: str) -> list[Named]:
-        return sorted((Named(ident, name) for ident, (name, _) in self._registered_now()[kind].items()),
-                      key=lambda n: (n.name.casefold(), n.id))
-
-    def _registered_now(self) -> dict[str, dict[str, tuple[str, str]]]:
-        with self._lock:
-            while True:
-                batch = self._placements.recorder.select_notifications(
-                    start=self._position, limit=500, topics=_REGISTERED, inclusive_of_start=False)
-                for notification in batch:
-                    event: Any = self._placements.mapper.to_domain_event(notification)
-                    kind = {SchoolRegistered: "school", EnterpriseRegistered: "enterprise"}.get(type(event), "student")
-                    self._registered[kind][str(event.originator_id)] = (event.name, getattr(event, "school_id", ""))
-                    self._position = notification.id
-                if len(batch) < 500:
-                    return {kind: dict(names) for kind, names in self._registered.items()}
+        roster = self._placements.roster()
+        return [Named(s.id, f"{s.name} ({roster.school_name(s.school_id)})")
+                for s in roster.students_named(words)[:limit]]
 
     def _named(self, kind: type, ident: str) -> Named | None:
         try:
@@ -92,6 +61,10 @@ class DirectoryFromPlacements:
         except (ValueError, NotFound):
             return None
         return Named(str(found.id), found.name)
+
+
+def _by_name(listed: Iterable[Any]) -> list[Named]:
+    return sorted((Named(x.id, x.name) for x in listed), key=lambda n: (n.name.casefold(), n.id))
 
 
 class MailboxFromOutbox:

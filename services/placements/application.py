@@ -23,6 +23,7 @@ from services.placements.access import (
 )
 from services.placements.domain import Enterprise, School, Student, TrainingCentre
 from services.placements.domain.guardians import GuardianToAsk, guardian_to_ask
+from services.placements.roster import Registrations
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,12 @@ class PlacementResult(CommandResult):
     placement_id: str = ""
 
 
-class PlacementsApplication(DualtrackApplication):
-    """Enterprises and centres, schools, students and their placements."""
+class PlacementsApplication(Registrations, DualtrackApplication):
+    """Enterprises and centres, schools, students and their placements; who is registered (`roster()`)."""
 
     context = "placements"
     snapshotting_intervals = {Student: 50, TrainingCentre: 100}
-    """A student's and a centre's streams grow with every placement over the years: a snapshot every so many
-    events keeps loading them short (StateSnapshot)."""
+    """Long streams (a student's, a centre's, over the years) load from a snapshot every so many events."""
 
     def register_enterprise(
         self, ctx: CommandContext, *, name: str, registration_number: str | None = None

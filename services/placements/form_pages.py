@@ -1,98 +1,28 @@
-"""What the staff's placements pages share: the lists they choose from (schools, enterprises and a school's students,
-read from the placements event store), their forms checked with the API's own request schemas, and the placement
-rules' refusals in words next to the field they concern."""
+"""What the staff's placements pages share: the lists they choose from (schools, enterprises and a school's students:
+the roster), their forms checked with the API's own request schemas, and the placement rules' refusals in words next
+to the field they concern."""
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from eventsourcing.utils import get_topic
 from flask import request
 from flask_babel import format_date, gettext
 from marshmallow import Schema, ValidationError
 
-from events.placements import EnterpriseRegistered, SchoolRegistered, StudentEnrolled
 from services.common.errors import DomainError, NotAllowed, NotFound, RuleViolated, VersionConflict
+from services.placements.roster import Roster
 from toolkit.http.context import deployment
 
 PAGE_SIZE = 50
 """Rows on one page of a list."""
 
 
-@dataclass(frozen=True)
-class Listed:
-    """A school, an enterprise or a student as registered (none of them is renamed afterwards)."""
-
-    id: str
-    name: str
-    code: str = ""
-    """A school's code, an enterprise's registration number."""
-    rule_set: str = ""
-    school_id: str = ""
-    major: str = ""
-    cohort: int = 0
-    date_of_birth: date | None = None
-
-
-class Roster:
-    """Every school, enterprise and student, read incrementally from the placements log by the events that register
-    them (the database filters by topic): each page reads only what was registered since it last looked."""
-
-    _TOPICS = tuple(sorted(get_topic(c) for c in (SchoolRegistered, EnterpriseRegistered, StudentEnrolled)))
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        self._lock = threading.Lock()
-        self._position = 0
-        self.schools: dict[str, Listed] = {}
-        self.enterprises: dict[str, Listed] = {}
-        self.students: dict[str, Listed] = {}
-
-    def refresh(self) -> Roster:
-        with self._lock:
-            while True:
-                batch = self._app.recorder.select_notifications(start=self._position, limit=500, topics=self._TOPICS,
-                                                               inclusive_of_start=False)
-                for notification in batch:
-                    self._add(self._app.mapper.to_domain_event(notification))
-                    self._position = notification.id
-                if len(batch) < 500:
-                    return self
-
-    def _add(self, e: Any) -> None:
-        key = str(e.originator_id)
-        if isinstance(e, SchoolRegistered):
-            self.schools[key] = Listed(key, e.name, code=e.code, rule_set=e.rule_set)
-        elif isinstance(e, EnterpriseRegistered):
-            self.enterprises[key] = Listed(key, e.name, code=e.registration_number or "")
-        elif isinstance(e, StudentEnrolled):
-            self.students[key] = Listed(key, e.name, school_id=e.school_id, major=e.major, cohort=e.cohort,
-                                        date_of_birth=e.date_of_birth)
-
-    def students_of(self, school_id: str) -> list[Listed]:
-        """A school's students by name."""
-        with self._lock:
-            found = [s for s in self.students.values() if s.school_id == school_id]
-        return sorted(found, key=lambda s: (s.name, s.id))
-
-
-_ROSTERS: weakref.WeakKeyDictionary[Any, Roster] = weakref.WeakKeyDictionary()
-_ROSTERS_LOCK = threading.Lock()
-
-
 def roster() -> Roster:
-    """The deployment's roster, brought up to date."""
-    app = deployment().app("placements")
-    with _ROSTERS_LOCK:
-        found = _ROSTERS.get(app)
-        if found is None:
-            found = _ROSTERS[app] = Roster(app)
-    return found.refresh()
+    """The deployment's roster of schools, enterprises and students, brought up to date."""
+    return cast(Roster, deployment().app("placements").roster())
 
 
 # -- forms ----------------------------------------------------------------------------------------------

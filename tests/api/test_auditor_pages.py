@@ -40,6 +40,10 @@ class Site:
         assert answer.status_code == 303, answer.get_data(as_text=True)
         return client
 
+    def project(self) -> None:
+        for name in PROJECTION_CLASSES:
+            self.container.projector(name, embedded=True).catch_up()
+
 
 def text(answer: Any) -> str:
     """The page's text as a person reads it (tags dropped, spaces folded)."""
@@ -186,6 +190,8 @@ def test_given_the_chains_when_opened_and_one_verified_then_each_context_and_the
 
 
 def test_given_a_students_reads_when_opened_then_the_auditors_own_reads_are_listed(site: Site, gao: Any) -> None:
+    assert gao.get(f"/auditor/students/{site.liu}").status_code == 200  # the timeline: a read on record
+    site.project()
     reads = text(gao.get(f"/auditor/students/{site.liu}/reads"))
     assert "Gao Ping" in reads and "timeline" in reads and "Chen Jing" in reads
 
