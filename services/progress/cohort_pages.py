@@ -79,6 +79,24 @@ def read_filters(args: Any, choices: dict[str, list[Any]] | None = None) -> tupl
     return filters, given, errors
 
 
+class StudentNames(Names):
+    """Students' names from the placements application's roster of who is registered (one lookup each, the roster
+    brought up to date once per request), else as `Names` looks them up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        roster = getattr(deployment().app("placements"), "roster", None)
+        self._listed: dict[str, Any] = roster().students if roster is not None else {}
+
+    def student_name(self, student_id: str) -> str:
+        listed = self._listed.get(student_id)
+        return str(listed.name) if listed is not None else super().student_name(student_id)
+
+    def cohort_and_class(self, student_id: str) -> list[Any]:
+        listed = self._listed.get(student_id) or self.student(student_id)
+        return [listed.cohort, listed.major] if listed is not None else ["", ""]
+
+
 def _dated(item: dict[str, Any] | None, *keys: str) -> dict[str, Any] | None:
     if item is None:
         return None
@@ -90,7 +108,7 @@ def dashboard() -> Any:
     actor = school_staff()
     progress = deployment().view("progress")
     up_to_date = written(progress)
-    today, names, places = deployment().today(), Names(), ProgressNames()
+    today, names, places = deployment().today(), StudentNames(), ProgressNames()
     filters, given, errors = read_filters(request.args)
     standing = progress.cohort_standings(str(actor.school_id), today, filters)
     wanted = page_number(request.args.get("page"))
@@ -200,13 +218,13 @@ def export_file(what: str, fmt: str) -> Any:
 
 
 def _table(what: str, view: Any, school: str, cohort: int | None) -> tuple[list[str], Iterator[list[Any]]]:
-    names, places = Names(), ProgressNames()
+    names, places = StudentNames(), ProgressNames()
     found = view.cohort_export(what, school, cohort)
     if what == "progress":
         return ([gettext("Student"), gettext("Cohort"), gettext("Class"), gettext("Competency"), gettext("Title"),
                  gettext("Target hours"), gettext("Signed hours"), gettext("Hours awaiting countersignature"),
                  gettext("Hours awaiting signature")],
-                ([names.student_name(sid), *_cohort_of(names, sid), code, title, target, signed, counter, pending]
+                ([names.student_name(sid), *names.cohort_and_class(sid), code, title, target, signed, counter, pending]
                  for sid, _, code, title, target, signed, counter, pending in found))
     if what == "hours":
         return ([gettext("Student"), gettext("Day"), gettext("Start"), gettext("End"), gettext("Hours"),
@@ -220,11 +238,6 @@ def _table(what: str, view: Any, school: str, cohort: int | None) -> tuple[list[
               places.centre(centre)["enterprise"]["name"] or names.name_of("enterprise", enterprise),
               _status(status), *(date.fromisoformat(d) if d else None for d in (start, end, activated, ended)), post]
              for sid, centre, enterprise, status, start, end, activated, ended, post in found))
-
-
-def _cohort_of(names: Names, student_id: str) -> list[Any]:
-    found = names.student(student_id)
-    return [found.cohort, found.major] if found is not None else ["", ""]
 
 
 def _status(status: str) -> str:
