@@ -40,7 +40,8 @@ PAGES = {  # who looks at which page (demo handle, email)
                                                    "/coordinator/exports/hours.xlsx"]),
 }
 DOWNLOADS = 3
-"""An export records a read of every student it holds: asked for this many times only."""
+"""An export records a read of every student it holds: asked for this many times only (its p95 is its slowest), and
+judged by its status alone (the page targets are for pages)."""
 
 
 def catch_up(container: Container) -> None:
@@ -155,8 +156,11 @@ def main(argv: list[str] | None = None) -> None:
         table.add_column(column)
     for r in results:
         ok = r["status"] == 200 and r["p95_ms"] < P95_TARGET_MS and r["kb"] < WEIGHT_TARGET_KB
+        verdict = "yes" if ok else "NO"
+        if "/exports/" in r["page"]:  # a download: the file's size, and a read recorded per student it holds
+            verdict = "download" if r["status"] == 200 else "NO"
         table.add_row(r["scale"], r["page"], str(r["status"]), f"{r['median_ms']:.1f}", f"{r['p95_ms']:.1f}",
-                      f"{r['kb']:.1f}", "yes" if ok else "NO")
+                      f"{r['kb']:.1f}", verdict)
     console.print(table)
 
 
