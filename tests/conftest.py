@@ -70,6 +70,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 E2E_SCOPE = "tests/e2e"
+BROWSER_MODULES = f"{E2E_SCOPE}/test_browser_"
+"""The browser modules each start their own `dualtrack run` and drive it from Chromium: each is a unit of work of
+its own, beside the other end-to-end tests rather than after them."""
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
@@ -84,7 +87,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
     class PyramidScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return E2E_SCOPE if nodeid.startswith(f"{E2E_SCOPE}/") else super()._split_scope(nodeid)
+            if nodeid.startswith(f"{E2E_SCOPE}/") and not nodeid.startswith(BROWSER_MODULES):
+                return E2E_SCOPE
+            return super()._split_scope(nodeid)
 
     return PyramidScheduling(config, log)  # type: ignore[arg-type]
 

@@ -1,5 +1,5 @@
 """The journeys of coordinators, teachers, auditors and administrators in a real headless Chromium, one module per
-part of the web (dashboard, planner, teacher, auditor...), all run by tests/e2e/test_browser_staff.py against one
+part of the web (dashboard, planner, teacher, auditor...), run by tests/e2e/test_browser_school_staff.py and test_browser_oversight.py, each against one
 `dualtrack run` so that the browser tests stay within `make test`'s time.
 
 Each journey is `journey(site: Site) -> None`; each module also names the pages of its part in `PAGES` (path and
