@@ -295,8 +295,8 @@ def test_given_students_on_two_pages_when_the_mentor_logs_for_one_on_the_second_
     assert len(chosen) == 1 and 'name="page" value="2"' in second and "Previous page" in second
     before = len(entries_of(site, chosen[0]))
     answer = zhao.post("/mentor/practice", data={
-        "csrf_token": csrf(zhao), "students": chosen, "page": "2", "day": "2026-11-27", "start": "13:00",
-        "end": "14:00", "competencies": ["MEC-01"], "description": "paging check"})
+        "csrf_token": csrf(zhao), "students": chosen, "page": "2", "day": "2026-11-27", "start": "17:00",
+        "end": "18:00", "competencies": ["MEC-01"], "description": "paging check"})
     assert answer.status_code == 303, text(answer)[:2000]
     assert "page=2" in answer.headers["Location"]
     assert "Logged for" in text(site.follow(zhao, answer))
