@@ -152,7 +152,7 @@ def test_given_four_students_at_a_workshop_of_two_when_the_coordinator_generates
     in_chinese = text(zh.get(answer.headers["Location"]))
     assert "周次与分组" in in_chinese and "超出容量：" in in_chinese and "按学生：" in in_chinese
     plan = answer.headers["Location"].split("?")[0]
-    for path, words in (("/coordinator/plans", "轮岗计划"), ("/coordinator/plans/new", "按模式新建计划"),
+    for path, words in (("/coordinator/plans", "工学交替计划"), ("/coordinator/plans/new", "按模式新建计划"),
                         (f"{plan}/blocks/A2", "修改这个时段"),
                         (f"/coordinator/plans/{site.ids.plans[1]}/revisions", "两版修订并排比较")):
         page = zh.get(path)
