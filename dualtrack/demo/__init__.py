@@ -6,12 +6,14 @@ placements proposed, approved by school and enterprise, confirmed (by a guardian
 agreed, activated, paused and resumed, amended and re-approved, transferred, stopped, completed and
 withdrawn; a capacity override and a speciality override; competency catalogues with a revised target and
 a retired competency; a week of practice logged, signed, rejected and corrected, a student's draft, a
-back-filled day and a batch upload; dual sign-off with a countersignature; assessments from both sides;
+back-filled day and a batch upload; dual sign-off with a countersignature and four entries awaiting the teacher's
+(one whose description begins with "-", as a spreadsheet would take for a formula); assessments from both sides;
 an X certificate awarded, converted and revoked; rotation plans: one written by hand (with an exam week)
 and one generated from a pattern, its draft changed, published over two overridden holiday conflicts,
 then revised with a reason; reads of a student's personal data by an auditor and a coordinator, on record;
 an account for each of its people (a role each, the coordinator also a teacher, the minor's guardian) and an
-invitation still waiting in the mail.
+invitation still waiting in the mail; two placements still on their way through the pipeline (one waiting for the
+enterprise, one for the school).
 
 One module per context (placements, training, credentials, schedules, reads for the audit context); `world`
 holds what they share. `seed_demo` loads them in the order the story needs.
@@ -24,7 +26,14 @@ from dataclasses import replace
 from dualtrack.bootstrap import Container
 from dualtrack.demo.credentials import seed_credentials
 from dualtrack.demo.people import PEOPLE, grant_roles, seed_invitations, seed_people
-from dualtrack.demo.placements import ENTERPRISES, MENTORS, SPRING_COHORT, seed_placements, seed_spring_cohort
+from dualtrack.demo.placements import (
+    ENTERPRISES,
+    MENTORS,
+    SPRING_COHORT,
+    seed_pipeline,
+    seed_placements,
+    seed_spring_cohort,
+)
 from dualtrack.demo.reads import seed_reads
 from dualtrack.demo.schedules import seed_schedules
 from dualtrack.demo.training import seed_training
@@ -44,4 +53,5 @@ def seed_demo(container: Container) -> DemoIds:
     seed_spring_cohort(container, ids)
     seed_schedules(container, ids)
     seed_reads(container, ids)
+    seed_pipeline(container, ids)
     return replace(ids, sign_ins=sign_ins)

@@ -141,6 +141,24 @@ def seed_spring_cohort(container: Container, ids: DemoIds) -> None:
                                            "assembly apprentice"))
 
 
+def seed_pipeline(container: Container, ids: DemoIds) -> None:
+    """Two placements of the Qingdao college still on their way, for its coordinator's pipeline: Deng Hao's at
+    Haier's Qingdao centre approved by the school and waiting for Haier; Xu Lan's at the rail base just proposed."""
+    app = container.placements
+    school, qingdao, rail = UUID(ids.schools[0]), UUID(ids.centres[0]), UUID(ids.centres[2])
+    coordinator = acting_as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
+    deng = _enrol(app, coordinator, school, "Deng Hao", "mechatronics", date(2005, 3, 3))
+    waiting = app.propose_placement(coordinator, deng, centre_id=qingdao, start=date(2027, 1, 4),
+                                    planned_end=date(2027, 2, 26), post="assembly apprentice",
+                                    weekly_hours=40).placement_id
+    app.approve_placement_as_school(coordinator, deng, waiting)
+    xu = _enrol(app, coordinator, school, "Xu Lan", "mechatronics", date(2005, 11, 21))
+    proposed = app.propose_placement(coordinator, xu, centre_id=rail, start=date(2027, 1, 4),
+                                     planned_end=date(2027, 2, 26), post="bogie fitter", weekly_hours=40,
+                                     speciality_override_reason="mechatronics covers the bogie drive systems")
+    ids.pipeline_placements.extend([str(waiting), str(proposed.placement_id)])
+
+
 def _enrol(app: PlacementsApplication, ctx: CommandContext, school_id: UUID, name: str, major: str, born: date,
            **guardian: str) -> UUID:
     return app.enrol_student(ctx, school_id, name=name, major=major, cohort=2024,

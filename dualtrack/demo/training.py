@@ -108,8 +108,11 @@ def _practice_week(container: Container, ids: DemoIds) -> None:
         training.log_practice(sun, he, day=day, start=time(9), end=time(12), competencies=["ELE-01"],
                               description=what).entry_id
         for day, what in ((week[0], "soldered and inspected sensor boards"),
-                          (week[1], "reworked boards that failed inspection"))
+                          (week[1], "reworked boards that failed inspection"),
+                          (week[2], "calibrated the sensor test fixture"),
+                          (week[3], "-40 °C cold-start test of the sensor boards"),
+                          (week[4], "flying-probe test of the week's boards"))
     ]
     for entry in he_entries:
         training.sign_off_practice(sun, he, entry)
-    training.countersign_practice(vocational_teacher, he, he_entries[0])
+    training.countersign_practice(vocational_teacher, he, he_entries[0])  # the other four await Lin Hui

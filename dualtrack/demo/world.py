@@ -24,6 +24,8 @@ class DemoIds:
     """Mechatronics class 2 of 2024, whom the generated spring rotation plan alternates."""
     spring_placements: list[str] = field(default_factory=list)
     plans: list[str] = field(default_factory=list)
+    pipeline_placements: list[str] = field(default_factory=list)
+    """Placements still on their way: Deng Hao's waiting for Haier, Xu Lan's for the school."""
     sign_ins: dict[str, str] = field(default_factory=dict)
     """Each demo person's password, by handle ("mentor-zhao"); drawn at random when the demo was loaded."""
 

@@ -100,7 +100,7 @@ def test_given_an_admin_when_they_register_a_school_then_its_page_shows_its_stud
     assert "Weifang Vocational College is registered." in text(done)
     qtc = wu.get(f"/admin/schools/{site.ids.schools[0]}")
     seen = text(qtc)
-    assert qtc.status_code == 200 and "Qingdao Technician College" in seen and "Students 9" in seen
+    assert qtc.status_code == 200 and "Qingdao Technician College" in seen and "Students 11" in seen
     assert "Hours a week, at most 40" in seen
     assert wu.get("/admin/schools/00000000-0000-0000-0000-000000000000").status_code == 404
 
@@ -123,8 +123,9 @@ def test_given_an_enterprise_admin_then_they_see_only_their_enterprise_and_appro
     waiting = seen[seen.index("Placements waiting for your approval"):seen.index("Centres")]
     assert "Zhou Jie" in waiting and "bogie fitter" in waiting
     html = home.get_data(as_text=True)
-    action = re.search(r'action="(/admin/enterprises/[^"]+/approval)"', html).group(1)
-    student = re.search(r'name="student_id" value="([0-9a-f-]{36})"', html).group(1)
+    card = re.search(r'<section class="card"[^>]*>\s*<h3[^>]*>Zhou Jie ·.*?</section>', html, re.S).group(0)
+    action = re.search(r'action="(/admin/enterprises/[^"]+/approval)"', card).group(1)
+    student = re.search(r'name="student_id" value="([0-9a-f-]{36})"', card).group(1)
     wrong = qian.post(action, data={"csrf_token": token, "student_id": student, "mentor_id": "someone-else"})
     assert wrong.status_code == 409
     assert "Choose a mentor assigned to the centre." in text(wrong)
@@ -132,7 +133,9 @@ def test_given_an_enterprise_admin_then_they_see_only_their_enterprise_and_appro
         "csrf_token": token, "student_id": student, "mentor_id": re.search(
             r'<option value="([^"]+)">Zhao Min</option>', html).group(1)}))
     assert "Approved for the enterprise." in text(approved)
-    assert "No placement waits for the enterprise's approval." in text(approved)
+    after = text(approved)
+    still_waiting = after[after.index("Placements waiting for your approval"):after.index("Centres")]
+    assert "Zhou Jie" not in still_waiting and "Xu Lan" in still_waiting, "the demo's proposal still waits"
 
 
 def test_given_garbage_in_every_field_or_the_wrong_role_then_a_page_names_the_field_or_refuses(site: Site) -> None:

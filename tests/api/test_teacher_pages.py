@@ -30,10 +30,10 @@ LIU = ("student-liu", "liu.yang@students.qtc.example")
 
 
 def signed_for_the_school(container: Any, ids: Any) -> None:
-    """Four more of He's days logged and signed by Sun Lei (a fifth, of 24 November, awaits already)."""
+    """One more of He's days logged and signed by Sun Lei (four, of 24 to 27 November, await already)."""
     he, mindray = UUID(ids.students[3]), ids.enterprises[2]
     sun = acting_as(Role.MENTOR, "mentor-sun", enterprise_id=mindray)
-    for day in (date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 30)):
+    for day in (date(2026, 11, 30),):
         entry = container.training.log_practice(sun, he, day=day, start=time(9), end=time(12),
                                                 competencies=["ELE-01"], description="calibrated test fixtures")
         container.training.sign_off_practice(sun, he, entry.entry_id)

@@ -35,7 +35,8 @@ def test_given_the_demo_then_the_register_lists_every_placement_with_its_state(c
     liu_first, liu_second, ma, zhou, he_withdrawn, he_current = demo.placements
     assert statuses == {liu_first: "transferred", liu_second: "active", ma: "completed", zhou: "stopped",
                         he_withdrawn: "withdrawn", he_current: "active",
-                        **{spring: "agreed" for spring in demo.spring_placements}}
+                        **{spring: "agreed" for spring in demo.spring_placements},
+                        **{on_its_way: "proposed" for on_its_way in demo.pipeline_placements}}
 
 
 def test_given_filters_then_the_register_answers_by_school_centre_student_status_and_period(container, demo) -> None:
@@ -51,15 +52,15 @@ def test_given_filters_then_the_register_answers_by_school_centre_student_status
     in_july = view.placements_matching(Scope(), period_from=date(2026, 7, 1), period_to=date(2026, 7, 31)).items
     assert {p["id"] for p in in_july} == {liu_first}
     page = view.placements_matching(Scope(), page=2, page_size=4)
-    assert (page.total, len(page.items)) == (12, 4)
+    assert (page.total, len(page.items)) == (14, 4)
 
 
 def test_given_a_scope_then_only_what_it_covers_is_seen(container, demo) -> None:
     view = container.placement_register_view
     qtc, _ = demo.schools
-    assert view.placements_matching(Scope(school_id=qtc)).total == 4 + len(demo.spring_placements)
+    assert view.placements_matching(Scope(school_id=qtc)).total == 4 + len(demo.spring_placements) + 2
     assert view.placements_matching(Scope(student_id=demo.students[3])).total == 2
-    assert view.placements_matching(Scope(enterprise_id=demo.enterprises[1])).total == 1
+    assert view.placements_matching(Scope(enterprise_id=demo.enterprises[1])).total == 2  # Liu's, Xu Lan's proposal
     with pytest.raises(Exception, match="not yours"):
         view.placement_with_history(Scope(student_id=demo.students[0]), demo.placements[2])
 
