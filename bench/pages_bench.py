@@ -37,7 +37,19 @@ PAGES = {  # who looks at which page (demo handle, email)
                                                    "/coordinator?light=amber&cohort=2024&class=mechatronics",
                                                    "/coordinator/students/{liu}", "/coordinator/exports",
                                                    "/coordinator/exports/progress.csv",
-                                                   "/coordinator/exports/hours.xlsx"]),
+                                                   "/coordinator/exports/hours.xlsx", "/coordinator/placements",
+                                                   "/coordinator/placements/new", "/coordinator/plans",
+                                                   "/coordinator/plans/new", "/coordinator/plans/{plan}",
+                                                   "/coordinator/plans/{plan}/revisions",
+                                                   "/coordinator/practice-upload"]),
+    "teacher-lin": ("lin.hui@szps.example", ["/teacher/queue", "/teacher/assessments"]),
+    "auditor-gao": ("gao.ping@audit.example", ["/auditor", "/auditor?q=liu", "/auditor/students/{liu}",
+                                               "/auditor/students/{liu}/as-of", "/auditor/students/{liu}/reads",
+                                               "/auditor/chains"]),
+    "admin-wu": ("wu.ming@dualtrack.example", ["/admin/schools", "/admin/enterprises", "/admin/people",
+                                               "/admin/catalogues", "/admin/catalogues/mechatronics",
+                                               "/admin/certificates"]),
+    "enterprise-admin-qian": ("qian.bo@crrc.example", ["/admin/enterprises"]),
 }
 DOWNLOADS = 3
 """An export records a read of every student it holds: asked for this many times only (its p95 is its slowest), and
@@ -135,9 +147,10 @@ def run(args: argparse.Namespace, console: Console) -> list[dict[str, Any]]:
                 http = app.test_client()
                 sign_in(http, login, ids.sign_ins[handle])
                 for path in paths:
-                    page = path.format(liu=ids.students[0])
+                    page = path.format(liu=ids.students[0], plan=ids.plans[-1])
                     median, p95, size, status = measure(http, page, args.repeats)
-                    results.append({"scale": scale, "page": page.replace(ids.students[0], "{liu}"),
+                    shown = page.replace(ids.students[0], "{liu}").replace(ids.plans[-1], "{plan}")
+                    results.append({"scale": scale, "page": shown,
                                     "status": status, "median_ms": median, "p95_ms": p95, "kb": size / 1024})
         container.close()
     return results

@@ -80,12 +80,15 @@ def plan_list() -> Any:
 
 
 # -- /coordinator/plans/new --------------------------------------------------------------------------
-def school_students(actor: Actor, names: Names) -> list[dict[str, Any]]:
-    """The school's students (from the progress read model, with those of the school's plans), with their cohort,
-    major and the centres of their placements (from the placement register)."""
+LISTED_AT_MOST = 200
+"""Students listed to choose from at once: more than that asks for a narrower filter (a class is a few dozen)."""
+
+
+def school_students(actor: Actor) -> list[dict[str, Any]]:
+    """The school's students (the placements roster) with their cohort, major and the centres of their placements
+    (from the placement register)."""
     register = deployment().view("placement_register")
-    centres: dict[str, set[str]] = {s: set() for s in deployment().view("progress").cohort_students(
-        str(actor.school_id), None)}
+    centres: dict[str, set[str]] = {}
     page = 1
     while True:
         found = register.placements_matching(Scope.of(actor), school_id=actor.school_id, page=page, page_size=500)
@@ -95,16 +98,8 @@ def school_students(actor: Actor, names: Names) -> list[dict[str, Any]]:
         if not found.items or page * 500 >= found.total:
             break
         page += 1
-    for summary in application().plans(actor, actor.school_id):
-        for student_id in application().get_plan(actor, UUID(summary.plan_id)).content.students:
-            centres.setdefault(student_id, set())
-    students = []
-    for student_id, at in centres.items():
-        student = names.student(student_id)
-        if student is not None and student.school_id == actor.school_id:
-            students.append({"id": student_id, "name": student.name, "cohort": str(student.cohort),
-                             "major": student.major, "centres": at})
-    return sorted(students, key=lambda s: (s["name"], s["id"]))
+    return [{"id": s.id, "name": s.name, "cohort": str(s.cohort), "major": s.major, "centres": centres.get(s.id, set())}
+            for s in deployment().app("placements").roster().students_of(str(actor.school_id))]
 
 
 def _next_monday() -> str:
@@ -114,7 +109,7 @@ def _next_monday() -> str:
 
 def _new_page(actor: Actor, values: Any, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
     names = Names()
-    students = school_students(actor, names)
+    students = school_students(actor)
     filters = {k: (values.get(k) or "").strip() for k in ("year", "major", "centre")}
     shown = [s for s in students if (not filters["year"] or s["cohort"] == filters["year"])
              and (not filters["major"] or s["major"] == filters["major"])
@@ -128,7 +123,10 @@ def _new_page(actor: Actor, values: Any, errors: dict[str, list[str]] | None = N
     form = {**defaults, **{k: v for k, v in values.items() if k in defaults and request.method == "POST"}}
     chosen = set(chosen_students(values)) if request.method == "POST" else set()
     periods = {"holiday": range(HOLIDAY_ROWS), "exam": range(EXAM_ROWS)}
-    return render_template("schedules/new.html", students=shown, total=len(students), filters=filters,
+    too_many = len(shown) if len(shown) > LISTED_AT_MOST else 0
+    return render_template("schedules/new.html", students=[] if too_many else shown, too_many=too_many,
+                           listed_at_most=LISTED_AT_MOST,
+                           total=len(students), filters=filters,
                            options=options, form=form, values=values, chosen=chosen, errors=errors or {},
                            periods=periods, css=CSS), status
 
@@ -141,7 +139,7 @@ def new_plan() -> Any:
 @pages.post("/coordinator/plans/new")
 def generate_plan() -> Any:
     actor = coordinator()
-    known = {s["id"] for s in school_students(actor, Names())}
+    known = {s["id"] for s in school_students(actor)}
     parsed, errors = generate_form(request.form, known)
     if errors:
         return _new_page(actor, request.form, errors, 422)

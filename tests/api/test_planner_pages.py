@@ -299,3 +299,15 @@ def test_given_garbage_in_the_forms_and_addresses_then_a_page_names_the_field_ne
     assert centre.status_code == 422
     assert "Choose each student&#39;s centre from the list." in between(centre.get_data(as_text=True), 'id="centres"',
                                                                          "</fieldset>")
+
+
+def test_given_more_students_match_than_a_list_holds_when_the_form_opens_then_it_asks_for_a_narrower_filter(
+        site: Site, chen: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import services.schedules.pages as planner
+
+    monkeypatch.setattr(planner, "LISTED_AT_MOST", 4)
+    everyone = chen.get("/coordinator/plans/new").get_data(as_text=True)
+    assert "choose a cohort, major or centre above to list them (at most 4 at once)" in text(everyone)
+    assert 'name="students"' not in everyone
+    at_the_workshop = chen.get(f"/coordinator/plans/new?centre={site.centre}").get_data(as_text=True)
+    assert at_the_workshop.count('name="students"') == 4 and "at most 4 at once" not in text(at_the_workshop)
