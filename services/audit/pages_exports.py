@@ -1,13 +1,15 @@
 """The auditor's pages about proof (part of `services.audit.pages`'s blueprint):
 
 - `/auditor/exports/<student|centre>/<id>`: the key exports are signed with (its id, its fingerprint, the PEM) and
-  a button to take an export; `.../take` takes it exactly as the API does (a GET: every chain extended and
-  checkpointed first; a student's export is recorded as a read), checks it at once with the verification
+  a button to take an export; `.../take` (a form: it leaves a trace, so another site cannot send it with a link)
+  takes it exactly as the API does (every chain extended and checkpointed first; a student's export is recorded as
+  a read), checks it at once with the verification
   `dualtrack audit verify-export` runs, against the deployment's public key, keeps the file aside for a day, and
   leads to `/auditor/exports/<token>`: the verdict and the link to download the very bytes checked.
 - `/auditor/public-key.pem`: the deployment's public key, to check an export elsewhere.
 - `/auditor/chains`: each context's chain (chained up to, last checkpoint, last verification from these pages) and
-  `/auditor/chains/<context>/verify`, which recomputes one context's chain now (a read: it writes no record).
+  `/auditor/chains/<context>/verify` (a form too), which recomputes one context's chain now and keeps the verdict
+  for the chains page (it writes no record).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from services.common.errors import NotFound, RuleViolated
 from services.common.signing import key_id, load_or_create_signing_key, public_key_pem, raw_public_key
 from toolkit.http.context import deployment
 from toolkit.http.pages import Names
+from toolkit.http.read_only_roles import read_sent_as_form
 from toolkit.http.read_recording import record_read
 
 KEPT_FOR = 24 * 3600
@@ -88,7 +91,8 @@ def export_page(what: str, ident: UUID) -> Any:
                            key=key_facts())
 
 
-@pages.get("/auditor/exports/<any(student, centre):what>/<uuid:ident>/take")
+@pages.post("/auditor/exports/<any(student, centre):what>/<uuid:ident>/take")
+@read_sent_as_form
 def take_export(what: str, ident: UUID) -> Any:
     actor = auditor()
     name = _subject(what, ident)
@@ -193,7 +197,8 @@ def chains() -> Any:
     return render_template("audit/auditor_chains.html", rows=rows, key=key_facts())
 
 
-@pages.get(f"/auditor/chains/<any({', '.join(CONTEXTS)}):context>/verify")
+@pages.post(f"/auditor/chains/<any({', '.join(CONTEXTS)}):context>/verify")
+@read_sent_as_form
 def verify_chain_now(context: str) -> Any:
     auditor()
     chain = deployment().chain(context)

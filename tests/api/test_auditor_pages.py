@@ -45,6 +45,11 @@ class Site:
             self.container.projector(name, embedded=True).catch_up()
 
 
+def csrf(client: Any) -> str:
+    """The session's CSRF token, as every form of the site carries it."""
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/account").get_data(as_text=True)).group(1)
+
+
 def text(answer: Any) -> str:
     """The page's text as a person reads it (tags dropped, spaces folded)."""
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True))))
@@ -167,7 +172,9 @@ def test_given_an_export_taken_from_the_page_when_downloaded_then_it_verifies_wi
         site: Site, gao: Any) -> None:
     page = gao.get(f"/auditor/exports/student/{site.liu}")
     key_id = found(r'<code id="key-id">([0-9a-f]{16})</code>', page.get_data(as_text=True))[0]
-    taken = gao.get(f"/auditor/exports/student/{site.liu}/take")
+    assert gao.get(f"/auditor/exports/student/{site.liu}/take").status_code == 405, "a link takes nothing"
+    assert gao.post(f"/auditor/exports/student/{site.liu}/take").status_code == 400, "nor a form of another site"
+    taken = gao.post(f"/auditor/exports/student/{site.liu}/take", data={"csrf_token": csrf(gao)})
     assert taken.status_code == 303
     shown = gao.get(taken.headers["Location"])
     assert "Verified." in text(shown) and key_id in text(shown)
@@ -183,7 +190,7 @@ def test_given_the_chains_when_opened_and_one_verified_then_each_context_and_the
     assert chains.status_code == 200
     for context in CONTEXTS:
         assert f'id="chain-{context}"' in chains.get_data(as_text=True)
-    verified = gao.get("/auditor/chains/training/verify", follow_redirects=True)
+    verified = gao.post("/auditor/chains/training/verify", data={"csrf_token": csrf(gao)}, follow_redirects=True)
     assert "verified" in text(verified).split("training")[1]
     in_chinese = gao.get("/auditor/chains", headers={"Accept-Language": "zh-CN"})
     assert "哈希链" in text(in_chinese) and "已通过校验" in text(in_chinese)
@@ -200,12 +207,16 @@ def test_given_any_other_role_when_an_auditor_page_is_opened_then_it_is_refused(
     paths = ["/auditor", "/auditor?q=liu", f"/auditor/students/{site.liu}", f"/auditor/students/{site.liu}/as-of",
              f"/auditor/students/{site.liu}/reads", f"/auditor/centres/{site.rail}", "/auditor/chains",
              f"/auditor/centres/{site.rail}/as-of",
-             f"/auditor/exports/student/{site.liu}", f"/auditor/exports/student/{site.liu}/take",
-             "/auditor/public-key.pem", "/auditor/chains/training/verify", f"/auditor/events/placements/{site.liu}/1"]
+             f"/auditor/exports/student/{site.liu}", "/auditor/public-key.pem",
+             f"/auditor/events/placements/{site.liu}/1"]
+    forms = [f"/auditor/exports/student/{site.liu}/take", "/auditor/chains/training/verify"]
     for who in OTHERS:
         browser = site.browser(who)
         for path in paths:
             assert browser.get(path).status_code == 403, (who, path)
+        token = csrf(browser)
+        for path in forms:
+            assert browser.post(path, data={"csrf_token": token}).status_code == 403, (who, path)
 
 
 def test_given_garbage_in_the_address_when_a_page_is_opened_then_it_names_the_field_and_never_fails(
@@ -224,5 +235,6 @@ def test_given_garbage_in_the_address_when_a_page_is_opened_then_it_names_the_fi
         "a zone's + that the address turned into a space"
     for path in (f"/auditor/events/kitchen/{site.liu}/1", f"/auditor/events/placements/{site.liu}/999999",
                  "/auditor/students/00000000-0000-0000-0000-000000000000", "/auditor/exports/" + "0" * 32,
-                 "/auditor/exports/nonsense", "/auditor/chains/kitchen/verify"):
+                 "/auditor/exports/nonsense"):
         assert gao.get(path).status_code == 404, path
+    assert gao.post("/auditor/chains/kitchen/verify", data={"csrf_token": csrf(gao)}).status_code == 404
