@@ -11,48 +11,20 @@ from typing import Any
 
 import pytest
 
-from dualtrack.bootstrap import PROJECTION_CLASSES
-from dualtrack.demo import DEMO_TODAY, person_id
+from dualtrack.demo import person_id
 from dualtrack.settings import CONTEXTS
 from services.audit.export import verify_export
 from services.common.signing import load_public_key
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite, csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
-GAO = ("auditor-gao", "gao.ping@audit.example")
-OTHERS = (("admin-wu", "wu.ming@dualtrack.example"), ("coordinator-chen", "chen.jing@qtc.example"),
-          ("mentor-zhao", "zhao.min@crrc.example"), ("student-liu", "liu.yang@students.qtc.example"),
-          ("teacher-gao", "gao.yan@qtc.example"), ("enterprise-admin-qian", "qian.bo@crrc.example"))
+GAO = "auditor-gao"
+OTHERS = ("admin-wu", "coordinator-chen", "mentor-zhao", "student-liu", "teacher-gao", "enterprise-admin-qian")
 
 
-class Site:
-    def __init__(self, app: Any, container: Any, ids: Any) -> None:
-        self.app, self.container, self.ids = app, container, ids
-        self.liu = ids.students[0]
-        self.rail = ids.centres[2]
-
-    def browser(self, who: tuple[str, str]) -> Any:
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-        handle, email = who
-        answer = client.post("/sign-in", data={"login": email, "password": self.ids.sign_ins[handle]})
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        return client
-
-    def project(self) -> None:
-        for name in PROJECTION_CLASSES:
-            self.container.projector(name, embedded=True).catch_up()
-
-
-def csrf(client: Any) -> str:
-    """The session's CSRF token, as every form of the site carries it."""
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/account").get_data(as_text=True)).group(1)
-
-
-def text(answer: Any) -> str:
-    """The page's text as a person reads it (tags dropped, spaces folded)."""
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True))))
+class Site(PageSite):
+    rail: str
 
 
 def links(answer: Any, pattern: str) -> list[str]:
@@ -74,18 +46,11 @@ def row(page: str, label: str) -> str:
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
+    def prepare(container: Any, ids: Any) -> dict[str, Any]:
+        return {"rail": ids.centres[2]}
 
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("auditor-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        with lent_app(container) as app:
-            for name in PROJECTION_CLASSES:
-                container.projector(name, embedded=True).catch_up()
-            yield Site(app, container, sqlite_demo_template.ids)
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "auditor-pages", prepare, Site) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")

@@ -10,31 +10,21 @@ from typing import Any
 
 import pytest
 
-from dualtrack.demo import DEMO_TODAY
-from dualtrack.settings import CONTEXTS
-from tests.api.test_mentor_pages import Site, csrf, text
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite as Site
+from tests.support.pages import csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
-WU = ("admin-wu", "wu.ming@dualtrack.example")
-CHEN = ("coordinator-chen", "chen.jing@qtc.example")
-AUDITOR = ("auditor-gao", "gao.ping@audit.example")
-ZHAO = ("mentor-zhao", "zhao.min@crrc.example")
+WU = "admin-wu"
+CHEN = "coordinator-chen"
+AUDITOR = "auditor-gao"
+ZHAO = "mentor-zhao"
 
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("catalogue-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        with lent_app(container) as app:
-            yield Site(app, container, sqlite_demo_template.ids, "")
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "catalogue-pages", caught_up=False) as built:
+        yield built
 
 
 def test_given_the_demo_catalogues_when_the_admin_opens_them_then_each_change_shows_with_its_reason_and_date(

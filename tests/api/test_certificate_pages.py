@@ -10,25 +10,16 @@ from typing import Any
 
 import pytest
 
-from dualtrack.demo import DEMO_TODAY
-from dualtrack.settings import CONTEXTS
-from tests.api.test_people_admin_pages import CHEN, LIU, WU, ZHAO, Site, csrf, near, text
-from tests.support.demo import copy_of_template
+from tests.api.test_people_admin_pages import CHEN, LIU, WU, ZHAO, near
+from tests.support.pages import PageSite as Site
+from tests.support.pages import csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("certificate-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        with lent_app(container) as app:
-            yield Site(app, container, sqlite_demo_template.ids)
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "certificate-pages", caught_up=False) as built:
+        yield built
 
 
 def test_given_the_catalogue_when_the_admin_opens_it_then_each_level_shows_its_credits_and_rule_in_force(

@@ -17,41 +17,24 @@ from uuid import UUID
 import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from dualtrack.bootstrap import PROJECTION_CLASSES
 from dualtrack.demo import DEMO_TODAY, person_id
-from dualtrack.settings import CONTEXTS
 from services.common.identity import Actor, CommandContext, Role
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite, page_site, text
 
 pytestmark = pytest.mark.api
 
-CHEN = ("coordinator-chen", "chen.jing@qtc.example")
-HUANG = ("coordinator-huang", "huang.li@szps.example")
-ZHAO = ("mentor-zhao", "zhao.min@crrc.example")
-LIU = ("student-liu", "liu.yang@students.qtc.example")
-GAO = ("teacher-gao", "gao.yan@qtc.example")
+CHEN = "coordinator-chen"
+HUANG = "coordinator-huang"
+ZHAO = "mentor-zhao"
+LIU = "student-liu"
+GAO = "teacher-gao"
 RISKY_NAME = '=HYPERLINK("http://evil.example","click")'
 
 
-class Site:
-    def __init__(self, app: Any, container: Any, ids: Any, red: str, green: str, amber: dict[str, str]) -> None:
-        self.app, self.container, self.ids, self.red, self.green, self.amber = app, container, ids, red, green, amber
-
-    def browser(self, who: tuple[str, str]) -> Any:
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-        handle, email = who
-        answer = client.post("/sign-in", data={"login": email, "password": self.ids.sign_ins[handle]})
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        return client
-
-    def project(self) -> None:
-        for name in PROJECTION_CLASSES:
-            self.container.projector(name, embedded=True).catch_up()
-
-
-def text(answer: Any) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True)))
+class Site(PageSite):
+    red: str
+    green: str
+    amber: dict[str, str]
 
 
 def place(container: Any, ids: Any, name: str, start: date, proposed_only: bool = False) -> tuple[str, str]:
@@ -77,33 +60,28 @@ def place(container: Any, ids: Any, name: str, start: date, proposed_only: bool 
     return str(student), placement
 
 
+def students_red_green_and_amber(container: Any, ids: Any) -> dict[str, Any]:
+    """One student whose entries stopped on 20 November (red), one placed today with a day signed (green), and two
+    amber: one waiting for approval, one eligible for a certificate."""
+    crrc = ids.enterprises[1]
+    zhao = CommandContext(Actor(person_id("mentor-zhao"), Role.MENTOR, enterprise_id=crrc), "cohort")
+    red, _ = place(container, ids, RISKY_NAME, date(2026, 11, 2))
+    for day, description in ((date(2026, 11, 19), "=1+2 gearbox"), (date(2026, 11, 20), "@SUM(A1) wheelset")):
+        container.training.log_practice(zhao, UUID(red), day=day, start=time(8), end=time(12),
+                                        competencies=["MEC-01"], description=description)
+    green, _ = place(container, ids, "Bai Lu", DEMO_TODAY)
+    entry = container.training.log_practice(zhao, UUID(green), day=DEMO_TODAY, start=time(8), end=time(12),
+                                            competencies=["MEC-01"], description="first shift").entry_id
+    container.training.sign_off_practice(zhao, UUID(green), entry)
+    amber = {"approval": place(container, ids, "Cao Ning", date(2026, 12, 7), proposed_only=True)[0],
+             "eligible": eligible(container, ids, zhao)}
+    return {"red": red, "green": green, "amber": amber}
+
+
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("cohort-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    ids = sqlite_demo_template.ids
-    try:
-        crrc = ids.enterprises[1]
-        zhao = CommandContext(Actor(person_id("mentor-zhao"), Role.MENTOR, enterprise_id=crrc), "cohort")
-        red, _ = place(container, ids, RISKY_NAME, date(2026, 11, 2))
-        for day, description in ((date(2026, 11, 19), "=1+2 gearbox"), (date(2026, 11, 20), "@SUM(A1) wheelset")):
-            container.training.log_practice(zhao, UUID(red), day=day, start=time(8), end=time(12),
-                                            competencies=["MEC-01"], description=description)
-        green, _ = place(container, ids, "Bai Lu", DEMO_TODAY)
-        entry = container.training.log_practice(zhao, UUID(green), day=DEMO_TODAY, start=time(8), end=time(12),
-                                                competencies=["MEC-01"], description="first shift").entry_id
-        container.training.sign_off_practice(zhao, UUID(green), entry)
-        amber = {"approval": place(container, ids, "Cao Ning", date(2026, 12, 7), proposed_only=True)[0],
-                 "eligible": eligible(container, ids, zhao)}
-        with lent_app(container) as app:
-            built = Site(app, container, ids, red, green, amber)
-            built.project()
-            yield built
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "cohort-pages", students_red_green_and_amber, Site) as built:
+        yield built
 
 
 def eligible(container: Any, ids: Any, zhao: CommandContext) -> str:

@@ -8,68 +8,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from html import unescape
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from dualtrack.bootstrap import PROJECTION_CLASSES
-from dualtrack.demo import DEMO_TODAY, person_id
-from dualtrack.demo.people import PEOPLE
-from dualtrack.settings import CONTEXTS
+from dualtrack.demo import person_id
 from services.common.identity import Actor, CommandContext, Role
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite as Site
+from tests.support.pages import csrf, page_site, text
 
 pytestmark = pytest.mark.api
-
-EMAILS = {p.handle: p.email for p in PEOPLE}
-
-
-class Site:
-    """Browsers (test clients with their cookies) signed in as demo people, and the demo's ids."""
-
-    def __init__(self, app: Any, container: Any, ids: Any) -> None:
-        self.app, self.container, self.ids = app, container, ids
-
-    def browser(self, handle: str, language: str = "en") -> Any:
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-        answer = client.post("/sign-in", data={"login": EMAILS[handle], "password": self.ids.sign_ins[handle]})
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        return client
-
-    def project(self) -> None:
-        for name in PROJECTION_CLASSES:
-            self.container.projector(name, embedded=True).catch_up()
-
-    def follow(self, client: Any, answer: Any) -> Any:
-        """After a write: the projectors catch up (Kafka's part, here), then the browser follows the redirect."""
-        assert answer.status_code == 303, text(answer)[:3000]
-        self.project()
-        return client.get(answer.headers["Location"])
-
-
-def csrf(client: Any, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True))
-    assert found, path
-    return found.group(1)
-
-
-def text(answer: Any) -> str:
-    """The page's text as a person reads it (tags dropped, spaces folded)."""
-    return text_of(answer.get_data(as_text=True))
-
-
-def text_of(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
-
 
 def near(answer: Any, field_id: str, length: int = 900) -> str:
     """The text around a field (its label, the field and the refusal beside it)."""
     html = answer.get_data(as_text=True)
     at = html.index(f'id="{field_id}"')
-    return text_of(html[at:at + length])
+    return text(html[at:at + length])
 
 
 def acting(handle: str, role: Role, **scope: str) -> CommandContext:
@@ -97,19 +52,8 @@ at the Shenzhen school) is proposed a spring placement that her guardian confirm
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("coordinator-placements"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        agree_at_hefei(container, sqlite_demo_template.ids)
-        with lent_app(container) as app:
-            built = Site(app, container, sqlite_demo_template.ids)
-            built.project()
-            yield built
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "coordinator-placements", agree_at_hefei) as built:
+        yield built
 
 
 def proposal(site: Site, **changes: str) -> dict[str, str]:
@@ -137,7 +81,7 @@ def test_given_a_proposal_when_the_coordinator_checks_it_proposes_and_approves_t
     seen = text(proposed)
     assert "The placement is proposed." in seen
     html = proposed.get_data(as_text=True)
-    approvals = text_of(html[html.index('id="stage-approvals"'):html.index('id="stage-agreed"')])
+    approvals = text(html[html.index('id="stage-approvals"'):html.index('id="stage-agreed"')])
     assert "Zhou Jie" in approvals and "waiting for the school's approval (yours)" in approvals
     assert "waiting for the approval of Haier Smart Home" in approvals
 
@@ -149,7 +93,7 @@ def test_given_a_proposal_when_the_coordinator_checks_it_proposes_and_approves_t
     seen = text(approved)
     assert "Approved for the school." in seen
     row = approved.get_data(as_text=True)
-    row = text_of(row[row.index(f'id="placement-{placement}"'):][:4000])
+    row = text(row[row.index(f'id="placement-{placement}"'):][:4000])
     assert "waiting for the approval of Haier Smart Home" in row and "(yours)" not in row
     assert "Approve for the school" not in row
 

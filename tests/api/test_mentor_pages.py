@@ -12,52 +12,19 @@ from uuid import UUID
 
 import pytest
 
-from dualtrack.bootstrap import PROJECTION_CLASSES
-from dualtrack.demo import DEMO_TODAY, person_id
-from dualtrack.settings import CONTEXTS
+from dualtrack.demo import person_id
 from services.common.identity import Actor, CommandContext, Role
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite, csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
-ZHAO = ("mentor-zhao", "zhao.min@crrc.example")
-CHEN = ("coordinator-chen", "chen.jing@qtc.example")
-LIU = ("student-liu", "liu.yang@students.qtc.example")
+ZHAO = "mentor-zhao"
+CHEN = "coordinator-chen"
+LIU = "student-liu"
 
 
-class Site:
-    """A browser's view of the site: one test client with its cookies, the demo's ids and passwords."""
-
-    def __init__(self, app: Any, container: Any, ids: Any, second: str) -> None:
-        self.app, self.container, self.ids, self.second = app, container, ids, second
-        self.liu = ids.students[0]
-
-    def browser(self, who: tuple[str, str], language: str = "en") -> Any:
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-        handle, email = who
-        answer = client.post("/sign-in", data={"login": email, "password": self.ids.sign_ins[handle]})
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        return client
-
-    def project(self) -> None:
-        for name in PROJECTION_CLASSES:
-            self.container.projector(name, embedded=True).catch_up()
-
-    def follow(self, client: Any, answer: Any) -> Any:
-        """After a write: the projectors catch up (Kafka's part, here), then the browser follows the redirect."""
-        assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
-        self.project()
-        return client.get(answer.headers["Location"])
-
-
-def csrf(client: Any, path: str = "/mentor/today") -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def text(answer: Any) -> str:
-    """The page's text as a person reads it (tags dropped, spaces folded)."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.get_data(as_text=True)))
+class Site(PageSite):
+    second: str
 
 
 def place_a_second_student(container: Any, ids: Any) -> str:
@@ -83,19 +50,11 @@ def place_a_second_student(container: Any, ids: Any) -> str:
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
+    def prepare(container: Any, ids: Any) -> dict[str, Any]:
+        return {"second": place_a_second_student(container, ids)}
 
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("mentor-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        second = place_a_second_student(container, sqlite_demo_template.ids)
-        with lent_app(container) as app:
-            built = Site(app, container, sqlite_demo_template.ids, second)
-            built.project()
-            yield built
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "mentor-pages", prepare, Site) as built:
+        yield built
 
 
 # -- today ------------------------------------------------------------------------------------------
@@ -165,14 +124,10 @@ def test_given_a_slot_already_taken_when_the_mentor_logs_it_then_the_refusal_is_
     assert answer.status_code == 409
     page = answer.get_data(as_text=True)
     start_field = page[page.index('id="start"'):page.index('id="end"')]
-    assert words in text_of(start_field), start_field
+    assert words in text(start_field), start_field
     assert "08:00–12:00" in start_field
     assert "overlapping-entries" not in page, "no codes where a person reads"
     assert 'value="a second go at the gearbox"' in page or ">a second go at the gearbox<" in page
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def test_given_a_form_without_its_csrf_token_when_it_is_sent_then_it_is_refused_with_400(site: Site) -> None:

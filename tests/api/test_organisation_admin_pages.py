@@ -13,37 +13,28 @@ from uuid import UUID
 
 import pytest
 
-from dualtrack.demo import DEMO_TODAY
-from dualtrack.settings import CONTEXTS
 from services.common.identity import Role
-from tests.api.test_coordinator_placement_pages import Site, acting, csrf, near, text
-from tests.support.demo import copy_of_template
+from tests.api.test_coordinator_placement_pages import acting, near
+from tests.support.pages import PageSite as Site
+from tests.support.pages import csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
 
+def waiting_for_crrc(container: Any, ids: Any) -> None:
+    """Zhou Jie proposed at the rail base and approved by the school: it waits for CRRC's approval."""
+    chen = acting("coordinator-chen", Role.COORDINATOR, school_id=ids.schools[0])
+    zhou = UUID(ids.students[1])
+    placement = container.placements.propose_placement(
+        chen, zhou, centre_id=UUID(ids.centres[2]), start=date(2027, 1, 4), planned_end=date(2027, 2, 26),
+        post="bogie fitter", weekly_hours=36, speciality_override_reason="bogie drives").placement_id
+    container.placements.approve_placement_as_school(chen, zhou, placement)
+
+
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The demo, with Zhou Jie proposed at the rail base and approved by the school: it waits for CRRC's approval."""
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("organisation-admin"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    ids = sqlite_demo_template.ids
-    try:
-        chen = acting("coordinator-chen", Role.COORDINATOR, school_id=ids.schools[0])
-        zhou = UUID(ids.students[1])
-        placement = container.placements.propose_placement(
-            chen, zhou, centre_id=UUID(ids.centres[2]), start=date(2027, 1, 4), planned_end=date(2027, 2, 26),
-            post="bogie fitter", weekly_hours=36, speciality_override_reason="bogie drives").placement_id
-        container.placements.approve_placement_as_school(chen, zhou, placement)
-        with lent_app(container) as app:
-            built = Site(app, container, ids)
-            built.project()
-            yield built
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "organisation-admin", waiting_for_crrc) as built:
+        yield built
 
 
 def test_given_an_admin_when_they_register_an_enterprise_and_run_a_centre_then_each_change_shows(site: Site) -> None:

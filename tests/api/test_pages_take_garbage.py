@@ -7,22 +7,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 
 import pytest
 from werkzeug.routing import Rule
 
-from dualtrack.bootstrap import PROJECTION_CLASSES
-from dualtrack.demo import DEMO_TODAY, person_id
-from dualtrack.demo.people import PEOPLE
-from dualtrack.settings import CONTEXTS
-from tests.support.demo import copy_of_template
+from dualtrack.demo import person_id
+from tests.support.pages import PageSite, page_site
 
 pytestmark = pytest.mark.api
 
 ROLES = ("admin-wu", "coordinator-chen", "teacher-lin", "mentor-zhao", "enterprise-admin-qian", "auditor-gao",
          "student-liu", "guardian-he", None)
-EMAILS = {p.handle: p.email for p in PEOPLE}
 NOT_PAGES = ("/api/", "/static/", "/healthz", "/readyz")
 LAST = ("/sign-out", "/language")
 """Sent by nobody but the anonymous visitor: either would end or change the session the rest of the sweep uses."""
@@ -41,17 +38,10 @@ GARBAGE_FORM = {"students": ["not-a-uuid", ""], "entries": ["x"], "day": "2026-0
                 "language": "klingon", "on": "2026-99-99", "code_word": "x", "q": "x"}
 
 
-class Sweep:
-    def __init__(self, app: Any, ids: Any) -> None:
-        self.app, self.ids = app, ids
-        self.clients = {handle: self._signed_in(handle) for handle in ROLES}
-
-    def _signed_in(self, handle: str | None) -> Any:
-        client = self.app.test_client()
-        if handle:
-            answer = client.post("/sign-in", data={"login": EMAILS[handle], "password": self.ids.sign_ins[handle]})
-            assert answer.status_code == 303, (handle, answer.status_code)
-        return client
+class Sweep(PageSite):
+    @cached_property
+    def clients(self) -> dict[str | None, Any]:
+        return {handle: self.browser(handle) if handle else self.app.test_client() for handle in ROLES}
 
     def token(self, client: Any) -> str:
         found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/sign-in").get_data(as_text=True))
@@ -79,18 +69,8 @@ class Sweep:
 
 @pytest.fixture(scope="module")
 def sweep(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("pages-garbage"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        with lent_app(container) as app:
-            for name in PROJECTION_CLASSES:
-                container.projector(name, embedded=True).catch_up()
-            yield Sweep(app, sqlite_demo_template.ids)
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "pages-garbage", kind=Sweep) as built:
+        yield built
 
 
 def page_rules(sweep: Sweep, method: str) -> list[Rule]:

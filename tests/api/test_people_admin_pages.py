@@ -4,7 +4,6 @@ expiry, refusals in words next to the field."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -12,45 +11,23 @@ from typing import Any
 import pytest
 
 from dualtrack.demo import DEMO_TODAY, person_id
-from dualtrack.settings import CONTEXTS
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite, csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
-WU = ("admin-wu", "wu.ming@dualtrack.example")
-CHEN = ("coordinator-chen", "chen.jing@qtc.example")
-ZHAO = ("mentor-zhao", "zhao.min@crrc.example")
-LIU = ("student-liu", "liu.yang@students.qtc.example")
-GAO = ("teacher-gao", "gao.yan@qtc.example")
+WU = "admin-wu"
+CHEN = "coordinator-chen"
+ZHAO = "mentor-zhao"
+LIU = "student-liu"
+GAO = "teacher-gao"
 QTC = "Qingdao Technician College"
 
 
-class Site:
-    def __init__(self, app: Any, container: Any, ids: Any) -> None:
-        self.app, self.container, self.ids = app, container, ids
-
-    def browser(self, who: tuple[str, str], language: str = "en") -> Any:
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-        handle, email = who
-        answer = client.post("/sign-in", data={"login": email, "password": self.ids.sign_ins[handle]})
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        return client
-
+class Site(PageSite):
     def mail_to(self, address: str) -> str | None:
         with self.container.view_db.transaction() as tx:
             row = tx.execute("SELECT subject FROM mail_outbox WHERE recipient = ?", (address,)).fetchone()
         return row[0] if row else None
-
-
-def csrf(client: Any, path: str = "/admin/people") -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True))
-    assert found is not None, path
-    return found.group(1)
-
-
-def text(answer: Any) -> str:
-    return text_of(answer.get_data(as_text=True))
 
 
 def near(answer: Any, field: str) -> str:
@@ -58,26 +35,13 @@ def near(answer: Any, field: str) -> str:
     page = answer.get_data(as_text=True)
     start = page.index(f'id="{field}"')
     end = page.find("<label", start)
-    return text_of(page[start:end if end > 0 else None])
-
-
-def text_of(page: str) -> str:
-    """What a person reads: tags dropped, entities read, spaces folded."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    return text(page[start:end if end > 0 else None])
 
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("people-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        with lent_app(container) as app:
-            yield Site(app, container, sqlite_demo_template.ids)
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "people-pages", kind=Site, caught_up=False) as built:
+        yield built
 
 
 def test_given_the_admin_when_they_search_people_by_name_then_each_is_shown_with_their_roles_in_words(

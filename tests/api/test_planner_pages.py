@@ -13,35 +13,20 @@ from uuid import UUID
 
 import pytest
 
-from dualtrack.bootstrap import PROJECTION_CLASSES
-from dualtrack.demo import DEMO_TODAY, person_id
-from dualtrack.settings import CONTEXTS
+from dualtrack.demo import person_id
 from services.common.identity import Actor, CommandContext, Role
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite, csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
-EMAILS = {"coordinator-chen": "chen.jing@qtc.example", "coordinator-huang": "huang.li@szps.example",
-          "mentor-zhao": "zhao.min@crrc.example", "student-liu": "liu.yang@students.qtc.example"}
 NAMES = ["An Ping", "Bai Lu", "Cao Yu", "Dong Mei"]
 PATTERN = {"start": "2027-01-04", "school_weeks": "1", "enterprise_weeks": "2", "cycles": "2", "groups": "1",
            "hours_per_week": "40"}
 
 
-class Site:
-    def __init__(self, app: Any, container: Any, ids: Any, students: list[str], centre: str) -> None:
-        self.app, self.container, self.ids, self.students, self.centre = app, container, ids, students, centre
-
-    def browser(self, handle: str, language: str = "en") -> Any:
-        client = self.app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-        answer = client.post("/sign-in", data={"login": EMAILS[handle], "password": self.ids.sign_ins[handle]})
-        assert answer.status_code == 303, answer.get_data(as_text=True)
-        return client
-
-    def project(self) -> None:
-        for name in PROJECTION_CLASSES:
-            self.container.projector(name, embedded=True).catch_up()
+class Site(PageSite):
+    students: list[str]
+    centre: str
 
 
 def small_workshop_with_four_students(container: Any, ids: Any) -> tuple[list[str], str]:
@@ -73,33 +58,17 @@ def small_workshop_with_four_students(container: Any, ids: Any) -> tuple[list[st
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
+    def prepare(container: Any, ids: Any) -> dict[str, Any]:
+        students, centre = small_workshop_with_four_students(container, ids)
+        return {"students": students, "centre": centre}
 
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("planner-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        students, centre = small_workshop_with_four_students(container, sqlite_demo_template.ids)
-        with lent_app(container) as app:
-            built = Site(app, container, sqlite_demo_template.ids, students, centre)
-            built.project()
-            yield built
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "planner-pages", prepare, Site) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")
 def chen(site: Site) -> Any:
     return site.browser("coordinator-chen")
-
-
-def csrf(client: Any, path: str = "/coordinator/plans") -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def text(html: Any) -> str:
-    html = html if isinstance(html, str) else html.get_data(as_text=True)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def between(page: str, start: str, end: str) -> str:

@@ -4,7 +4,6 @@ credits, and who read their data; refused to other roles, to a form without its 
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -13,34 +12,27 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from dualtrack.bootstrap import PROJECTION_CLASSES
-from dualtrack.demo import DEMO_TODAY
 from dualtrack.demo.world import acting_as, person_id
-from dualtrack.settings import CONTEXTS
 from services.common.identity import CommandContext, Role
-from tests.support.demo import copy_of_template
+from tests.support.pages import EMAILS, PageSite, page_site, text, token_in
 
 pytestmark = pytest.mark.api
 
-LIU = ("student-liu", "liu.yang@students.qtc.example")
-GUARDIAN = ("guardian-he", "he.jianguo@family.example")
-MENTOR = ("mentor-zhao", "zhao.min@crrc.example")
+LIU = "student-liu"
+GUARDIAN = "guardian-he"
+MENTOR = "mentor-zhao"
 HE_XIAOYU = ("he.xiaoyu@students.szps.example", "xiaoyu-password-2026")
 PAGES = ["/student/placements", "/student/calendar", "/student/credits", "/student/credits/statement.json",
          "/student/reads"]
 
 
-class World:
+class World(PageSite):
     """The demo world copied for this module, a test client per person, the read models caught up on demand."""
 
     def __init__(self, app: Any, container: Any, ids: Any) -> None:
-        self.app, self.container, self.ids = app, container, ids
-        self.liu, self.he = ids.students[0], ids.students[3]
+        super().__init__(app, container, ids)
+        self.he = ids.students[3]
         self.clients: dict[tuple[str, str], Any] = {}
-
-    def project(self) -> None:
-        for name in PROJECTION_CLASSES:
-            self.container.projector(name, embedded=True).catch_up()
 
     def signed_in(self, login: str, password: str, language: str = "en") -> Any:
         """A client signed in through the sign-in form (one per person and language: argon2 is slow on purpose)."""
@@ -52,36 +44,17 @@ class World:
         assert answer.status_code == 303, answer.text
         return http
 
-    def as_(self, who: tuple[str, str], language: str = "en") -> Any:
-        handle, email = who
-        return self.signed_in(email, self.ids.sign_ins[handle], language)
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
-
-
-def texts(page: str) -> str:
-    """The page's text without tags, whitespace folded: what a reader sees."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    def as_(self, handle: str, language: str = "en") -> Any:
+        return self.signed_in(EMAILS[handle], self.ids.sign_ins[handle], language)
 
 
 @pytest.fixture(scope="module")
 def world(sqlite_demo_template, tmp_path_factory) -> Iterator[World]:
-    from tests.support.web import lent_app
+    def prepare(container: Any, ids: Any) -> None:
+        _give_he_xiaoyu_an_account(container, ids.students[3])
 
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("student-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        _give_he_xiaoyu_an_account(container, sqlite_demo_template.ids.students[3])
-        world = World(None, container, sqlite_demo_template.ids)
-        world.project()
-        with lent_app(container) as app:
-            world.app = app
-            yield world
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "student-pages", prepare, World) as world:
+        yield world
 
 
 def _give_he_xiaoyu_an_account(container: Any, he: str) -> None:
@@ -115,7 +88,7 @@ def test_given_liu_signed_in_when_she_opens_her_placements_then_she_sees_the_cen
         world: World) -> None:
     page = world.as_(LIU).get("/student/placements")
     assert page.status_code == 200
-    seen = texts(page.text)
+    seen = text(page.text)
     assert "High-Speed Train Maintenance Base" in seen and "CRRC Qingdao Sifang" in seen
     assert "Qingdao Appliance Training Centre" in seen and "Haier Smart Home" in seen
     assert "Zhao Min" in seen, "the mentor by name"
@@ -132,22 +105,22 @@ def test_given_a_placement_waiting_for_liu_when_she_presses_confirm_then_the_pag
                           date(2027, 2, 26), "line inspector")
     liu = world.as_(LIU)
     page = liu.get("/student/placements")
-    waiting = texts(page.text).split("All my placements")[0]
+    waiting = text(page.text).split("All my placements")[0]
     assert "line inspector" in waiting and "Confirm" in waiting
     assert f'action="/student/placements/{placement}/confirmation"' in page.text
 
-    pressed = liu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(page.text)})
+    pressed = liu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": token_in(page.text)})
     assert pressed.status_code == 303
     location = pressed.headers["Location"]
     assert location.startswith(f"/student/placements?confirmed={placement}&wait_for=")
     world.project()
     after = liu.get(location)
     assert after.status_code == 200
-    seen = texts(after.text)
+    seen = text(after.text)
     assert "Nothing waits for your confirmation" in seen and "Confirmed. Thank you." in seen
     assert "agreed, not started yet" in seen
-    again = liu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(page.text)})
-    assert again.status_code == 409 and "waits for no confirmation" in texts(again.text)
+    again = liu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": token_in(page.text)})
+    assert again.status_code == 409 and "waits for no confirmation" in text(again.text)
 
 
 def test_given_a_minors_placement_then_she_is_refused_in_words_and_her_guardian_confirms_it(world: World) -> None:
@@ -157,28 +130,28 @@ def test_given_a_minors_placement_then_she_is_refused_in_words_and_her_guardian_
                           date(2027, 4, 30), "calibration assistant")
     xiaoyu = world.signed_in(*HE_XIAOYU)
     page = xiaoyu.get("/student/placements")
-    seen = texts(page.text)
+    seen = text(page.text)
     assert "your guardian confirms this placement" in seen and "Send my guardian a code" in seen
     assert f"/student/placements/{placement}/confirmation" not in page.text, "no button she cannot use"
 
-    refused = xiaoyu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(page.text)})
+    refused = xiaoyu.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": token_in(page.text)})
     assert refused.status_code == 409
-    assert "You are under 18 on the start date: your guardian confirms this placement." in texts(refused.text)
+    assert "You are under 18 on the start date: your guardian confirms this placement." in text(refused.text)
     assert "guardian-consent-required" not in refused.text
 
-    sent = xiaoyu.post(f"/student/placements/{placement}/guardian-code", data={"csrf_token": csrf(page.text)})
+    sent = xiaoyu.post(f"/student/placements/{placement}/guardian-code", data={"csrf_token": token_in(page.text)})
     assert sent.status_code == 303
-    shown = texts(xiaoyu.get(sent.headers["Location"]).text)
+    shown = text(xiaoyu.get(sent.headers["Location"]).text)
     assert "A code was mailed to your guardian at h***@family.example" in shown
     assert "he.jianguo@family.example" not in shown
 
     guardian = world.as_(GUARDIAN)
     theirs = guardian.get("/student/placements")
-    assert "Placements of He Xiaoyu" in texts(theirs.text) and "Confirm as guardian" in theirs.text
-    pressed = guardian.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": csrf(theirs.text)})
+    assert "Placements of He Xiaoyu" in text(theirs.text) and "Confirm as guardian" in theirs.text
+    pressed = guardian.post(f"/student/placements/{placement}/confirmation", data={"csrf_token": token_in(theirs.text)})
     assert pressed.status_code == 303
     world.project()
-    after = texts(guardian.get(pressed.headers["Location"]).text)
+    after = text(guardian.get(pressed.headers["Location"]).text)
     assert "Confirmed. Thank you." in after and "Confirmed by the guardian." in after
 
 
@@ -189,14 +162,14 @@ def test_given_a_form_without_its_csrf_token_then_it_is_refused_and_nothing_is_d
     path = form.format(placement=world.ids.placements[1])
     assert liu.post(path, data={}).status_code == 400
     assert liu.post(path, data={"csrf_token": "0" * 64}).status_code == 400
-    assert "Link 1" not in texts(liu.get("/student/calendar").text), "no calendar link was made"
+    assert "Link 1" not in text(liu.get("/student/calendar").text), "no calendar link was made"
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_given_a_mentor_then_the_students_pages_are_refused_in_words(world: World, path: str) -> None:
     answer = world.as_(MENTOR).get(path)
     assert answer.status_code == 403
-    assert "These pages are for students and their guardians." in texts(answer.text)
+    assert "These pages are for students and their guardians." in text(answer.text)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -215,9 +188,9 @@ def test_given_a_browser_asking_for_chinese_then_each_page_speaks_chinese_and_en
         world: World, path: str, english: str, chinese: str) -> None:
     page = world.as_(LIU, language="zh-CN,zh;q=0.9").get(path)
     assert page.status_code == 200 and 'lang="zh-CN"' in page.text
-    assert chinese in texts(page.text) and english not in texts(page.text)
+    assert chinese in text(page.text) and english not in text(page.text)
     page = world.as_(LIU).get(path)
-    assert page.status_code == 200 and 'lang="en"' in page.text and english in texts(page.text)
+    assert page.status_code == 200 and 'lang="en"' in page.text and english in text(page.text)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -233,11 +206,11 @@ def test_given_liu_signed_in_when_she_opens_her_calendar_then_she_sees_her_weeks
     liu = world.as_(LIU)
     page = liu.get("/student/calendar")
     assert page.status_code == 200
-    seen = texts(page.text)
+    seen = text(page.text)
     assert "At High-Speed Train Maintenance Base" in seen and "36 hours a week" in seen
     assert "At school" in seen and "Holiday: New Year's Day" in seen and "this week" in seen
     assert "mid-term exams" not in seen and "Show the 4 weeks before this one too" in seen
-    earlier = texts(liu.get("/student/calendar?past=1").text)
+    earlier = text(liu.get("/student/calendar?past=1").text)
     assert "Exams: mid-term exams" in earlier
 
 
@@ -245,12 +218,12 @@ def test_given_a_calendar_link_made_on_the_page_then_it_serves_the_feed_without_
         world: World) -> None:
     liu = world.as_(LIU)
     page = liu.get("/student/calendar")
-    made = liu.post("/student/calendar/links", data={"csrf_token": csrf(page.text)})
+    made = liu.post("/student/calendar/links", data={"csrf_token": token_in(page.text)})
     assert made.status_code == 201
     url = re.search(r'id="link-url" type="text" readonly value="([^"]+)"', made.text).group(1)
     assert url.startswith("http://localhost/api/v1/calendar-links/") and url.endswith(".ics")
     assert 'href="webcal://localhost/api/v1/calendar-links/' in made.text
-    assert "Add to my phone's calendar" in texts(made.text)
+    assert "Add to my phone's calendar" in text(made.text)
     path = url.removeprefix("http://localhost")
 
     feed = world.app.test_client().get(path)
@@ -260,10 +233,10 @@ def test_given_a_calendar_link_made_on_the_page_then_it_serves_the_feed_without_
     listed = liu.get("/student/calendar")
     assert path.split("/")[-1] not in listed.text, "the secret is shown once only"
     stops = re.findall(r'action="(/student/calendar/links/[0-9a-f]+/revocation)"', listed.text)
-    assert len(stops) == 1 and "Link 1 to this calendar" in texts(listed.text)
-    stopped = liu.post(stops[0], data={"csrf_token": csrf(listed.text)})
+    assert len(stops) == 1 and "Link 1 to this calendar" in text(listed.text)
+    stopped = liu.post(stops[0], data={"csrf_token": token_in(listed.text)})
     assert stopped.status_code == 303
-    after = texts(liu.get(stopped.headers["Location"]).text)
+    after = text(liu.get(stopped.headers["Location"]).text)
     assert "The link was stopped" in after and "You have no calendar links." in after
     assert world.app.test_client().get(path).status_code == 401
 
@@ -276,7 +249,7 @@ def test_given_liu_signed_in_when_she_opens_her_credits_then_she_sees_her_certif
     liu = world.as_(LIU)
     page = liu.get("/student/credits")
     assert page.status_code == 200
-    seen = texts(page.text)
+    seen = text(page.text)
     assert "Rail transit vehicle maintenance · junior" in seen and "RTM-J-2026-0171" in seen
     assert "CRRC Vocational Skills Assessment Centre" in seen
     assert "Credits available now: 1" in seen
@@ -298,7 +271,7 @@ def test_given_an_auditor_read_liu_s_progress_when_she_opens_who_read_her_data_t
         world: World) -> None:
     page = world.as_(LIU).get("/student/reads")
     assert page.status_code == 200
-    seen = texts(page.text)
+    seen = text(page.text)
     assert "Gao Ping" in seen and "auditor" in seen and "your progress" in seen
     assert "Chen Jing" in seen and "school coordinator" in seen and "your credit account" in seen
     assert "Reads on record: 3" in seen
@@ -309,5 +282,5 @@ def test_given_the_guardian_when_he_opens_who_read_the_data_then_he_sees_the_min
         world: World) -> None:
     page = world.as_(GUARDIAN).get("/student/reads")
     assert page.status_code == 200
-    assert "Who read your student&#39;s data" in page.text or "Who read your student's data" in texts(page.text)
-    assert "Gao Ping" not in texts(page.text)
+    assert "Who read your student&#39;s data" in page.text or "Who read your student's data" in text(page.text)
+    assert "Gao Ping" not in text(page.text)

@@ -13,20 +13,18 @@ from uuid import UUID
 
 import pytest
 
-from dualtrack.demo import DEMO_TODAY
 from dualtrack.demo.world import acting_as
-from dualtrack.settings import CONTEXTS
 from services.common.identity import Role
-from tests.api.test_mentor_pages import Site, csrf, text
-from tests.support.demo import copy_of_template
+from tests.support.pages import PageSite as Site
+from tests.support.pages import csrf, page_site, text
 
 pytestmark = pytest.mark.api
 
-LIN = ("teacher-lin", "lin.hui@szps.example")
-GAO = ("teacher-gao", "gao.yan@qtc.example")
-CHEN = ("coordinator-chen", "chen.jing@qtc.example")
-SUN = ("mentor-sun", "sun.lei@mindray.example")
-LIU = ("student-liu", "liu.yang@students.qtc.example")
+LIN = "teacher-lin"
+GAO = "teacher-gao"
+CHEN = "coordinator-chen"
+SUN = "mentor-sun"
+LIU = "student-liu"
 
 
 def signed_for_the_school(container: Any, ids: Any) -> None:
@@ -41,19 +39,8 @@ def signed_for_the_school(container: Any, ids: Any) -> None:
 
 @pytest.fixture(scope="module")
 def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from tests.support.web import lent_app
-
-    container = copy_of_template(sqlite_demo_template, tmp_path_factory.mktemp("teacher-pages"))
-    for context in CONTEXTS:
-        container.app(context).today = lambda: DEMO_TODAY
-    try:
-        signed_for_the_school(container, sqlite_demo_template.ids)
-        with lent_app(container) as app:
-            built = Site(app, container, sqlite_demo_template.ids, "")
-            built.project()
-            yield built
-    finally:
-        container.close()
+    with page_site(sqlite_demo_template, tmp_path_factory, "teacher-pages", signed_for_the_school) as built:
+        yield built
 
 
 def queued(page: Any) -> list[str]:
