@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
+from dualtrack.private_files import make_private
 from dualtrack.settings import CONTEXTS, Settings
 from dualtrack.wiring import APPLICATION_CLASSES, PORTS, PROJECTION_CLASSES, postgres_env
 from services.audit.chain import AuditChain, ChainDatabase, PostgresChainDatabase, SQLiteChainDatabase
@@ -66,7 +67,9 @@ class Container:
 
         Processes starting together (an API's workers, a relay, projectors) create the schema one at a time,
         under a lock of the database; a failure is retried with a growing pause, then raised, so a process that
-        cannot open its stores stops with the cause rather than serving errors."""
+        cannot open its stores stops with the cause rather than serving errors. The data directory is made
+        private first (0700, its files 0600; see dualtrack/private_files.py)."""
+        make_private(self.settings.data_dir)
         for attempt in range(1, attempts + 1):
             try:
                 with self._schema_lock():

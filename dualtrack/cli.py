@@ -18,6 +18,7 @@ from dualtrack.cli_support import settings_from_env as _settings
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
+from dualtrack.private_files import use_private_umask
 from dualtrack.settings import CONTEXTS, Settings
 from toolkit.cloudevents import NotACloudEvent
 
@@ -36,6 +37,7 @@ def _stop_on_signals() -> threading.Event:
 @click.group()
 def main() -> None:
     """dualtrack: school-enterprise apprenticeships, event-sourced."""
+    use_private_umask()  # before anything is created: what this process and its children write is the owner's
 
 
 # -- processes ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from dualtrack.bootstrap import PROJECTION_CLASSES, Container
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.projector import storage_write_fault
+from dualtrack.private_files import make_private
 from dualtrack.settings import CONTEXTS, Settings
 from dualtrack.supervisor import Child, Supervisor
 
@@ -52,6 +53,7 @@ def run_everything(settings: Settings, *, load_demo: bool = True) -> None:
     (before starting anything when the data directory cannot be written; otherwise after stopping what it started)."""
     configure_logging(settings.log_level, "run")
     local_broker = not settings.kafka_bootstrap_servers
+    make_private(settings.data_dir)  # 0700, files 0600: also what an older version left open to others
     for directory in (settings.data_dir, *([settings.data_dir / "kafka"] if local_broker else []),
                       settings.data_dir / "logs"):
         check_writable(directory, "the data directory" if directory == settings.data_dir else "the directory")

@@ -16,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from dualtrack.private_files import make_private
 from services.common.limits import MAX_RECORD_BYTES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +162,7 @@ class LocalKafkaBroker:
 
         libs = self.ensure_jars()
         java = _java()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)  # its log dirs, config and logs: 0700/0600, and the JVM inherits the umask
         port, controller_port = self._ports()
         self._write_properties(port, controller_port)
         bootstrap = f"{HOST}:{port}"

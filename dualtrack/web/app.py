@@ -13,6 +13,7 @@ from flask_smorest import Api
 from contracts.http.common import ApiError
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
+from toolkit.http.caching import register_no_store
 from toolkit.http.context import EXTENSION, client_correlation_id, correlation_id
 from toolkit.http.errors import register_error_handlers
 from toolkit.http.idempotency import IdempotencyKeyPlugin, register_idempotency
@@ -96,6 +97,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     register_read_only_roles(app)
     register_query_parameter_check(app)
     register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
+    register_no_store(app)  # answers about people are kept by no cache
 
     from dualtrack.web.health import bp as health_bp
     from dualtrack.web.shell import install_shell, is_page_request, render_page_error

@@ -207,3 +207,15 @@ def test_given_a_wait_for_token_with_any_characters_then_422_naming_it(client, t
                           headers=bearer(Role.ADMIN, "a"))
     assert response.status_code == 422
     assert "wait_for" in response.json["error"]["fields"]["query"]
+
+
+def test_given_answers_about_people_then_no_cache_may_keep_them_while_public_documents_may_be_cached(client) -> None:
+    enterprise = register(client)
+    for answer in (client.get(f"/api/v1/enterprises/{enterprise}", headers=ADMIN),
+                   client.get("/api/v1/centres", headers=ADMIN),
+                   client.get("/api/v1/centres"),  # a refusal too
+                   client.get("/sign-in")):
+        assert answer.headers.get("Cache-Control") == "no-store", answer.request.path
+    for public in ("/api/openapi.json", "/static/css/dualtrack.css"):
+        answer = client.get(public)
+        assert answer.status_code == 200 and "no-store" not in answer.headers.get("Cache-Control", ""), public

@@ -1,5 +1,5 @@
 """`dualtrack run` (what `make run` calls): everything up with demo data, a command visible through the
-query API, and Ctrl-C leaving no process behind."""
+query API, nothing in the data directory open to other users, and Ctrl-C leaving no process behind."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 import urllib.error
@@ -62,7 +63,38 @@ def processes_of(data_dir: Path) -> list[int]:
     return found
 
 
-def test_given_dualtrack_run_then_demo_data_is_served_a_command_shows_up_and_ctrl_c_stops_everything(
+def open_to_others(root: Path) -> list[str]:
+    """Every directory and file under root (root too) that its group or others may read, write or search, with its
+    mode. Symlinks are not followed."""
+    found = _if_open(root, root)
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            found += _if_open(root, Path(folder) / name)
+    return found
+
+
+def _if_open(root: Path, path: Path) -> list[str]:
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:  # a Kafka segment deleted meanwhile
+        return []
+    if stat.S_ISLNK(mode) or not stat.S_IMODE(mode) & 0o077:
+        return []
+    return [f"{path.relative_to(root) if path != root else '.'} {stat.S_IMODE(mode):04o}"]
+
+
+def wait_for_mail(data_dir: Path, timeout: float = 60) -> list[Path]:
+    """The messages the local mail catcher kept (the demo's invitation waits in the mail), once there is one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        caught = list((data_dir / "mail" / "new").glob("*")) if (data_dir / "mail" / "new").is_dir() else []
+        if caught:
+            return caught
+        time.sleep(0.3)
+    return []
+
+
+def test_given_dualtrack_run_then_demo_is_served_a_command_shows_up_no_file_is_open_to_others_and_ctrl_c_stops_all(
     tmp_path: Path,
 ) -> None:
     data_dir = (tmp_path / "var").resolve()
@@ -71,7 +103,8 @@ def test_given_dualtrack_run_then_demo_data_is_served_a_command_shows_up_and_ctr
            "DUALTRACK_SECRET_KEY": SECRET, "DUALTRACK_LOG_LEVEL": "WARNING"}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)  # `run` starts its own local broker
     log = open(tmp_path / "run.log", "wb")
-    run = subprocess.Popen([DUALTRACK, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Started from a shell's usual umask (022): dualtrack makes its own files private whatever it was given.
+    run = subprocess.Popen([DUALTRACK, "run"], env=env, stdout=log, stderr=subprocess.STDOUT, umask=0o022)
     base = f"http://127.0.0.1:{port}"
     token = issue_token(SECRET, role=Role.ADMIN, subject="admin")
     try:
@@ -101,6 +134,12 @@ def test_given_dualtrack_run_then_demo_data_is_served_a_command_shows_up_and_ctr
         ready_status, ready = call("GET", f"{base}/readyz")
         assert ready_status == 200 and ready["checks"]["broker"]["ok"], ready  # type: ignore[index]
         assert processes_of(data_dir), "broker, api, relay and projector run for this data dir"
+
+        assert wait_for_mail(data_dir), "the demo's invitation was sent to the local mail catcher"
+        kept = {p.name for p in data_dir.iterdir()}
+        assert {"kafka", "mail", "keys", "logs", "placements.sqlite3"} <= kept, kept
+        assert any((data_dir / "kafka" / "kraft-logs").glob("*placements*")), "the broker's log dirs are here"
+        assert open_to_others(data_dir) == [], "open to other users (mode & 0o077) under the data directory"
     finally:
         run.send_signal(signal.SIGINT)
         run.wait(60)
