@@ -72,6 +72,12 @@ class StudentEnrolled(DomainCreated):
     guardian_contact: str | None
 
 
+class StudentErased(DomainEvent):
+    """The student's personal data was erased at their (or their guardian's) request: the key their personal fields
+    were sealed with was destroyed. Their history still replays; every name, birth date, contact and free text about
+    them reads as erased from now on. The reason (in the metadata) says on whose request, never about the person."""
+
+
 # -- a student's placements (entities of the student's record) -------------------------------------
 
 

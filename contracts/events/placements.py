@@ -66,6 +66,11 @@ class StudentEnrolledV1(Schema):
     enrolment_date = fields.Date(required=True)
 
 
+class StudentErasedV1(Schema):
+    """The student's personal data was erased (their key destroyed): read models show them as erased and forget
+    anything personal they kept about them. No payload: the event's subject is the student."""
+
+
 class PlacementProposedV1(Schema):
     """A placement of a student at a centre was proposed."""
 
@@ -166,6 +171,7 @@ PUBLISHED = {
     "events.placements:CentreClosed": ("CentreClosed", 1, CentreClosedV1),
     "events.placements:SchoolRegistered": ("SchoolRegistered", 1, SchoolRegisteredV1),
     "events.placements:StudentEnrolled": ("StudentEnrolled", 1, StudentEnrolledV1),
+    "events.placements:StudentErased": ("StudentErased", 1, StudentErasedV1),
     "events.placements:PlacementProposed": ("PlacementProposed", 1, PlacementProposedV1),
     "events.placements:SpecialityMismatchOverridden": (
         "SpecialityMismatchOverridden", 1, SpecialityMismatchOverriddenV1),
