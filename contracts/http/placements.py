@@ -96,18 +96,31 @@ class EnrolStudentRequest(RequestSchema):
     guardian_contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
+_WHOLE = "the student's school's coordinators and teachers, admins, the student and their guardians"
+_LEFT_OUT = "Left out of the answer (the key is absent, never null) for anyone else"
+
+
 class StudentSchema(Schema):
-    """A student's enrolment as their school sees it (personal data: shown to those who need it)."""
+    """A student's enrolment, with the fields the caller may see (least data per role). The student's school's
+    coordinators and teachers, admins, the student and their guardians see every field; auditors, and the mentors
+    and enterprise admins of an enterprise hosting the student (from its approval of a placement until the rule
+    set's edit window after the placement's end), see it without date_of_birth, guardian_name and
+    guardian_contact; an enterprise only asked to host (a proposal it has not approved) sees id, school_id, major,
+    cohort and version. A field not shown is absent from the answer: absent means "not yours to see", null means
+    "none recorded"."""
 
     id = fields.UUID(required=True)
     school_id = fields.String(required=True)
-    name = fields.String(required=True)
+    name = fields.String(metadata={"description": "The student's name. Left out for an enterprise only asked to "
+                                                  "host the student, before it approved the placement."})
     major = fields.String(required=True)
     cohort = fields.Integer(required=True)
-    enrolment_date = Day(required=True)
-    date_of_birth = Day(required=True)
-    guardian_name = fields.String(allow_none=True)
-    guardian_contact = fields.String(allow_none=True)
+    enrolment_date = Day(metadata={"description": "Left out for an enterprise only asked to host the student."})
+    date_of_birth = Day(metadata={"description": f"Shown to {_WHOLE}. {_LEFT_OUT}."})
+    guardian_name = fields.String(allow_none=True, metadata={
+        "description": f"The enrolled guardian (null: none, e.g. an adult). Shown to {_WHOLE}. {_LEFT_OUT}."})
+    guardian_contact = fields.String(allow_none=True, metadata={
+        "description": f"The guardian's email or phone (null: none). Shown to {_WHOLE}. {_LEFT_OUT}."})
     version = fields.Integer(required=True)
 
 

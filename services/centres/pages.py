@@ -1,7 +1,8 @@
 """Web pages of the centres part (server-rendered; see dualtrack/web/shell.py for the shell they live in).
 
 - `/mentor/centres`: the centres I mentor, each with its calendar (who the published rotation plans put there,
-  week by week, against its capacity) and the practice hours delivered there per week (chart and table).
+  week by week, against its capacity) and the practice hours delivered there per week (chart and table). A
+  student's name shows only while the enterprise hosts them (`toolkit/http/sight.py`); before, "(name withheld)".
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services.common.errors import NotAllowed, NotFound
 from services.common.identity import Role
 from services.common.scope import Scope
 from toolkit.http.context import current_actor, deployment
+from toolkit.http.sight import StudentSight
 
 pages = Blueprint("centres_pages", __name__, template_folder="templates")
 
@@ -35,7 +37,7 @@ def my_centres() -> Any:
     today = deployment().today()
     monday = today - timedelta(days=today.weekday())
     last = monday + timedelta(weeks=WEEKS_AHEAD, days=-1)
-    names: dict[str, str] = {}
+    names = StudentSight(actor, today)
     centres = []
     for centre in view.centres_matching(enterprise_id=actor.enterprise_id, page_size=500).items:
         if not any(m["mentor_id"] == actor.subject for m in centre["mentors"]):
@@ -49,9 +51,9 @@ def my_centres() -> Any:
         for n in range(WEEKS_AHEAD):
             start = monday + timedelta(weeks=n)
             end = start + timedelta(days=6)
-            students = sorted({_name(s["student_id"], names) for b in calendar["blocks"]
-                               if b["start"] <= end.isoformat() and b["end"] >= start.isoformat()
-                               for s in b["students"]})
+            students = sorted(names.name(i) or gettext("(name withheld)") for i in {
+                s["student_id"] for b in calendar["blocks"]
+                if b["start"] <= end.isoformat() and b["end"] >= start.isoformat() for s in b["students"]})
             week = expected.get(start.isoformat(), {})
             weeks.append({"start": start, "students": students, "expected": week.get("expected", len(students)),
                           "capacity": week.get("capacity", centre["capacity"]),
@@ -65,11 +67,3 @@ def my_centres() -> Any:
         centres.append({"centre": centre, "weeks": weeks, "rows": rows, "total": delivered["signed_hours"]})
     return render_template("centres/mine.html", centres=centres, today=today, weeks_back=WEEKS_BACK)
 
-
-def _name(student_id: str, cache: dict[str, str]) -> str:
-    if student_id not in cache:
-        try:
-            cache[student_id] = deployment().app("placements").find_student(student_id).name
-        except NotFound:
-            cache[student_id] = student_id
-    return cache[student_id]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.common.errors import NotAllowed, RuleViolated
 from services.common.identity import (
     Actor,
@@ -11,6 +13,9 @@ from services.common.identity import (
     is_school_staff,
     speaks_for_student,
 )
+from services.common.rules import RuleSet
+from services.common.scope import Sight, sight_of_student
+from services.placements.domain import Student
 
 
 def _refuse(actor: Actor, what: str, **details: str) -> NotAllowed:
@@ -59,7 +64,7 @@ def require_school_or_enterprise_staff(actor: Actor, school_id: str, enterprise_
 
 def may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_ids: set[str]) -> bool:
     """Auditors and admins read all; a coordinator or teacher their school's students; a mentor those placed at their
-    enterprise; a student themselves."""
+    enterprise; a student themselves. Which fields each of them sees is `sight_of_enrolment`."""
     if actor.role in (Role.ADMIN, Role.AUDITOR):
         return True
     if actor.role in (Role.COORDINATOR, Role.TEACHER):
@@ -72,3 +77,17 @@ def may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_i
 def require_may_read_student(actor: Actor, school_id: str, student_id: str, enterprise_ids: set[str]) -> None:
     if not may_read_student(actor, school_id, student_id, enterprise_ids):
         raise _refuse(actor, f"read student {student_id}", student_id=student_id)
+
+
+def sight_of_enrolment(actor: Actor, student: Student, rules: RuleSet, today: date) -> Sight:
+    """How much of the student's enrolment the actor sees (`services.common.scope.Sight`): everything for their
+    school's staff, admins, the student and their guardians; no birth date or guardian for auditors and for the host
+    enterprise from its approval until the edit window after the placement's end; no name either for an enterprise
+    only asked to host. Anyone else, and a host whose window has passed, is refused (403, as for an enterprise that
+    never hosted the student)."""
+    sight = sight_of_student(actor, school_id=student.school_id, student_id=str(student.id),
+                             placements=student.placements.values(), rules=rules, today=today)
+    if sight is Sight.NONE:
+        raise _refuse(actor, f"read student {student.id} (an enterprise sees a student from its approval of a "
+                      "placement until the edit window after its end)", student_id=str(student.id))
+    return sight

@@ -34,6 +34,8 @@ from contracts.http.placements import (
     TransferRequest,
     WithdrawMentorRequest,
 )
+from services.common.rules import rule_set_in_force
+from services.placements.access import sight_of_enrolment
 from services.placements.application import PlacementsApplication
 from toolkit.http.context import (
     act_as,
@@ -191,13 +193,22 @@ class StudentById(MethodView):
     @blp.response(200, StudentSchema)
     @_alt
     def get(self, student_id: UUID) -> Any:
-        """A student's enrolment (their school's coordinators, mentors hosting them, themselves, auditors)."""
-        student = application().get_student(command_context(), student_id)
+        """A student's enrolment, with the fields the caller may see: everything for their school's coordinators
+        and teachers, admins, the student and their guardians; no birth date or guardian for auditors and for the
+        host enterprise's mentors and enterprise admins (from the enterprise's approval of a placement until the
+        edit window after its end); no name either for an enterprise only asked to host. Fields not shown are left
+        out of the answer. Anyone else, and a host enterprise after that window, gets 403."""
+        ctx = command_context()
+        student = application().get_student(ctx, student_id)
+        today = deployment().today()
+        rules = rule_set_in_force(application().get_school(UUID(student.school_id)).rule_set, today)
+        sight = sight_of_enrolment(ctx.actor, student, rules, today)
         record_read(student_id, "enrolment")
-        return {"id": student.id, "school_id": student.school_id, "name": student.name, "major": student.major,
-                "cohort": student.cohort, "enrolment_date": student.enrolment_date,
-                "date_of_birth": student.date_of_birth, "guardian_name": student.guardian_name,
-                "guardian_contact": student.guardian_contact, "version": student.version}
+        return sight.shown({
+            "id": student.id, "school_id": student.school_id, "name": student.name, "major": student.major,
+            "cohort": student.cohort, "enrolment_date": student.enrolment_date, "date_of_birth": student.date_of_birth,
+            "guardian_name": student.guardian_name, "guardian_contact": student.guardian_contact,
+            "version": student.version})
 
 
 # -- placements -----------------------------------------------------------------------------------

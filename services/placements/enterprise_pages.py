@@ -4,6 +4,9 @@ reason), its mentors (assigned, withdrawn with a reason) and its closing (with a
 
 The routes go on the admin pages' blueprint (`admin_pages.py` installs them); each command is the API's, with its
 scope checks (the application refuses anyone who does not run the enterprise).
+
+An enterprise admin sees the name of a student asked to be hosted only once the enterprise approved a placement of
+theirs (least data per role, `toolkit/http/sight.py`): a new proposal shows the student's major and cohort.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from services.placements.pages import status_in_words
 from toolkit.http.context import command_context, deployment
 from toolkit.http.freshness import signed_token
 from toolkit.http.pages import signed_in_as, written
+from toolkit.http.sight import StudentSight
 
 FORMS: dict[str, tuple[tuple[str, ...], Any]] = {
     "open": (("name", "address", "capacity", "specialities"), OpenCentreRequest),
@@ -79,7 +83,7 @@ def _waiting_for_enterprise(enterprise_id: str) -> list[dict[str, Any]]:
 
 def enterprise_page(enterprise_id: UUID, status: int = 200, errors: dict[str, dict[str, str]] | None = None,
                     typed: dict[str, dict[str, str]] | None = None) -> Any:
-    _manager(enterprise_id)
+    sight = StudentSight(_manager(enterprise_id))
     enterprise = roster().enterprises.get(str(enterprise_id))
     if enterprise is None:
         raise NotFound(gettext("There is no such enterprise."), id=str(enterprise_id))
@@ -93,7 +97,7 @@ def enterprise_page(enterprise_id: UUID, status: int = 200, errors: dict[str, di
         centre = by_id.get(p["centre_id"], {"name": p["centre_id"], "mentors": []})
         student = students.get(p["student_id"])
         waiting.append({"id": p["id"], "student_id": p["student_id"],
-                        "student": student.name if student else p["student_id"], "centre": centre["name"],
+                        "student": _student_in_words(sight, p["student_id"], student), "centre": centre["name"],
                         "mentors": centre["mentors"], "post": terms["post"], "weekly_hours": terms["weekly_hours"],
                         "start": date.fromisoformat(terms["start"]),
                         "end": date.fromisoformat(terms["planned_end"]), "status": status_in_words(p["status"]),
@@ -102,6 +106,18 @@ def enterprise_page(enterprise_id: UUID, status: int = 200, errors: dict[str, di
         "placements/admin_enterprise.html", enterprise=enterprise, centres=centres, waiting=waiting,
         errors=errors or {}, typed=typed or {}, up_to_date=up_to_date, done=request.args.get("done", "")[:40],
         admin=signed_in_as(Role.ADMIN, Role.ENTERPRISE_ADMIN).role is Role.ADMIN), status
+
+
+def _student_in_words(sight: StudentSight, student_id: str, listed: Any) -> str:
+    """The student's name if the caller may see it, else their major and cohort (an enterprise that has not approved
+    a placement of theirs yet)."""
+    name = sight.name(student_id)
+    if name is not None:
+        return name
+    if listed is None:
+        return gettext("(name withheld)")
+    return gettext("A student of %(major)s, cohort %(cohort)s (name withheld)", major=listed.major,
+                   cohort=listed.cohort)
 
 
 def _typed(form: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from services.progress.views import ProgressView
 from toolkit.http.context import current_actor, deployment
 from toolkit.http.freshness import await_read_model
 from toolkit.http.read_recording import record_read
+from toolkit.http.sight import StudentSight
 
 blp = Blueprint(
     "progress", __name__, url_prefix="/api/v1",
@@ -59,12 +60,14 @@ class SignOffQueue(MethodView):
     @blp.response(200, QueuedEntrySchema(many=True))
     @_documented
     def get(self, query: dict[str, Any]) -> Any:
-        """Entries awaiting your signature at the centres you mentor, oldest first (mentors)."""
+        """Entries awaiting your signature at the centres you mentor, oldest first (mentors); entries of a placement
+        that ended more than its edit window ago are left out (the school's coordinator deals with them)."""
         actor = current_actor()
         if actor.role is not Role.MENTOR:
             raise NotAllowed("the sign-off queue is a mentor's own", role=actor.role.value)
         await_read_model(view(), query)
-        return view().sign_off_queue(actor.subject, actor.enterprise_id)
+        sight = StudentSight(actor)
+        return [entry for entry in view().sign_off_queue(actor.subject, actor.enterprise_id) if sight.keeps(entry)]
 
 
 @blp.route("/schools/<uuid:school_id>/countersignature-queue")

@@ -7,7 +7,9 @@
 - `/student`: the student's own progress (a guardian sees their student's).
 
 Figures come from the read models (progress, centres, calendars); names, the logbook and the rule sets are looked
-up through the applications at query time, never from a private shortcut.
+up through the applications at query time, never from a private shortcut. A mentor sees a student's name only while
+their enterprise hosts the student (`toolkit/http/sight.py`: from its approval of the placement until the edit window
+after its end); a student a published plan puts at their centre before that shows without a name.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from services.common.scope import Scope
 from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
 from toolkit.http.paging import page_of
+from toolkit.http.sight import StudentSight
 
 pages = Blueprint("progress_pages", __name__, template_folder="templates")
 
@@ -98,6 +101,11 @@ def chart_rows(progress: dict[str, Any]) -> list[dict[str, Any]]:
     } for c in progress["competencies"]]
 
 
+def withheld() -> str:
+    """What a page shows instead of a name that is not the caller's to see."""
+    return gettext("(name withheld)")
+
+
 def _dated(assessment: dict[str, Any] | None) -> dict[str, Any] | None:
     """The assessment of each side with its day as a date (the read model keeps ISO text)."""
     if not assessment:
@@ -144,6 +152,7 @@ def mentor_today() -> Any:
     progress, calendars = deployment().view("progress"), deployment().view("calendars")
     up_to_date = fresh(progress)
     today, names, scope = deployment().today(), Names(), Scope.of(actor)
+    sight = StudentSight(actor, today)
     monday = today - timedelta(days=today.weekday())
     sunday = monday + timedelta(days=6)
     wanted = page_number()
@@ -155,7 +164,8 @@ def mentor_today() -> Any:
     for row in roster["students"]:
         student_id = row["student_id"]
         on_page.setdefault(row["centre_id"], []).append({
-            "id": student_id, "name": names.student(student_id).name, "block": _dates(row["block"], "start", "end"),
+            "id": student_id, "name": sight.name(student_id) or withheld(),
+            "block": _dates(row["block"], "start", "end"),
             "status": row["status"], "today_hours": row["today_hours"], "week_hours": row["week_hours"],
             "pending": row["pending"], "rules": names.rules(student_id, today)})
     centres = []
@@ -165,8 +175,9 @@ def mentor_today() -> Any:
         places = [(block, student["student_id"]) for block in plan["blocks"] for student in block["students"]]
         expected = []
         for block, student_id in places[:PAGE_SIZE]:
-            expected.append({"id": student_id, "name": names.student(student_id).name,
-                             "placed": student_id in {p["id"] for p in placed},
+            named = sight.name(student_id)
+            expected.append({"id": student_id, "name": named or withheld(),
+                             "placed": named is not None and student_id in {p["id"] for p in placed},
                              "start": date.fromisoformat(block["start"]), "end": date.fromisoformat(block["end"]),
                              "plan": block["title"], "hours_per_week": block["hours_per_week"]})
         expected.sort(key=lambda e: (e["name"], e["start"]))
@@ -183,6 +194,7 @@ def _student_page(student_id: UUID, status: int = 200, **form: Any) -> Any:
     up_to_date = fresh(deployment().view("progress"))
     names = Names()
     page = _progress_page(Scope.of(actor), str(student_id), names)
+    page["student"] = {"id": str(student_id), "name": StudentSight(actor).name(str(student_id)) or withheld()}
     record = deployment().app("training").get_training_record(command_context(), student_id)
     entries = sorted(record.entries.values(), key=lambda e: (e.current.day, e.current.start, e.id),
                      reverse=True) if record else []

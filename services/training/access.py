@@ -7,11 +7,12 @@ teachers and coordinators for their school's students; a student for themselves;
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from services.common.errors import NotAllowed
 from services.common.identity import Actor, Role, speaks_for_student
 from services.common.rules import RuleSet, rule_set_in_force
+from services.common.scope import within_edit_window
 from services.training.domain import Capacity, PlacementFacts
 from services.training.ports import StudentFacts
 
@@ -30,7 +31,7 @@ def mentors_placement(actor: Actor, placement: PlacementFacts, rules: RuleSet, t
         return False
     if placement.hosts_now:
         return True
-    return placement.ended_on is not None and placement.ended_on >= today - timedelta(days=rules.edit_window_days)
+    return placement.ended_on is not None and within_edit_window(placement.ended_on, rules, today)
 
 
 def mentors_student(actor: Actor, student: StudentFacts, today: date) -> bool:

@@ -6,6 +6,8 @@
   a result per entry), or send one back with a reason.
 
 They call the training application's commands, as the API does; refusals are shown next to the field, in words.
+A student's name shows only while the mentor's enterprise hosts them (`toolkit/http/sight.py`: from its approval of
+the placement until the edit window after its end); the queue leaves out entries of placements past that window.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from services.training.api import application
 from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
 from toolkit.http.paging import page_of
+from toolkit.http.sight import StudentSight
 
 pages = Blueprint("training_pages", __name__, template_folder="templates")
 
@@ -62,13 +65,9 @@ def _problem(error: DomainError, **extra: Any) -> dict[str, Any]:
     return {**found, "details": details, **extra}
 
 
-def _name(student_id: str, cache: dict[str, str]) -> str:
-    if student_id not in cache:
-        try:
-            cache[student_id] = deployment().app("placements").find_student(student_id).name
-        except NotFound:
-            cache[student_id] = student_id
-    return cache[student_id]
+def _name(student_id: str, sight: StudentSight) -> str:
+    """The student's name, if the caller may see it (else words saying it is withheld)."""
+    return sight.name(student_id) or gettext("(name withheld)")
 
 
 # -- who I log for ----------------------------------------------------------------------------------
@@ -89,7 +88,8 @@ def placed_students(actor: Actor, page: int = 1, student_ids: list[str] | None =
     with the competencies of their plan (or, before the plan is drawn up with the first entry, of their major's
     catalogue), and the paging; `student_ids` keeps only those students. From the progress read model in a few
     queries; names looked up for the page's students only."""
-    today, names = deployment().today(), dict[str, str]()
+    today = deployment().today()
+    names = StudentSight(actor, today)
     progress = deployment().view("progress")
     roster = progress.mentor_roster(actor.subject, actor.enterprise_id, today, page, PAGE_SIZE, student_ids)
     pager = page_of(page, roster["total"], PAGE_SIZE)
@@ -160,7 +160,7 @@ def practice_form() -> Any:
             form.update(start=latest.current.start.strftime("%H:%M"), end=latest.current.end.strftime("%H:%M"),
                         competencies=list(latest.current.competencies), description=latest.current.description,
                         repeated=latest.current.day)
-    names: dict[str, str] = {}
+    names = StudentSight(actor)
     for student_id in request.args.getlist("logged"):
         results.append({"name": _name(student_id, names), "logged": True})
     return _practice_page(actor, form, results=results, up_to_date=up_to_date)
@@ -209,7 +209,7 @@ def log_practice() -> Any:
     tokens: list[str] = []
     refused: list[str] = []
     for student_id in form["students"]:
-        name = placed.get(student_id) or _name(student_id, {})
+        name = placed.get(student_id) or _name(student_id, StudentSight(actor))
         try:
             done = application().log_practice(command_context(), UUID(student_id), day=parsed["day"],
                                               start=parsed["start"], end=parsed["end"],
@@ -252,19 +252,21 @@ def _queue_page(actor: Actor, status: int = 200, results: list[Any] | None = Non
     pager = page_of(wanted, total, PAGE_SIZE)
     if pager["page"] != wanted:  # past the last page (the entries on it were signed): show the last
         total, queue = progress.sign_off_queue_page(actor.subject, actor.enterprise_id, pager["page"], PAGE_SIZE)
-    names: dict[str, str] = {}
-    for entry in queue:
+    names = StudentSight(actor)
+    kept = [entry for entry in queue if names.keeps(entry)]
+    for entry in kept:
         entry["name"] = _name(entry["student_id"], names)
         entry["day"] = date.fromisoformat(entry["day"])
-    return render_template("training/queue.html", queue=queue, results=results or [], pager=pager,
-                           reject_errors=reject_errors or {}, up_to_date=up_to_date), status
+    return render_template("training/queue.html", queue=kept, results=results or [], pager=pager,
+                           reject_errors=reject_errors or {}, up_to_date=up_to_date,
+                           past_window=len(queue) - len(kept)), status
 
 
 @pages.get("/mentor/queue")
 def queue() -> Any:
     actor = _mentor()
     up_to_date = _fresh()
-    names: dict[str, str] = {}
+    names = StudentSight(actor)
     results = []
     for item in request.args.getlist("signed"):
         student_id, _, entry_id = item.partition(":")
@@ -292,7 +294,7 @@ def sign() -> Any:
     chosen = request.form.getlist("entries")
     if not chosen:
         return _queue_page(actor, 422, results=[{"problem": {"text": gettext("Choose the entries to sign.")}}])
-    names: dict[str, str] = {}
+    names = StudentSight(actor)
     results, tokens, refused = [], [], False
     for item in chosen:
         student_id, _, entry_id = item.partition(":")
@@ -337,7 +339,7 @@ def reject() -> Any:
             error = NotFound(f"no entry {item}")
         status = 404 if isinstance(error, NotFound) else 409
         facts = _entry_facts(student_id, entry_id)  # the entry may have left the queue: the result says why too
-        result = {"name": _name(student_id, {}) if facts else item, "entry": facts, "rejecting": True,
+        result = {"name": _name(student_id, StudentSight(actor)) if facts else item, "entry": facts, "rejecting": True,
                   "problem": _problem(error)}
         return _queue_page(actor, status, results=[result],
                            reject_errors={item: {**_problem(error), "reason": reason}})
