@@ -12,6 +12,9 @@ Draft 07 (AsyncAPI's own schema format) and Draft 2020-12: a validator of either
 The AsyncAPI document has one channel per context (its address the deployment's topic, `<prefix>.<context>`), one
 message per event type (its payload schema, and its Kafka headers, the CloudEvents attributes of the binary
 mode, as a JSON Schema object) and one `send` operation per context: its relay.
+
+Nothing personal is published (docs/published-fields.md classifies every field of every type): the info's
+description says so, each payload schema is the contract's, and a type whose payload lost a field is a new version.
 """
 
 from __future__ import annotations
@@ -79,7 +82,12 @@ def headers_schema(contract: EventContract) -> dict[str, Any]:
             "ce_actor": {**text, "description": "Who did it (the subject of their token)."},
             "ce_actorrole": {"enum": [r.value for r in Role], "description": "The role they acted in."},
             "ce_correlationid": {**text, "description": "The request that did it."},
-            "ce_reason": {**text, "description": "Why, when a reason was given (overrides, corrections)."},
+            "ce_hasreason": {"const": "true", "description":
+                             "Present when the person who did it gave a reason (overrides, corrections, stops...). The "
+                             "reason is free text and is not published: read it through the API, with the right to "
+                             "see it."},
+            "ce_reason": {**text, "description": "No longer sent: records published before nothing personal went "
+                                                 "to the topics carried the reason's text here."},
             "ce_businessdate": {**text, "format": "date", "description":
                                 "The day the fact is about, where that differs from the day it was recorded."},
             "content-type": {"const": "application/json", "description": "The payload's media type."},
@@ -127,7 +135,14 @@ def asyncapi_document(topic_prefix: str = "dualtrack") -> dict[str, Any]:
                            "a CloudEvent 1.0 in binary content mode (Kafka protocol binding): the `ce_*` headers "
                            "are its attributes, the value its JSON payload. Each event type's payload has a JSON "
                            "Schema whose `$id` the record names in `ce_dataschema`; a change to a payload is a new "
-                           "type version (`...v2`).",
+                           "type version (`...v2`). Nothing personal is published: no name, date of birth or contact "
+                           "of a person and no free text (reasons, descriptions, justifications, evidence, plan "
+                           "titles, group names); such a field is left out or published as a reference (a Boolean "
+                           "saying there is one, or the ids the record carries) that a reader resolves through the "
+                           "HTTP API with the right to see it. Older records of a type whose payload lost a field "
+                           "keep their old type version (`...v1`) and may still carry it. A student's erasure is "
+                           "`dualtrack.placements.StudentErased.v1` (subject: the student): consumers forget "
+                           "anything they kept about them.",
         },
         "defaultContentType": "application/json",
         "channels": channels,

@@ -7,11 +7,15 @@ also what the embedded source uses, so projections see the same thing with or wi
 `ce_dataschema` names the payload's JSON Schema (its `$id`, published in the AsyncAPI document built by
 `contracts/asyncapi.py`); `ce_sequence`, the log position, is zero-padded so that it orders as text. Records
 published before either are still decoded: without `ce_dataschema`, with a bare `ce_sequence`.
+
+Nothing personal goes to a topic (docs/published-fields.md): the payload is only the contract's fields, free text
+published as a reference (`contracts.events.PRESENT_OF`) or reshaped (`PUBLISHED_AS`), and an event's reason (free
+text in its metadata) is not sent: `ce_hasreason: true` says there is one, to be read through the API.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -21,7 +25,15 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from marshmallow import fields
 
-from contracts.events import BY_EVENT_TOPIC, SEQUENCE_DIGITS, EventContract, ce_source
+from contracts.events import (
+    BY_EVENT_TOPIC,
+    PRESENT_OF,
+    PUBLISHED_AS,
+    SEQUENCE_DIGITS,
+    SOURCE,
+    EventContract,
+    ce_source,
+)
 from events.base import DomainCreated, DomainEvent
 
 SPEC_VERSION = b"1.0"
@@ -88,7 +100,12 @@ class CloudEventEncoder:
             return self._encode_via_domain_event(notification, plan, subject)
         state = orjson.loads(self._plain_state(notification.state))
         meta = state["meta"][_DATA]
-        value = orjson.dumps({name: _unwrapped(state.get(name)) for name in plan.fields})
+        derived = plan.derived
+        value = orjson.dumps({
+            name: _unwrapped(state.get(name)) if name not in derived
+            else derived[name][1](_unwrapped(state.get(derived[name][0])))
+            for name in plan.fields
+        })
         return OutgoingRecord(
             key=subject,
             value=value,
@@ -112,8 +129,8 @@ class CloudEventEncoder:
             ("ce_actorrole", meta["role"].encode()),
             ("ce_correlationid", meta["correlation_id"].encode()),
         ]
-        if meta.get("reason") is not None:
-            headers.append(("ce_reason", meta["reason"].encode()))
+        if meta.get("reason") is not None:  # free text: only that there is one (the API says what it is)
+            headers.append(("ce_hasreason", b"true"))
         if meta.get("business_date") is not None:
             headers.append(("ce_businessdate", meta["business_date"].encode()))
         return headers
@@ -129,7 +146,10 @@ class CloudEventEncoder:
             "reason": meta.reason,
             "business_date": meta.business_date.isoformat() if meta.business_date else None,
         }
-        value = orjson.dumps(plan.contract.schema.dump(event))
+        dumped = plan.contract.schema.dump(event)
+        for name, (source, shape) in plan.derived.items():
+            dumped[name] = shape(getattr(event, source, None))
+        value = orjson.dumps({name: dumped.get(name) for name in plan.contract.schema.fields})
         headers = self._headers(plan, subject, n, event.timestamp.isoformat(), as_dict)
         return OutgoingRecord(key=subject, value=value, headers=headers, position=n.id)
 
@@ -148,6 +168,7 @@ class CloudEventEncoder:
         plan = _Plan(
             contract=contract,
             fields=tuple(contract.schema.fields) if plain else None,
+            derived=_derived(contract),
             static_headers=(
                 ("ce_specversion", SPEC_VERSION),
                 ("ce_type", contract.ce_type.encode()),
@@ -169,7 +190,23 @@ class _Plan:
 
     contract: EventContract
     fields: tuple[str, ...] | None
+    derived: dict[str, tuple[str, Callable[[Any], Any]]]
+    """Payload fields computed from a stored field: name -> (stored field, function of its value)."""
     static_headers: tuple[tuple[str, bytes], ...]
+
+
+def _derived(contract: EventContract) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+    found: dict[str, tuple[str, Callable[[Any], Any]]] = {}
+    for name, f in contract.schema.fields.items():
+        if PRESENT_OF in f.metadata:
+            found[name] = (f.metadata[PRESENT_OF], _is_given)
+        elif PUBLISHED_AS in f.metadata:
+            found[name] = (f.metadata.get(SOURCE, name), f.metadata[PUBLISHED_AS])
+    return found
+
+
+def _is_given(value: Any) -> bool:
+    return value is not None
 
 
 def _is_plain_json(field: fields.Field) -> bool:

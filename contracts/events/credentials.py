@@ -1,4 +1,9 @@
-"""Payloads published on `dualtrack.credentials`."""
+"""Payloads published on `dualtrack.credentials`.
+
+A revocation's reason is free text about a student: not published (v1 carried it); read it through the credentials
+API (`/api/v1/students/{id}/credit-account`). Why an award was an override is not published either (`ce_hasreason`
+says one was given).
+"""
 
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ class CreditAccountOpenedV1(Schema):
 
 
 class CertificateAwardedV1(Schema):
-    """A certificate level was awarded (on eligibility, or by override: the reason is in ce_reason)."""
+    """A certificate level was awarded (on eligibility, or by override: `eligible` is false, `ce_hasreason` true)."""
 
     award_id = fields.String(required=True)
     certificate_code = fields.String(required=True)
@@ -55,11 +60,10 @@ class CertificateAmendedV1(Schema):
     certificate_number = fields.String(allow_none=True)
 
 
-class CertificateRevokedV1(Schema):
-    """An award was revoked."""
+class CertificateRevokedV2(Schema):
+    """An award was revoked (the reason is not published: v1 carried it)."""
 
     award_id = fields.String(required=True)
-    reason = fields.String(required=True)
 
 
 class CreditsPostedV1(Schema):
@@ -96,14 +100,14 @@ class StudentsAssignedToOrderV1(Schema):
 
 
 PUBLISHED = {
-    f"events.credentials:{name}": (name, 1, schema)
+    f"events.credentials:{name}": (name, 2 if name == "CertificateRevoked" else 1, schema)
     for name, schema in (
         ("CertificateListed", CertificateListedV1),
         ("ConversionRuleAdopted", ConversionRuleAdoptedV1),
         ("CreditAccountOpened", CreditAccountOpenedV1),
         ("CertificateAwarded", CertificateAwardedV1),
         ("CertificateAmended", CertificateAmendedV1),
-        ("CertificateRevoked", CertificateRevokedV1),
+        ("CertificateRevoked", CertificateRevokedV2),
         ("CreditsPosted", CreditsPostedV1),
         ("ClassOrdered", ClassOrderedV1),
         ("StudentsAssignedToOrder", StudentsAssignedToOrderV1),

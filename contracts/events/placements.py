@@ -1,8 +1,14 @@
-"""Payloads published on `dualtrack.placements`."""
+"""Payloads published on `dualtrack.placements`.
+
+No person's name, date of birth or contact and no free text: a mentor is named by person id, a justification or a
+stop's free text only by whether there is one (read it through the placements API).
+"""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields
+
+from contracts.events.references import present_of
 
 CONTEXT = "placements"
 
@@ -31,11 +37,10 @@ class CentreCapacityChangedV1(Schema):
     previous_capacity = fields.Integer(required=True)
 
 
-class MentorAssignedV1(Schema):
-    """A mentor was assigned to a centre."""
+class MentorAssignedV2(Schema):
+    """A mentor was assigned to a centre (their name is not published: v1 carried it)."""
 
     mentor_id = fields.String(required=True)
-    name = fields.String(required=True)
 
 
 class MentorWithdrawnV1(Schema):
@@ -71,8 +76,9 @@ class StudentErasedV1(Schema):
     anything personal they kept about them. No payload: the event's subject is the student."""
 
 
-class PlacementProposedV1(Schema):
-    """A placement of a student at a centre was proposed."""
+class PlacementProposedV2(Schema):
+    """A placement of a student at a centre was proposed (the capacity override's justification is not published:
+    v1 carried it)."""
 
     placement_id = fields.String(required=True)
     centre_id = fields.String(required=True)
@@ -83,7 +89,8 @@ class PlacementProposedV1(Schema):
     post = fields.String(required=True)
     weekly_hours = fields.Integer(required=True)
     transferred_from = fields.String(allow_none=True)
-    capacity_override_justification = fields.String(allow_none=True)
+    capacity_override_justified = present_of(
+        "capacity_override_justification", "Whether the proposal justified exceeding the centre's capacity.")
 
 
 class PlacementRefV1(Schema):
@@ -116,22 +123,27 @@ class PlacementDatedV1(PlacementRefV1):
     on = fields.Date(required=True)
 
 
-class PlacementStoppedV1(PlacementDatedV1):
+class PlacementStoppedV2(PlacementDatedV1):
+    """The placement ended early, with a reason from the list (its free text is not published: v1 carried it)."""
+
     reason_code = fields.String(required=True)
-    reason_text = fields.String(allow_none=True)
+    reason_text_given = present_of("reason_text", "Whether a free text came with the reason code.")
 
 
 class PlacementTransferredV1(PlacementDatedV1):
     to_placement_id = fields.String(required=True)
 
 
-class PlacementAmendmentProposedV1(PlacementRefV1):
+class PlacementAmendmentProposedV2(PlacementRefV1):
+    """New terms for an agreed placement (the capacity override's justification is not published: v1 carried it)."""
+
     terms_version = fields.Integer(required=True)
     start = fields.Date(required=True)
     planned_end = fields.Date(required=True)
     post = fields.String(required=True)
     weekly_hours = fields.Integer(required=True)
-    capacity_override_justification = fields.String(allow_none=True)
+    capacity_override_justified = present_of(
+        "capacity_override_justification", "Whether the new terms justified exceeding the centre's capacity.")
 
 
 class PlacementAmendmentAgreedV1(PlacementRefV1):
@@ -155,24 +167,26 @@ class PlaceReleasedV1(PlacementRefV1):
     from_date = fields.Date(required=True)
 
 
-class CapacityOverrideGrantedV1(PlacementRefV1):
+class CapacityOverrideGrantedV2(PlacementRefV1):
+    """A place was booked beyond the centre's capacity (the justification is not published: v1 carried it; read it
+    through the placements API)."""
+
     capacity = fields.Integer(required=True)
     occupancy = fields.Integer(required=True)
-    justification = fields.String(required=True)
-    justified_by = fields.String(required=True)
+    justified_by = fields.String(required=True, metadata={"description": "Who justified it (person id)."})
 
 
 PUBLISHED = {
     "events.placements:EnterpriseRegistered": ("EnterpriseRegistered", 1, EnterpriseRegisteredV1),
     "events.placements:CentreOpened": ("CentreOpened", 1, CentreOpenedV1),
     "events.placements:CentreCapacityChanged": ("CentreCapacityChanged", 1, CentreCapacityChangedV1),
-    "events.placements:MentorAssigned": ("MentorAssigned", 1, MentorAssignedV1),
+    "events.placements:MentorAssigned": ("MentorAssigned", 2, MentorAssignedV2),
     "events.placements:MentorWithdrawn": ("MentorWithdrawn", 1, MentorWithdrawnV1),
     "events.placements:CentreClosed": ("CentreClosed", 1, CentreClosedV1),
     "events.placements:SchoolRegistered": ("SchoolRegistered", 1, SchoolRegisteredV1),
     "events.placements:StudentEnrolled": ("StudentEnrolled", 1, StudentEnrolledV1),
     "events.placements:StudentErased": ("StudentErased", 1, StudentErasedV1),
-    "events.placements:PlacementProposed": ("PlacementProposed", 1, PlacementProposedV1),
+    "events.placements:PlacementProposed": ("PlacementProposed", 2, PlacementProposedV2),
     "events.placements:SpecialityMismatchOverridden": (
         "SpecialityMismatchOverridden", 1, SpecialityMismatchOverriddenV1),
     "events.placements:PlacementApprovedBySchool": ("PlacementApprovedBySchool", 1, PlacementApprovedBySchoolV1),
@@ -184,15 +198,15 @@ PUBLISHED = {
     "events.placements:PlacementActivated": ("PlacementActivated", 1, PlacementDatedV1),
     "events.placements:PlacementPaused": ("PlacementPaused", 1, PlacementDatedV1),
     "events.placements:PlacementResumed": ("PlacementResumed", 1, PlacementDatedV1),
-    "events.placements:PlacementStopped": ("PlacementStopped", 1, PlacementStoppedV1),
+    "events.placements:PlacementStopped": ("PlacementStopped", 2, PlacementStoppedV2),
     "events.placements:PlacementCompleted": ("PlacementCompleted", 1, PlacementDatedV1),
     "events.placements:PlacementTransferred": ("PlacementTransferred", 1, PlacementTransferredV1),
     "events.placements:PlacementWithdrawn": ("PlacementWithdrawn", 1, PlacementRefV1),
-    "events.placements:PlacementAmendmentProposed": ("PlacementAmendmentProposed", 1, PlacementAmendmentProposedV1),
+    "events.placements:PlacementAmendmentProposed": ("PlacementAmendmentProposed", 2, PlacementAmendmentProposedV2),
     "events.placements:PlacementAmendmentAgreed": ("PlacementAmendmentAgreed", 1, PlacementAmendmentAgreedV1),
     "events.placements:PlaceBooked": ("PlaceBooked", 1, PlaceBookedV1),
     "events.placements:PlaceRescheduled": ("PlaceRescheduled", 1, PlaceRescheduledV1),
     "events.placements:PlaceReleased": ("PlaceReleased", 1, PlaceReleasedV1),
-    "events.placements:CapacityOverrideGranted": ("CapacityOverrideGranted", 1, CapacityOverrideGrantedV1),
+    "events.placements:CapacityOverrideGranted": ("CapacityOverrideGranted", 2, CapacityOverrideGrantedV2),
 }
 """Stored event topic -> (published name, version, payload schema)."""

@@ -1,4 +1,9 @@
-"""Payloads published on `dualtrack.training`."""
+"""Payloads published on `dualtrack.training`.
+
+A practice entry's description, a rejection's reason and an assessment's evidence are free text about a student:
+not published (v1 carried them). Read them through the training API (`/api/v1/students/{id}/logbook`) with the
+entry, placement or assessment id the event names.
+"""
 
 from __future__ import annotations
 
@@ -71,10 +76,9 @@ class _PracticeFactsV1(Schema):
     start = fields.String(required=True, metadata={"description": "HH:MM"})
     end = fields.String(required=True, metadata={"description": "HH:MM"})
     competencies = fields.List(fields.String(), required=True)
-    description = fields.String(required=True)
 
 
-class PracticeLoggedV1(_PracticeFactsV1):
+class PracticeLoggedV2(_PracticeFactsV1):
     """Practice was logged; it awaits the mentor's signature."""
 
     entry_id = fields.String(required=True)
@@ -83,7 +87,7 @@ class PracticeLoggedV1(_PracticeFactsV1):
     drafted_by_student = fields.Boolean(required=True)
 
 
-class PracticeCorrectedV1(_PracticeFactsV1):
+class PracticeCorrectedV2(_PracticeFactsV1):
     """A new revision of an entry, awaiting signature again."""
 
     entry_id = fields.String(required=True)
@@ -106,16 +110,15 @@ class PracticeCountersignedV1(Schema):
     revision = fields.Integer(required=True)
 
 
-class PracticeRejectedV1(Schema):
-    """A revision of an entry was rejected, with a reason."""
+class PracticeRejectedV2(Schema):
+    """A revision of an entry was rejected, with a reason (not published: v1 carried it)."""
 
     entry_id = fields.String(required=True)
     revision = fields.Integer(required=True)
-    reason = fields.String(required=True)
 
 
-class CompetencyAssessedV1(Schema):
-    """One side assessed a competency."""
+class CompetencyAssessedV2(Schema):
+    """One side assessed a competency (the evidence is not published: v1 carried it)."""
 
     assessment_id = fields.String(required=True)
     placement_id = fields.String(required=True)
@@ -124,7 +127,6 @@ class CompetencyAssessedV1(Schema):
     scale = fields.String(required=True)
     result = fields.Float(required=True)
     passed = fields.Boolean(required=True)
-    evidence = fields.String(required=True)
     assessed_on = fields.Date(required=True)
 
 
@@ -141,8 +143,10 @@ class CompetencyAssessmentsCombinedV1(Schema):
     rule_set = fields.String(required=True)
 
 
+_V2 = ("PracticeLogged", "PracticeCorrected", "PracticeRejected", "CompetencyAssessed")
+
 PUBLISHED = {
-    f"events.training:{name}": (name, 1, schema)
+    f"events.training:{name}": (name, 2 if name in _V2 else 1, schema)
     for name, schema in (
         ("CompetencyCatalogueOpened", CompetencyCatalogueOpenedV1),
         ("CompetencyDefined", CompetencyDefinedV1),
@@ -151,12 +155,12 @@ PUBLISHED = {
         ("TrainingRecordOpened", TrainingRecordOpenedV1),
         ("TrainingPlanDrawnUp", TrainingPlanDrawnUpV1),
         ("TrainingTargetAdjusted", TrainingTargetAdjustedV1),
-        ("PracticeLogged", PracticeLoggedV1),
-        ("PracticeCorrected", PracticeCorrectedV1),
+        ("PracticeLogged", PracticeLoggedV2),
+        ("PracticeCorrected", PracticeCorrectedV2),
         ("PracticeSignedOff", PracticeSignedOffV1),
         ("PracticeCountersigned", PracticeCountersignedV1),
-        ("PracticeRejected", PracticeRejectedV1),
-        ("CompetencyAssessed", CompetencyAssessedV1),
+        ("PracticeRejected", PracticeRejectedV2),
+        ("CompetencyAssessed", CompetencyAssessedV2),
         ("CompetencyAssessmentsCombined", CompetencyAssessmentsCombinedV1),
     )
 }

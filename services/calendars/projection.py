@@ -3,7 +3,9 @@
 It follows `schedules` for the plans (each published revision replaces everything held for its plan) and
 `placements` for what a calendar shows beside them and for who may read it: centres' names and addresses, their
 mentors, students' schools, and placements' states (a mentor reads the calendars of the students placed at a
-centre they mentor). Student names are not published on the placements topic, so no calendar shows them.
+centre they mentor). Student names are not published on the placements topic, so no calendar shows them; nor is
+a plan's title (a calendar names a plan by its cohort) or a group's name (its position in the plan). A student's
+erasure is recorded: their calendar answers `erased`.
 
 Every handler writes only facts its own event carries (or facts of its own aggregate, which arrive in order);
 plans, centres and students are joined when a calendar is asked for, so the view is the same however the two
@@ -14,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.events import every_version_of
 from services.common.projection import Handler, Projection
 from services.common.published_places import PUBLISHED, REVISED, PublishedPlaces, groups_of
 from services.common.viewstore import Tx
 
-P = "dualtrack.placements."
 PLACES = PublishedPlaces("calendars")
 PLANS = "calendars_plans"
 MEMBERS = "calendars_plan_members"
@@ -26,6 +28,7 @@ PERIODS = "calendars_plan_periods"
 CENTRES = "calendars_centres"
 MENTORS = "calendars_centre_mentors"
 STUDENTS = "calendars_students"
+ERASED = "calendars_erased_students"
 PLACEMENTS = "calendars_placements"
 HOLIDAY, EXAM_WEEK = "holiday", "exam-week"
 
@@ -40,9 +43,9 @@ def _plan_published(p: Any, tx: Tx, e: Any) -> None:
         tx.execute(f"DELETE FROM {tx.table(table)} WHERE plan_id = ?", (plan,))
     term = content.get("term") or {}
     tx.execute(
-        f"INSERT INTO {tx.table(PLANS)} (plan_id, school_id, cohort, title, revision, recorded_at, term_start, "
-        "term_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (plan, d["school_id"], d["cohort"], d["title"], d["revision"], e.time, term.get("start"), term.get("end")),
+        f"INSERT INTO {tx.table(PLANS)} (plan_id, school_id, cohort, revision, recorded_at, term_start, "
+        "term_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (plan, d["school_id"], d["cohort"], d["revision"], e.time, term.get("start"), term.get("end")),
     )
     members: dict[str, str] = {}
     for group, students in groups_of(content).items():
@@ -85,6 +88,11 @@ def _student_enrolled(p: Any, tx: Tx, e: Any) -> None:
                "ON CONFLICT (student_id) DO NOTHING", (e.subject, e.data["school_id"]))
 
 
+def _student_erased(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(f"INSERT INTO {tx.table(ERASED)} (student_id, erased_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+               (e.subject, e.time))
+
+
 def _placement_proposed(p: Any, tx: Tx, e: Any) -> None:
     d = e.data
     tx.execute(
@@ -109,7 +117,7 @@ class CalendarsProjection(Projection):
     contexts = ("schedules", "placements")
     tables = {
         **PLACES.tables(),
-        PLANS: "plan_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, cohort TEXT NOT NULL, title TEXT NOT NULL, "
+        PLANS: "plan_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, cohort TEXT NOT NULL, "
         "revision INTEGER NOT NULL, recorded_at TEXT NOT NULL, term_start TEXT, term_end TEXT",
         MEMBERS: "plan_id TEXT NOT NULL, student_id TEXT NOT NULL, grp TEXT NOT NULL, "
         "PRIMARY KEY (plan_id, student_id)",
@@ -118,25 +126,28 @@ class CalendarsProjection(Projection):
         CENTRES: "centre_id TEXT PRIMARY KEY, enterprise_id TEXT NOT NULL, name TEXT NOT NULL, address TEXT NOT NULL",
         MENTORS: "centre_id TEXT NOT NULL, mentor_id TEXT NOT NULL, PRIMARY KEY (centre_id, mentor_id)",
         STUDENTS: "student_id TEXT PRIMARY KEY, school_id TEXT NOT NULL",
+        ERASED: "student_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL",
         PLACEMENTS: "placement_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, centre_id TEXT NOT NULL, "
         "enterprise_id TEXT NOT NULL, status TEXT NOT NULL",
     }
     handlers = {
-        PUBLISHED: _plan_published,
-        REVISED: _plan_published,
-        P + "CentreOpened.v1": _centre_opened,
-        P + "MentorAssigned.v1": _mentor_assigned,
-        P + "MentorWithdrawn.v1": _mentor_withdrawn,
-        P + "StudentEnrolled.v1": _student_enrolled,
-        P + "PlacementProposed.v1": _placement_proposed,
-        P + "PlacementAgreed.v1": _status("agreed"),
-        P + "PlacementActivated.v1": _status("active"),
-        P + "PlacementPaused.v1": _status("paused"),
-        P + "PlacementResumed.v1": _status("active"),
-        P + "PlacementStopped.v1": _status("stopped"),
-        P + "PlacementCompleted.v1": _status("completed"),
-        P + "PlacementTransferred.v1": _status("transferred"),
-        P + "PlacementWithdrawn.v1": _status("withdrawn"),
+        **every_version_of("schedules", {PUBLISHED: _plan_published, REVISED: _plan_published}),
+        **every_version_of("placements", {
+            "CentreOpened": _centre_opened,
+            "MentorAssigned": _mentor_assigned,
+            "MentorWithdrawn": _mentor_withdrawn,
+            "StudentEnrolled": _student_enrolled,
+            "StudentErased": _student_erased,
+            "PlacementProposed": _placement_proposed,
+            "PlacementAgreed": _status("agreed"),
+            "PlacementActivated": _status("active"),
+            "PlacementPaused": _status("paused"),
+            "PlacementResumed": _status("active"),
+            "PlacementStopped": _status("stopped"),
+            "PlacementCompleted": _status("completed"),
+            "PlacementTransferred": _status("transferred"),
+            "PlacementWithdrawn": _status("withdrawn"),
+        }),
     }
 
     def describe(self) -> str:

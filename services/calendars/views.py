@@ -1,4 +1,7 @@
-"""Queries on the calendars read model, named after the questions they answer."""
+"""Queries on the calendars read model, named after the questions they answer.
+
+A plan's title is not on the topics (docs/published-fields.md): a plan's `title` here is its cohort, and a block's
+`group` the group's position in the plan ("1", "2"...). A student whose data was erased is answered `erased: true`."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from services.calendars.projection import (
     CENTRES,
+    ERASED,
     EXAM_WEEK,
     HOLIDAY,
     MEMBERS,
@@ -26,7 +30,7 @@ from services.common.viewstore import ViewDatabase
 _BLOCK_COLUMNS = ("plan_id", "title", "revision", "recorded_at", "block_id", "grp", "kind", "start_date", "end_date",
                   "hours_per_week", "centre_id", "centre_name", "centre_address")
 _BLOCK_SELECT = (
-    "SELECT p.plan_id, p.title, p.revision, p.recorded_at, p.block_id, p.grp, p.kind, p.start_date, p.end_date, "
+    "SELECT p.plan_id, p.cohort, p.revision, p.recorded_at, p.block_id, p.grp, p.kind, p.start_date, p.end_date, "
     f"p.hours_per_week, p.centre_id, c.name, c.address FROM {PLACES.places} p "
     f"LEFT JOIN {CENTRES} c ON c.centre_id = p.centre_id"
 )
@@ -59,18 +63,20 @@ class CalendarsView(FollowsProjection):
                 "p.ordinal", (student_id, *window)).fetchall()]
             periods_overlap, periods_window = _overlap("d", start, end)
             periods = tx.execute(
-                f"SELECT d.plan_id, pl.title, pl.revision, pl.recorded_at, d.kind, d.ordinal, d.name, d.start_date, "
+                f"SELECT d.plan_id, pl.cohort, pl.revision, pl.recorded_at, d.kind, d.ordinal, d.name, d.start_date, "
                 f"d.end_date FROM {PERIODS} d JOIN {MEMBERS} m ON m.plan_id = d.plan_id AND m.student_id = ? "
                 f"JOIN {PLANS} pl ON pl.plan_id = d.plan_id WHERE 1 = 1{periods_overlap} "
                 "ORDER BY d.start_date, d.end_date, d.plan_id, d.kind, d.ordinal", (student_id, *periods_window),
             ).fetchall()
             plans = tx.execute(
-                f"SELECT pl.plan_id, pl.school_id, pl.cohort, pl.title, pl.revision, pl.recorded_at, pl.term_start, "
+                f"SELECT pl.plan_id, pl.school_id, pl.cohort, pl.cohort, pl.revision, pl.recorded_at, pl.term_start, "
                 f"pl.term_end, m.grp FROM {PLANS} pl JOIN {MEMBERS} m ON m.plan_id = pl.plan_id AND m.student_id = ? "
                 "ORDER BY pl.term_start, pl.plan_id", (student_id,),
             ).fetchall()
+            erased = tx.execute(f"SELECT 1 FROM {ERASED} WHERE student_id = ?", (student_id,)).fetchone()
         return {
             "student_id": student_id,
+            "erased": erased is not None,
             "from": start.isoformat() if start else None,
             "to": end.isoformat() if end else None,
             "plans": [{"plan_id": plan_id, "school_id": school_id, "cohort": cohort, "title": title,
@@ -144,7 +150,7 @@ class CalendarsView(FollowsProjection):
                     raise NotAllowed("a mentor reads the calendars of the centres they mentor, an enterprise admin "
                                      "those of the enterprise's centres", centre_id=centre_id)
             rows = tx.execute(
-                "SELECT p.plan_id, p.school_id, p.title, p.revision, p.recorded_at, p.block_id, p.grp, p.start_date, "
+                "SELECT p.plan_id, p.school_id, p.cohort, p.revision, p.recorded_at, p.block_id, p.grp, p.start_date, "
                 f"p.end_date, p.hours_per_week, p.student_id FROM {PLACES.places} p WHERE p.centre_id = ?{overlap} "
                 "ORDER BY p.start_date, p.end_date, p.plan_id, p.ordinal, p.student_id", (centre_id, *window),
             ).fetchall()

@@ -1,6 +1,10 @@
 """The `centres` read model: every training centre as it stands now, its places held over time, the
 capacity overrides granted there, and the students published rotation plans send there (each published revision
-replaces what was held for its plan)."""
+replaces what was held for its plan).
+
+Nothing personal is kept: a mentor is known by person id (their name is not published: the API reads it from the
+placements application), an override by who justified it (the justification is not published), a student by id; a
+student's erasure is recorded, and the students a centre hosted are marked erased."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+from contracts.events import every_version_of
 from services.common.practice_ledger import PracticeLedger
 from services.common.projection import Projection
 from services.common.published_places import PublishedPlaces
 from services.common.viewstore import Tx
 
-T = "dualtrack.placements."
+ERASED = "centres_erased_students"
 LEDGER = PracticeLedger("centres")
 """Practice entries by centre: the hours delivered there."""
 PLANNED = PublishedPlaces("centres", enterprise_only=True)
@@ -52,9 +57,9 @@ def _capacity_changed(p: Any, tx: Tx, e: Any) -> None:
 
 def _mentor_assigned(p: Any, tx: Tx, e: Any) -> None:
     tx.execute(
-        f"INSERT INTO {tx.table('centres_mentors')} (centre_id, mentor_id, name, assigned_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (centre_id, mentor_id) DO UPDATE SET name = excluded.name, assigned_at = excluded.assigned_at",
-        (e.subject, e.data["mentor_id"], e.data["name"], e.time),
+        f"INSERT INTO {tx.table('centres_mentors')} (centre_id, mentor_id, assigned_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (centre_id, mentor_id) DO UPDATE SET assigned_at = excluded.assigned_at",
+        (e.subject, e.data["mentor_id"], e.time),
     )
     _touch(tx, e, "status = status", ())
 
@@ -109,11 +114,16 @@ def _capacity_override_granted(p: Any, tx: Tx, e: Any) -> None:
     d = e.data
     tx.execute(
         f"INSERT INTO {tx.table('centres_capacity_overrides')} (centre_id, placement_id, capacity, occupancy, "
-        "justification, justified_by, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "justified_by, granted_at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (centre_id, placement_id, granted_at) DO NOTHING",
-        (e.subject, d["placement_id"], d["capacity"], d["occupancy"], d["justification"], d["justified_by"], e.time),
+        (e.subject, d["placement_id"], d["capacity"], d["occupancy"], d["justified_by"], e.time),
     )
     _touch(tx, e, "status = status", ())
+
+
+def _student_erased(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(f"INSERT INTO {tx.table(ERASED)} (student_id, erased_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+               (e.subject, e.time))
 
 
 class CentresProjection(Projection):
@@ -130,28 +140,32 @@ class CentresProjection(Projection):
         "centres_centres": "centre_id TEXT PRIMARY KEY, enterprise_id TEXT NOT NULL, name TEXT NOT NULL, "
         "address TEXT NOT NULL, capacity INTEGER NOT NULL, specialities TEXT NOT NULL, status TEXT NOT NULL, "
         "opened_at TEXT NOT NULL, closed_at TEXT, version INTEGER NOT NULL, updated_at TEXT NOT NULL",
-        "centres_mentors": "centre_id TEXT NOT NULL, mentor_id TEXT NOT NULL, name TEXT NOT NULL, "
+        "centres_mentors": "centre_id TEXT NOT NULL, mentor_id TEXT NOT NULL, "
         "assigned_at TEXT NOT NULL, PRIMARY KEY (centre_id, mentor_id)",
         "centres_bookings": "centre_id TEXT NOT NULL, placement_id TEXT NOT NULL, student_id TEXT NOT NULL, "
         "start_date TEXT NOT NULL, end_date TEXT NOT NULL, booked_at TEXT NOT NULL, "
         "PRIMARY KEY (centre_id, placement_id)",
         "centres_capacity_overrides": "centre_id TEXT NOT NULL, placement_id TEXT NOT NULL, capacity INTEGER NOT NULL, "
-        "occupancy INTEGER NOT NULL, justification TEXT NOT NULL, justified_by TEXT, granted_at TEXT NOT NULL, "
+        "occupancy INTEGER NOT NULL, justified_by TEXT, granted_at TEXT NOT NULL, "
         "PRIMARY KEY (centre_id, placement_id, granted_at)",
+        ERASED: "student_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL",
     }
     handlers = {
-        T + "EnterpriseRegistered.v1": _enterprise_registered,
-        T + "CentreOpened.v1": _centre_opened,
-        T + "CentreCapacityChanged.v1": _capacity_changed,
-        T + "MentorAssigned.v1": _mentor_assigned,
-        T + "MentorWithdrawn.v1": _mentor_withdrawn,
-        T + "CentreClosed.v1": _centre_closed,
-        T + "PlaceBooked.v1": _place_booked,
-        T + "PlaceRescheduled.v1": _place_rescheduled,
-        T + "PlaceReleased.v1": _place_released,
-        T + "CapacityOverrideGranted.v1": _capacity_override_granted,
-        **LEDGER.handlers(),
-        **PLANNED.handlers(),
+        **every_version_of("placements", {
+            "EnterpriseRegistered": _enterprise_registered,
+            "CentreOpened": _centre_opened,
+            "CentreCapacityChanged": _capacity_changed,
+            "MentorAssigned": _mentor_assigned,
+            "MentorWithdrawn": _mentor_withdrawn,
+            "CentreClosed": _centre_closed,
+            "PlaceBooked": _place_booked,
+            "PlaceRescheduled": _place_rescheduled,
+            "PlaceReleased": _place_released,
+            "CapacityOverrideGranted": _capacity_override_granted,
+            "StudentErased": _student_erased,
+        }),
+        **every_version_of("training", LEDGER.handlers()),
+        **every_version_of("schedules", PLANNED.handlers()),
     }
 
     def describe(self) -> str:

@@ -1,4 +1,7 @@
-"""Queries on the `centres` read model, named after the questions they answer."""
+"""Queries on the `centres` read model, named after the questions they answer.
+
+A mentor's `name` and an override's `justification` are not on the topics (docs/published-fields.md): they are None
+here, and the API fills a mentor's name from the placements application."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from services.centres.projection import LEDGER, PLANNED, CentresProjection
+from services.centres.projection import ERASED, LEDGER, PLANNED, CentresProjection
 from services.common.errors import NotFound
 from services.common.freshness import FollowsProjection
 from services.common.viewstore import ViewDatabase, page_window
@@ -106,7 +109,7 @@ class CentresView(FollowsProjection):
         with self._db.transaction() as tx:
             places = [(date.fromisoformat(s), date.fromisoformat(e), plan_id, title, revision, student)
                       for s, e, plan_id, title, revision, student in tx.execute(
-                          "SELECT start_date, end_date, plan_id, title, revision, student_id "
+                          "SELECT start_date, end_date, plan_id, cohort, revision, student_id "
                           f"FROM {PLANNED.places} WHERE centre_id = ? AND start_date <= ? AND end_date >= ?",
                           (centre_id, last.isoformat(), monday.isoformat())).fetchall()]
         capacity, weeks = centre["capacity"], []
@@ -133,19 +136,21 @@ class CentresView(FollowsProjection):
         self.centre_by_id(centre_id)
         with self._db.transaction() as tx:
             rows = tx.execute(
-                "SELECT student_id, placement_id, start_date, end_date FROM centres_bookings WHERE centre_id = ? "
-                "ORDER BY start_date, placement_id", (centre_id,),
+                f"SELECT b.student_id, b.placement_id, b.start_date, b.end_date, x.student_id FROM centres_bookings b "
+                f"LEFT JOIN {ERASED} x ON x.student_id = b.student_id WHERE b.centre_id = ? "
+                "ORDER BY b.start_date, b.placement_id", (centre_id,),
             ).fetchall()
-        return [{"student_id": s, "placement_id": p, "start": a, "end": b} for s, p, a, b in rows]
+        return [{"student_id": s, "placement_id": p, "start": a, "end": b, "erased": erased is not None}
+                for s, p, a, b, erased in rows]
 
     def capacity_overrides(self, centre_id: str) -> list[dict[str, Any]]:
         with self._db.transaction() as tx:
             rows = tx.execute(
-                "SELECT placement_id, capacity, occupancy, justification, justified_by, granted_at "
+                "SELECT placement_id, capacity, occupancy, justified_by, granted_at "
                 "FROM centres_capacity_overrides WHERE centre_id = ? ORDER BY granted_at", (centre_id,),
             ).fetchall()
-        keys = ("placement_id", "capacity", "occupancy", "justification", "justified_by", "granted_at")
-        return [dict(zip(keys, r)) for r in rows]
+        keys = ("placement_id", "capacity", "occupancy", "justified_by", "granted_at")
+        return [{**dict(zip(keys, r)), "justification": None} for r in rows]
 
     def hours_delivered(self, centre_id: str, start: date, end: date) -> dict[str, Any]:
         """Practice hours delivered at the centre per week and per competency: signed, and still awaiting a
@@ -178,22 +183,22 @@ class CentresView(FollowsProjection):
                 "signed_hours": round(sum(w["signed_hours"] for w in by_week.values()), 2)}
 
     @staticmethod
-    def _mentors(tx: Any, centre_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    def _mentors(tx: Any, centre_ids: list[str]) -> dict[str, list[dict[str, str | None]]]:
         if not centre_ids:
             return {}
         marks = ", ".join("?" for _ in centre_ids)
         rows = tx.execute(
-            f"SELECT centre_id, mentor_id, name, assigned_at FROM centres_mentors WHERE centre_id IN ({marks}) "
+            f"SELECT centre_id, mentor_id, assigned_at FROM centres_mentors WHERE centre_id IN ({marks}) "
             "ORDER BY assigned_at, mentor_id",
             centre_ids,
         ).fetchall()
-        found: dict[str, list[dict[str, str]]] = {}
-        for centre_id, mentor_id, name, assigned_at in rows:
-            found.setdefault(centre_id, []).append({"mentor_id": mentor_id, "name": name, "assigned_at": assigned_at})
+        found: dict[str, list[dict[str, str | None]]] = {}
+        for centre_id, mentor_id, assigned_at in rows:
+            found.setdefault(centre_id, []).append({"mentor_id": mentor_id, "name": None, "assigned_at": assigned_at})
         return found
 
 
-def _centre(row: tuple[Any, ...], mentors: list[dict[str, str]]) -> dict[str, Any]:
+def _centre(row: tuple[Any, ...], mentors: list[dict[str, str | None]]) -> dict[str, Any]:
     (centre_id, enterprise_id, enterprise_name, name, address, capacity, specialities, status,
      opened_at, closed_at, version, updated_at) = row
     return {

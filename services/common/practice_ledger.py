@@ -4,6 +4,9 @@ shared out over the competencies it names.
 `progress` and `centres` both answer questions about hours; they keep the same rows under their own
 table prefix, filled by the same handlers. Totals are always sums over the current rows, never
 counters kept up to date, so a correction or rejection can never leave a figure behind.
+
+An entry's description and why it was corrected or sent back are free text, not published (docs/published-fields.md):
+a page showing them reads them from the training application.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from typing import Any
 
 from services.common.projection import Handler
 from services.common.viewstore import Tx
-
-T = "dualtrack.training."
 
 
 def shares(minutes: int, competencies: list[str]) -> list[tuple[str, int]]:
@@ -52,22 +53,24 @@ class PracticeLedger:
                 "entry_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, school_id TEXT NOT NULL, "
                 "placement_id TEXT NOT NULL, centre_id TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, "
                 "start_time TEXT NOT NULL, end_time TEXT NOT NULL, minutes INTEGER NOT NULL, "
-                "competencies TEXT NOT NULL, description TEXT NOT NULL, revision INTEGER NOT NULL, "
+                "competencies TEXT NOT NULL, revision INTEGER NOT NULL, "
                 "status TEXT NOT NULL, drafted_by_student INTEGER NOT NULL, logged_by TEXT, logged_at TEXT, "
-                "last_event TEXT, last_actor TEXT, last_reason TEXT, updated_at TEXT"
+                "last_event TEXT, last_actor TEXT, updated_at TEXT"
             ),
             self.shares: "entry_id TEXT NOT NULL, competency TEXT NOT NULL, seconds BIGINT NOT NULL, "
                          "PRIMARY KEY (entry_id, competency)",
         }
 
     def handlers(self) -> dict[str, Handler]:
+        """Handlers by event name (of the training context): the projection reads each under every version of its
+        type (`contracts.events.every_version_of`)."""
         return {
-            f"{T}TrainingRecordOpened.v1": self._record_opened,
-            f"{T}PracticeLogged.v1": self._logged,
-            f"{T}PracticeCorrected.v1": self._corrected,
-            f"{T}PracticeSignedOff.v1": self._signed_off,
-            f"{T}PracticeCountersigned.v1": self._status("signed", "countersigned"),
-            f"{T}PracticeRejected.v1": self._status("rejected", "rejected"),
+            "TrainingRecordOpened": self._record_opened,
+            "PracticeLogged": self._logged,
+            "PracticeCorrected": self._corrected,
+            "PracticeSignedOff": self._signed_off,
+            "PracticeCountersigned": self._status("signed", "countersigned"),
+            "PracticeRejected": self._status("rejected", "rejected"),
         }
 
     # -- handlers -----------------------------------------------------------------------------------
@@ -86,14 +89,13 @@ class PracticeLedger:
         minutes = minutes_between(d["start"], d["end"])
         tx.execute(
             f"INSERT INTO {tx.table(self.entries)} (entry_id, student_id, school_id, placement_id, centre_id, day, "
-            "week, start_time, end_time, minutes, competencies, description, revision, status, drafted_by_student, "
-            "logged_by, logged_at, last_event, last_actor, last_reason, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?, ?, 'logged', ?, ?, ?) "
+            "week, start_time, end_time, minutes, competencies, revision, status, drafted_by_student, "
+            "logged_by, logged_at, last_event, last_actor, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?, ?, 'logged', ?, ?) "
             "ON CONFLICT (entry_id) DO NOTHING",
             (d["entry_id"], student_id, school_id, d["placement_id"], d["centre_id"], d["day"], monday_of(d["day"]),
-             d["start"], d["end"], minutes, json.dumps(d["competencies"]), d["description"],
-             int(d["drafted_by_student"]), e.extensions.get("actor"), e.time, e.extensions.get("actor"),
-             e.extensions.get("reason"), e.time),
+             d["start"], d["end"], minutes, json.dumps(d["competencies"]),
+             int(d["drafted_by_student"]), e.extensions.get("actor"), e.time, e.extensions.get("actor"), e.time),
         )
         self._share_out(tx, d["entry_id"], minutes, d["competencies"])
 
@@ -102,11 +104,10 @@ class PracticeLedger:
         minutes = minutes_between(d["start"], d["end"])
         tx.execute(
             f"UPDATE {tx.table(self.entries)} SET day = ?, week = ?, start_time = ?, end_time = ?, minutes = ?, "
-            "competencies = ?, description = ?, revision = ?, status = 'pending', last_event = 'corrected', "
-            "last_actor = ?, last_reason = ?, updated_at = ? WHERE entry_id = ?",
+            "competencies = ?, revision = ?, status = 'pending', last_event = 'corrected', "
+            "last_actor = ?, updated_at = ? WHERE entry_id = ?",
             (d["day"], monday_of(d["day"]), d["start"], d["end"], minutes, json.dumps(d["competencies"]),
-             d["description"], d["revision"], e.extensions.get("actor"), e.extensions.get("reason"), e.time,
-             d["entry_id"]),
+             d["revision"], e.extensions.get("actor"), e.time, d["entry_id"]),
         )
         tx.execute(f"DELETE FROM {tx.table(self.shares)} WHERE entry_id = ?", (d["entry_id"],))
         self._share_out(tx, d["entry_id"], minutes, d["competencies"])
@@ -123,10 +124,9 @@ class PracticeLedger:
 
     def _set_status(self, tx: Tx, e: Any, status: str, event: str) -> None:
         tx.execute(
-            f"UPDATE {tx.table(self.entries)} SET status = ?, last_event = ?, last_actor = ?, last_reason = ?, "
+            f"UPDATE {tx.table(self.entries)} SET status = ?, last_event = ?, last_actor = ?, "
             "updated_at = ? WHERE entry_id = ?",
-            (status, event, e.extensions.get("actor"), e.data.get("reason") or e.extensions.get("reason"), e.time,
-             e.data["entry_id"]),
+            (status, event, e.extensions.get("actor"), e.time, e.data["entry_id"]),
         )
 
     def _share_out(self, tx: Tx, entry_id: str, minutes: int, competencies: list[str]) -> None:

@@ -7,6 +7,9 @@ the read model holds for the plan. Drafts and conflict overrides change nothing 
 
 A school block places every student of its group (no centre); an enterprise block places each student its
 assignments name at that centre (a student of the group without an assignment is nowhere for that block).
+
+A plan's title is not published (docs/published-fields.md): a plan is labelled by its cohort, and its groups by their
+position in the plan ("1", "2"...).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Any
 from services.common.projection import Handler
 from services.common.viewstore import Tx
 
-S = "dualtrack.schedules."
-PUBLISHED = S + "RotationPlanPublished.v1"
-REVISED = S + "RotationPlanRevised.v1"
+PUBLISHED = "RotationPlanPublished"
+REVISED = "RotationPlanRevised"
+"""The schedules events that carry a published plan's whole content, by name (a projection reads each under every
+version of its type: `contracts.events.every_version_of`)."""
 
-PLACE_COLUMNS = ("plan_id", "school_id", "title", "revision", "recorded_at", "block_id", "grp", "kind", "start_date",
+PLACE_COLUMNS = ("plan_id", "school_id", "cohort", "revision", "recorded_at", "block_id", "grp", "kind", "start_date",
                  "end_date", "hours_per_week", "student_id", "centre_id", "ordinal")
 
 
@@ -56,7 +60,7 @@ class PublishedPlaces:
 
     def tables(self) -> dict[str, str]:
         return {
-            self.places: "plan_id TEXT NOT NULL, school_id TEXT NOT NULL, title TEXT NOT NULL, "
+            self.places: "plan_id TEXT NOT NULL, school_id TEXT NOT NULL, cohort TEXT NOT NULL, "
             "revision INTEGER NOT NULL, recorded_at TEXT NOT NULL, block_id TEXT NOT NULL, grp TEXT NOT NULL, "
             "kind TEXT NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL, hours_per_week INTEGER, "
             "student_id TEXT NOT NULL, centre_id TEXT, ordinal INTEGER NOT NULL, "
@@ -73,7 +77,7 @@ class PublishedPlaces:
         tx.execute(f"DELETE FROM {table} WHERE plan_id = ?", (e.subject,))
         tx.executemany(
             f"INSERT INTO {table} ({', '.join(PLACE_COLUMNS)}) VALUES ({', '.join('?' for _ in PLACE_COLUMNS)})",
-            [(e.subject, d["school_id"], d["title"], d["revision"], e.time, str(block["id"]), str(block.get("group")),
+            [(e.subject, d["school_id"], d["cohort"], d["revision"], e.time, str(block["id"]), str(block.get("group")),
               block["kind"], block["start"], block["end"], block.get("hours_per_week"), student, centre, ordinal)
              for ordinal, block, student, centre in places_of(d["content"])
              if centre is not None or not self.enterprise_only],

@@ -1,11 +1,16 @@
 """The `placement_register` read model: which placements exist, where, in what state, approved by whom,
-and what happened to each, in order."""
+and what happened to each, in order.
+
+Nothing personal is kept (docs/published-fields.md): a justification or a stop's free text only as whether there was
+one, an event's reason only as whether one was given, and a history line keeps only the fields its type publishes now
+(a record published before a field was dropped may still carry it). A student's erasure marks their placements."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from contracts.events import every_version_of, published_fields
 from services.common.projection import Projection
 from services.common.viewstore import Tx
 
@@ -27,20 +32,29 @@ def _school_registered(p: Any, tx: Tx, e: Any) -> None:
 def _student_enrolled(p: Any, tx: Tx, e: Any) -> None:
     d = e.data
     tx.execute(
-        f"INSERT INTO {tx.table(STUDENTS)} (student_id, school_id, major, cohort, enrolment_date) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (student_id) DO NOTHING",
+        f"INSERT INTO {tx.table(STUDENTS)} (student_id, school_id, major, cohort, enrolment_date, erased) "
+        "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (student_id) DO NOTHING",
         (e.subject, d["school_id"], d["major"], d["cohort"], d["enrolment_date"]),
     )
 
 
+def _student_erased(p: Any, tx: Tx, e: Any) -> None:
+    """The student's placements (all recorded before, on the same aggregate) and any later one are marked erased."""
+    tx.execute(f"UPDATE {tx.table(STUDENTS)} SET erased = 1 WHERE student_id = ?", (e.subject,))
+    tx.execute(f"UPDATE {tx.table(PLACEMENTS)} SET student_erased = 1 WHERE student_id = ?", (e.subject,))
+
+
 def _history(tx: Tx, e: Any, placement_id: str) -> None:
     name = e.type.removeprefix(T).rsplit(".", 1)[0]
-    details = {k: v for k, v in e.data.items() if k != "placement_id"}
+    kept = published_fields("placements", name)
+    details = {k: v for k, v in e.data.items() if k != "placement_id" and k in kept}
+    given = e.extensions.get("hasreason") == "true" or bool(e.extensions.get("reason"))
     tx.execute(
         f"INSERT INTO {tx.table(HISTORY)} (placement_id, student_id, version, event, recorded_at, actor, role, "
-        "reason, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (placement_id, version, event) DO NOTHING",
+        "reason_given, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (placement_id, version, event) DO NOTHING",
         (placement_id, e.subject, e.aggregate_version, name, e.time, e.extensions.get("actor"),
-         e.extensions.get("actorrole"), e.extensions.get("reason"), json.dumps(details, sort_keys=True)),
+         e.extensions.get("actorrole"), int(given), json.dumps(details, sort_keys=True)),
     )
 
 
@@ -54,17 +68,19 @@ def _update(tx: Tx, e: Any, assignments: str, params: tuple[Any, ...] = ()) -> N
 
 def _proposed(p: Any, tx: Tx, e: Any) -> None:
     d = e.data
-    school = tx.execute(f"SELECT school_id FROM {tx.table(STUDENTS)} WHERE student_id = ?", (e.subject,)).fetchone()
+    school = tx.execute(f"SELECT school_id, erased FROM {tx.table(STUDENTS)} WHERE student_id = ?",
+                        (e.subject,)).fetchone()
     tx.execute(
         f"INSERT INTO {tx.table(PLACEMENTS)} (placement_id, student_id, school_id, centre_id, enterprise_id, kind, "
         "status, start_date, planned_end, ended_on, post, weekly_hours, terms_version, pending_terms, "
         "school_approved, enterprise_approved, mentor_id, confirmed_by, activated_on, transferred_from, "
-        "transferred_to, speciality_override, capacity_override_justification, proposed_at, updated_at) "
+        "transferred_to, speciality_override, capacity_override_justified, proposed_at, updated_at, student_erased) "
         "VALUES (?, ?, ?, ?, ?, ?, 'proposed', ?, ?, NULL, ?, ?, 1, NULL, NULL, NULL, NULL, NULL, NULL, ?, NULL, 0, "
-        "?, ?, ?) ON CONFLICT (placement_id) DO NOTHING",
+        "?, ?, ?, ?) ON CONFLICT (placement_id) DO NOTHING",
         (d["placement_id"], e.subject, school[0] if school else None, d["centre_id"], d["enterprise_id"], d["kind"],
          d["start"], d["planned_end"], d["post"], d["weekly_hours"], d.get("transferred_from"),
-         d.get("capacity_override_justification"), e.time, e.time),
+         int(bool(d.get("capacity_override_justified", d.get("capacity_override_justification")))), e.time, e.time,
+         school[1] if school else 0),
     )
     _history(tx, e, d["placement_id"])
 
@@ -127,37 +143,38 @@ class PlacementRegisterProjection(Projection):
     tables = {
         SCHOOLS: "school_id TEXT PRIMARY KEY, name TEXT NOT NULL, code TEXT NOT NULL, rule_set TEXT NOT NULL",
         STUDENTS: "student_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, major TEXT NOT NULL, cohort INTEGER NOT NULL, "
-        "enrolment_date TEXT NOT NULL",
+        "enrolment_date TEXT NOT NULL, erased INTEGER NOT NULL",
         PLACEMENTS: "placement_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, school_id TEXT, centre_id TEXT NOT NULL, "
         "enterprise_id TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, start_date TEXT NOT NULL, "
         "planned_end TEXT NOT NULL, ended_on TEXT, post TEXT NOT NULL, weekly_hours INTEGER NOT NULL, "
         "terms_version INTEGER NOT NULL, pending_terms TEXT, school_approved INTEGER, enterprise_approved INTEGER, "
         "mentor_id TEXT, confirmed_by TEXT, activated_on TEXT, transferred_from TEXT, transferred_to TEXT, "
-        "speciality_override INTEGER NOT NULL, capacity_override_justification TEXT, proposed_at TEXT NOT NULL, "
-        "updated_at TEXT NOT NULL",
+        "speciality_override INTEGER NOT NULL, capacity_override_justified INTEGER NOT NULL, "
+        "proposed_at TEXT NOT NULL, updated_at TEXT NOT NULL, student_erased INTEGER NOT NULL",
         HISTORY: "placement_id TEXT NOT NULL, student_id TEXT NOT NULL, version BIGINT NOT NULL, event TEXT NOT NULL, "
-        "recorded_at TEXT NOT NULL, actor TEXT, role TEXT, reason TEXT, details TEXT NOT NULL, "
+        "recorded_at TEXT NOT NULL, actor TEXT, role TEXT, reason_given INTEGER NOT NULL, details TEXT NOT NULL, "
         "PRIMARY KEY (placement_id, version, event)",
     }
-    handlers = {
-        T + "SchoolRegistered.v1": _school_registered,
-        T + "StudentEnrolled.v1": _student_enrolled,
-        T + "PlacementProposed.v1": _proposed,
-        T + "SpecialityMismatchOverridden.v1": _speciality_overridden,
-        T + "PlacementApprovedBySchool.v1": _approved_by_school,
-        T + "PlacementApprovedByEnterprise.v1": _approved_by_enterprise,
-        T + "PlacementConfirmedByStudent.v1": _confirmed,
-        T + "PlacementAgreed.v1": _status("agreed"),
-        T + "PlacementActivated.v1": _status("active", ", activated_on = ?", "on"),
-        T + "PlacementPaused.v1": _status("paused"),
-        T + "PlacementResumed.v1": _status("active"),
-        T + "PlacementStopped.v1": _status("stopped", ", ended_on = ?, pending_terms = NULL", "on"),
-        T + "PlacementCompleted.v1": _status("completed", ", ended_on = ?, pending_terms = NULL", "on"),
-        T + "PlacementTransferred.v1": _transferred,
-        T + "PlacementWithdrawn.v1": _status("withdrawn", ", pending_terms = NULL"),
-        T + "PlacementAmendmentProposed.v1": _amendment_proposed,
-        T + "PlacementAmendmentAgreed.v1": _amendment_agreed,
-    }
+    handlers = every_version_of("placements", {
+        "SchoolRegistered": _school_registered,
+        "StudentEnrolled": _student_enrolled,
+        "StudentErased": _student_erased,
+        "PlacementProposed": _proposed,
+        "SpecialityMismatchOverridden": _speciality_overridden,
+        "PlacementApprovedBySchool": _approved_by_school,
+        "PlacementApprovedByEnterprise": _approved_by_enterprise,
+        "PlacementConfirmedByStudent": _confirmed,
+        "PlacementAgreed": _status("agreed"),
+        "PlacementActivated": _status("active", ", activated_on = ?", "on"),
+        "PlacementPaused": _status("paused"),
+        "PlacementResumed": _status("active"),
+        "PlacementStopped": _status("stopped", ", ended_on = ?, pending_terms = NULL", "on"),
+        "PlacementCompleted": _status("completed", ", ended_on = ?, pending_terms = NULL", "on"),
+        "PlacementTransferred": _transferred,
+        "PlacementWithdrawn": _status("withdrawn", ", pending_terms = NULL"),
+        "PlacementAmendmentProposed": _amendment_proposed,
+        "PlacementAmendmentAgreed": _amendment_agreed,
+    })
 
     def describe(self) -> str:
         return "every placement with its state, approvals and history"

@@ -1,4 +1,8 @@
-"""Queries on the placement register, named after the questions they answer."""
+"""Queries on the placement register, named after the questions they answer.
+
+Free text is not on the topics (docs/published-fields.md): a placement's `capacity_override_justification` and a
+history line's `reason` are None here (`capacity_override_justified`, `reason_given` say whether there was one; the
+placements application has the text). A placement of a student whose data was erased says `student_erased`."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ _COLUMNS = (
     "placement_id", "student_id", "school_id", "centre_id", "enterprise_id", "kind", "status", "start_date",
     "planned_end", "ended_on", "post", "weekly_hours", "terms_version", "pending_terms", "school_approved",
     "enterprise_approved", "mentor_id", "confirmed_by", "activated_on", "transferred_from", "transferred_to",
-    "speciality_override", "capacity_override_justification", "proposed_at", "updated_at",
+    "speciality_override", "capacity_override_justified", "proposed_at", "updated_at", "student_erased",
 )
 
 
@@ -73,14 +77,14 @@ class PlacementRegisterView(FollowsProjection):
                 raise NotFound(f"no placement {placement_id} (yet) in the placement register, or not yours to see",
                                placement_id=placement_id)
             history = tx.execute(
-                f"SELECT version, event, recorded_at, actor, role, reason, details FROM {HISTORY} "
+                f"SELECT version, event, recorded_at, actor, role, reason_given, details FROM {HISTORY} "
                 "WHERE placement_id = ? ORDER BY version, event", (placement_id,),
             ).fetchall()
         placement = _placement(row)
         placement["history"] = [
-            {"version": v, "event": ev, "recorded_at": at, "actor": actor, "role": role, "reason": reason,
-             "details": json.loads(details)}
-            for v, ev, at, actor, role, reason, details in history
+            {"version": v, "event": ev, "recorded_at": at, "actor": actor, "role": role, "reason": None,
+             "reason_given": bool(given), "details": json.loads(details)}
+            for v, ev, at, actor, role, given, details in history
         ]
         return placement
 
@@ -137,7 +141,9 @@ def _placement(row: tuple[Any, ...]) -> dict[str, Any]:
         "transferred_from": r["transferred_from"],
         "transferred_to": r["transferred_to"],
         "speciality_override": bool(r["speciality_override"]),
-        "capacity_override_justification": r["capacity_override_justification"],
+        "capacity_override_justification": None,
+        "capacity_override_justified": bool(r["capacity_override_justified"]),
+        "student_erased": bool(r["student_erased"]),
         "proposed_at": r["proposed_at"],
         "updated_at": r["updated_at"],
     }

@@ -89,10 +89,11 @@ def progress_rows(db: ViewDatabase, school_id: str, cohort: int | None) -> Itera
 
 
 def entry_rows(db: ViewDatabase, school_id: str, cohort: int | None) -> Iterator[tuple[Any, ...]]:
-    """(student, day, start, end, hours, competencies, status, description) of every practice entry."""
+    """(student, day, start, end, hours, competencies, status, entry id) of every practice entry (its description is
+    free text, not on the topics: the training application's logbook has it)."""
     yield from _chunks(
         db, f"SELECT e.student_id, e.day, e.start_time, e.end_time, e.minutes, e.competencies, e.status, "
-        f"e.description FROM {LEDGER.entries} e JOIN {STUDENTS} s ON s.student_id = e.student_id "
+        f"e.entry_id FROM {LEDGER.entries} e JOIN {STUDENTS} s ON s.student_id = e.student_id "
         f"WHERE {_cohort_where('s', cohort)} ORDER BY e.student_id, e.day, e.start_time, e.entry_id LIMIT ? OFFSET ?",
         _cohort_params(school_id, cohort))
 
@@ -113,10 +114,10 @@ def student_file(db: ViewDatabase, student_id: str, limit: int = 200) -> dict[st
             f"SELECT placement_id, centre_id, enterprise_id, status, start_date, planned_end, activated_on, ended_on, "
             f"post FROM {PLACEMENTS} WHERE student_id = ? ORDER BY start_date, placement_id", (student_id,)).fetchall()
         entries = tx.execute(
-            f"SELECT day, start_time, end_time, minutes, competencies, status, description, last_reason "
+            f"SELECT day, start_time, end_time, minutes, competencies, status, entry_id "
             f"FROM {LEDGER.entries} WHERE student_id = ? ORDER BY day DESC, start_time DESC, entry_id LIMIT ?",
             (student_id, limit)).fetchall()
     return {"placements": [dict(zip(("placement_id", "centre_id", "enterprise_id", "status", "start", "planned_end",
                                      "activated_on", "ended_on", "post"), p)) for p in placements],
-            "entries": [dict(zip(("day", "start", "end", "minutes", "competencies", "status", "description",
-                                  "reason"), e)) for e in entries]}
+            "entries": [{**dict(zip(("day", "start", "end", "minutes", "competencies", "status", "entry_id"), e)),
+                         "description": None, "reason": None} for e in entries]}

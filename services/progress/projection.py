@@ -6,6 +6,10 @@ It follows four topics. Every handler writes only facts its own event carries (o
 aggregate, which arrive in order), and every figure is summed when asked for, so the view is the same
 however the placements, training, credentials and schedules topics interleave. Published rotation plans give
 each student's current and next block (each published revision replaces what was held for its plan).
+
+Nothing personal is kept: the topics carry no name, date of birth, contact or free text (docs/published-fields.md),
+so an entry's description, a rejection's reason and an assessment's evidence are read from the training application
+by the pages that show them. A student's erasure (`StudentErased`) is recorded: their progress answers `erased`.
 """
 
 from __future__ import annotations
@@ -13,15 +17,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from contracts.events import every_version_of
 from services.common.practice_ledger import PracticeLedger
 from services.common.projection import Handler, Projection
 from services.common.published_places import PublishedPlaces
 from services.common.viewstore import Tx
 
-P = "dualtrack.placements."
-T = "dualtrack.training."
-C = "dualtrack.credentials."
 STUDENTS = "progress_students"
+ERASED = "progress_erased_students"
+"""The students whose personal data was erased, and when."""
 PLACEMENTS = "progress_placements"
 MENTORS = "progress_centre_mentors"
 PLANS = "progress_plans"
@@ -55,6 +59,11 @@ def _student_enrolled(p: Any, tx: Tx, e: Any) -> None:
         "ON CONFLICT (student_id) DO NOTHING",
         (e.subject, d["school_id"], d["major"], d["cohort"]),
     )
+
+
+def _student_erased(p: Any, tx: Tx, e: Any) -> None:
+    tx.execute(f"INSERT INTO {tx.table(ERASED)} (student_id, erased_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+               (e.subject, e.time))
 
 
 def _placement_proposed(p: Any, tx: Tx, e: Any) -> None:
@@ -178,13 +187,13 @@ def _target_adjusted(p: Any, tx: Tx, e: Any) -> None:
 def _assessed(p: Any, tx: Tx, e: Any) -> None:
     d = e.data
     tx.execute(
-        f"INSERT INTO {tx.table(ASSESSMENTS)} (student_id, competency, assessor, result, passed, scale, evidence, "
-        "assessed_on, assessed_by, placement_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"INSERT INTO {tx.table(ASSESSMENTS)} (student_id, competency, assessor, result, passed, scale, "
+        "assessed_on, assessed_by, placement_id, assessment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (placement_id, competency, assessor) DO UPDATE SET result = excluded.result, "
-        "passed = excluded.passed, scale = excluded.scale, evidence = excluded.evidence, "
-        "assessed_on = excluded.assessed_on, assessed_by = excluded.assessed_by",
+        "passed = excluded.passed, scale = excluded.scale, assessed_on = excluded.assessed_on, "
+        "assessed_by = excluded.assessed_by, assessment_id = excluded.assessment_id",
         (_student_of(tx, e.subject), d["competency"], d["assessor"], d["result"], int(d["passed"]), d["scale"],
-         d["evidence"], d["assessed_on"], e.extensions.get("actor"), d["placement_id"]),
+         d["assessed_on"], e.extensions.get("actor"), d["placement_id"], d["assessment_id"]),
     )
 
 
@@ -216,7 +225,7 @@ def _certificate_awarded(p: Any, tx: Tx, e: Any) -> None:
     d = e.data
     tx.execute(
         f"INSERT INTO {tx.table(AWARDS)} (award_id, account_id, student_id, certificate_code, level, awarded_on, "
-        "certificate_number, eligible, revoked, revoked_reason, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?) "
+        "certificate_number, eligible, revoked, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
         "ON CONFLICT (award_id) DO NOTHING",
         (d["award_id"], e.subject, _account_of(tx, e.subject), d["certificate_code"], d["level"], d["awarded_on"],
          d["certificate_number"], int(d["eligible"]), e.aggregate_version),
@@ -230,8 +239,7 @@ def _certificate_amended(p: Any, tx: Tx, e: Any) -> None:
 
 
 def _certificate_revoked(p: Any, tx: Tx, e: Any) -> None:
-    tx.execute(f"UPDATE {tx.table(AWARDS)} SET revoked = 1, revoked_reason = ? WHERE award_id = ?",
-               (e.data["reason"], e.data["award_id"]))
+    tx.execute(f"UPDATE {tx.table(AWARDS)} SET revoked = 1 WHERE award_id = ?", (e.data["award_id"],))
 
 
 def _certificate_listed(p: Any, tx: Tx, e: Any) -> None:
@@ -264,6 +272,7 @@ class ProgressProjection(Projection):
     contexts = ("placements", "training", "credentials", "schedules")
     tables = {
         STUDENTS: "student_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, major TEXT NOT NULL, cohort INTEGER NOT NULL",
+        ERASED: "student_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL",
         PLACEMENTS: "placement_id TEXT PRIMARY KEY, student_id TEXT NOT NULL, centre_id TEXT NOT NULL, "
         "enterprise_id TEXT NOT NULL, status TEXT NOT NULL, start_date TEXT NOT NULL, planned_end TEXT NOT NULL, "
         "activated_on TEXT, ended_on TEXT, mentor_id TEXT, post TEXT NOT NULL, pending_start TEXT, pending_end TEXT",
@@ -274,16 +283,16 @@ class ProgressProjection(Projection):
         "target_hours INTEGER NOT NULL, scale TEXT NOT NULL, ordinal INTEGER NOT NULL, "
         "PRIMARY KEY (placement_id, competency)",
         ASSESSMENTS: "student_id TEXT NOT NULL, competency TEXT NOT NULL, assessor TEXT NOT NULL, "
-        "result DOUBLE PRECISION NOT NULL, passed INTEGER NOT NULL, scale TEXT NOT NULL, evidence TEXT NOT NULL, "
-        "assessed_on TEXT NOT NULL, "
-        "assessed_by TEXT, placement_id TEXT NOT NULL, PRIMARY KEY (placement_id, competency, assessor)",
+        "result DOUBLE PRECISION NOT NULL, passed INTEGER NOT NULL, scale TEXT NOT NULL, assessed_on TEXT NOT NULL, "
+        "assessed_by TEXT, placement_id TEXT NOT NULL, assessment_id TEXT, "
+        "PRIMARY KEY (placement_id, competency, assessor)",
         COMBINED: "student_id TEXT NOT NULL, placement_id TEXT NOT NULL, competency TEXT NOT NULL, "
         "result DOUBLE PRECISION NOT NULL, passed INTEGER NOT NULL, rule TEXT NOT NULL, rule_set TEXT NOT NULL, "
         "PRIMARY KEY (placement_id, competency)",
         CREDIT_ACCOUNTS: "account_id TEXT PRIMARY KEY, student_id TEXT NOT NULL",
         AWARDS: "award_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, student_id TEXT, certificate_code TEXT NOT NULL, "
         "level TEXT NOT NULL, awarded_on TEXT NOT NULL, certificate_number TEXT, eligible INTEGER NOT NULL, "
-        "revoked INTEGER NOT NULL, revoked_reason TEXT, recorded BIGINT NOT NULL",
+        "revoked INTEGER NOT NULL, recorded BIGINT NOT NULL",
         CREDIT_EFFECTS: "line_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, student_id TEXT, effect INTEGER NOT NULL",
         APPROVALS: "placement_id TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (placement_id, step)",
         REQUIREMENTS: "certificate_code TEXT NOT NULL, level TEXT NOT NULL, level_ordinal INTEGER NOT NULL, "
@@ -298,36 +307,43 @@ class ProgressProjection(Projection):
         **BLOCKS.tables(),
     }
     handlers = {
-        P + "StudentEnrolled.v1": _student_enrolled,
-        P + "PlacementProposed.v1": _placement_proposed,
-        P + "PlacementAgreed.v1": _placement("", status="agreed"),
-        P + "PlacementApprovedBySchool.v1": _approved("school"),
-        P + "PlacementApprovedByEnterprise.v1": _approved("enterprise", mentor=True),
-        P + "PlacementConfirmedByStudent.v1": _approved("student"),
-        P + "PlacementActivated.v1": _placement("activated_on = ?", "on", status="active"),
-        P + "PlacementPaused.v1": _placement("", status="paused"),
-        P + "PlacementResumed.v1": _placement("", status="active"),
-        P + "PlacementStopped.v1": _placement("ended_on = ?", "on", status="stopped"),
-        P + "PlacementCompleted.v1": _placement("ended_on = ?", "on", status="completed"),
-        P + "PlacementTransferred.v1": _placement_transferred,
-        P + "PlacementWithdrawn.v1": _placement("", status="withdrawn"),
-        P + "PlacementAmendmentProposed.v1": _placement("pending_start = ?, pending_end = ?", "start", "planned_end"),
-        P + "PlacementAmendmentAgreed.v1": _amendment_agreed,
-        P + "MentorAssigned.v1": _mentor_assigned,
-        P + "MentorWithdrawn.v1": _mentor_withdrawn,
-        T + "TrainingPlanDrawnUp.v1": _plan_drawn_up,
-        T + "TrainingTargetAdjusted.v1": _target_adjusted,
-        T + "CompetencyAssessed.v1": _assessed,
-        T + "CompetencyAssessmentsCombined.v1": _combined,
-        C + "CertificateListed.v1": _certificate_listed,
-        C + "CreditAccountOpened.v1": _credit_account_opened,
-        C + "CertificateAwarded.v1": _certificate_awarded,
-        C + "CertificateAmended.v1": _certificate_amended,
-        C + "CertificateRevoked.v1": _certificate_revoked,
-        C + "CreditsPosted.v1": _credits_posted,
-        **{topic: _summarised(handler) if topic.startswith(T + "Practice") else handler
-           for topic, handler in LEDGER.handlers().items()},
-        **BLOCKS.handlers(),
+        **every_version_of("placements", {
+            "StudentEnrolled": _student_enrolled,
+            "StudentErased": _student_erased,
+            "PlacementProposed": _placement_proposed,
+            "PlacementAgreed": _placement("", status="agreed"),
+            "PlacementApprovedBySchool": _approved("school"),
+            "PlacementApprovedByEnterprise": _approved("enterprise", mentor=True),
+            "PlacementConfirmedByStudent": _approved("student"),
+            "PlacementActivated": _placement("activated_on = ?", "on", status="active"),
+            "PlacementPaused": _placement("", status="paused"),
+            "PlacementResumed": _placement("", status="active"),
+            "PlacementStopped": _placement("ended_on = ?", "on", status="stopped"),
+            "PlacementCompleted": _placement("ended_on = ?", "on", status="completed"),
+            "PlacementTransferred": _placement_transferred,
+            "PlacementWithdrawn": _placement("", status="withdrawn"),
+            "PlacementAmendmentProposed": _placement("pending_start = ?, pending_end = ?", "start", "planned_end"),
+            "PlacementAmendmentAgreed": _amendment_agreed,
+            "MentorAssigned": _mentor_assigned,
+            "MentorWithdrawn": _mentor_withdrawn,
+        }),
+        **every_version_of("training", {
+            "TrainingPlanDrawnUp": _plan_drawn_up,
+            "TrainingTargetAdjusted": _target_adjusted,
+            "CompetencyAssessed": _assessed,
+            "CompetencyAssessmentsCombined": _combined,
+            **{name: _summarised(handler) if name.startswith("Practice") else handler
+               for name, handler in LEDGER.handlers().items()},
+        }),
+        **every_version_of("credentials", {
+            "CertificateListed": _certificate_listed,
+            "CreditAccountOpened": _credit_account_opened,
+            "CertificateAwarded": _certificate_awarded,
+            "CertificateAmended": _certificate_amended,
+            "CertificateRevoked": _certificate_revoked,
+            "CreditsPosted": _credits_posted,
+        }),
+        **every_version_of("schedules", BLOCKS.handlers()),
     }
 
     def create_tables(self, tx: Tx) -> None:

@@ -1,4 +1,8 @@
-"""Queries on the progress read model, named after the questions they answer."""
+"""Queries on the progress read model, named after the questions they answer.
+
+The topics carry no free text (docs/published-fields.md): an entry's `description` and `last_reason` and an
+assessment's `evidence` are None here; the pages read them from the training application. A student whose personal
+data was erased is answered with `erased: true`."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from services.progress.projection import (
     BLOCKS,
     COMBINED,
     CREDIT_EFFECTS,
+    ERASED,
     LEDGER,
     MENTORS,
     PLACEMENTS,
@@ -31,10 +36,10 @@ BEHIND_BELOW = cohort_queries.BEHIND_BELOW
 """A student is behind schedule when their signed hours are under 90 % of the hours expected to date."""
 
 _ENTRY_COLUMNS = ("entry_id", "student_id", "school_id", "placement_id", "centre_id", "day", "start_time", "end_time",
-                  "minutes", "competencies", "description", "revision", "status", "drafted_by_student", "logged_by",
-                  "logged_at", "last_event", "last_actor", "last_reason", "updated_at")
+                  "minutes", "competencies", "revision", "status", "drafted_by_student", "logged_by",
+                  "logged_at", "last_event", "last_actor", "updated_at")
 _CERTIFICATE_COLUMNS = ("award_id", "certificate_code", "level", "awarded_on", "certificate_number", "eligible",
-                        "revoked", "revoked_reason")
+                        "revoked")
 _PLACEMENT_COLUMNS = ("placement_id", "centre_id", "enterprise_id", "status", "start_date", "planned_end",
                       "activated_on", "ended_on", "mentor_id", "post")
 
@@ -88,7 +93,7 @@ class ProgressView(FollowsProjection):
                 "AND status IN ('pending', 'awaiting-countersignature', 'rejected') ORDER BY day, start_time",
                 (student_id,)).fetchall()]
             assessments = tx.execute(
-                f"SELECT competency, assessor, result, passed, scale, evidence, assessed_on, assessed_by "
+                f"SELECT competency, assessor, result, passed, scale, assessment_id, assessed_on, assessed_by "
                 f"FROM {ASSESSMENTS} WHERE placement_id = ?", (plan_placement or "",)).fetchall()
             combined = tx.execute(f"SELECT competency, result, passed, rule, rule_set FROM {COMBINED} "
                                   "WHERE placement_id = ?", (plan_placement or "",)).fetchall()
@@ -98,13 +103,15 @@ class ProgressView(FollowsProjection):
             balance = tx.execute(f"SELECT SUM(effect) FROM {CREDIT_EFFECTS} WHERE student_id = ?",
                                  (student_id,)).fetchone()
             current_block, next_block = _blocks_around(tx, student_id, today)
+            erased = tx.execute(f"SELECT erased_at FROM {ERASED} WHERE student_id = ?", (student_id,)).fetchone()
         seconds: dict[str, dict[str, int]] = {}
         for code, status, total in by_status:
             seconds.setdefault(code, {})[status] = int(total)
         assessed: dict[str, dict[str, Any]] = {}
-        for code, assessor, result, passed, scale, evidence, on, by in assessments:
+        for code, assessor, result, passed, scale, assessment_id, on, by in assessments:
             assessed.setdefault(code, {})[assessor] = {"result": result, "passed": bool(passed), "scale": scale,
-                                                       "evidence": evidence, "assessed_on": on, "assessed_by": by}
+                                                       "evidence": None, "assessment_id": assessment_id,
+                                                       "assessed_on": on, "assessed_by": by}
         for code, result, passed, rule, rule_set in combined:
             assessed.setdefault(code, {})["combined"] = {"result": result, "passed": bool(passed), "rule": rule,
                                                          "rule_set": rule_set}
@@ -126,6 +133,7 @@ class ProgressView(FollowsProjection):
         expected = _expected_to_date(target_total, plan_period, today)
         return {
             "student_id": student_id, "school_id": student[0], "major": student[1], "cohort": student[2],
+            "erased": erased is not None, "erased_at": erased[0] if erased else None,
             "as_of": today.isoformat(),
             "current_placement": _placement_out(current),
             "next_placement": _placement_out(_next(placements, today)),
@@ -142,8 +150,8 @@ class ProgressView(FollowsProjection):
             "pending_sign_offs": [e for e in entries if e["status"] == "pending"],
             "awaiting_countersignature": [e for e in entries if e["status"] == "awaiting-countersignature"],
             "rejected_entries": [e for e in entries if e["status"] == "rejected"],
-            "certificates": [{**c, "eligible": bool(c["eligible"]), "revoked": bool(c["revoked"])}
-                             for c in certificates],
+            "certificates": [{**c, "eligible": bool(c["eligible"]), "revoked": bool(c["revoked"]),
+                              "revoked_reason": None} for c in certificates],
             "credit_balance": int(balance[0] or 0) if balance else 0,
         }
 
@@ -267,9 +275,9 @@ class ProgressView(FollowsProjection):
             "entry_id": r["entry_id"], "student_id": r["student_id"], "placement_id": r["placement_id"],
             "centre_id": r["centre_id"], "day": r["day"], "start": r["start_time"], "end": r["end_time"],
             "hours": hours(r["minutes"] * 60), "competencies": json.loads(r["competencies"]),
-            "description": r["description"], "revision": r["revision"], "status": r["status"],
+            "description": None, "revision": r["revision"], "status": r["status"],
             "drafted_by_student": bool(r["drafted_by_student"]), "logged_by": r["logged_by"],
-            "last_event": r["last_event"], "last_actor": r["last_actor"], "last_reason": r["last_reason"],
+            "last_event": r["last_event"], "last_actor": r["last_actor"], "last_reason": None,
             "updated_at": r["updated_at"],
         }
 
@@ -300,7 +308,7 @@ def _next(placements: list[dict[str, Any]], today: date) -> dict[str, Any] | Non
     return upcoming[0] if upcoming else None
 
 
-_BLOCK_COLUMNS = ("plan_id", "title", "revision", "block_id", "kind", "start_date", "end_date", "centre_id")
+_BLOCK_COLUMNS = ("plan_id", "cohort", "revision", "block_id", "kind", "start_date", "end_date", "centre_id")
 
 
 def _blocks_around(tx: Any, student_id: str, today: date) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -320,7 +328,7 @@ def _block_out(row: tuple[Any, ...] | None) -> dict[str, Any] | None:
     if row is None:
         return None
     b = dict(zip(_BLOCK_COLUMNS, row))
-    return {"plan_id": b["plan_id"], "title": b["title"], "revision": b["revision"], "block_id": b["block_id"],
+    return {"plan_id": b["plan_id"], "title": b["cohort"], "revision": b["revision"], "block_id": b["block_id"],
             "kind": b["kind"], "start": b["start_date"], "end": b["end_date"], "centre_id": b["centre_id"]}
 
 

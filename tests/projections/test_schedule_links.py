@@ -23,7 +23,8 @@ from tests.service.schedule_world import ScheduleWorld, block, build_schedule_wo
 pytestmark = pytest.mark.projection
 
 EVERYONE = Scope()
-TITLE = "Mechatronics 2024, spring 2027"
+TITLE = "mechatronics-2024"
+"""What a read model calls a plan: its cohort (a plan's title is free text, not on the topics)."""
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def blocks_of(container: Container, student: UUID, today: date) -> tuple[Any, An
 
 def expected(container: Container, centre: UUID, start: date, end: date) -> list[tuple[str, int, bool, list]]:
     return [(w["week"], w["expected"], w["over_capacity"],
-             [(p["title"], p["revision"], p["students"]) for p in w["plans"]])
+             sorted((p["title"], p["revision"], p["students"]) for p in w["plans"]))
             for w in container.centres_view.expected_occupancy(str(centre), start, end)]
 
 
@@ -151,7 +152,7 @@ def test_given_two_schools_plans_sending_three_students_to_a_two_place_centre_th
 
     assert expected(container, w.workshop, date(2027, 4, 12), date(2027, 5, 9)) == [
         ("2027-W15", 2, False, [(TITLE, 1, 2)]),
-        ("2027-W16", 3, True, [("Jinan spring 2027", 1, 1), (TITLE, 1, 2)]),
-        ("2027-W17", 1, False, [("Jinan spring 2027", 1, 1)]),
-        ("2027-W18", 1, False, [("Jinan spring 2027", 1, 1)]),
+        ("2027-W16", 3, True, [(TITLE, 1, 1), (TITLE, 1, 2)]),
+        ("2027-W17", 1, False, [(TITLE, 1, 1)]),
+        ("2027-W18", 1, False, [(TITLE, 1, 1)]),
     ]

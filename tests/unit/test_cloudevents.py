@@ -51,7 +51,8 @@ def test_given_an_encoded_record_when_decoded_then_the_same_event_comes_back(app
     assert event.type == "dualtrack.placements.CentreCapacityChanged.v1"
     assert event.subject == str(centre.id) and event.aggregate_version == 2
     assert event.data == {"capacity": 4, "previous_capacity": 3}
-    assert event.extensions["reason"] == "bigger room"
+    assert event.extensions["hasreason"] == "true" and "reason" not in event.extensions
+    assert not any(b"bigger room" in v for _, v in records[-1].headers), "a reason is free text: never published"
     assert (event.topic, event.partition, event.offset) == ("t", 2, 9)
 
 
@@ -80,3 +81,28 @@ def test_given_every_event_type_then_the_fast_encoding_equals_the_schema_dump_of
             assert fast == slow, n.topic
     assert topics == set(BY_EVENT_TOPIC), "the demo exercises every published type"
     container.close()
+
+
+def test_given_free_text_in_a_stored_event_when_encoded_then_only_a_reference_to_it_is_published(app) -> None:
+    from datetime import date
+
+    ctx = CommandContext(Actor("admin-7", Role.ADMIN), correlation_id="req-42")
+    enterprise = app.register_enterprise(ctx, name="Haier")
+    centre = app.open_centre(ctx, enterprise_id=enterprise.id, name="W", address="A", capacity=3, specialities=["x"])
+    app.assign_mentor(ctx, centre.id, mentor_id="m-1", name="Wang Fang")
+    school = app.register_school(ctx, name="QTC", code="QTC", rule_set="default")
+    student = app.enrol_student(ctx, school.id, name="Liu Yang", major="x", cohort=2024,
+                                enrolment_date=date(2024, 9, 1), date_of_birth=date(2005, 4, 12)).id
+    placement = app.propose_placement(ctx, student, centre_id=centre.id, start=date(2026, 3, 2),
+                                      planned_end=date(2026, 7, 10), post="assembly technician",
+                                      weekly_hours=40).placement_id
+    app.withdraw_placement(ctx, student, placement, reason="hand injury, two weeks' rest")
+    records = CloudEventEncoder(app, "placements").encode_all(first_notifications(app))
+    wire = b"".join(r.value + b"".join(v for _, v in r.headers) for r in records)
+    for personal in (b"Wang Fang", b"Liu Yang", b"2005-04-12", b"hand injury"):
+        assert personal not in wire, personal
+    by_type = {dict(r.headers)["ce_type"].decode(): r for r in records}
+    assert json.loads(by_type["dualtrack.placements.MentorAssigned.v2"].value) == {"mentor_id": "m-1"}
+    proposed = json.loads(by_type["dualtrack.placements.PlacementProposed.v2"].value)
+    assert proposed["capacity_override_justified"] is False and "capacity_override_justification" not in proposed
+    assert dict(by_type["dualtrack.placements.PlacementWithdrawn.v1"].headers)["ce_hasreason"] == b"true"
