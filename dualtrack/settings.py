@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import time
@@ -53,6 +54,19 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise SettingsError(f"{name} is {text!r}: it must be a port number from 1 to 65535")
     return int(text)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise SettingsError(f"{name} is {text!r}: it must be a number of seconds greater than 0, e.g. 900")
+    return seconds
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -115,6 +129,9 @@ class Settings:
     mail_from: str = "dualtrack <no-reply@localhost>"
     public_base_url: str = ""
     """The base of the links put in mails (no trailing slash); "": http://<api_host>:<api_port>."""
+    read_window_seconds: float = 15 * 60
+    """Repeated reads of the same data of a student by the same person within this many seconds are one recorded
+    read with a count (DUALTRACK_READ_WINDOW_SECONDS; services.audit.read_windows)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -144,6 +161,7 @@ class Settings:
             smtp_starttls=_flag(env, "DUALTRACK_SMTP_STARTTLS"),
             mail_from=env.get("DUALTRACK_MAIL_FROM") or cls.mail_from,
             public_base_url=env.get("DUALTRACK_PUBLIC_URL", ""),
+            read_window_seconds=_seconds(env, "DUALTRACK_READ_WINDOW_SECONDS", cls.read_window_seconds),
         )
 
     def __post_init__(self) -> None:
@@ -154,6 +172,9 @@ class Settings:
                                 f"{MIN_SECRET_BYTES} (e.g. `openssl rand -hex 32`), or unset to have one generated "
                                 "for the data directory")
         _check_mail_settings(self)
+        if not 0 < self.read_window_seconds < math.inf:
+            raise SettingsError(f"DUALTRACK_READ_WINDOW_SECONDS is {self.read_window_seconds}: a window of reads "
+                                "lasts more than 0 seconds")
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", f"http://{self.api_host}:{self.api_port}")
         object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))

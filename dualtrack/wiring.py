@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
+from services.audit.read_windows import ReadWindows
 from services.audit.reads import AuditApplication
 from services.calendars.projection import CalendarsProjection
 from services.centres.projection import CentresProjection
@@ -51,6 +52,9 @@ PORTS: dict[str, dict[str, Callable[[Container], object]]] = {
     "training": {
         "placements": lambda c: training_adapters.PlacementDirectoryFromPlacements(c.placements),
         "school_days": lambda c: training_adapters.SchoolCalendarFromSchedules(c.schedules),
+    },
+    "audit": {
+        "read_windows": lambda c: ReadWindows(c.view_db, window=c.settings.read_window_seconds),
     },
     "credentials": {
         "placements": lambda c: credentials_adapters.PlacementDirectoryFromPlacements(c.placements),

@@ -23,3 +23,16 @@ class PersonalDataRead(DomainEvent):
     """What was read, e.g. progress, logbook, credit-account."""
     path: str
     """The request path that answered it, e.g. /api/v1/students/<id>/progress."""
+
+
+class PersonalDataReadRepeated(DomainEvent):
+    """The reader of an earlier recorded read (the `PersonalDataRead` at version `read` of this log) read the same
+    thing again within its window (services.audit.read_windows): `times` reads in all, the opening one included,
+    the last at `last_read_at` (ISO 8601, UTC). Recorded once the window is over; its metadata is the reader's,
+    with the correlation id of their last read."""
+
+    student_id: str
+    what: str
+    read: int
+    times: int
+    last_read_at: str

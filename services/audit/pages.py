@@ -25,7 +25,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import format_datetime, gettext
 
 from services.audit.history import EventLog
-from services.audit.reads_pages import Readers, role_in_words
+from services.audit.reads_pages import Readers, role_in_words, window_minutes
 from services.audit.timeline import TIMELINE_CONTEXTS, student_timeline
 from services.common.errors import NotFound
 from services.common.identity import Actor, Role
@@ -185,8 +185,10 @@ def student_reads(student_id: UUID) -> Any:
     readers = Readers()
     rows = [{"who": readers(r["read_by"]), "role": role_in_words(r["role"]), "what": r["what"], "path": r["path"],
              "when": moment_text(r["read_at"]), "at": r["read_at"].isoformat(), "number": r["number"],
+             "times": r["times"], "last": moment_text(r["last_read_at"]), "last_at": r["last_read_at"].isoformat(),
              "correlation_id": r["correlation_id"]} for r in reads]
-    return render_template("audit/auditor_reads.html", student=student, student_id=str(student_id), rows=rows, p=p)
+    return render_template("audit/auditor_reads.html", student=student, student_id=str(student_id), rows=rows, p=p,
+                           window_minutes=window_minutes())
 
 
 from services.audit import pages_centres, pages_exports, pages_history  # noqa: E402,F401  (routes join the blueprint)

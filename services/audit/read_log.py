@@ -1,4 +1,5 @@
-"""A student's read log: every read of their personal data by an auditor or a coordinator, in recorded order.
+"""A student's read log: every read of their personal data by anyone but the student's side, in recorded order;
+repeated reads of one thing by one reader within a window are one recorded read, with a count (read_windows.py).
 
 The log is one stream per student (its id derived from the student's), appended to as an append-only log
 (services.common.logs.OpenedLog): no decision reads its state, so a read never replays the stream. `ReadLog` is
@@ -14,7 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from events.audit import PersonalDataRead
+from events.audit import PersonalDataRead, PersonalDataReadRepeated
 from events.base import EventMeta
 
 
@@ -29,6 +30,9 @@ class ReadLog(Aggregate):
     def __init__(self, *, student_id: str, meta: EventMeta) -> None:
         self.student_id = student_id
         self.reads = 0
+        """Recorded reads (a window of repeated reads is one)."""
+        self.repeats = 0
+        """Reads counted in windows beyond their opening read."""
 
     @singledispatchmethod
     def when(self, event: Any) -> None:
@@ -38,3 +42,7 @@ class ReadLog(Aggregate):
     @when.register
     def _(self, e: PersonalDataRead) -> None:
         self.reads += 1
+
+    @when.register
+    def _(self, e: PersonalDataReadRepeated) -> None:
+        self.repeats += e.times - 1

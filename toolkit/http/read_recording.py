@@ -1,4 +1,4 @@
-"""Reads of a student's personal data by auditors and coordinators become events of the audit context.
+"""Reads of a student's personal data by anyone but the student's side become events of the audit context.
 
 A route that answers a student's personal data calls `record_read` once access was granted and the answer is
 ready, before returning it: a refused read records nothing, and a read that cannot be recorded is not answered
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 def record_read(student_id: UUID | str, what: str) -> None:
     """Record that the caller read the student's `what` through this request's path (the audit context decides
-    whose reads it records: auditors' and coordinators')."""
+    whose reads it records: everyone's but the student's own and their guardian's; repeated reads within a window
+    are counted in one record)."""
     ctx = command_context()
     try:
         deployment().app("audit").record_read(ctx, student_id, what=what, path=request.path)
