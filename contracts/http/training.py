@@ -154,7 +154,9 @@ class LogbookEntrySchema(Schema):
 
 
 class LogbookSchema(Schema):
-    """A student's logbook as the event store knows it now: every entry with every revision."""
+    """A student's logbook as the event store knows it now: every entry with every revision. A mentor sees only the
+    entries of their enterprise's placements, and those only until the rule set's edit window after the placement's
+    end (least data per role); everyone else who may read the logbook sees every entry."""
 
     student_id = fields.String(required=True)
     version = fields.Integer(required=True, metadata={"description": "Send it back in If-Match to change it safely."})

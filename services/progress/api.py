@@ -39,6 +39,16 @@ def _documented(fn: Any) -> Any:
     return fn
 
 
+ENTRY_LISTS = ("pending_sign_offs", "awaiting_countersignature", "rejected_entries")
+"""The lists of a student's progress that hold practice entries, each of one placement."""
+
+
+def own_entries(sight: StudentSight, student_id: str, progress: dict[str, Any]) -> dict[str, Any]:
+    """The progress with only the entries the caller sees: a mentor or enterprise admin those of their enterprise's
+    placements (until the edit window after each one's end), anyone else every one."""
+    return {**progress, **{key: sight.kept(student_id, progress[key]) for key in ENTRY_LISTS}}
+
+
 @blp.route("/students/<uuid:student_id>/progress")
 class StudentProgress(MethodView):
     @blp.arguments(FreshnessQuery, location="query")
@@ -46,12 +56,14 @@ class StudentProgress(MethodView):
     @_documented
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """The student's placement, hours by competency against the plan (signed, awaiting countersignature,
-        pending), expected to date with a behind-schedule flag, entries awaiting action, latest assessments."""
-        scope = Scope.of(current_actor())
+        pending), expected to date with a behind-schedule flag, entries awaiting action, latest assessments. A mentor
+        or enterprise admin sees it while the student is placed at their enterprise, and only the entries of its
+        placements."""
+        actor = current_actor()
         await_read_model(view(), query)
-        progress = view().student_progress(scope, str(student_id), deployment().today())
+        progress = view().student_progress(Scope.of(actor), str(student_id), deployment().today())
         record_read(student_id, "progress")
-        return progress
+        return own_entries(StudentSight(actor), str(student_id), progress)
 
 
 @blp.route("/mentors/me/sign-off-queue")

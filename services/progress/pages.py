@@ -25,6 +25,8 @@ from services.common.errors import DomainError, InvalidInput, NotAllowed, NotFou
 from services.common.identity import STUDENT_SIDE, Actor, Role
 from services.common.rules import RuleSet, rule_set_in_force
 from services.common.scope import Scope
+from services.progress.api import own_entries
+from services.progress.free_texts import free_texts
 from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
 from toolkit.http.paging import page_of
@@ -123,7 +125,8 @@ def _dates(item: dict[str, Any] | None, *keys: str) -> Any:
 
 def _progress_page(scope: Scope, student_id: str, names: Names) -> dict[str, Any]:
     today = deployment().today()
-    progress = deployment().view("progress").student_progress(scope, student_id, today)
+    progress = free_texts(student_id).fill_progress(
+        deployment().view("progress").student_progress(scope, student_id, today))
     for key in ("current_placement", "next_placement", "current_block", "next_block"):
         progress[key] = _dates(progress[key], "start", "end", "planned_end")
     for key in ("pending_sign_offs", "awaiting_countersignature", "rejected_entries"):
@@ -194,10 +197,14 @@ def _student_page(student_id: UUID, status: int = 200, **form: Any) -> Any:
     up_to_date = fresh(deployment().view("progress"))
     names = Names()
     page = _progress_page(Scope.of(actor), str(student_id), names)
-    page["student"] = {"id": str(student_id), "name": StudentSight(actor).name(str(student_id)) or withheld()}
+    sight = StudentSight(actor)
+    page["student"] = {"id": str(student_id), "name": sight.name(str(student_id)) or withheld()}
+    page["progress"] = own_entries(sight, str(student_id), page["progress"])
     record = deployment().app("training").get_training_record(command_context(), student_id)
-    entries = sorted(record.entries.values(), key=lambda e: (e.current.day, e.current.start, e.id),
-                     reverse=True) if record else []
+    own = {e["placement_id"] for e in sight.kept(str(student_id), [
+        {"placement_id": e.placement_id} for e in (record.entries.values() if record else [])])}
+    entries = sorted((e for e in record.entries.values() if e.placement_id in own),
+                     key=lambda e: (e.current.day, e.current.start, e.id), reverse=True) if record else []
     assess = {"competency": "", "result": "", "evidence": "", "assessed_on": page["today"].isoformat(),
               "errors": {}, **form}
     return render_template("progress/mentor_student.html", **page, entries=entries, assess=assess,

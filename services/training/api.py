@@ -37,6 +37,7 @@ from toolkit.http.context import command_context, current_actor, deployment, exp
 from toolkit.http.freshness import signed_token
 from toolkit.http.read_recording import record_read
 from toolkit.http.receipts import accepted, command_errors, student_item_command
+from toolkit.http.sight import StudentSight
 
 blp = Blueprint(
     "training", __name__, url_prefix="/api/v1",
@@ -141,12 +142,16 @@ class Logbook(MethodView):
     @blp.response(200, LogbookSchema)
     @_errors
     def get(self, student_id: UUID) -> Any:
-        """Every entry with every revision, as the event store knows it now (ETag: the record's version)."""
-        record = application().get_training_record(command_context(), student_id)
+        """Every entry with every revision, as the event store knows it now (ETag: the record's version). A mentor
+        sees the entries of their enterprise's placements only, until the edit window after each one's end."""
+        ctx = command_context()
+        record = application().get_training_record(ctx, student_id)
         record_read(student_id, "logbook")
         if record is None:
             return {"student_id": str(student_id), "version": 0, "entries": []}, 200, {"ETag": '"0"'}
-        return _logbook(record), 200, {"ETag": f'"{record.version}"'}
+        logbook = _logbook(record)
+        logbook["entries"] = StudentSight(ctx.actor).kept(record.student_id, logbook["entries"])
+        return logbook, 200, {"ETag": f'"{record.version}"'}
 
 
 def _entry_command(path: str, handler_name: str, request_schema: Any, summary: str) -> None:

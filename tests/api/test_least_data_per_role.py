@@ -10,6 +10,7 @@ Today is 2026-11-30."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,11 @@ import pytest
 
 from dualtrack.demo import DEMO_TODAY
 from dualtrack.demo.world import acting_as, person_id
-from services.common.identity import Role
+from services.common.identity import Actor, Role
+from services.common.rules import rule_set_in_force
+from services.common.scope import Sight, days_host_sees_after_end, sight_of_student
+from services.training.access import mentors_placement
+from services.training.domain import PlacementFacts
 from tests.conftest import bearer
 from tests.support.pages import PageSite, csrf, page_site, text
 
@@ -36,20 +41,31 @@ class Site(PageSite):
     """Each demo student's id, by name."""
     old_entry: str
     """A pending entry of Zhou Jie's at Hefei, logged by Li Wei two days before the placement stopped."""
+    haier_entry: str
+    """A pending entry of Liu Yang's at Haier's Qingdao centre, logged by Wang Fang before Liu moved to CRRC."""
+
+
+def _log_back_then(container: Any, today: date, handle: str, enterprise: str, student: str, day: date,
+                   description: str) -> str:
+    """An entry a mentor logged on a day of the past (the clock set back for it), left unsigned."""
+    container.training.today = lambda: today
+    try:
+        return str(container.training.log_practice(
+            acting_as(Role.MENTOR, handle, enterprise_id=enterprise), UUID(student), day=day, start=time(8),
+            end=time(12), competencies=["MEC-01"], description=description).entry_id)
+    finally:
+        container.training.today = lambda: DEMO_TODAY
 
 
 def _prepare(container: Any, ids: Any) -> dict[str, Any]:
-    """Li Wei logs an entry for Zhou Jie at Hefei while the placement ran, and nobody signs it."""
-    haier = ids.enterprises[0]
-    zhou = next(s.id for s in container.placements.roster().students.values() if s.name == "Zhou Jie")
-    container.training.today = lambda: date(2026, 6, 10)
-    try:
-        entry = container.training.log_practice(
-            acting_as(Role.MENTOR, "mentor-li", enterprise_id=haier), UUID(zhou), day=date(2026, 6, 9),
-            start=time(8), end=time(12), competencies=["MEC-01"], description="bench work").entry_id
-    finally:
-        container.training.today = lambda: DEMO_TODAY
-    return {"student": {s.name: s.id for s in container.placements.roster().students.values()}, "old_entry": entry}
+    """Li Wei logs an entry for Zhou Jie at Hefei while that placement ran, Wang Fang one for Liu Yang at Qingdao
+    while that one ran; nobody signs them."""
+    haier, student = ids.enterprises[0], {s.name: s.id for s in container.placements.roster().students.values()}
+    return {"student": student,
+            "old_entry": _log_back_then(container, date(2026, 6, 10), "mentor-li", haier, student["Zhou Jie"],
+                                        date(2026, 6, 9), "bench work"),
+            "haier_entry": _log_back_then(container, date(2026, 8, 20), "mentor-wang", haier, student["Liu Yang"],
+                                          date(2026, 8, 19), "compressor line")}
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +223,74 @@ def test_given_a_mentor_then_the_student_they_host_is_named_and_the_one_they_lef
     left = wang.get(f"/mentor/students/{liu}")
     assert left.status_code == 404 and "Liu Yang" not in text(left)
     assert "Liu Yang" not in text(wang.get("/mentor/today")) and "Liu Yang" not in text(wang.get("/mentor/centres"))
+
+
+def test_given_a_student_who_moved_hosts_when_the_new_host_reads_their_logbook_and_progress_then_only_its_entries(
+        site: Site) -> None:
+    client, liu = site.app.test_client(), site.student["Liu Yang"]
+    by_school = client.get(f"/api/v1/students/{liu}/logbook", headers=_token(site, "coordinator-chen")).json
+    by_crrc = client.get(f"/api/v1/students/{liu}/logbook", headers=_token(site, "mentor-zhao")).json
+    assert site.haier_entry in {e["entry_id"] for e in by_school["entries"]}
+    assert by_crrc["entries"] and site.haier_entry not in {e["entry_id"] for e in by_crrc["entries"]}
+    assert {e["placement_id"] for e in by_crrc["entries"]} == {site.ids.placements[1]}, "CRRC's placement only"
+    pending = client.get(f"/api/v1/students/{liu}/progress", headers=_token(site, "mentor-zhao")).json
+    assert site.haier_entry not in {e["entry_id"] for e in pending["pending_sign_offs"]}
+    by_staff = client.get(f"/api/v1/students/{liu}/progress", headers=_token(site, "coordinator-chen")).json
+    assert site.haier_entry in {e["entry_id"] for e in by_staff["pending_sign_offs"]}
+    page = text(site.browser("mentor-zhao").get(f"/mentor/students/{liu}"))
+    assert "Liu Yang" in page and "compressor line" not in page
+
+
+# -- the rule itself (no store) --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Placement:
+    enterprise_id: str
+    status: str
+    enterprise_approved: int | None
+    ended_on: date | None = None
+
+
+_NOV_30 = date(2026, 11, 30)
+
+
+def _sight(actor: Actor, *placements: _Placement, rule_set: str = "default", today: date = _NOV_30) -> Sight:
+    return sight_of_student(actor, school_id="qtc", student_id="s-1", placements=placements,
+                            rules=rule_set_in_force(rule_set, today), today=today)
+
+
+_MENTOR = Actor("m-1", Role.MENTOR, enterprise_id="e-1")
+
+
+@pytest.mark.parametrize(("placement", "sight"), [
+    (_Placement("e-1", "proposed", None), Sight.UNNAMED),
+    (_Placement("e-1", "proposed", 1), Sight.NAMED),  # the enterprise approved first, the school has not yet
+    (_Placement("e-1", "agreed", 1), Sight.NAMED),
+    (_Placement("e-1", "active", 1), Sight.NAMED),  # amended terms awaiting approval again keep the first approval
+    (_Placement("e-1", "withdrawn", 1), Sight.NONE),
+    (_Placement("e-1", "withdrawn", None), Sight.NONE),
+    (_Placement("e-1", "completed", 1, date(2026, 11, 16)), Sight.NAMED),  # the 14th day after the end
+    (_Placement("e-1", "completed", 1, date(2026, 11, 15)), Sight.NONE),
+    (_Placement("e-2", "active", 1), Sight.NONE),
+])
+def test_given_a_placement_in_a_stage_then_a_mentor_of_the_enterprise_sees_the_student_as_the_rule_says(
+        placement: _Placement, sight: Sight) -> None:
+    assert _sight(_MENTOR, placement) is sight
+
+
+def test_given_the_stricter_rule_set_then_the_enterprise_sees_the_student_for_its_shorter_edit_window() -> None:
+    ended = _Placement("e-1", "stopped", 1, date(2026, 11, 23))
+    assert _sight(_MENTOR, ended, rule_set="cn-vocational-internship") is Sight.NAMED
+    assert _sight(_MENTOR, ended, rule_set="cn-vocational-internship", today=date(2026, 12, 1)) is Sight.NONE
+    assert days_host_sees_after_end(rule_set_in_force("cn-vocational-internship", _NOV_30)) == 7
+
+
+def test_given_the_training_rule_for_mentors_then_it_is_the_same_window_as_the_one_for_names() -> None:
+    """A mentor may log and sign a placement's practice exactly as long as their enterprise sees the student."""
+    rules = rule_set_in_force("default", _NOV_30)
+    for ended in (date(2026, 11, 15), date(2026, 11, 16), date(2026, 11, 30)):
+        facts = PlacementFacts(
+            placement_id="p-1", student_id="s-1", school_id="qtc", major="mechatronics", rule_set="default",
+            centre_id="c-1", enterprise_id="e-1", status="completed", start=date(2026, 9, 1), planned_end=ended,
+            activated_on=date(2026, 9, 1), ended_on=ended, pauses=(), centre_mentors=frozenset({"m-1"}))
+        named = _sight(_MENTOR, _Placement("e-1", "completed", 1, ended)) is Sight.NAMED
+        assert mentors_placement(_MENTOR, facts, rules, _NOV_30) is named, ended

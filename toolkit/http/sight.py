@@ -5,6 +5,7 @@ student and their school's rule set up through the placements application, once 
     sight = StudentSight(actor)
     sight.name(student_id)                     # the name, or None: not the caller's to see
     sight.keeps(entry, "placement_id")         # False once the entry's placement left the host's window
+    sight.kept(student_id, entries)            # the entries the caller still sees (their enterprise's, in window)
 """
 
 from __future__ import annotations
@@ -72,3 +73,12 @@ class StudentSight:
         if placement is None or placement.enterprise_id != self.actor.enterprise_id:
             return False
         return placement.ended_on is None or within_edit_window(placement.ended_on, self.rules(student), self.today)
+
+    def kept(self, student_id: str, items: list[dict[str, Any]], placement_key: str = "placement_id",
+             ) -> list[dict[str, Any]]:
+        """The items of one student (entries, assessments...) the caller sees: for an enterprise's people, those of
+        its own placements that have not ended or ended within their edit window; for anyone else, all."""
+        if self.actor.role not in ENTERPRISE_SIDE:
+            return items
+        return [i for i in items if self.keeps({"student_id": student_id, placement_key: i.get(placement_key)},
+                                               placement_key)]
