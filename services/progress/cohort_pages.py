@@ -26,6 +26,7 @@ from services.common.identity import Actor, Role
 from services.common.scope import Scope
 from services.progress.cohort_exports import csv_stream, workbook_stream
 from services.progress.cohort_queries import ENDING_WITHIN, LIGHTS, QUIET_DAYS, WAITING_DAYS, Filters
+from services.progress.free_texts import FreeTexts, free_texts
 from services.progress.pages import Names as ProgressNames
 from services.progress.pages import _progress_page
 from toolkit.http.context import deployment
@@ -148,7 +149,8 @@ def student(student_id: UUID) -> Any:
     placements = [{**_dated(p, "start", "planned_end", "activated_on", "ended_on"),  # type: ignore[dict-item]
                    "centre": places.centre(p["centre_id"])["name"],
                    "enterprise": places.centre(p["centre_id"])["enterprise"]["name"]} for p in held["placements"]]
-    entries = [{**e, "day": date.fromisoformat(e["day"]), "hours": round(e["minutes"] / 60, 2),
+    texts = free_texts(str(student_id))  # free text is not in the read model: the training application has it
+    entries = [{**texts.fill_entry(e), "day": date.fromisoformat(e["day"]), "hours": round(e["minutes"] / 60, 2),
                 "competencies": _codes(e["competencies"])} for e in held["entries"]]
     return render_template("progress/coordinator_student.html", **page, placements=placements, entries=entries,
                            up_to_date=up_to_date)
@@ -219,6 +221,16 @@ def export_file(what: str, fmt: str) -> Any:
 
 def _table(what: str, view: Any, school: str, cohort: int | None) -> tuple[list[str], Iterator[list[Any]]]:
     names, places = StudentNames(), ProgressNames()
+    held: dict[str, FreeTexts] = {}
+
+    def described(student_id: str) -> FreeTexts:
+        """The descriptions of a student's entries, from the training application (the rows come by student: one
+        student's are held at a time)."""
+        if student_id not in held:
+            held.clear()
+            held[student_id] = free_texts(student_id)
+        return held[student_id]
+
     found = view.cohort_export(what, school, cohort)
     if what == "progress":
         return ([gettext("Student"), gettext("Cohort"), gettext("Class"), gettext("Competency"), gettext("Title"),
@@ -230,8 +242,8 @@ def _table(what: str, view: Any, school: str, cohort: int | None) -> tuple[list[
         return ([gettext("Student"), gettext("Day"), gettext("Start"), gettext("End"), gettext("Hours"),
                  gettext("Competencies"), gettext("Status"), gettext("Description")],
                 ([names.student_name(sid), date.fromisoformat(day), start, end, round(minutes / 60, 2),
-                  ", ".join(_codes(codes)), _status(status), text]
-                 for sid, day, start, end, minutes, codes, status, text in found))
+                  ", ".join(_codes(codes)), _status(status), described(sid).descriptions.get(entry_id, "")]
+                 for sid, day, start, end, minutes, codes, status, entry_id in found))
     return ([gettext("Student"), gettext("Training centre"), gettext("Enterprise"), gettext("Status"),
              gettext("Start"), gettext("Planned end"), gettext("Started on"), gettext("Ended on"), gettext("Post")],
             ([names.student_name(sid), places.centre(centre)["name"],

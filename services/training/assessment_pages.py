@@ -18,7 +18,7 @@ from uuid import UUID
 from flask import redirect, render_template, request
 from flask_babel import gettext
 
-from services.common.errors import DomainError, NotFound
+from services.common.errors import DomainError, NotAllowed, NotFound
 from services.common.identity import Actor, Role
 from services.common.scope import Scope
 from services.training.api import application
@@ -53,9 +53,30 @@ def school_students(actor: Actor, today: date) -> list[dict[str, Any]]:
 def _progress(actor: Actor, student_id: str) -> dict[str, Any] | None:
     try:
         UUID(student_id)
-        return dict(deployment().view("progress").student_progress(Scope.of(actor), student_id, deployment().today()))
+        progress = dict(deployment().view("progress").student_progress(Scope.of(actor), student_id,
+                                                                       deployment().today()))
     except (NotFound, ValueError):
         return None
+    return _with_evidence(progress, student_id)
+
+
+def _with_evidence(progress: dict[str, Any], student_id: str) -> dict[str, Any]:
+    """What each assessment rests on is free text, not on the topics nor in the progress read model
+    (docs/published-fields.md): read from the student's training record's events, by assessment id."""
+    app = deployment().app("training")
+    try:
+        record = app.get_training_record(command_context(), UUID(student_id))
+    except (NotFound, NotAllowed):
+        return progress
+    if record is None:
+        return progress
+    evidence = {e.assessment_id: e.evidence for e in app.repository.event_store.get(record.id)
+                if type(e).__name__ == "CompetencyAssessed"}
+    for competency in progress.get("competencies") or []:
+        for side, assessment in (competency.get("assessment") or {}).items():
+            if side != "combined" and assessment.get("assessment_id"):
+                assessment["evidence"] = evidence.get(assessment["assessment_id"])
+    return progress
 
 
 def _page(actor: Actor, form: dict[str, Any], status: int = 200, errors: dict[str, list[Any]] | None = None,
