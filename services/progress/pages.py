@@ -23,7 +23,6 @@ from flask_babel import gettext
 
 from services.common.errors import DomainError, InvalidInput, NotAllowed, NotFound, ReadModelBehind, RuleViolated
 from services.common.identity import STUDENT_SIDE, Actor, Role
-from services.common.rules import RuleSet, rule_set_in_force
 from services.common.scope import Scope
 from services.progress.api import own_entries
 from services.progress.free_texts import free_texts
@@ -59,7 +58,6 @@ class Names:
     def __init__(self) -> None:
         self._students: dict[str, Any] = {}
         self._centres: dict[str, dict[str, Any]] = {}
-        self._rules: dict[str, str] = {}
 
     def student(self, student_id: str) -> Any:
         if student_id not in self._students:
@@ -75,12 +73,6 @@ class Names:
             except NotFound:
                 self._centres[centre_id] = {"id": centre_id, "name": centre_id, "enterprise": {"name": ""}}
         return self._centres[centre_id]
-
-    def rules(self, student_id: str, on: date) -> RuleSet:
-        school_id = self.student(student_id).school_id
-        if school_id not in self._rules:
-            self._rules[school_id] = deployment().app("placements").get_school(UUID(school_id)).rule_set
-        return rule_set_in_force(self._rules[school_id], on)
 
 
 def my_centres(actor: Actor) -> list[dict[str, Any]]:
@@ -154,7 +146,7 @@ def mentor_today() -> Any:
     actor = mentor()
     progress, calendars = deployment().view("progress"), deployment().view("calendars")
     up_to_date = fresh(progress)
-    today, names, scope = deployment().today(), Names(), Scope.of(actor)
+    today, scope = deployment().today(), Scope.of(actor)
     sight = StudentSight(actor, today)
     monday = today - timedelta(days=today.weekday())
     sunday = monday + timedelta(days=6)
@@ -170,7 +162,7 @@ def mentor_today() -> Any:
             "id": student_id, "name": sight.name(student_id) or withheld(),
             "block": _dates(row["block"], "start", "end"),
             "status": row["status"], "today_hours": row["today_hours"], "week_hours": row["week_hours"],
-            "pending": row["pending"], "rules": names.rules(student_id, today)})
+            "pending": row["pending"], "rules": sight.rules(sight.student(student_id))})
     centres = []
     for centre in my_centres(actor):
         placed = sorted(on_page.get(centre["id"], []), key=lambda p: (p["name"], p["id"]))
