@@ -3,12 +3,11 @@ of every dualtrack topic read back (its key, its value and every header, as byte
 value the demo holds. No name, date of birth, guardian or contact of a person, and none of the demo's free texts
 (reasons, descriptions, justifications, evidence, plan titles) may be found (docs/published-fields.md).
 
-The values are taken from the demo itself, not copied here: its people (`dualtrack.demo.PEOPLE`: names, emails,
-phones), its mentors and spring cohort, and every stored event of every context as its application reads it back:
-each text or date field the event's published contract leaves out (names, birth dates, guardians, descriptions,
-evidence, titles, justifications...), the reason in its metadata, and the name, email, phone and login of every
-identity event (a context never published). A date of birth is searched in its stored form (YYYY-MM-DD); the
-demo's birth dates (2005-2009) never coincide with its business dates (2024-2027), which the test checks.
+The values are taken from the demo itself, not copied here (tests/support/personal_values.py): its people, mentors
+and spring cohort, and every stored event as its application reads it back (each text or date field its published
+contract leaves out, the reason in its metadata, the names and contacts of identity's events). A date of birth is
+searched in its stored form (YYYY-MM-DD); the demo's birth dates (2005-2009) never coincide with its business dates
+(2024-2027), which the test checks.
 
 Group names are free text too, but the demo's are one letter or a word ("A", "rail") that legitimately occurs in
 published values ("rail-maintenance"): the test checks instead that every published plan names its groups by
@@ -20,36 +19,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import orjson
 import pytest
 from kafka import KafkaConsumer
 
-from contracts.events import BY_EVENT_TOPIC
 from dualtrack.bootstrap import Container
-from dualtrack.demo import MENTORS, PEOPLE, SPRING_COHORT, seed_demo
+from dualtrack.demo import seed_demo
 from dualtrack.settings import CONTEXTS
 from tests.conftest import make_settings
 from tests.integration.test_pipeline_on_kafka import read_topic
+from tests.support.personal_values import Personal, personal_values
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
-ERASED = "(erased)"
-"""What an application reads for a text field of an erased person: not a value of theirs."""
-SHORTEST = 5
-"""Shorter texts (a group "A", a code) are not searched: they would be found inside legitimate values."""
-BASE_FIELDS = {"originator_id", "originator_version", "originator_topic", "timestamp", "meta"}
-IDENTITY_FIELDS = {"name", "email", "phone", "login"}
 BIRTH = re.compile(rb"\d{4}-\d{2}-\d{2}")
-
-
-@dataclass
-class Personal:
-    value: bytes
-    origins: set[str]
-    """Where the value was found in the demo: `<event type>.<field>`, `meta.reason`, `PEOPLE.email`..."""
 
 
 @dataclass(frozen=True)
@@ -59,41 +44,6 @@ class Record:
     offset: int
     raw: bytes
     value: dict[str, Any]
-
-
-def personal_values(container: Container) -> dict[bytes, Personal]:
-    found: dict[bytes, Personal] = {}
-
-    def add(value: Any, origin: str) -> None:
-        if type(value) is date:  # a date of birth, in its stored form
-            value = value.isoformat()
-        if not isinstance(value, str) or len(value.strip()) < SHORTEST or value == ERASED:
-            return
-        for form in {value.encode(), orjson.dumps(value)[1:-1]}:  # as is, and as JSON text writes it
-            found.setdefault(form, Personal(form, set())).origins.add(origin)
-
-    for person in PEOPLE:
-        add(person.name, "PEOPLE.name")
-        add(person.email, "PEOPLE.email")
-        add(person.phone, "PEOPLE.phone")
-    for _, name in MENTORS:
-        add(name, "MENTORS.name")
-    for name in SPRING_COHORT:
-        add(name, "SPRING_COHORT")
-    for context, app in {**container.apps(), "identity": container.identity}.items():
-        for n in app.notifications(1, 1_000_000):
-            event = app.mapper.to_domain_event(n)
-            kind = n.topic.rsplit(":", 1)[-1]
-            add(getattr(getattr(event, "meta", None), "reason", None), "meta.reason")
-            contract = BY_EVENT_TOPIC.get(n.topic)
-            published = set(contract.schema.fields) if contract else set()
-            for field, value in vars(event).items():
-                if field in BASE_FIELDS or field in published:
-                    continue
-                if context == "identity" and field not in IDENTITY_FIELDS:
-                    continue  # its hashes, ids and addresses are not the demo's personal values
-                add(value, f"{kind}.{field}")
-    return found
 
 
 def every_record(container: Container, bootstrap: str) -> Iterator[Record]:
