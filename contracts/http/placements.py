@@ -116,7 +116,8 @@ class StudentSchema(Schema):
     major = fields.String(required=True)
     cohort = fields.Integer(required=True)
     enrolment_date = Day(metadata={"description": "Left out for an enterprise only asked to host the student."})
-    date_of_birth = Day(metadata={"description": f"Shown to {_WHOLE}. {_LEFT_OUT}."})
+    date_of_birth = Day(allow_none=True, metadata={
+        "description": f"Shown to {_WHOLE} (null once the student's data was erased). {_LEFT_OUT}."})
     guardian_name = fields.String(allow_none=True, metadata={
         "description": f"The enrolled guardian (null: none, e.g. an adult). Shown to {_WHOLE}. {_LEFT_OUT}."})
     guardian_contact = fields.String(allow_none=True, metadata={
