@@ -67,7 +67,8 @@ def _certificates(student_id: str, catalogue: Catalogue) -> list[dict[str, Any]]
     awards = sorted(account.awards.values(), key=lambda a: (a.revoked, a.awarded_on, a.award_id))
     return [{**catalogue(a.certificate_code), "level": _level(a.level), "credits": a.credits,
              "awarded_on": a.awarded_on, "number": a.certificate_number, "revoked": a.revoked,
-             "revocation_reason": a.revocation_reason, "override": not a.eligible} for a in awards]
+             "revocation_reason": a.revocation_reason, "override": not a.eligible, "award_id": a.award_id}
+            for a in awards]
 
 
 def _what(entry: dict[str, Any], catalogue: Catalogue) -> str:
@@ -91,14 +92,20 @@ def _what(entry: dict[str, Any], catalogue: Catalogue) -> str:
     return gettext("Credit account changed")
 
 
-def _statement(actor: Actor, student_id: str, catalogue: Catalogue) -> dict[str, Any] | None:
+def _statement(actor: Actor, student_id: str, catalogue: Catalogue,
+               revoked_because: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The statement's lines. Why a line was made is free text, not in the read model (docs/published-fields.md):
+    a revocation and the reversals it caused say why from the credentials application (`revoked_because`, by
+    award)."""
     try:
         statement = deployment().view("credit_statements").credit_statement(Scope.of(actor), student_id)
     except NotFound:
         return None
     record_read(student_id, "credit-statement")
     lines = [{"what": _what(e, catalogue), "when": date.fromisoformat(e["recorded_at"][:10]), "change": e["effect"],
-              "balance": e["balance_after"], "reason": e["reason"] or e["revocation_reason"]}
+              "balance": e["balance_after"],
+              "reason": (revoked_because or {}).get(e["award_id"])
+              if e["event"] == "CertificateRevoked" or e["kind"] == "reversal" else None}
              for e in statement["entries"]]
     return {"balance": statement["balance"], "lines": lines}
 
@@ -112,7 +119,8 @@ def student_credits() -> Any:
     return render_template("credit_statements/student_credits.html", guardian=actor.role is Role.GUARDIAN,
                            held=[c for c in certificates if not c["revoked"]],
                            revoked=[c for c in certificates if c["revoked"]],
-                           statement=_statement(actor, student_id, catalogue))
+                           statement=_statement(actor, student_id, catalogue, {
+                               c["award_id"]: c["revocation_reason"] for c in certificates if c["revoked"]}))
 
 
 @pages.get("/student/credits/statement.json")
