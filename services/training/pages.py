@@ -243,6 +243,22 @@ def _clashes(student_id: str, error: Exception) -> list[str]:
     return [f"{p.start:%H:%M}–{p.end:%H:%M}" for p in found]
 
 
+def described(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Queue entries (from the progress read model) with their descriptions, which are free text and so not on the
+    topics nor in the read model (docs/published-fields.md): read from each student's training record, once."""
+    records: dict[str, Any] = {}
+    for entry in entries:
+        sid = entry["student_id"]
+        if sid not in records:
+            try:
+                records[sid] = application().get_training_record(command_context(), UUID(sid))
+            except (NotFound, NotAllowed, ValueError):
+                records[sid] = None
+        found = records[sid].entries.get(entry["entry_id"]) if records[sid] is not None else None
+        entry["description"] = found.current.description if found is not None else ""
+    return entries
+
+
 # -- /mentor/queue ----------------------------------------------------------------------------------
 def _queue_page(actor: Actor, status: int = 200, results: list[Any] | None = None,
                 reject_errors: dict[str, Any] | None = None, up_to_date: bool = True) -> Any:
@@ -253,7 +269,7 @@ def _queue_page(actor: Actor, status: int = 200, results: list[Any] | None = Non
     if pager["page"] != wanted:  # past the last page (the entries on it were signed): show the last
         total, queue = progress.sign_off_queue_page(actor.subject, actor.enterprise_id, pager["page"], PAGE_SIZE)
     names = StudentSight(actor)
-    kept = [entry for entry in queue if names.keeps(entry)]
+    kept = described([entry for entry in queue if names.keeps(entry)])
     for entry in kept:
         entry["name"] = _name(entry["student_id"], names)
         entry["day"] = date.fromisoformat(entry["day"])

@@ -23,7 +23,7 @@ from services.common.errors import DomainError, NotFound, ReadModelBehind
 from services.common.identity import Actor, Role
 from services.training import assessment_pages, upload_pages
 from services.training.api import application
-from services.training.pages import _entry_facts, _problem
+from services.training.pages import _entry_facts, _problem, described
 from toolkit.http.context import command_context, deployment
 from toolkit.http.freshness import await_read_model, signed_token
 from toolkit.http.pages import Names, page_number, signed_in_as, written
@@ -69,7 +69,7 @@ def _queue_page(actor: Actor, status: int = 200, results: list[Any] | None = Non
                 up_to_date: bool = True) -> Any:
     everything = deployment().view("progress").countersignature_queue(actor.school_id or "-")
     pager = page_of(page_number(request.values.get("page")), len(everything), PAGE_SIZE)
-    queue = everything[(pager["page"] - 1) * PAGE_SIZE:pager["page"] * PAGE_SIZE]
+    queue = described(everything[(pager["page"] - 1) * PAGE_SIZE:pager["page"] * PAGE_SIZE])
     names, person = Names(), people_names()
     for entry in queue:
         entry.update(name=names.student_name(entry["student_id"]), centre=names.name_of("centre", entry["centre_id"]),
