@@ -6,7 +6,8 @@ table prefix, filled by the same handlers. Totals are always sums over the curre
 counters kept up to date, so a correction or rejection can never leave a figure behind.
 
 An entry's description and why it was corrected or sent back are free text, not published (docs/published-fields.md):
-a page showing them reads them from the training application.
+a page showing them reads them from the training application. `last_reason` stays a column, always NULL, for the
+queries that still select it (services/audit/as_of.py).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class PracticeLedger:
                 "start_time TEXT NOT NULL, end_time TEXT NOT NULL, minutes INTEGER NOT NULL, "
                 "competencies TEXT NOT NULL, revision INTEGER NOT NULL, "
                 "status TEXT NOT NULL, drafted_by_student INTEGER NOT NULL, logged_by TEXT, logged_at TEXT, "
-                "last_event TEXT, last_actor TEXT, updated_at TEXT"
+                "last_event TEXT, last_actor TEXT, last_reason TEXT, updated_at TEXT"
             ),
             self.shares: "entry_id TEXT NOT NULL, competency TEXT NOT NULL, seconds BIGINT NOT NULL, "
                          "PRIMARY KEY (entry_id, competency)",
