@@ -10,11 +10,11 @@ from flask_smorest import Blueprint
 
 from contracts.http.common import ApiError, FreshnessQuery
 from contracts.http.credit_statements import CreditStatementSchema
-from services.common.errors import NotAllowed
+from services.common.errors import NotAllowed, NotFound
 from services.common.identity import ENTERPRISE_SIDE
 from services.common.scope import Scope
 from services.credit_statements.views import CreditStatementsView
-from toolkit.http.context import current_actor, deployment
+from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model
 from toolkit.http.read_recording import record_read
 
@@ -50,4 +50,20 @@ class CreditStatement(MethodView):
         await_read_model(view(), query)
         statement = view().credit_statement(Scope.of(actor), str(student_id))
         record_read(student_id, "credit-statement")
+        return _with_revocation_reasons(statement, student_id)
+
+
+def _with_revocation_reasons(statement: dict[str, Any], student_id: UUID) -> dict[str, Any]:
+    """Why an award was revoked is free text, not on the topics nor in the read model (docs/published-fields.md): the
+    credentials application, which keeps it, says it for the revocation and the reversals it caused."""
+    try:
+        account = deployment().app("credentials").get_account(command_context(), student_id)
+    except (NotAllowed, NotFound):
         return statement
+    revoked = {a.award_id: a.revocation_reason for a in account.awards.values() if a.revoked} if account else {}
+    for entry in statement["entries"]:
+        if entry["award_id"] in revoked and (entry["event"] == "CertificateRevoked" or entry["kind"] == "reversal"):
+            entry["reason"] = revoked[entry["award_id"]]
+            if entry["event"] == "CertificateRevoked":
+                entry["revocation_reason"] = revoked[entry["award_id"]]
+    return statement

@@ -270,3 +270,10 @@ def test_given_the_demo_when_the_statement_is_asked_over_http_then_scope_and_fre
     assert fresh.status_code == 200, fresh.json
     assert outline(fresh.json["entries"]) == [("CertificateAwarded", None, None, 0), ("CreditsPosted", "deposit", 4, 4)]
     assert fresh.json["entries"][0]["reason"] is None, "free text stays off the topics and out of the read model"
+    container.credentials.revoke_award(CommandContext.for_system("certificate-office"), UUID(zhou), awarded.award_id,
+                                       reason="recognised in error")
+    catch_up_everything(container)
+    revoked = get(zhou, admin).json["entries"]
+    assert [(e["event"], e["reason"]) for e in revoked[2:]] == [
+        ("CertificateRevoked", "recognised in error"), ("CreditsPosted", "recognised in error")
+    ], "the API reads why from the credentials application"
