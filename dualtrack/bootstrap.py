@@ -24,6 +24,7 @@ from services.calendars.views import CalendarsView
 from services.centres.views import CentresView
 from services.common.application import DualtrackApplication
 from services.common.projection import Projection
+from services.common.subject_keys import KeyDatabase, MemoryKeys, StoredKeys, master_key_from_secret
 from services.common.viewstore import ViewDatabase
 from services.credentials.application import CredentialsApplication
 from services.credit_statements.views import CreditStatementsView
@@ -127,6 +128,7 @@ class Container:
                         "SQLITE_DBNAME": str(self.store_path(context))})
         app = APPLICATION_CLASSES[context](env=env)
         try:
+            app.use_subject_keys(self.subject_keys)
             ports = PORTS.get(context)
             if ports:  # an application with ports takes them, by name, in its own connect()
                 cast(Any, app).connect(**{port: adapter(self) for port, adapter in ports.items()})
@@ -240,6 +242,16 @@ class Container:
         return found
 
     # -- read side --------------------------------------------------------------------------
+    @cached_property
+    def subject_keys(self) -> MemoryKeys | StoredKeys:
+        """The data subjects' keys, shared by every application of the process (services/common/subject_keys.py):
+        in their own SQLite file under keys/, or a table of the deployment's PostgreSQL database."""
+        if self.settings.in_memory:
+            return MemoryKeys()
+        url = self.settings.database_url if self.settings.uses_postgres else \
+            str(self.settings.data_dir / "keys" / "subject-keys.sqlite3")
+        return StoredKeys(KeyDatabase(url or ""), master_key_from_secret(self.settings.secret_key))
+
     @cached_property
     def view_db(self) -> ViewDatabase:
         if self.settings.uses_postgres:
@@ -355,3 +367,5 @@ class Container:
         self._apps.clear()
         if "view_db" in self.__dict__:
             self.view_db.close()
+        if "subject_keys" in self.__dict__:
+            self.subject_keys.close()

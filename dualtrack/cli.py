@@ -18,6 +18,7 @@ from dualtrack.cli_support import settings_from_env as _settings
 from dualtrack.logs import configure_logging
 from dualtrack.messaging.locks import AlreadyRunning
 from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
+from dualtrack.privacy_cli import privacy
 from dualtrack.private_files import use_private_umask
 from dualtrack.settings import CONTEXTS, Settings
 from toolkit.cloudevents import NotACloudEvent
@@ -332,3 +333,4 @@ main.add_command(mail)
 main.add_command(people)
 main.add_command(keys)
 main.add_command(token)
+main.add_command(privacy)

@@ -7,6 +7,9 @@ from datetime import date
 
 from eventsourcing.domain import Aggregate
 
+ERASED = "(erased)"
+"""What a personal value reads as once its data subject's key was destroyed (services/common/sealing.py)."""
+
 
 @dataclass(frozen=True)
 class EventMeta:

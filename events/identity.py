@@ -18,6 +18,14 @@ class PersonAdded(DomainCreated):
     phone: str | None
 
 
+class PersonErased(DomainEvent):
+    """The person's personal data was erased (their key destroyed, every role withdrawn before): their name and
+    logins read as erased from now on, and they cannot sign in."""
+
+    for_student: str | None
+    """The student whose erasure erased this account (their own, or their guardian's)."""
+
+
 class LoginClaimed(DomainCreated):
     """An email address or phone number became a person's login; nobody else can claim it."""
 
@@ -146,3 +154,15 @@ class GuardianCodeRefused(DomainEvent):
 
 class GuardianCodeUsed(DomainEvent):
     """The guardian confirmed the placement with the code; it works no more."""
+
+
+class RetentionLogOpened(DomainCreated):
+    """The log of the identity store's retention was opened (one per deployment)."""
+
+
+class SignInDataExpired(DomainEvent):
+    """The addresses and clients of a month's sign-ins were erased by the retention policy (that month's key was
+    destroyed): `month` (YYYY-MM), kept for `kept_months` whole months after it."""
+
+    month: str
+    kept_months: int

@@ -13,7 +13,7 @@ and one generated from a pattern, its draft changed, published over two overridd
 then revised with a reason; reads of a student's personal data by an auditor and a coordinator, on record;
 an account for each of its people (a role each, the coordinator also a teacher, the minor's guardian) and an
 invitation still waiting in the mail; two placements still on their way through the pipeline (one waiting for the
-enterprise, one for the school).
+enterprise, one for the school); a minor who left, erased at her guardian's request.
 
 One module per context (placements, training, credentials, schedules, reads for the audit context); `world`
 holds what they share. `seed_demo` loads them in the order the story needs.
@@ -34,6 +34,7 @@ from dualtrack.demo.placements import (
     seed_placements,
     seed_spring_cohort,
 )
+from dualtrack.demo.privacy import seed_erasure
 from dualtrack.demo.reads import seed_reads
 from dualtrack.demo.schedules import seed_schedules
 from dualtrack.demo.training import seed_training
@@ -54,4 +55,5 @@ def seed_demo(container: Container) -> DemoIds:
     seed_schedules(container, ids)
     seed_reads(container, ids)
     seed_pipeline(container, ids)
+    seed_erasure(container, ids)
     return replace(ids, sign_ins=sign_ins)

@@ -26,6 +26,8 @@ class DemoIds:
     plans: list[str] = field(default_factory=list)
     pipeline_placements: list[str] = field(default_factory=list)
     """Placements still on their way: Deng Hao's waiting for Haier, Xu Lan's for the school."""
+    erased_students: list[str] = field(default_factory=list)
+    """Tang Xin, whose personal data was erased at her guardian's request (dualtrack/demo/privacy.py)."""
     sign_ins: dict[str, str] = field(default_factory=dict)
     """Each demo person's password, by handle ("mentor-zhao"); drawn at random when the demo was loaded."""
 

@@ -15,12 +15,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, Transcoder, Transcoding
 
 from events.base import EventMeta
 from services.common.errors import EventTooLarge, NotFound, VersionConflict
 from services.common.freshness import Written, token_of
 from services.common.limits import MAX_EVENT_BYTES, MAX_RECORD_BYTES
+from services.common.sealing import KeyHolder, PersonalData, SealedValue, SealingMapper, SubjectKeys
+from services.common.subject_keys import MemoryKeys
 
 
 class DateAsISO(Transcoding):
@@ -148,16 +150,38 @@ class DualtrackApplication(Application[UUID]):
     today: Callable[[], date] = staticmethod(date.today)
     """The clock for rules about "today" (no future dates); tests set their own."""
 
+    personal_data: ClassVar[PersonalData] = PersonalData()
+    """Which fields of this context's events are personal: sealed with their data subject's key
+    (services/common/sealing.py)."""
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(EventMetaAsDict())
+        transcoder.register(SealedValue(self._key_holder, transcoder))
+
+    @functools.cached_property
+    def _key_holder(self) -> KeyHolder:
+        return KeyHolder(MemoryKeys())  # until the deployment hands over its own (use_subject_keys)
+
+    def use_subject_keys(self, keys: SubjectKeys) -> None:
+        """Seal and open personal values with the deployment's keys (before the first event is read or written)."""
+        self._key_holder.keys = keys
+
+    @property
+    def subject_keys(self) -> SubjectKeys:
+        return self._key_holder.keys
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Events and snapshots alike go through the sealing mapper (personal values sealed per subject)."""
+        base = self.factory.mapper(transcoder=self.construct_transcoder())
+        return SealingMapper(base.transcoder, base.compressor, base.cipher, personal=self.personal_data)
 
     def construct_event_store(self) -> EventStore[UUID]:
         """The events are stored through SizeCappedTranscoder: an event too big to publish is never stored.
         Snapshots (never published) keep the application's own mapper."""
-        mapper = type(self.mapper)(transcoder=SizeCappedTranscoder(self.mapper.transcoder),
-                                   compressor=self.mapper.compressor, cipher=self.mapper.cipher)
+        mapper = SealingMapper(SizeCappedTranscoder(self.mapper.transcoder), self.mapper.compressor,
+                               self.mapper.cipher, personal=self.personal_data)
         return self.factory.event_store(mapper=mapper, recorder=self.recorder)
 
     def _take_snapshots(self, processing_event: Any) -> None:

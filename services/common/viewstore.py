@@ -55,6 +55,11 @@ class Tx:
         row = self._cursor.fetchone()
         return tuple(row) if row is not None else None
 
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed (0 when the engine cannot tell)."""
+        return max(int(self._cursor.rowcount or 0), 0)
+
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self._cursor.fetchall()]
 

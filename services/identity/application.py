@@ -26,6 +26,7 @@ from services.identity.domain.grants import Grant, require_may_grant, scoped_gra
 from services.identity.domain.guardian_code import GuardianCode
 from services.identity.domain.invitation import Invitation, Login, invitation_id, login_id, normalised_login
 from services.identity.domain.person import Person, Session, check_password
+from services.identity.erasure import IdentityErasure
 from services.identity.people import PeopleQueries
 from services.identity.ports import Directory, Letter, Mailbox
 
@@ -52,7 +53,7 @@ class SignedInSession:
     grant: Grant
 
 
-class IdentityApplication(PeopleQueries, LinksAndCodes, DualtrackApplication):
+class IdentityApplication(IdentityErasure, PeopleQueries, LinksAndCodes, DualtrackApplication):
     """People, their grants, invitations, passwords and sessions."""
 
     context: ClassVar[str] = "identity"

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from events.base import ERASED
 from events.identity import (
     GrantGiven,
     GrantWithdrawn,
@@ -24,12 +25,13 @@ from events.identity import (
     InvitationIssued,
     InvitationWithdrawn,
     PersonAdded,
+    PersonErased,
 )
 from services.common.identity import Role
 from services.identity.domain.grants import Grant
 
-_TOPICS = [get_topic(c) for c in (PersonAdded, GrantGiven, GrantWithdrawn, InvitationIssued, InvitationAccepted,
-                                  InvitationWithdrawn)]
+_TOPICS = [get_topic(c) for c in (PersonAdded, PersonErased, GrantGiven, GrantWithdrawn, InvitationIssued,
+                                  InvitationAccepted, InvitationWithdrawn)]
 _BATCH = 500
 _HIDDEN = ("originator_id", "originator_version", "timestamp", "meta", "originator_topic")
 
@@ -86,6 +88,8 @@ class PeopleIndex:
         key = str(event.originator_id)
         if isinstance(event, PersonAdded):
             self._people[key] = PersonSummary(key, event.name, event.email, event.phone)
+        elif isinstance(event, PersonErased) and key in self._people:
+            self._people[key] = replace(self._people[key], name=ERASED, email=None, phone=None)
         elif isinstance(event, GrantGiven) and key in self._people:
             grant = Grant(event.grant_id, Role(event.role), event.school_id, event.enterprise_id, event.student_id)
             person = self._people[key]

@@ -23,6 +23,7 @@ from services.placements.access import (
 )
 from services.placements.domain import Enterprise, School, Student, TrainingCentre
 from services.placements.domain.guardians import GuardianToAsk, guardian_to_ask
+from services.placements.erasure import Erasure
 from services.placements.roster import Registrations
 
 
@@ -33,12 +34,11 @@ class PlacementResult(CommandResult):
     placement_id: str = ""
 
 
-class PlacementsApplication(Registrations, DualtrackApplication):
+class PlacementsApplication(Erasure, Registrations, DualtrackApplication):
     """Enterprises and centres, schools, students and their placements; who is registered (`roster()`)."""
 
     context = "placements"
-    snapshotting_intervals = {Student: 50, TrainingCentre: 100}
-    """Long streams (a student's, a centre's, over the years) load from a snapshot every so many events."""
+    snapshotting_intervals = {Student: 50, TrainingCentre: 100}  # long streams load from a snapshot
 
     def register_enterprise(
         self, ctx: CommandContext, *, name: str, registration_number: str | None = None

@@ -4,19 +4,20 @@ auditor's "find by name").
 
 The roster follows the placements store's own log, reading only the events that register someone (the database
 filters them by topic) and only those recorded since it last looked, so asking again costs what was registered in
-between. Names are never changed after registration, so nothing else has to be followed.
+between. Names are never changed after registration; an erasure makes a student's read as erased.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from events.placements import EnterpriseRegistered, SchoolRegistered, StudentEnrolled
+from events.base import ERASED
+from events.placements import EnterpriseRegistered, SchoolRegistered, StudentEnrolled, StudentErased
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class Listed:
 class Roster:
     """Every school, enterprise and student, by id, brought up to date by `refresh()`."""
 
-    _TOPICS = tuple(sorted(get_topic(c) for c in (SchoolRegistered, EnterpriseRegistered, StudentEnrolled)))
+    _TOPICS = tuple(sorted(get_topic(c) for c in (SchoolRegistered, EnterpriseRegistered, StudentEnrolled,
+                                                  StudentErased)))
     _BATCH = 500
 
     def __init__(self, app: Any) -> None:
@@ -68,6 +70,8 @@ class Roster:
         elif isinstance(e, StudentEnrolled):
             self.students[key] = Listed(key, e.name, school_id=e.school_id, major=e.major, cohort=e.cohort,
                                         date_of_birth=e.date_of_birth)
+        elif isinstance(e, StudentErased) and key in self.students:
+            self.students[key] = replace(self.students[key], name=ERASED, date_of_birth=None)
 
     def students_of(self, school_id: str) -> list[Listed]:
         """A school's students by name."""

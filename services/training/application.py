@@ -34,6 +34,7 @@ from services.training.domain import (
     catalogue_id,
     training_record_id,
 )
+from services.training.personal import PERSONAL_DATA
 from services.training.ports import (
     NoPublishedPlans,
     PlacementDirectory,
@@ -83,6 +84,7 @@ class TrainingApplication(DualtrackApplication):
     """Competency catalogues, and each student's training plans, practice logbook and assessments."""
 
     context = "training"
+    personal_data = PERSONAL_DATA
     snapshotting_intervals = {TrainingRecord: 100}
     """A student's training record grows with every entry over the years: a snapshot every so many events keeps
     loading it short (StateSnapshot)."""

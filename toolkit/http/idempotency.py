@@ -102,6 +102,12 @@ class IdempotencyKeys:
                        "AND claim = ?", (status, body, json.dumps(headers), claimed.caller, claimed.key,
                                          claimed.claim))
 
+    def forget_answers_naming(self, text: str) -> int:
+        """Drop every kept answer whose body holds `text` (a student's id, when their personal data is erased: an
+        answer to their enrolment named them); how many went."""
+        with self._db.transaction() as tx:
+            return tx.execute(f"DELETE FROM {TABLE} WHERE body LIKE ?", (f"%{text}%",)).rowcount
+
     def release(self, claimed: Claimed) -> None:
         with self._db.transaction() as tx:
             tx.execute(f"DELETE FROM {TABLE} WHERE caller = ? AND key = ? AND claim = ?",

@@ -25,6 +25,7 @@ from events.identity import (
     GrantWithdrawn,
     PasswordSet,
     PersonAdded,
+    PersonErased,
     SessionRefreshed,
     SignedIn,
     SignedOut,
@@ -33,6 +34,7 @@ from events.identity import (
 )
 from services.common.errors import InvalidInput, NotFound, NotSignedIn, RuleViolated, TooManyAttempts
 from services.common.identity import Role
+from services.common.sealing import ERASED
 from services.common.snapshots import StateSnapshot
 from services.identity.domain.grants import Grant
 
@@ -82,6 +84,8 @@ class Person(Aggregate):
     """Someone who signs in to dualtrack, with every role they hold."""
 
     Snapshot = StateSnapshot
+    erased = False  # snapshots taken before erasure existed have no such attribute
+    erased_for: str | None = None
 
     def __init__(self, *, name: str, email: str | None, phone: str | None, meta: EventMeta) -> None:
         self.name = name
@@ -187,6 +191,17 @@ class Person(Aggregate):
     def sign_out_everywhere(self, meta: EventMeta) -> None:
         self.trigger_event(SignedOutEverywhere, meta=meta)
 
+    def erase(self, meta: EventMeta, for_student: str | None = None) -> bool:
+        """Withdraw every role, end every session and record the erasure (the key is destroyed by whoever erases);
+        False when they were erased before."""
+        if self.erased:
+            return False
+        for grant_id in list(self.grants):
+            self.withdraw(grant_id, meta)
+        self.sign_out_everywhere(meta)
+        self.trigger_event(PersonErased, for_student=for_student, meta=meta)
+        return True
+
     # -- calendar links --------------------------------------------------------------------------
     def create_calendar_link(self, feed: str, grant_id: str, secret_hash: str, meta: EventMeta) -> str:
         self.grant(grant_id)
@@ -208,6 +223,12 @@ class Person(Aggregate):
     def when(self, event: Any) -> None:
         """Apply an event to the person."""
         raise NotImplementedError(type(event))
+
+    @when.register
+    def _(self, e: PersonErased) -> None:
+        self.erased, self.erased_for = True, e.for_student
+        self.name, self.email, self.phone = ERASED, None, None  # an aggregate kept in memory forgets them too
+        self.password_hash = None  # and nobody signs in as them
 
     @when.register
     def _(self, e: GrantGiven) -> None:

@@ -86,8 +86,11 @@ def check_terms(start: date, planned_end: date, weekly_hours: int, rules: RuleSe
                            f"under rule set {rules.name}", weekly_hours=weekly_hours, rule_set=rules.name)
 
 
-def check_eligibility(date_of_birth: date, enrolment_date: date, kind: str, start: date, rules: RuleSet) -> None:
-    """The rule set's minimum age, and no post internship in the first year where it says so."""
+def check_eligibility(date_of_birth: date | None, enrolment_date: date, kind: str, start: date,
+                      rules: RuleSet) -> None:
+    """The rule set's minimum age, and no post internship in the first year where it says so; nobody erased."""
+    if date_of_birth is None:
+        raise RuleViolated("student-erased", "this student's personal data was erased: they take no new placement")
     age = age_on(date_of_birth, start)
     if rules.min_age is not None and age < rules.min_age:
         raise RuleViolated("minimum-age", f"the student is {age} on {start}; rule set {rules.name} asks for "

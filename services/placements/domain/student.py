@@ -1,10 +1,7 @@
-"""A student's record: enrolment and every placement, from proposal to its end.
-
-Placements are entities of the student's aggregate, so the rules that concern one student (no two
-placements overlapping, at most one active) are decided inside one consistency boundary, and a
-transfer keeps the whole record. A placement, its terms and the rules about one placement are in
-placement.py; the centre's places are the centre's business (enterprise.py).
-"""
+"""A student's record: enrolment and every placement, from proposal to its end. Placements are entities of the
+student's aggregate, so the rules about one student (no two placements overlapping, at most one active) are decided
+in one consistency boundary and a transfer keeps the whole record; one placement's terms and rules are in
+placement.py, the centre's places in enterprise.py."""
 
 from __future__ import annotations
 
@@ -16,7 +13,7 @@ from uuid import uuid4
 
 from eventsourcing.domain import Aggregate
 
-from events.base import EventMeta
+from events.base import ERASED, EventMeta
 from events.placements import (
     PlacementActivated,
     PlacementAgreed,
@@ -34,6 +31,7 @@ from events.placements import (
     PlacementWithdrawn,
     SpecialityMismatchOverridden,
     StudentEnrolled,
+    StudentErased,
 )
 from services.common.errors import NotFound, RuleViolated
 from services.common.rules import RuleSet, age_on
@@ -56,20 +54,17 @@ class Student(Aggregate):
     """A student of a school, with their placements."""
 
     Snapshot = StateSnapshot
+    erased = False  # snapshots taken before erasure existed have no such attribute
 
     def __init__(
         self, *, school_id: str, name: str, major: str, cohort: int, enrolment_date: date, date_of_birth: date,
         guardian_name: str | None, guardian_contact: str | None, meta: EventMeta,
     ) -> None:
-        self.school_id = school_id
-        self.name = name
-        self.major = major
-        self.cohort = cohort
-        self.enrolment_date = enrolment_date
-        self.date_of_birth = date_of_birth
-        self.guardian_name = guardian_name
-        self.guardian_contact = guardian_contact
+        self.school_id, self.name, self.major, self.cohort = school_id, name, major, cohort
+        self.enrolment_date, self.date_of_birth = enrolment_date, date_of_birth
+        self.guardian_name, self.guardian_contact = guardian_name, guardian_contact
         self.placements: dict[str, Placement] = {}
+        self.erased = False  # their personal data was erased: what was sealed with their key reads as erased
 
     @classmethod
     def enrol(
@@ -91,16 +86,19 @@ class Student(Aggregate):
 
     # -- queries ----------------------------------------------------------------------------------
     def placement(self, placement_id: str) -> Placement:
-        found = self.placements.get(placement_id)
-        if found is None:
+        if (found := self.placements.get(placement_id)) is None:
             raise NotFound(f"student {self.id} has no placement {placement_id}", placement_id=placement_id)
         return found
 
     def active_placement(self) -> Placement | None:
         return next((p for p in self.placements.values() if p.status in ("active", "paused")), None)
 
-    def is_minor_on(self, day: date, rules: RuleSet) -> bool:
-        return age_on(self.date_of_birth, day) < rules.adult_age
+    def is_minor_on(self, day: date, rules: RuleSet) -> bool:  # an erased birth date is nobody's minor
+        return self.date_of_birth is not None and age_on(self.date_of_birth, day) < rules.adult_age
+
+    def erase(self, meta: EventMeta) -> None:  # once; the keys are destroyed by whoever erases
+        if not self.erased:
+            self.trigger_event(StudentErased, meta=meta)
 
     # -- commands ---------------------------------------------------------------------------------
     def propose_placement(
@@ -311,6 +309,11 @@ class Student(Aggregate):
     def when(self, event: Any) -> None:
         """Apply an event to the student's record."""
         raise NotImplementedError(type(event))
+
+    @when.register
+    def _(self, e: StudentErased) -> None:
+        self.erased = True  # and a record kept in memory forgets what was sealed with the key destroyed:
+        self.name, self.date_of_birth, self.guardian_name, self.guardian_contact = ERASED, None, ERASED, ERASED
 
     @when.register
     def _(self, e: PlacementProposed) -> None:

@@ -1,0 +1,184 @@
+"""The data subjects' keys: one random AES-256 key per subject, wrapped by the deployment's master key.
+
+The keys have a store of their own: `<data dir>/keys/subject-keys.sqlite3` (durable commits, deleted content
+overwritten with zeros), or the `subject_keys` table of the deployment's PostgreSQL database, which every process
+and machine of the deployment shares. A row holds the key wrapped (AES-GCM under the master key, the subject's id as
+associated data); destroying a key empties its row for good and keeps when it happened, so sealing for that subject
+is refused from then on. After a destruction the SQLite write-ahead log is checkpointed and truncated, and
+PostgreSQL's table vacuumed, so the old key's bytes do not linger in the store.
+
+The master key is derived (HKDF-SHA256) from the deployment's secret, or read from a key file (32 random bytes,
+DUALTRACK_MASTER_KEY_FILE) so that the secret that signs tokens can be rotated on its own.
+
+Keys are cached in the process for `cache_seconds` (5 by default): a destruction by another process of the
+deployment takes effect here within that time; in the destroying process at once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from services.common.sealing import SubjectErased
+from services.common.viewstore import ViewDatabase
+
+TABLE = "subject_keys"
+MASTER_KEY_INFO = b"dualtrack subject keys v1"
+
+
+class KeyDatabase(ViewDatabase):
+    """The keys' own database: on SQLite every commit is on disk before it returns, deleted content is zeroed."""
+
+    def _connection(self) -> Any:
+        fresh = getattr(self._local, "conn", None) is None
+        conn = super()._connection()
+        if fresh and not self.is_postgres:
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")
+        return conn
+
+
+def master_key_from_secret(secret: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=MASTER_KEY_INFO).derive(secret.encode())
+
+
+class MemoryKeys:
+    """Keys held in this process only (tests, the in-memory deployment): lost when it ends."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def key_for(self, subject: str) -> bytes:
+        with self._lock:
+            key = self._keys.setdefault(subject, AESGCM.generate_key(256))
+        if key is None:
+            raise SubjectErased(subject)
+        return key
+
+    def key_of(self, subject: str) -> bytes | None:
+        return self._keys.get(subject)
+
+    def destroy(self, subjects: Iterable[str]) -> int:
+        chosen = set(subjects)
+        with self._lock:
+            for subject in chosen:
+                self._keys[subject] = None
+        return len(chosen)
+
+    def subjects(self, prefix: str) -> list[str]:
+        """The subjects whose id starts with `prefix` and whose key is not destroyed."""
+        return [s for s, key in self._keys.items() if s.startswith(prefix) and key is not None]
+
+    def close(self) -> None:
+        pass
+
+    def erased_at(self, subject: str) -> datetime | None:
+        return datetime.now(UTC) if subject in self._keys and self._keys[subject] is None else None
+
+
+class StoredKeys:
+    """The keys in their store (see the module's docstring)."""
+
+    def __init__(self, db: KeyDatabase, master_key: bytes, *, cache_seconds: float = 5.0) -> None:
+        if len(master_key) != 32:
+            raise ValueError("the master key is 32 bytes")
+        self._db, self._master, self._cache_seconds = db, AESGCM(master_key), cache_seconds
+        self._cache: dict[str, tuple[bytes | None, float]] = {}
+        with db.transaction() as tx:
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, wrapped BYTEA, "
+                       "created_at TEXT NOT NULL, erased_at TEXT)" if db.is_postgres else
+                       f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, wrapped BLOB, "
+                       "created_at TEXT NOT NULL, erased_at TEXT)")
+
+    def key_for(self, subject: str) -> bytes:
+        key = self.key_of(subject)
+        if key is not None:
+            return key
+        if self._row(subject) is not None:  # a row without a key: destroyed
+            raise SubjectErased(subject)
+        fresh = AESGCM.generate_key(256)
+        nonce = os.urandom(12)
+        wrapped = nonce + self._master.encrypt(nonce, fresh, subject.encode())
+        with self._db.transaction() as tx:
+            tx.execute(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (subject) DO NOTHING", (subject, wrapped, _now()))
+        self._cache.pop(subject, None)
+        key = self.key_of(subject)  # the one stored, ours or a concurrent writer's
+        if key is None:
+            raise SubjectErased(subject)
+        return key
+
+    def key_of(self, subject: str) -> bytes | None:
+        cached = self._cache.get(subject)
+        if cached is not None and (cached[0] is None or time.monotonic() - cached[1] < self._cache_seconds):
+            return cached[0]
+        row = self._row(subject)
+        key = None
+        if row is not None and row[0] is not None:
+            wrapped = bytes(row[0])
+            key = self._master.decrypt(wrapped[:12], wrapped[12:], subject.encode())
+        if row is not None:  # an unknown subject is not cached: its key may be made by another process
+            self._cache[subject] = (key, time.monotonic())
+        return key
+
+    def close(self) -> None:
+        self._db.close()
+
+    def erased_at(self, subject: str) -> datetime | None:
+        row = self._row(subject)
+        return datetime.fromisoformat(row[1]) if row is not None and row[1] else None
+
+    def subjects(self, prefix: str) -> list[str]:
+        """The subjects whose id starts with `prefix` and whose key is not destroyed."""
+        with self._db.transaction() as tx:
+            rows = tx.execute(f"SELECT subject FROM {TABLE} WHERE wrapped IS NOT NULL AND subject LIKE ?",
+                              (prefix.replace("%", "").replace("_", "") + "%",)).fetchall()
+        return [r[0] for r in rows if r[0].startswith(prefix)]
+
+    def destroy(self, subjects: Iterable[str]) -> int:
+        """Destroy the subjects' keys (also of subjects that have none yet, so none is ever made); how many."""
+        subjects = sorted(set(subjects))
+        now = _now()
+        with self._db.transaction() as tx:
+            tx.executemany(f"INSERT INTO {TABLE} (subject, wrapped, created_at, erased_at) VALUES (?, NULL, ?, ?) "
+                           "ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, "
+                           f"erased_at = COALESCE({TABLE}.erased_at, excluded.erased_at)",
+                           [(s, now, now) for s in subjects])
+        for subject in subjects:
+            self._cache[subject] = (None, time.monotonic())
+        self._scrub()
+        return len(subjects)
+
+    def _row(self, subject: str) -> tuple[bytes | None, str | None] | None:
+        with self._db.transaction() as tx:
+            row = tx.execute(f"SELECT wrapped, erased_at FROM {TABLE} WHERE subject = ?", (subject,)).fetchone()
+        return (row[0], row[1]) if row is not None else None
+
+    def _scrub(self) -> None:
+        """The destroyed keys' bytes leave the write-ahead log (SQLite) or the table's dead rows (PostgreSQL)."""
+        if self._db.is_postgres:
+            import psycopg
+
+            with psycopg.connect(self._db.url, autocommit=True) as conn:
+                conn.execute(f"VACUUM {TABLE}")
+        else:
+            import sqlite3
+
+            conn = sqlite3.connect(self._db.url, timeout=30)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
