@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ def keep(interval: float, checkpoint_events: int, checkpoint_seconds: float) -> 
             chains = _chains(container, list(CONTEXTS))
             keeper = Keeper(chains, key, checkpoint_events=checkpoint_events, checkpoint_seconds=checkpoint_seconds,
                             on_checkpoint=_log_checkpoint)
-            _keep(keeper, stop, interval)
+            _keep(keeper, stop, interval, container.audit)
         except Exception as error:  # the database may be starting or gone for a while: try again
             log.warning("audit keeper: %s; retrying", error)
             stop.wait(min(max(interval, 1.0) * 5, 30))
@@ -89,9 +90,18 @@ def keep(interval: float, checkpoint_events: int, checkpoint_seconds: float) -> 
             _close(chains, container)
 
 
-def _keep(keeper: Any, stop: threading.Event, interval: float) -> None:
+WINDOWS_EVERY = 60.0
+"""Seconds between two closings of the windows of repeated reads that are over (their counts become events even when
+nobody reads the student again)."""
+
+
+def _keep(keeper: Any, stop: threading.Event, interval: float, reads: Any) -> None:
+    closed_at = 0.0
     while not stop.is_set():
         keeper.tick()
+        if time.monotonic() - closed_at >= WINDOWS_EVERY:
+            reads.close_windows_over()
+            closed_at = time.monotonic()
         stop.wait(interval)
 
 

@@ -29,6 +29,7 @@ from services.progress.free_texts import free_texts
 from toolkit.http.context import command_context, current_actor, deployment
 from toolkit.http.freshness import await_read_model, signed_token
 from toolkit.http.paging import page_of
+from toolkit.http.read_recording import record_read
 from toolkit.http.sight import StudentSight
 
 pages = Blueprint("progress_pages", __name__, template_folder="templates")
@@ -199,6 +200,8 @@ def _student_page(student_id: UUID, status: int = 200, **form: Any) -> Any:
                      key=lambda e: (e.current.day, e.current.start, e.id), reverse=True) if record else []
     assess = {"competency": "", "result": "", "evidence": "", "assessed_on": page["today"].isoformat(),
               "errors": {}, **form}
+    record_read(student_id, "progress")  # a mentor's read is on the student's record too
+    record_read(student_id, "logbook")
     return render_template("progress/mentor_student.html", **page, entries=entries, assess=assess,
                            up_to_date=up_to_date, done=request.args.get("assessed")), status
 

@@ -133,7 +133,7 @@ def test_given_a_plan_published_then_revised_then_the_students_calendar_and_the_
     records = read_topic(e2e_settings.kafka_bootstrap_servers, e2e_settings.topic("schedules"))
     types = [dict(r.headers)["ce_type"].decode() for r in records]
     for name in ("RotationPlanDrafted", "RotationPlanPublished", "PlanConflictOverridden", "RotationPlanRevised"):
-        assert types.count(f"dualtrack.schedules.{name}.v1") == 1, (name, types)
+        assert types.count(f"dualtrack.schedules.{name}.v2") == 1, (name, types)  # v2: no plan title
 
     print(f"\n{journey.wait_summary()}")
     container.close()

@@ -276,7 +276,7 @@ def test_given_no_broker_and_views_fed_from_the_stores_when_rows_are_changed_del
     student, cohort = one_student(container)
     with container.view_db.transaction() as tx:
         tx.execute("UPDATE progress_students SET cohort = 1999 WHERE student_id = ?", (student,))
-        mentor = tx.execute("SELECT centre_id, mentor_id, name, assigned_at FROM centres_mentors "
+        mentor = tx.execute("SELECT centre_id, mentor_id, assigned_at FROM centres_mentors "
                             "ORDER BY centre_id, mentor_id").fetchone()
         assert mentor is not None
         tx.execute("DELETE FROM centres_mentors WHERE centre_id = ? AND mentor_id = ?", mentor[:2])
@@ -301,7 +301,7 @@ def test_given_no_broker_and_views_fed_from_the_stores_when_rows_are_changed_del
     assert (changed.key, changed.columns) == ({"student_id": student}, {"cohort": (1999, cohort)})
     deleted = found["centres"]["store"][0]
     assert deleted.counts == {"only_live": 0, "only_rebuilt": 1, "different": 0}
-    assert deleted.only_right == [dict(zip(["centre_id", "mentor_id", "name", "assigned_at"], mentor))]
+    assert deleted.only_right == [dict(zip(["centre_id", "mentor_id", "assigned_at"], mentor))]
     added = found["placement_register"]["store"][0]
     assert added.counts == {"only_live": 1, "only_rebuilt": 0, "different": 0}
     assert added.only_left == [{"school_id": "forged-school", "name": "Nowhere College", "code": "NWC",
@@ -313,7 +313,7 @@ def test_given_many_rows_changed_when_replayed_then_the_listing_is_capped_and_th
     container: Container, embedded_demo: DemoIds,
 ) -> None:
     with container.view_db.transaction() as tx:
-        tx.execute("UPDATE progress_practice_entries SET description = 'edited'")
+        tx.execute("UPDATE progress_practice_entries SET last_actor = 'edited'")
         total = tx.execute("SELECT COUNT(*) FROM progress_practice_entries").fetchone()[0]  # type: ignore[index]
     assert total > 3
 
@@ -322,7 +322,7 @@ def test_given_many_rows_changed_when_replayed_then_the_listing_is_capped_and_th
     assert report.kafka == "skipped: not asked (--no-kafka)"
     (table,) = report.projections["progress"].store.differences
     assert table.counts == {"only_live": 0, "only_rebuilt": 0, "different": total}
-    assert len(table.different) == 3 and all(set(d.columns) == {"description"} for d in table.different)
+    assert len(table.different) == 3 and all(set(d.columns) == {"last_actor"} for d in table.different)
     keys = [d.key["entry_id"] for d in table.different]
     assert keys == sorted(keys)
 
