@@ -65,6 +65,9 @@ def _delete_snapshots(app: Any, originator_ids: list[str]) -> int:
     if store is None or not originator_ids:
         return 0
     recorder = store.recorder
+    if not hasattr(recorder, "events_table_name"):  # the in-memory store: its index forgets them
+        index = recorder._stored_events_index
+        return sum(len(index.pop(originator, {})) for originator in originator_ids)
     table = recorder.events_table_name
     postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
     mark = "%s" if postgres else "?"

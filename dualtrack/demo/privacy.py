@@ -1,7 +1,7 @@
 """The privacy part of the demo: a minor who left the Qingdao college and whose guardian asked for erasure.
 
-Tang Xin (born 2010, guardian Tang Jun) was enrolled, proposed for a placement at the rail base, which was withdrawn
-when she left; the administrator then erased her personal data. Her history is still there (and verifies), but her
+Tang Xin (born 2010, guardian Tang Jun) was enrolled and left before any placement; the administrator then erased
+her personal data. Her history is still there (and verifies), but her
 name, birth date and guardian read as "(erased)" everywhere, and the read models mark her erased.
 """
 
@@ -24,9 +24,5 @@ def seed_erasure(container: Container, ids: DemoIds) -> None:
     tang = app.enrol_student(coordinator, UUID(ids.schools[0]), name="Tang Xin", major="mechatronics", cohort=2024,
                              enrolment_date=date(2024, 9, 1), date_of_birth=date(2010, 6, 18),
                              guardian_name="Tang Jun", guardian_contact="+86 139 0532 7781").id
-    placement = app.propose_placement(coordinator, tang, centre_id=UUID(ids.centres[2]), start=date(2027, 1, 4),
-                                      planned_end=date(2027, 2, 26), post="bogie fitter", weekly_hours=40,
-                                      speciality_override_reason="mechatronics covers the bogie drive systems")
-    app.withdraw_placement(coordinator, tang, placement.placement_id, reason="she left the college")
     erase_student(container, acting_as(Role.ADMIN, "admin-wu"), tang, reason=ERASURE_REASON)
     ids.erased_students.append(str(tang))

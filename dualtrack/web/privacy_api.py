@@ -28,6 +28,8 @@ class StudentErasure(MethodView):
     @blp.alt_response(401, schema=ApiError, description="no or invalid token")
     @blp.alt_response(403, schema=ApiError, description="only admins erase")
     @blp.alt_response(404, schema=ApiError, description="unknown student")
+    @blp.alt_response(409, schema=ApiError, description="someone changed the student's record at the same moment: ask "
+                      "again (an erasure is safe to repeat)")
     @blp.alt_response(422, schema=ApiError, description="no reason given")
     def post(self, body: dict[str, Any], student_id: UUID) -> dict[str, Any]:
         """Erase the student's personal data, with the reason (admins only). Safe to repeat."""

@@ -91,7 +91,7 @@ def test_given_an_admin_when_they_register_a_school_then_its_page_shows_its_stud
     assert "Weifang Vocational College is registered." in text(done)
     qtc = wu.get(f"/admin/schools/{site.ids.schools[0]}")
     seen = text(qtc)
-    assert qtc.status_code == 200 and "Qingdao Technician College" in seen and "Students 11" in seen
+    assert qtc.status_code == 200 and "Qingdao Technician College" in seen and "Students 12" in seen
     assert "Hours a week, at most 40" in seen
     assert wu.get("/admin/schools/00000000-0000-0000-0000-000000000000").status_code == 404
 

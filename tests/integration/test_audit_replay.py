@@ -191,7 +191,8 @@ def test_given_events_relayed_but_not_projected_and_events_not_yet_relayed_when_
         if name == "credit_statements":
             assert p.fed_by == [] and p.live_offsets == {}
             assert p.kafka.events_applied == p.store.events_applied == 0
-            assert p.kafka.beyond_live == p.store.beyond_live == stored(kafka_container, name) > 0
+            # it follows placements too (a student's erasure): the placements event not yet relayed is in the store
+            assert p.kafka.beyond_live + 1 == p.store.beyond_live == stored(kafka_container, name) > 0
         else:
             assert p.fed_by == ["kafka"]
             assert p.kafka.beyond_live == (1 if follows_placements else 0)

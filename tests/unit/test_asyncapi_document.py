@@ -135,7 +135,7 @@ def test_given_a_payload_schema_then_it_refuses_what_the_contract_refuses() -> N
     schema = payload_schemas()[BY_EVENT_TOPIC["events.placements:PlacementProposed"].dataschema]
     good = {"placement_id": "p", "centre_id": "c", "enterprise_id": "e", "kind": "standard", "start": "2026-03-02",
             "planned_end": "2026-06-30", "post": "welder", "weekly_hours": 30, "transferred_from": None,
-            "capacity_override_justification": None}
+            "capacity_override_justified": False}  # v2: a flag, never the text
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     assert validator.is_valid(good)
     assert not validator.is_valid({**good, "surprise": 1}), "no property beyond the contract's"
