@@ -21,13 +21,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.common.viewstore import Tx, ViewDatabase
 
 TABLE = "mail_outbox"
+ERASED_RECIPIENT = "(erased)"
+"""The recipient of a message sent to a person since erased (`MailOutbox.forget`)."""
 CLAIM_SECONDS = 60.0
 """A message claimed this long ago and not marked sent (its sender died) may be claimed again."""
 HELD_UNTIL_CONFIRMED_SECONDS = 60.0
@@ -261,6 +263,44 @@ class MailOutbox:
             tx.execute(f"UPDATE {TABLE} SET claim = NULL, claimed_at = NULL WHERE status = 'queued' "
                        "AND claim IS NOT NULL RETURNING key")
             return len(tx.fetchall())
+
+    # -- erasure --------------------------------------------------------------------------------
+    def forget(self, key_prefixes: Iterable[str]) -> int:
+        """Erasure: the messages whose key starts with one of `key_prefixes` keep nothing personal. Not sent yet,
+        they are not sent (removed); sent or failed, only their key, subject, status and times stay (the recipient
+        reads "(erased)", no text, no error). The old bytes are zeroed (SQLite) or vacuumed (PostgreSQL). How many."""
+        prefixes = sorted({p for p in key_prefixes if p})
+        forgotten = 0
+        with self._db.transaction() as tx:
+            if not self._db.is_postgres:
+                tx.execute("PRAGMA secure_delete=ON")
+            for prefix in prefixes:
+                match = "substr(key, 1, ?) = ?"
+                tx.execute(f"DELETE FROM {TABLE} WHERE {match} AND status IN ('held', 'queued') RETURNING key",
+                           (len(prefix), prefix))
+                forgotten += len(tx.fetchall())
+                tx.execute(f"UPDATE {TABLE} SET recipient = ?, body = NULL, last_error = NULL WHERE {match} "
+                           "AND status NOT IN ('held', 'queued') AND recipient <> ? RETURNING key",
+                           (ERASED_RECIPIENT, len(prefix), prefix, ERASED_RECIPIENT))
+                forgotten += len(tx.fetchall())
+        if forgotten:
+            self._scrub()
+        return forgotten
+
+    def _scrub(self) -> None:
+        if self._db.is_postgres:
+            import psycopg
+
+            with psycopg.connect(self._db.url, autocommit=True) as server:
+                server.execute(f"VACUUM {TABLE}")
+        else:
+            import sqlite3
+
+            file = sqlite3.connect(self._db.url, timeout=30)
+            try:
+                file.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                file.close()
 
     # -- reading --------------------------------------------------------------------------------
     def messages(self, *, status: str | None = None, limit: int | None = None) -> list[MailStatus]:
