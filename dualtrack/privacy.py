@@ -6,7 +6,9 @@ step safe to repeat, so an erasure cut short is finished by asking again:
 2. the identity context erases the accounts that speak only for the student (`PersonErased`);
 3. the keys of the student, of their training record and of those accounts are destroyed;
 4. their snapshots (sealed whole, unreadable now) are deleted from every store, and answers kept for idempotent
-   retries that name the student are dropped.
+   retries that name the student are dropped;
+5. the mail about them in the outbox (codes mailed to their guardian, invitations of the accounts erased) is
+   forgotten: not sent yet, it is not sent; sent, its recipient reads "(erased)" (dualtrack/privacy_mail.py).
 Their events stay, so the history replays and the hash chains verify; every sealed value now reads as erased. The
 `StudentErased` event reaches the read models through Kafka, and each marks the student erased.
 
@@ -22,6 +24,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from dualtrack.privacy_mail import forget_mail_of_student
 from services.common.errors import InvalidInput
 from services.common.identity import CommandContext
 from services.identity.erasure import SIGN_INS
@@ -56,6 +59,7 @@ def erase_student(container: Container, ctx: CommandContext, student_id: UUID, *
     deleted = sum(_delete_snapshots(app, ids) for app, ids in (
         (container.placements, [str(student_id)]), (container.training, [record]), (container.identity, accounts)))
     container.idempotency_keys().forget_answers_naming(str(student_id))
+    forget_mail_of_student(container, str(student_id), accounts)
     return Erasure(str(student_id), recorded, tuple(accounts), destroyed, deleted, result.position)
 
 
