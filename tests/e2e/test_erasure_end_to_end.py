@@ -1,19 +1,20 @@
 """A minor's erasure on the real pipeline (issue 17), on SQLite files and on PostgreSQL, with the real Kafka broker.
 
-Through the API (Flask test client): a minor is enrolled with a guardian and invited to an account of their own (the
-mail waits in the outbox), placed (the school and the enterprise approve, the guardian confirms with the code mailed
-to them: that mail waits too, no sender runs), the placement is activated, a week of practice naming
-them is logged and signed, they are assessed and awarded a certificate; every context is relayed to Kafka and every
-projection caught up from it, and the audit chains are checkpointed. An admin then erases them
+Through the API (Flask test client): a minor is enrolled with a guardian, placed (the school and the enterprise
+approve, the guardian confirms with the code mailed to them, the placement is activated) and invited to an account
+of their own; the code's mail is sent, the invitation's waits in the outbox. A week of practice naming them is logged
+and signed, they are assessed and awarded a certificate; every context is relayed to Kafka and every projection
+caught up from it, and the audit chains are checkpointed. An admin then erases them
 (`POST /api/v1/students/{id}/erasure`); everything is relayed again and every projection rebuilt from Kafka.
 
 Then: the audit chains still verify and `audit replay` finds no difference; every read model marks the student
 erased; the API answers "(erased)" for their name and nothing for their birth date and guardian; their exported
 record verifies offline and holds none of their personal values; and none of them (name, birth date in the usual
-forms, guardian's name and contact) is found by a byte search of every file of the data directory (the stores and
-their write-ahead logs, the view database, the keys), of every row of every table of the PostgreSQL database, and of
-every record (key, value, headers) of every topic; the two mails waiting are not sent. Asking again, without the
-right, about nobody or without a reason is answered as such.
+forms, guardian's name and contact, their account's email and phone) is found by a byte search of every file of the
+data directory (the stores and their write-ahead logs, the view database, the keys), of every row of every table of
+the PostgreSQL database, and of every record (key, value, headers) of every topic. The outbox keeps that a code was
+sent, not to whom, and the invitation is not sent. Asking again, without the right, about nobody or without a reason
+is answered as such.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ class Erased:
     export: bytes
 
 
+class Catcher:
+    """A mail server that takes every message."""
+
+    def __init__(self) -> None:
+        self.mails: list[Any] = []
+
+    def send(self, mail: Any) -> None:
+        self.mails.append(mail)
+
+
 def found_in(raw: bytes) -> list[str]:
     return sorted({f"{kind}: {value.decode()}" for kind, value in NEEDLES if value in raw})
 
@@ -112,8 +123,6 @@ def a_minor_placed_practised_and_certified(container: Container, http: Any) -> t
         "name": NAME, "major": "mechatronics", "cohort": 2025, "enrolment_date": "2025-09-01",
         "date_of_birth": BIRTH.isoformat(), "guardian_name": GUARDIAN, "guardian_contact": CONTACT},
         coordinator, 201)["id"]
-    post("/invitations", {"name": NAME, "email": EMAIL, "phone": PHONE, "role": "student", "student_id": student},
-         coordinator, 201)  # their account, invited: the mail waits in the outbox
     for code, scale in (("M1", "five-point"), ("M2", "percent")):
         post("/competency-catalogues/mechatronics/competencies", {
             "code": code, "title": f"Bogie work {code}", "target_hours": 100, "scale": scale,
@@ -130,6 +139,9 @@ def a_minor_placed_practised_and_certified(container: Container, http: Any) -> t
         mail = tx.execute("SELECT body FROM mail_outbox WHERE recipient = ?", (CONTACT,)).fetchone()
     assert mail is not None and NAME in mail[0], "the guardian was mailed a code"
     code = re.search(r"\b(\d{8})\b", mail[0]).group(1)  # type: ignore[union-attr]
+    assert container.mail_outbox().send_due(Catcher()) == 1  # the code is sent: its text blanked, its recipient kept
+    post("/invitations", {"name": NAME, "email": EMAIL, "phone": PHONE, "role": "student", "student_id": student},
+         coordinator, 201)  # their account, invited: that mail waits in the outbox
     post(f"{base}/guardian-confirmation", {"code": code}, {})
     post(f"{base}/activation", {"on": "2026-09-01"}, coordinator)
     for day in range(23, 28):  # Monday 23 to Friday 27 November 2026
@@ -294,12 +306,14 @@ def test_given_a_minor_erased_when_erased_again_or_by_anyone_but_an_admin_or_of_
     _post(erased.http, path, {}, ADMIN, 422)
 
 
-def test_given_a_minor_erased_then_neither_their_invitation_nor_the_code_mailed_to_their_guardian_is_sent(
+def test_given_a_minor_erased_then_the_code_mailed_to_their_guardian_is_kept_without_recipient_and_their_invitation_is_not_sent(
     erased: Erased,
 ) -> None:
-    """Both were waiting in the outbox (no sender ran): the erasure forgot them, and asking again finds nothing."""
+    """The code was sent before the erasure, the invitation was waiting (no sender ran since): the outbox keeps that a
+    code was sent, not to whom; the invitation is gone. Asking again finds nothing more to forget."""
     container = erased.container
-    assert container.mail_outbox().messages() == []
+    [code] = container.mail_outbox().messages()
+    assert code.key.startswith("guardian-code:") and (code.to, code.status) == ("(erased)", "sent"), code
     accounts = container.identity.erase_accounts_of_student(context_for(Role.ADMIN, "admin-erasure-office"),
                                                              erased.student, reason=REASON)
     assert len(accounts) == 1 and forget_mail_of_student(container, erased.student, accounts) == 0
