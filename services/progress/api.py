@@ -13,6 +13,7 @@ from contracts.http.progress import QueuedEntrySchema, StudentProgressSchema
 from services.common.errors import NotAllowed
 from services.common.identity import ENTERPRISE_SIDE, STUDENT_SIDE, Role
 from services.common.scope import Scope
+from services.progress.free_texts import free_texts, with_revocation_reasons
 from services.progress.views import ProgressView
 from toolkit.http.context import current_actor, deployment
 from toolkit.http.freshness import await_read_model
@@ -63,7 +64,9 @@ class StudentProgress(MethodView):
         await_read_model(view(), query)
         progress = view().student_progress(Scope.of(actor), str(student_id), deployment().today())
         record_read(student_id, "progress")
-        return own_entries(StudentSight(actor), str(student_id), progress)
+        texts = free_texts(str(student_id))  # descriptions and reasons: the training record keeps them, not the view
+        return with_revocation_reasons(str(student_id),
+                                       texts.fill_progress(own_entries(StudentSight(actor), str(student_id), progress)))
 
 
 @blp.route("/mentors/me/sign-off-queue")
