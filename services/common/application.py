@@ -174,7 +174,7 @@ class DualtrackApplication(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Events and snapshots alike go through the sealing mapper (personal values sealed per subject)."""
-        base = self.factory.mapper(transcoder=self.construct_transcoder())
+        base: Mapper[UUID] = self.factory.mapper(transcoder=self.construct_transcoder())
         return SealingMapper(base.transcoder, base.compressor, base.cipher, personal=self.personal_data)
 
     def construct_event_store(self) -> EventStore[UUID]:

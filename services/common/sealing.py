@@ -186,7 +186,8 @@ class SealingMapper(Mapper[Any]):
                     state[name] = _Seal(subject, state[name])
         if seal_reason:
             assert isinstance(meta, EventMeta)
-            state["meta"] = dataclasses.replace(meta, reason=_Seal(str(event.originator_id), meta.reason))
+            sealed: Any = _Seal(str(event.originator_id), meta.reason)  # stands in for the text until transcoded
+            state["meta"] = dataclasses.replace(meta, reason=sealed)
         return state
 
 

@@ -173,11 +173,11 @@ class StoredKeys:
         else:
             import sqlite3
 
-            conn = sqlite3.connect(self._db.url, timeout=30)
+            lite = sqlite3.connect(self._db.url, timeout=30)
             try:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                lite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
-                conn.close()
+                lite.close()
 
 
 def _now() -> str:

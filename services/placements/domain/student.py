@@ -54,17 +54,17 @@ class Student(Aggregate):
     """A student of a school, with their placements."""
 
     Snapshot = StateSnapshot
-    erased = False  # snapshots taken before erasure existed have no such attribute
+    erased = False  # their personal data was erased: what was sealed with their key reads as erased
 
     def __init__(
         self, *, school_id: str, name: str, major: str, cohort: int, enrolment_date: date, date_of_birth: date,
         guardian_name: str | None, guardian_contact: str | None, meta: EventMeta,
     ) -> None:
         self.school_id, self.name, self.major, self.cohort = school_id, name, major, cohort
-        self.enrolment_date, self.date_of_birth = enrolment_date, date_of_birth
+        self.enrolment_date = enrolment_date
+        self.date_of_birth: date | None = date_of_birth  # None once erased
         self.guardian_name, self.guardian_contact = guardian_name, guardian_contact
         self.placements: dict[str, Placement] = {}
-        self.erased = False  # their personal data was erased: what was sealed with their key reads as erased
 
     @classmethod
     def enrol(
