@@ -119,7 +119,8 @@ def journey(site: Site) -> None:
 
 def _as_of(browser: Browser, day: date, moment: datetime) -> None:
     set_value(browser, "on", day.isoformat())
-    set_value(browser, "known_at", moment.strftime("%Y-%m-%dT%H:%M:%S"))
+    # a datetime-local field writes a whole minute without its ":00" seconds
+    set_value(browser, "known_at", moment.strftime("%Y-%m-%dT%H:%M" if moment.second == 0 else "%Y-%m-%dT%H:%M:%S"))
     submit(browser, browser.driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
 
 
