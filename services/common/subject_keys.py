@@ -155,29 +155,13 @@ class StoredKeys:
                            [(s, now, now) for s in subjects])
         for subject in subjects:
             self._cache[subject] = (None, time.monotonic())
-        self._scrub()
+        self._db.scrub(TABLE)
         return len(subjects)
 
     def _row(self, subject: str) -> tuple[bytes | None, str | None] | None:
         with self._db.transaction() as tx:
             row = tx.execute(f"SELECT wrapped, erased_at FROM {TABLE} WHERE subject = ?", (subject,)).fetchone()
         return (row[0], row[1]) if row is not None else None
-
-    def _scrub(self) -> None:
-        """The destroyed keys' bytes leave the write-ahead log (SQLite) or the table's dead rows (PostgreSQL)."""
-        if self._db.is_postgres:
-            import psycopg
-
-            with psycopg.connect(self._db.url, autocommit=True) as conn:
-                conn.execute(f"VACUUM {TABLE}")
-        else:
-            import sqlite3
-
-            lite = sqlite3.connect(self._db.url, timeout=30)
-            try:
-                lite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                lite.close()
 
 
 def _now() -> str:

@@ -284,23 +284,8 @@ class MailOutbox:
                            (ERASED_RECIPIENT, len(prefix), prefix, ERASED_RECIPIENT))
                 forgotten += len(tx.fetchall())
         if forgotten:
-            self._scrub()
+            self._db.scrub(TABLE)
         return forgotten
-
-    def _scrub(self) -> None:
-        if self._db.is_postgres:
-            import psycopg
-
-            with psycopg.connect(self._db.url, autocommit=True) as server:
-                server.execute(f"VACUUM {TABLE}")
-        else:
-            import sqlite3
-
-            file = sqlite3.connect(self._db.url, timeout=30)
-            try:
-                file.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                file.close()
 
     # -- reading --------------------------------------------------------------------------------
     def messages(self, *, status: str | None = None, limit: int | None = None) -> list[MailStatus]:
