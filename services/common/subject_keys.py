@@ -103,8 +103,7 @@ class StoredKeys:
         key = self.key_of(subject)
         if key is not None:
             return key
-        if self._row(subject) is not None:  # a row without a key: destroyed
-            raise SubjectErased(subject)
+        # No key found: make one, unless another process of the deployment made (or destroyed) it meanwhile.
         fresh = AESGCM.generate_key(256)
         nonce = os.urandom(12)
         wrapped = nonce + self._master.encrypt(nonce, fresh, subject.encode())
@@ -112,7 +111,7 @@ class StoredKeys:
             tx.execute(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES (?, ?, ?) "
                        "ON CONFLICT (subject) DO NOTHING", (subject, wrapped, _now()))
         self._cache.pop(subject, None)
-        key = self.key_of(subject)  # the one stored, ours or a concurrent writer's
+        key = self.key_of(subject)  # the one stored: ours, a concurrent writer's, or none if destroyed
         if key is None:
             raise SubjectErased(subject)
         return key

@@ -89,3 +89,20 @@ def test_given_stored_keys_then_a_key_survives_the_process_and_a_destroyed_one_i
     with pytest.raises(Exception):  # noqa: B017 - another master key unwraps nothing
         StoredKeys(KeyDatabase(str(path)), master_key_from_secret("another secret of more than 32 bytes!")).key_of(
             "student-2")
+
+
+def test_given_another_process_makes_a_subjects_key_while_we_look_then_both_seal_with_that_one_key(
+        tmp_path: Path) -> None:
+    path = str(tmp_path / "keys" / "subject-keys.sqlite3")
+    ours, theirs = StoredKeys(KeyDatabase(path), MASTER), StoredKeys(KeyDatabase(path), MASTER)
+    looked_up = ours.key_of
+
+    def key_of_while_the_other_makes_it(subject: str) -> bytes | None:
+        found = looked_up(subject)
+        if found is None:  # we found nothing; before we write, the other process makes the key
+            theirs.key_for(subject)
+        return found
+
+    ours.key_of = key_of_while_the_other_makes_it  # type: ignore[method-assign]
+    key = ours.key_for("sign-ins:2026-12")
+    assert key == theirs.key_for("sign-ins:2026-12"), "one subject, one key, and no 'erased' refusal"
