@@ -23,6 +23,7 @@ run: $(STAMP)
 # once is built once) and the end-to-end tests one after another on one worker, handed out first (tests/conftest.py).
 PYTEST_PARALLEL ?= -n logical --maxprocesses 4 --dist loadscope --no-loadscope-reorder
 # One PostgreSQL server and one Kafka broker for the whole run, shared by the workers, stopped afterwards.
+# The fifteen slowest steps are listed at the end of `make test`: the suite must stay under 10 minutes.
 WITH_SERVERS := $(BIN)/python -m tests.support.servers
 COVERAGE := --cov=events --cov=services --cov=contracts --cov=toolkit --cov=dualtrack --cov-report=term:skip-covered
 
@@ -31,7 +32,7 @@ COVERAGE := --cov=events --cov=services --cov=contracts --cov=toolkit --cov=dual
 test: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(MAKE) --no-print-directory lint
-	$(WITH_SERVERS) $(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	$(WITH_SERVERS) $(BIN)/pytest $(PYTEST_PARALLEL) --durations=15 $(PYTEST_ARGS)
 
 ## The in-memory layer: unit tests and the rules of the domain and applications; no server, no database.
 test-fast: $(STAMP)
