@@ -1,0 +1,1 @@
+"""Probes that every route of the API joins by being in its OpenAPI document (tests/probes/routes.py reads it)."""
