@@ -36,6 +36,7 @@ from services.schedules.application import SchedulesApplication
 from services.training.application import TrainingApplication
 from toolkit.http.idempotency import IdempotencyKeys
 from toolkit.http.keys import KeyRing
+from toolkit.http.rate_limits import RateLimiter
 from toolkit.http.throttle import AddressThrottle
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Container:
                     for name in PROJECTION_CLASSES:
                         self.view(name)
                     self.idempotency_keys()
+                    self.rate_limiter()
                 return self
             except Exception as error:
                 if attempt == attempts:
@@ -319,6 +321,17 @@ class Container:
             return self._address_throttle
 
     @cached_property
+    def _rate_limiter(self) -> RateLimiter:
+        url = self.settings.database_url if self.settings.uses_postgres else None
+        return RateLimiter.for_deployment(self.settings.rate_limits, self.settings.data_dir, url)
+
+    def rate_limiter(self) -> RateLimiter:
+        """Requests counted per account and address (toolkit.http.rate_limits): a SQLite file of its own under the
+        data directory, or an UNLOGGED table of the PostgreSQL database."""
+        with self._building:
+            return self._rate_limiter
+
+    @cached_property
     def _mail_outbox(self) -> Any:
         from toolkit.mail.outbox import MailOutbox
 
@@ -369,3 +382,5 @@ class Container:
             self.view_db.close()
         if "subject_keys" in self.__dict__:
             self.subject_keys.close()
+        if "_rate_limiter" in self.__dict__:
+            self._rate_limiter.close()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from events import CONTEXTS
+from toolkit.http.rate_limits import Rate, RateLimits
 
 __all__ = ["CONTEXTS", "Settings"]
 
@@ -78,6 +79,25 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise SettingsError(f"{name} is {text!r}: it must be true or false (1/0, yes/no, on/off)")
 
 
+RATE_LIMIT_VARIABLES = {"account": "DUALTRACK_RATE_LIMIT", "account_expensive": "DUALTRACK_RATE_LIMIT_EXPENSIVE",
+                        "address": "DUALTRACK_RATE_LIMIT_ADDRESS",
+                        "address_expensive": "DUALTRACK_RATE_LIMIT_ADDRESS_EXPENSIVE"}
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits:
+    """The four limits (each "600/minute" or "off"); DUALTRACK_RATE_LIMITS=off turns them all off."""
+    if env.get("DUALTRACK_RATE_LIMITS", "").strip().lower() in ("off", "0", "false", "no"):
+        return RateLimits.off()
+    chosen: dict[str, Rate | None] = {}
+    for name, variable in RATE_LIMIT_VARIABLES.items():
+        if env.get(variable, "").strip():
+            try:
+                chosen[name] = Rate.parse(env[variable])
+            except ValueError as error:
+                raise SettingsError(f"{variable}: {error}") from None
+    return RateLimits(**chosen)
+
+
 def _check_mail_settings(settings: Settings) -> None:
     from email.utils import parseaddr
 
@@ -132,6 +152,10 @@ class Settings:
     read_window_seconds: float = 15 * 60
     """Repeated reads of the same data of a student by the same person within this many seconds are one recorded
     read with a count (DUALTRACK_READ_WINDOW_SECONDS; services.audit.read_windows)."""
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    """Requests per account and per address, stricter on the expensive routes (toolkit/http/rate_limits.py):
+    DUALTRACK_RATE_LIMIT (600/minute), _EXPENSIVE (30/minute), _ADDRESS (6000/minute), _ADDRESS_EXPENSIVE
+    (300/minute), each "off" to turn it off; DUALTRACK_RATE_LIMITS=off turns them all off."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -162,6 +186,7 @@ class Settings:
             mail_from=env.get("DUALTRACK_MAIL_FROM") or cls.mail_from,
             public_base_url=env.get("DUALTRACK_PUBLIC_URL", ""),
             read_window_seconds=_seconds(env, "DUALTRACK_READ_WINDOW_SECONDS", cls.read_window_seconds),
+            rate_limits=_rate_limits(env),
         )
 
     def __post_init__(self) -> None:

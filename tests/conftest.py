@@ -19,6 +19,7 @@ refuses to run when their lists differ: a parameter that shows in a test's id mu
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,8 +33,17 @@ from dualtrack.settings import Settings
 from services.common.identity import Actor, CommandContext, Role
 from tests.support.demo import Seeded, Template, copy_of_template, seed_template
 from toolkit.http.auth import issue_token
+from toolkit.http.rate_limits import Rate, RateLimits
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+
+GENEROUS = "1000000/minute"
+"""The suite asks much from one address with few accounts: the rate limits are far off for its tests and for the
+processes they start (which inherit the environment); tests/api/test_rate_limits.py sets low ones of its own."""
+for _variable in ("DUALTRACK_RATE_LIMIT", "DUALTRACK_RATE_LIMIT_EXPENSIVE", "DUALTRACK_RATE_LIMIT_ADDRESS",
+                  "DUALTRACK_RATE_LIMIT_ADDRESS_EXPENSIVE"):
+    os.environ[_variable] = GENEROUS
+GENEROUS_LIMITS = RateLimits(*[Rate.parse(GENEROUS)] * 4)
 
 LAYER_STORES: dict[str, tuple[str, ...]] = {
     "unit": ("memory",),
@@ -176,7 +186,7 @@ def make_settings(data_dir: Path, database_url: str | None = None, kafka: str | 
         kafka_bootstrap_servers=kafka,
         secret_key=TEST_SECRET,
         topic_prefix=f"t{uuid.uuid4().hex[:8]}.dualtrack",
-        **extra,  # type: ignore[arg-type]
+        **{"rate_limits": GENEROUS_LIMITS, **extra},  # type: ignore[arg-type]
     )
 
 

@@ -18,6 +18,7 @@ from toolkit.http.context import EXTENSION, client_correlation_id, correlation_i
 from toolkit.http.errors import register_error_handlers
 from toolkit.http.idempotency import IdempotencyKeyPlugin, register_idempotency
 from toolkit.http.query_parameters import register_query_parameter_check
+from toolkit.http.rate_limited_routes import register_rate_limits
 
 log = logging.getLogger("dualtrack.http")
 
@@ -100,6 +101,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     register_query_parameter_check(app)
     register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
     register_no_store(app)  # answers about people are kept by no cache
+    register_rate_limits(app)  # runs before every other hook: each request counts against the rate limits
 
     from dualtrack.web.health import bp as health_bp
     from dualtrack.web.shell import install_shell, is_page_request, render_page_error
