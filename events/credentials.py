@@ -103,7 +103,21 @@ class ClassOrdered(DomainCreated):
     deadline: date
 
 
+class StudentsProposedForOrder(DomainEvent):
+    """A school (its coordinator, or an admin) proposed students for an order class: they join it only once the
+    ordering enterprise accepts them."""
+
+    student_ids: list[str]
+
+
 class StudentsAssignedToOrder(DomainEvent):
-    """Students were assigned to an order class."""
+    """Students are in an order class: the ordering enterprise accepted them (earlier events, from before proposals,
+    recorded a school's own assignment and stand for accepted students)."""
+
+    student_ids: list[str]
+
+
+class StudentsDeclinedForOrder(DomainEvent):
+    """The ordering enterprise declined students a school proposed for its order class."""
 
     student_ids: list[str]

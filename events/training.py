@@ -41,6 +41,34 @@ class CompetencyRetired(DomainEvent):
     effective_from: date
 
 
+class CatalogueChangeRequested(DomainEvent):
+    """A coordinator asked the catalogue's owners (the deployment's administrators) for a change: a competency added
+    (`define`), its target revised (`revise-target`) or retired (`retire`), from a date; the reason is in the
+    metadata."""
+
+    request_id: str
+    change: str
+    code: str
+    title: str | None
+    target_hours: int | None
+    scale: str | None
+    effective_from: date
+    school_id: str | None
+    """The requesting coordinator's school (None when an administrator filed it)."""
+
+
+class CatalogueChangeApproved(DomainEvent):
+    """An administrator approved a change request; the change itself follows as its own event."""
+
+    request_id: str
+
+
+class CatalogueChangeRejected(DomainEvent):
+    """An administrator rejected a change request; the reason is in the metadata."""
+
+    request_id: str
+
+
 # -- a student's training record ------------------------------------------------------------------
 
 

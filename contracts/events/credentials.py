@@ -93,8 +93,21 @@ class ClassOrderedV1(Schema):
     deadline = fields.Date(required=True)
 
 
+class StudentsProposedForOrderV1(Schema):
+    """A school proposed students for an order class; they join it once the ordering enterprise accepts them."""
+
+    student_ids = fields.List(fields.String(), required=True)
+
+
 class StudentsAssignedToOrderV1(Schema):
-    """Students were assigned to an order class."""
+    """Students are in an order class: the ordering enterprise accepted them (records from before proposals: their
+    school assigned them)."""
+
+    student_ids = fields.List(fields.String(), required=True)
+
+
+class StudentsDeclinedForOrderV1(Schema):
+    """The ordering enterprise declined students proposed for its order class."""
 
     student_ids = fields.List(fields.String(), required=True)
 
@@ -110,7 +123,9 @@ PUBLISHED = {
         ("CertificateRevoked", CertificateRevokedV2),
         ("CreditsPosted", CreditsPostedV1),
         ("ClassOrdered", ClassOrderedV1),
+        ("StudentsProposedForOrder", StudentsProposedForOrderV1),
         ("StudentsAssignedToOrder", StudentsAssignedToOrderV1),
+        ("StudentsDeclinedForOrder", StudentsDeclinedForOrderV1),
     )
 }
 """Stored event topic -> (published name, version, payload schema)."""

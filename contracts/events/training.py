@@ -43,6 +43,32 @@ class CompetencyRetiredV1(Schema):
     effective_from = fields.Date(required=True)
 
 
+class CatalogueChangeRequestedV1(Schema):
+    """A coordinator asked the catalogue's owners (administrators) for a change from a date (the reason is not
+    published)."""
+
+    request_id = fields.String(required=True)
+    change = fields.String(required=True, metadata={"description": "define, revise-target or retire"})
+    code = fields.String(required=True)
+    title = fields.String(required=True, allow_none=True)
+    target_hours = fields.Integer(required=True, allow_none=True)
+    scale = fields.String(required=True, allow_none=True)
+    effective_from = fields.Date(required=True)
+    school_id = fields.String(required=True, allow_none=True)
+
+
+class CatalogueChangeApprovedV1(Schema):
+    """An administrator approved a change request; the change follows as its own record."""
+
+    request_id = fields.String(required=True)
+
+
+class CatalogueChangeRejectedV1(Schema):
+    """An administrator rejected a change request (the reason is not published)."""
+
+    request_id = fields.String(required=True)
+
+
 class TrainingRecordOpenedV1(Schema):
     """A student's training record was opened (subject: the record; the student is named inside)."""
 
@@ -152,6 +178,9 @@ PUBLISHED = {
         ("CompetencyDefined", CompetencyDefinedV1),
         ("CompetencyTargetRevised", CompetencyTargetRevisedV1),
         ("CompetencyRetired", CompetencyRetiredV1),
+        ("CatalogueChangeRequested", CatalogueChangeRequestedV1),
+        ("CatalogueChangeApproved", CatalogueChangeApprovedV1),
+        ("CatalogueChangeRejected", CatalogueChangeRejectedV1),
         ("TrainingRecordOpened", TrainingRecordOpenedV1),
         ("TrainingPlanDrawnUp", TrainingPlanDrawnUpV1),
         ("TrainingTargetAdjusted", TrainingTargetAdjustedV1),

@@ -299,7 +299,7 @@ class OrderClassRequest(RequestSchema):
 
 
 class AssignStudentsRequest(RequestSchema):
-    """Put students in the order class (admins, coordinators of the students' school)."""
+    """Students of an order class: proposed by their school, accepted or declined by the ordering enterprise."""
 
     student_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
 
@@ -312,7 +312,8 @@ class OrderCertificateRowSchema(Schema):
     eligible = fields.List(fields.String(), required=True, metadata={
         "description": "Students meeting the level's requirements, not yet awarded."})
     not_yet = fields.List(fields.String(), required=True)
-    short_of_order = fields.Integer(required=True, metadata={"description": "Students ordered less holders."})
+    short_of_order = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Students ordered less holders; null in a school's view (it would count other schools')."})
 
 
 class OrderReportSchema(Schema):
@@ -323,7 +324,11 @@ class OrderReportSchema(Schema):
     name = fields.String(required=True)
     major = fields.String(required=True)
     students_ordered = fields.Integer(required=True)
-    students_assigned = fields.Integer(required=True)
+    students_assigned = fields.Integer(required=True, metadata={"description": "Students in the class (accepted)."})
+    proposed = fields.List(fields.String(), required=True, metadata={
+        "description": "Students proposed and waiting for the enterprise (a school's view: its own)."})
+    scope = fields.String(required=True, metadata={
+        "description": "order: every student (the enterprise, admins, auditors); school: the caller's school's."})
     deadline = fields.String(required=True, metadata={"description": "YYYY-MM-DD"})
     days_left = fields.Integer(required=True)
     certificates = fields.List(fields.Nested(OrderCertificateRowSchema), required=True)

@@ -61,6 +61,41 @@ class RetireCompetencyRequest(RequestSchema):
     reason = fields.String(required=True, validate=_reason)
 
 
+class CatalogueChangeRequestRequest(RequestSchema):
+    """Ask the catalogue's owners (administrators) for a change from a date: `define` needs title, target_hours and
+    scale; `revise-target` needs target_hours; `retire` neither."""
+
+    change = fields.String(required=True, validate=validate.OneOf(["define", "revise-target", "retire"]))
+    code = fields.String(required=True, validate=_code, metadata={"description": "Short code, e.g. MEC-01."})
+    title = fields.String(load_default=None, validate=[NOT_BLANK, validate.Length(max=300)])
+    target_hours = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=10000))
+    scale = fields.String(load_default=None, validate=validate.OneOf(sorted(SCALES)))
+    effective_from = Day(required=True)
+    reason = fields.String(required=True, validate=_reason)
+
+
+class ChangeRequestAccepted(CommandAccepted):
+    request_id = fields.String(required=True)
+
+
+class CatalogueChangeRequestSchema(Schema):
+    """A change request of a catalogue and what became of it."""
+
+    request_id = fields.String(required=True)
+    change = fields.String(required=True, metadata={"description": "define, revise-target or retire"})
+    code = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    target_hours = fields.Integer(allow_none=True)
+    scale = fields.String(allow_none=True)
+    effective_from = fields.Date(required=True)
+    school_id = fields.String(allow_none=True, metadata={"description": "The requesting coordinator's school."})
+    reason = fields.String(allow_none=True)
+    requested_by = fields.String(required=True, metadata={"description": "A person id."})
+    status = fields.String(required=True, metadata={"description": "pending, approved or rejected"})
+    decided_by = fields.String(allow_none=True)
+    decision_reason = fields.String(allow_none=True, metadata={"description": "Why it was rejected."})
+
+
 class CatalogueQuery(RequestSchema):
     on = Day(load_default=None, metadata={"description": "The day the catalogue is read as in force (default today)."})
 

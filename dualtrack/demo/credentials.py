@@ -1,4 +1,5 @@
-"""The credentials part of the demo: an X certificate listed, awarded, converted and revoked, and an order class."""
+"""The credentials part of the demo: an X certificate listed, awarded, converted and revoked, and an order class
+whose students their school proposed and the enterprise accepted (one declined)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from services.common.identity import CommandContext, Role
 def seed_credentials(container: Container, ids: DemoIds) -> None:
     """An X certificate with two levels and a conversion rule; Liu eligible and awarded (credits deposited and
     converted, the award's number amended); Ma awarded by override, then revoked (everything reversed); CRRC's
-    order class with Liu and Zhou in it."""
+    order class: the Qingdao college proposes Liu and Zhou, CRRC's mentor accepts them."""
     credentials = container.credentials
     clock = credentials.today
     credentials.today = lambda: DEMO_TODAY
@@ -46,11 +47,30 @@ def seed_credentials(container: Container, ids: DemoIds) -> None:
             override_reason="assessed at the national skills contest instead").award_id
         credentials.convert_credits(coordinator, ma, ma_award)
         credentials.revoke_award(admin, ma, ma_award, reason="the contest result was annulled")
+        zhao = acting_as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1])
         order = credentials.order_class(
-            acting_as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1]),
+            zhao,
             enterprise_id=UUID(ids.enterprises[1]),
             name="CRRC bogie fitters 2027", students=10, major="mechatronics",
             certificates=[{"code": "X-RTM", "level": "junior"}], deadline=date(2027, 6, 30))
-        credentials.assign_students_to_order(coordinator, order.id, student_ids=[str(liu), str(zhou)])
+        credentials.propose_students_for_order(coordinator, order.id, student_ids=[str(liu), str(zhou)])
+        credentials.accept_students_for_order(zhao, order.id, student_ids=[str(liu), str(zhou)])
+    finally:
+        credentials.today = clock
+
+
+def seed_declined_proposal(container: Container, ids: DemoIds) -> None:
+    """The college proposes Wu Hao of the spring cohort for CRRC's order class too; CRRC declines (his spring
+    placement is at Haier's)."""
+    credentials = container.credentials
+    clock = credentials.today
+    credentials.today = lambda: DEMO_TODAY
+    try:
+        ordered = [n for n in credentials.notifications(1, 100_000) if n.topic.endswith(":ClassOrdered")]
+        order = ordered[-1].originator_id  # this load's (a forced reload orders another)
+        coordinator = acting_as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
+        credentials.propose_students_for_order(coordinator, order, student_ids=[ids.spring_cohort[0]])
+        credentials.decline_students_for_order(acting_as(Role.MENTOR, "mentor-zhao", enterprise_id=ids.enterprises[1]),
+                                               order, student_ids=[ids.spring_cohort[0]])
     finally:
         credentials.today = clock

@@ -1,4 +1,5 @@
-"""The training part of the demo: competency catalogues with a revised target and a retired competency; a week of
+"""The training part of the demo: competency catalogues (kept by the administrator; the schools' change requests
+approved, rejected and one pending) with a revised target and a retired competency; a week of
 practice logged, signed, rejected and corrected, a student's draft, a back-filled day and a batch upload; dual
 sign-off with a countersignature; assessments from both sides."""
 
@@ -9,7 +10,7 @@ from uuid import UUID
 
 from dualtrack.bootstrap import Container
 from dualtrack.demo.world import DEMO_TODAY, DemoIds, acting_as
-from services.common.identity import CommandContext, Role
+from services.common.identity import Role
 from services.training.application import PracticeRow, TrainingApplication
 
 
@@ -31,7 +32,7 @@ def _training_story(container: Container, ids: DemoIds) -> None:
     coordinator = acting_as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
 
     if not training.has_catalogue("mechatronics"):  # loaded again (--force): the catalogues are shared
-        _seed_catalogues(training, coordinator)
+        _seed_catalogues(training, ids)
 
     # Liu at the rail base: the plan is drawn up, one target adjusted, then a week of practice.
     training.draw_up_training_plan(coordinator, liu, liu_rail)
@@ -40,24 +41,42 @@ def _training_story(container: Container, ids: DemoIds) -> None:
     _practice_week(container, ids)
 
 
-def _seed_catalogues(training: TrainingApplication, coordinator: CommandContext) -> None:
+def _seed_catalogues(training: TrainingApplication, ids: DemoIds) -> None:
+    """The administrator keeps the catalogues every school of a major trains by; the schools' coordinators ask for
+    changes: Chen's revised PLC target and Huang's retired soldering are approved, Huang's lower target for his own
+    students is rejected, and Chen's longer safety induction waits for the administrator."""
+    admin = acting_as(Role.ADMIN, "admin-wu")
+    chen = acting_as(Role.COORDINATOR, "coordinator-chen", school_id=ids.schools[0])
+    huang = acting_as(Role.COORDINATOR, "coordinator-huang", school_id=ids.schools[1])
     start_of_year = date(2026, 1, 1)
     for code, title, hours, scale in (
         ("MEC-01", "Assemble and adjust drive units", 160, "five-point"),
         ("MEC-02", "Wire and program PLC controls", 120, "percent"),
         ("MEC-03", "Apply workplace safety procedures", 40, "pass-fail"),
     ):
-        training.define_competency(coordinator, "mechatronics", code=code, title=title, target_hours=hours,
+        training.define_competency(admin, "mechatronics", code=code, title=title, target_hours=hours,
                                    scale=scale, effective_from=start_of_year)
-    training.revise_competency_target(coordinator, "mechatronics", "MEC-02", target_hours=140,
-                                      effective_from=date(2026, 9, 1), reason="the new PLC module adds a week")
+    plc = training.request_catalogue_change(chen, "mechatronics", change="revise-target", code="MEC-02",
+                                            target_hours=140, effective_from=date(2026, 9, 1),
+                                            reason="the new PLC module adds a week").request_id
+    training.approve_catalogue_change(admin, "mechatronics", plc)
     for code, title, hours in (("ELE-01", "Assemble printed circuit boards", 120),
                                ("ELE-02", "Test and calibrate devices", 100),
                                ("ELE-03", "Through-hole soldering", 40)):
-        training.define_competency(coordinator, "electronics", code=code, title=title, target_hours=hours,
+        training.define_competency(admin, "electronics", code=code, title=title, target_hours=hours,
                                    scale="five-point", effective_from=start_of_year)
-    training.retire_competency(coordinator, "electronics", "ELE-03", effective_from=date(2026, 10, 1),
-                               reason="through-hole boards left the product range")
+    soldering = training.request_catalogue_change(huang, "electronics", change="retire", code="ELE-03",
+                                                  effective_from=date(2026, 10, 1),
+                                                  reason="through-hole boards left the product range").request_id
+    training.approve_catalogue_change(admin, "electronics", soldering)
+    lower = training.request_catalogue_change(huang, "electronics", change="revise-target", code="ELE-01",
+                                              target_hours=90, effective_from=date(2027, 1, 1),
+                                              reason="our students arrive with soldering practice").request_id
+    training.reject_catalogue_change(admin, "electronics", lower, reason="every school of electronics trains to "
+                                     "one target; record prior learning in the student's plan instead")
+    training.request_catalogue_change(chen, "mechatronics", change="revise-target", code="MEC-03", target_hours=48,
+                                      effective_from=date(2027, 2, 1),
+                                      reason="the new lock-out procedure adds a day of induction")
 
 
 def _practice_week(container: Container, ids: DemoIds) -> None:

@@ -204,15 +204,42 @@ class OrderClasses(MethodView):
         return accepted(application().order_class(command_context(), **body), 201)
 
 
+@blp.route("/order-classes/<uuid:order_id>/proposals")
+class OrderClassProposals(MethodView):
+    @blp.arguments(AssignStudentsRequest)
+    @blp.response(200, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], order_id: UUID) -> Any:
+        """Propose students of the class's major for it (admins, coordinators of the students' school): they join
+        the class once the ordering enterprise accepts them."""
+        return accepted(application().propose_students_for_order(
+            command_context(), order_id, student_ids=[str(s) for s in body["student_ids"]],
+            expected_version=expected_version()))
+
+
 @blp.route("/order-classes/<uuid:order_id>/students")
 class OrderClassStudents(MethodView):
     @blp.arguments(AssignStudentsRequest)
     @blp.response(200, CommandAccepted)
     @_errors
     def post(self, body: dict[str, Any], order_id: UUID) -> Any:
-        """Put students of the class's major in it, up to the number ordered (admins, coordinators of the
-        students' school)."""
-        return accepted(application().assign_students_to_order(
+        """Accept proposed students into the class, up to the number ordered (the ordering enterprise's mentors
+        and enterprise admins, admins; anyone else: 403 `enterprise-accepts`; a student not proposed: 409
+        `not-proposed`)."""
+        return accepted(application().accept_students_for_order(
+            command_context(), order_id, student_ids=[str(s) for s in body["student_ids"]],
+            expected_version=expected_version()))
+
+
+@blp.route("/order-classes/<uuid:order_id>/declined-proposals")
+class OrderClassDeclinedProposals(MethodView):
+    @blp.arguments(AssignStudentsRequest)
+    @blp.response(200, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], order_id: UUID) -> Any:
+        """Decline proposed students (the ordering enterprise's mentors and enterprise admins, admins); their school
+        may propose them again."""
+        return accepted(application().decline_students_for_order(
             command_context(), order_id, student_ids=[str(s) for s in body["student_ids"]],
             expected_version=expected_version()))
 
@@ -223,8 +250,10 @@ class OrderClassReport(MethodView):
     @_errors
     def get(self, order_id: UUID) -> Any:
         """How the class stands against the order: per certificate, who holds it (or a higher level), who is
-        eligible, who is not yet, and how many holders are still short (the enterprise's mentors, admins,
-        auditors, coordinators of a school with students in it)."""
+        eligible, who is not yet, how many holders are still short, and the proposals waiting for the enterprise.
+        The ordering enterprise's mentors and enterprise admins, admins and auditors see every student; a
+        coordinator of a school with students in it (or proposed) sees only their own school's, and no shortfall
+        (`short_of_order` is null: it would count other schools' holders)."""
         return application().order_report(command_context(), order_id)
 
 

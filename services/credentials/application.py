@@ -191,28 +191,62 @@ class CredentialsApplication(DualtrackApplication):
                                             major=major, certificates=certificates, deadline=deadline,
                                             today=self.today(), meta=ctx.meta()))
 
-    def assign_students_to_order(self, ctx: CommandContext, order_id: UUID, *, student_ids: list[str],
-                                 expected_version: int | None = None) -> CommandResult:
-        """Put students in an order class (admins, coordinators of the students' school)."""
-        _require_school_staff_role(ctx.actor, "assign students to order classes")
+    def propose_students_for_order(self, ctx: CommandContext, order_id: UUID, *, student_ids: list[str],
+                                   expected_version: int | None = None) -> CommandResult:
+        """Propose students for an order class (admins, coordinators of the students' school): they join it once
+        the ordering enterprise accepts them."""
+        _require_school_staff_role(ctx.actor, "propose students for order classes")
         order: OrderClass = self.load(OrderClass, order_id, expected_version)
         students = [self.placements.student(s) for s in student_ids]
         for student in students:
             if not is_school_staff(ctx.actor, student.school_id):
-                raise _refuse(ctx.actor, f"assign student {student.student_id} to classes",
+                raise _refuse(ctx.actor, f"propose student {student.student_id} for classes",
                               student_id=student.student_id)
-        order.assign([s.student_id for s in students], {s.student_id: s.major for s in students}, ctx.meta())
+        order.propose([s.student_id for s in students], {s.student_id: s.major for s in students}, ctx.meta())
         return self.record(order)
 
-    def order_report(self, ctx: CommandContext, order_id: UUID) -> dict[str, Any]:
-        """How the class stands against the order: per required certificate, who holds it, who is eligible."""
-        order: OrderClass = self.load(OrderClass, order_id)
-        students = [self.placements.student(s) for s in order.student_ids]
-        schools = {s.school_id for s in students}
+    def accept_students_for_order(self, ctx: CommandContext, order_id: UUID, *, student_ids: list[str],
+                                  expected_version: int | None = None) -> CommandResult:
+        """Put proposed students in the class, up to the number ordered (the ordering enterprise's mentors and
+        enterprise admins, admins)."""
+        order = self._order_of_enterprise(ctx, order_id, expected_version, "accept students into")
+        order.accept(student_ids, ctx.meta())
+        return self.record(order)
+
+    def decline_students_for_order(self, ctx: CommandContext, order_id: UUID, *, student_ids: list[str],
+                                   expected_version: int | None = None) -> CommandResult:
+        """Decline proposed students (the ordering enterprise's mentors and enterprise admins, admins)."""
+        order = self._order_of_enterprise(ctx, order_id, expected_version, "decline students for")
+        order.decline(student_ids, ctx.meta())
+        return self.record(order)
+
+    def _order_of_enterprise(self, ctx: CommandContext, order_id: UUID, expected_version: int | None,
+                             what: str) -> OrderClass:
+        """The order class, if the caller decides for its enterprise (rule `enterprise-accepts`)."""
         actor = ctx.actor
-        if not (actor.role in (Role.ADMIN, Role.AUDITOR) or is_enterprise_staff(actor, order.enterprise_id)
-                or (actor.role is Role.COORDINATOR and actor.school_id in schools)):
-            raise _refuse(actor, f"read the report of order class {order_id}")
+        if actor.role not in (Role.ADMIN, Role.MENTOR, Role.ENTERPRISE_ADMIN):
+            raise _refuse(actor, f"{what} order classes (enterprise-accepts: the ordering enterprise accepts the "
+                          "students schools propose)", rule="enterprise-accepts")
+        order: OrderClass = self.load(OrderClass, order_id, expected_version)
+        if not is_enterprise_staff(actor, order.enterprise_id):
+            raise _refuse(actor, f"{what} order class {order_id} (enterprise-accepts: the ordering enterprise "
+                          "accepts the students schools propose)", rule="enterprise-accepts")
+        return order
+
+    def order_report(self, ctx: CommandContext, order_id: UUID) -> dict[str, Any]:
+        """How the class stands against the order: per required certificate, who holds it, who is eligible. The
+        enterprise, admins and auditors see every student; a school's coordinators only their own school's."""
+        order: OrderClass = self.load(OrderClass, order_id)
+        actor = ctx.actor
+        whole = actor.role in (Role.ADMIN, Role.AUDITOR) or is_enterprise_staff(actor, order.enterprise_id)
+        students = [self.placements.student(s) for s in order.student_ids]
+        proposed = list(order.proposed)
+        if not whole:
+            school = actor.school_id if actor.role is Role.COORDINATOR else None
+            students = [s for s in students if school and s.school_id == school]
+            proposed = [s for s in proposed if school and self.placements.student(s).school_id == school]
+            if not (students or proposed):
+                raise _refuse(actor, f"read the report of order class {order_id}")
         # Each student's account and training figures are read once, whatever the number of certificates.
         accounts = {s.student_id: self._account_or_none(s.student_id) for s in students}
         figures: dict[str, Any] = {}
@@ -235,10 +269,14 @@ class CredentialsApplication(DualtrackApplication):
                     eligible.append(student.student_id)
                 else:
                     missing.append(student.student_id)
+            # A school's view counts no other school's holders: a shortfall would tell of their students.
+            short = max(order.students - len(holders), 0) if whole else None
             rows.append({"code": certificate.code, "level": level.level, "holders": holders, "eligible": eligible,
-                         "not_yet": missing, "short_of_order": max(order.students - len(holders), 0)})
+                         "not_yet": missing, "short_of_order": short})
         return {"order_id": str(order.id), "enterprise_id": order.enterprise_id, "name": order.name,
-                "major": order.major, "students_ordered": order.students, "students_assigned": len(students),
+                "major": order.major, "students_ordered": order.students,
+                "students_assigned": len(order.student_ids), "proposed": proposed,
+                "scope": "order" if whole else "school",
                 "deadline": order.deadline.isoformat(), "days_left": (order.deadline - self.today()).days,
                 "certificates": rows}
 

@@ -118,6 +118,20 @@ def require_coordinator(actor: Actor, school_id: str, what: str) -> None:
         raise _refuse(actor, what, school_id=school_id)
 
 
-def require_catalogue_editor(actor: Actor) -> None:
+def require_catalogue_owner(actor: Actor, major: str) -> None:
+    """Every school of a major trains by its one catalogue, so it belongs to the deployment's administrators (rule
+    `catalogue-owner`): they change it directly; a school's coordinator files a change request."""
+    if actor.role is not Role.ADMIN:
+        raise _refuse(actor, f"change the {major} competency catalogue directly (catalogue-owner: it belongs to the "
+                      "deployment's administrators; a coordinator files a change request)", rule="catalogue-owner")
+
+
+def require_may_request_catalogue_change(actor: Actor) -> None:
+    """Coordinators (of any school training the major) and admins file change requests."""
     if actor.role not in (Role.ADMIN, Role.COORDINATOR):
-        raise _refuse(actor, "edit competency catalogues (coordinators and admins)")
+        raise _refuse(actor, "request changes of competency catalogues (coordinators and admins)")
+
+
+def require_may_read_catalogue_requests(actor: Actor) -> None:
+    if actor.role not in (Role.ADMIN, Role.AUDITOR, Role.COORDINATOR):
+        raise _refuse(actor, "read the change requests of competency catalogues (coordinators, admins, auditors)")

@@ -20,8 +20,11 @@ from contracts.http.training import (
     AdjustTargetRequest,
     AssessRequest,
     BatchAccepted,
+    CatalogueChangeRequestRequest,
+    CatalogueChangeRequestSchema,
     CatalogueQuery,
     CatalogueSchema,
+    ChangeRequestAccepted,
     CorrectPracticeRequest,
     DefineCompetencyRequest,
     EntryAccepted,
@@ -74,7 +77,8 @@ class CatalogueCompetencies(MethodView):
     @blp.response(201, CommandAccepted)
     @_errors
     def post(self, body: dict[str, Any], major: str) -> Any:
-        """Add a competency to the major's catalogue from a date (coordinators, admins)."""
+        """Add a competency to the major's catalogue from a date (admins: the catalogue every school of the major
+        trains by is theirs; a coordinator is refused 403 `catalogue-owner` and files a change request)."""
         return accepted(application().define_competency(command_context(), major, **body), 201)
 
 
@@ -84,7 +88,8 @@ class CompetencyTargetRevision(MethodView):
     @blp.response(200, CommandAccepted)
     @_errors
     def post(self, body: dict[str, Any], major: str, code: str) -> Any:
-        """Change a competency's target hours from a date; plans already drawn up keep theirs."""
+        """Change a competency's target hours from a date; plans already drawn up keep theirs (admins; a coordinator:
+        403 `catalogue-owner`, file a change request)."""
         return accepted(application().revise_competency_target(command_context(), major, code, **body))
 
 
@@ -94,8 +99,53 @@ class CompetencyRetirement(MethodView):
     @blp.response(200, CommandAccepted)
     @_errors
     def post(self, body: dict[str, Any], major: str, code: str) -> Any:
-        """Stop training a competency from a date."""
+        """Stop training a competency from a date (admins; a coordinator: 403 `catalogue-owner`, file a change
+        request)."""
         return accepted(application().retire_competency(command_context(), major, code, **body))
+
+
+@blp.route("/competency-catalogues/<string:major>/change-requests")
+class CatalogueChangeRequests(MethodView):
+    @blp.response(200, CatalogueChangeRequestSchema(many=True))
+    @_errors
+    def get(self, major: str) -> Any:
+        """Every change request of the major's catalogue, pending or decided, in the order filed (coordinators,
+        admins, auditors)."""
+        return [vars(r) for r in application().catalogue_requests(command_context(), major)]
+
+    @blp.arguments(CatalogueChangeRequestRequest)
+    @blp.response(201, ChangeRequestAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], major: str) -> Any:
+        """Ask the administrators for a change of the major's catalogue, with a reason (coordinators, admins): it
+        applies only once an administrator approves it. Checked as the change would be now (409 naming the rule)."""
+        result = application().request_catalogue_change(command_context(), major, **body)
+        receipt, status, headers = accepted(result, 201)
+        return {**receipt, "request_id": result.request_id}, status, headers
+
+
+@blp.route("/competency-catalogues/<string:major>/change-requests/<uuid:request_id>/approval")
+class CatalogueChangeApproval(MethodView):
+    @blp.arguments(NoBody)
+    @blp.response(200, CommandAccepted)
+    @_errors
+    def post(self, _body: dict[str, Any], major: str, request_id: UUID) -> Any:
+        """Approve a pending change request (admins): the change applies from its date, with the request's reason
+        (409 `request-decided` if it was decided already)."""
+        return accepted(application().approve_catalogue_change(command_context(), major, str(request_id),
+                                                               expected_version=expected_version()))
+
+
+@blp.route("/competency-catalogues/<string:major>/change-requests/<uuid:request_id>/rejection")
+class CatalogueChangeRejection(MethodView):
+    @blp.arguments(ReasonRequest)
+    @blp.response(200, CommandAccepted)
+    @_errors
+    def post(self, body: dict[str, Any], major: str, request_id: UUID) -> Any:
+        """Reject a pending change request with a reason (admins)."""
+        return accepted(application().reject_catalogue_change(command_context(), major, str(request_id),
+                                                              reason=body["reason"],
+                                                              expected_version=expected_version()))
 
 
 # -- plans ------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.common.application import CommandResult, DualtrackApplication
+from services.common.application import CommandResult
 from services.common.errors import (
     BatchInvalid,
     BatchRefused,
@@ -25,13 +25,12 @@ from services.common.freshness import Written, token_of
 from services.common.identity import CommandContext, Role
 from services.common.rules import RuleSet, rule_set_in_force
 from services.training import access
+from services.training.catalogues import CatalogueCommands
 from services.training.domain import (
     Capacity,
-    CompetencyCatalogue,
     PlacementFacts,
     Practice,
     TrainingRecord,
-    catalogue_id,
     training_record_id,
 )
 from services.training.personal import PERSONAL_DATA
@@ -80,7 +79,7 @@ class BatchResult:
         return token_of(w for r in self.records for w in r.written)
 
 
-class TrainingApplication(DualtrackApplication):
+class TrainingApplication(CatalogueCommands):
     """Competency catalogues, and each student's training plans, practice logbook and assessments."""
 
     context = "training"
@@ -96,48 +95,6 @@ class TrainingApplication(DualtrackApplication):
         """Plug in what the training rules ask of the other contexts (the composition root does this)."""
         self.placements = placements
         self.school_days = school_days
-
-    # -- catalogues -------------------------------------------------------------------------------
-    def define_competency(self, ctx: CommandContext, major: str, *, code: str, title: str, target_hours: int,
-                          scale: str, effective_from: date) -> CommandResult:
-        """Add a competency to a major's catalogue from a date (coordinators, admins)."""
-        access.require_catalogue_editor(ctx.actor)
-        catalogue = self._catalogue(major) or CompetencyCatalogue.open(major, ctx.meta())
-        catalogue.define(code=code, title=title, target_hours=target_hours, scale=scale,
-                         effective_from=effective_from, meta=ctx.meta(business_date=effective_from))
-        return self.record(catalogue)
-
-    def revise_competency_target(self, ctx: CommandContext, major: str, code: str, *, target_hours: int,
-                                 effective_from: date, reason: str) -> CommandResult:
-        """Change a competency's target hours from a date; plans already drawn up keep theirs."""
-        access.require_catalogue_editor(ctx.actor)
-        catalogue = self.get_catalogue(major)
-        catalogue.revise_target(code=code, target_hours=target_hours, effective_from=effective_from,
-                                meta=ctx.meta(reason, business_date=effective_from))
-        return self.record(catalogue)
-
-    def retire_competency(self, ctx: CommandContext, major: str, code: str, *, effective_from: date,
-                          reason: str) -> CommandResult:
-        """Stop training a competency from a date."""
-        access.require_catalogue_editor(ctx.actor)
-        catalogue = self.get_catalogue(major)
-        catalogue.retire(code=code, effective_from=effective_from, meta=ctx.meta(reason, business_date=effective_from))
-        return self.record(catalogue)
-
-    def get_catalogue(self, major: str) -> CompetencyCatalogue:
-        catalogue = self._catalogue(major)
-        if catalogue is None:
-            raise NotFound(f"no competency catalogue for major {major!r}", major=major)
-        return catalogue
-
-    def has_catalogue(self, major: str) -> bool:
-        return self._catalogue(major) is not None
-
-    def _catalogue(self, major: str) -> CompetencyCatalogue | None:
-        try:
-            return self.repository.get(catalogue_id(major))
-        except AggregateNotFoundError:
-            return None
 
     # -- plans ------------------------------------------------------------------------------------
     def draw_up_training_plan(self, ctx: CommandContext, student_id: UUID, placement_id: str) -> CommandResult:

@@ -35,7 +35,9 @@ def test_given_the_demo_catalogues_when_the_admin_opens_them_then_each_change_sh
     assert "mechatronics" in text(listed) and "electronics" in text(listed)
     page = text(wu.get("/admin/catalogues/electronics"))
     assert "Assemble printed circuit boards" in page and "retired from Oct 1, 2026" in page
-    assert "through-hole boards left the product range" in page and "Chen Jing" in page
+    assert "through-hole boards left the product range" in page and "Wu Ming" in page
+    assert "requested by Huang Li" in page, "the change applied on the coordinator's request, approved by the admin"
+    assert "Rejected by Wu Ming: every school of electronics trains to one target" in page
     mechatronics = text(wu.get("/admin/catalogues/mechatronics?on=2026-08-01"))
     assert "the new PLC module adds a week" in mechatronics and "from Sep 1, 2026: 140 h" in mechatronics
     chinese = text(site.browser(WU, "zh-CN").get("/admin/catalogues/electronics"))
@@ -100,4 +102,47 @@ def test_given_an_auditor_or_a_mentor_then_they_read_the_catalogue_but_change_no
             "reason": "not mine to retire"})
         assert answer.status_code == 403, who
     chen = site.browser(CHEN)
-    assert "Add a competency" in text(chen.get("/admin/catalogues/mechatronics")), "coordinators edit, as in the API"
+    page = text(chen.get("/admin/catalogues/mechatronics"))
+    assert "Request a change of the catalogue" in page and "Approve and apply" not in page, "coordinators request"
+
+
+def test_given_a_coordinator_when_they_ask_for_changes_then_the_admin_approves_or_rejects_them_on_the_page(
+        site: Site) -> None:
+    chen, wu = site.browser(CHEN), site.browser(WU)
+    token = csrf(chen, "/admin/catalogues/mechatronics")
+    direct = chen.post("/admin/catalogues/mechatronics/competencies/MEC-02/target", data={
+        "csrf_token": token, "target_hours": "150", "effective_from": "2027-04-01", "reason": ""})
+    assert direct.status_code == 422 and "Reason: say why" in text(direct), "a request needs its reason"
+    asked = chen.post("/admin/catalogues/mechatronics/competencies/MEC-02/target", data={
+        "csrf_token": token, "target_hours": "150", "effective_from": "2027-04-01",
+        "reason": "robot cells join the PLC module"})
+    assert asked.status_code == 303
+    assert "Your change request is filed" in text(chen.get(asked.headers["Location"]))
+    retire = chen.post("/admin/catalogues/mechatronics/competencies/MEC-04/retirement", data={
+        "csrf_token": token, "effective_from": "2027-05-01", "reason": "hydraulics are taught at school"})
+    assert retire.status_code == 303
+    page = wu.get("/admin/catalogues/mechatronics?on=2027-06-01").get_data(as_text=True)
+    assert "Revise the target of MEC-02 to 150 h" in text(page) and "robot cells join the PLC module" in text(page)
+    assert "150 h" not in text(page).split("Changes")[0], "nothing applies before the approval"
+    [revision] = [r for r in site.container.training.get_catalogue("mechatronics").requests.values()
+                  if r.reason == "robot cells join the PLC module"]
+    [retirement] = [r for r in site.container.training.get_catalogue("mechatronics").requests.values()
+                    if r.reason == "hydraulics are taught at school"]
+    assert chen.post(f"/admin/catalogues/mechatronics/requests/{revision.request_id}/approval",
+                     data={"csrf_token": token}).status_code == 403
+    wu_token = csrf(wu, "/admin/catalogues/mechatronics")
+    approved = wu.post(f"/admin/catalogues/mechatronics/requests/{revision.request_id}/approval",
+                       data={"csrf_token": wu_token})
+    assert approved.status_code == 303
+    assert "The request is approved" in text(wu.get(approved.headers["Location"]))
+    rejected = wu.post(f"/admin/catalogues/mechatronics/requests/{retirement.request_id}/rejection",
+                       data={"csrf_token": wu_token, "reason": "every centre runs hydraulic presses"})
+    assert rejected.status_code == 303
+    page = text(wu.get("/admin/catalogues/mechatronics?on=2027-06-01"))
+    assert "from Apr 1, 2027: 150 h" in page or "target revised to 150 h" in page
+    assert "requested by Chen Jing" in page and "Rejected by Wu Ming: every centre runs hydraulic presses" in page
+    again = wu.post(f"/admin/catalogues/mechatronics/requests/{revision.request_id}/approval",
+                    data={"csrf_token": wu_token})
+    assert again.status_code == 409 and "decided already" in text(again)
+    chinese = text(site.browser(CHEN, "zh-CN").get("/admin/catalogues/mechatronics"))
+    assert "申请" in chinese

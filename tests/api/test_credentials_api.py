@@ -419,8 +419,12 @@ def test_given_an_order_class_with_students_when_its_report_is_read_then_it_show
     assert ordered.status_code == 201, ordered.json
     order_id = ordered.json["id"]
     coordinator = bearer(Role.COORDINATOR, "coord-chen", school_id=str(fw.tw.school))
-    assigned = fw.post(f"/order-classes/{order_id}/students",
-                       {"student_ids": [str(fw.student), str(fw.other)]}, headers=coordinator)
+    both = {"student_ids": [str(fw.student), str(fw.other)]}
+    direct = fw.post(f"/order-classes/{order_id}/students", both, headers=coordinator)
+    assert direct.status_code == 403 and "enterprise-accepts" in direct.get_data(as_text=True)
+    assert fw.post(f"/order-classes/{order_id}/proposals", both, headers=coordinator).status_code == 200
+    assert fw.get(f"/order-classes/{order_id}/report", headers=mentor).json["proposed"] == both["student_ids"]
+    assigned = fw.post(f"/order-classes/{order_id}/students", both, headers=mentor)
     assert assigned.status_code == 200, assigned.json
     report = fw.get(f"/order-classes/{order_id}/report", headers=mentor)
     assert report.status_code == 200, report.json
@@ -431,8 +435,10 @@ def test_given_an_order_class_with_students_when_its_report_is_read_then_it_show
     fw.award()
     [row] = fw.get(f"/order-classes/{order_id}/report", headers=mentor).json["certificates"]
     assert (row["holders"], row["eligible"], row["short_of_order"]) == ([str(fw.student)], [], 2)
-    twice = fw.post(f"/order-classes/{order_id}/students", {"student_ids": [str(fw.student)]}, headers=coordinator)
+    twice = fw.post(f"/order-classes/{order_id}/proposals", {"student_ids": [str(fw.student)]}, headers=coordinator)
     assert twice.status_code == 409 and error_of(twice)["code"] == "already-assigned"
+    [school_row] = fw.get(f"/order-classes/{order_id}/report", headers=coordinator).json["certificates"]
+    assert (school_row["holders"], school_row["short_of_order"]) == ([str(fw.student)], None)
 
 
 def test_given_an_order_for_a_past_deadline_or_an_unknown_certificate_then_it_is_refused(fw) -> None:
@@ -456,10 +462,12 @@ class Ids:
     student: str
     """Liu Yang: eligible for X-MEC junior, awarded it (unconverted)."""
     other_student: str
-    """Zhou Min, same school and major, not in the order class yet."""
+    """Zhou Min, same school and major, proposed for the order class by the school, not accepted yet."""
+    third_student: str
+    """Wu Lei, same school and major, in no order class."""
     award: str
     order: str
-    """Haier's order class (5 students of mechatronics, X-MEC junior), with Liu in it."""
+    """Haier's order class (5 students of mechatronics, X-MEC junior), with Liu in it (proposed and accepted)."""
 
 
 @pytest.fixture(scope="module")
@@ -480,9 +488,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ids]:
                                     students=5, major="mechatronics",
                                     certificates=[{"code": "X-MEC", "level": "junior"}],
                                     deadline=TODAY + timedelta(days=200)).id
-    credentials.assign_students_to_order(tw.coordinator, order, student_ids=[str(student)])
+    credentials.propose_students_for_order(tw.coordinator, order, student_ids=[str(student), str(other)])
+    credentials.accept_students_for_order(tw.mentor(tw.workshop), order, student_ids=[str(student)])
+    third = tw.enrol("Wu Lei")
     ids = Ids(school=str(tw.school), other_school=str(tw.other_school), haier=str(tw.haier), crrc=str(tw.crrc),
-              student=str(student), other_student=str(other), award=award, order=str(order))
+              student=str(student), other_student=str(other), third_student=str(third), award=award,
+              order=str(order))
     container.close()
     return data_dir, ids
 
@@ -579,8 +590,14 @@ ROUTES: dict[str, Route] = {
         json=lambda i: {"enterprise_id": i.haier, "name": "Haier robot cell operators", "students": 4,
                         "major": "mechatronics", "certificates": [{"code": "X-MEC", "level": "junior"}],
                         "deadline": "2027-09-01"}),
-    "assign students to an order class": Route(
-        "post", lambda i: f"/api/v1/order-classes/{i.order}/students", {ADMIN, COORDINATOR},
+    "propose students for an order class": Route(
+        "post", lambda i: f"/api/v1/order-classes/{i.order}/proposals", {ADMIN, COORDINATOR},
+        json=lambda i: {"student_ids": [i.third_student]}),
+    "accept proposed students into an order class": Route(
+        "post", lambda i: f"/api/v1/order-classes/{i.order}/students", {ADMIN} | ENTERPRISE_STAFF,
+        json=lambda i: {"student_ids": [i.other_student]}),
+    "decline proposed students": Route(
+        "post", lambda i: f"/api/v1/order-classes/{i.order}/declined-proposals", {ADMIN} | ENTERPRISE_STAFF,
         json=lambda i: {"student_ids": [i.other_student]}),
     "read an order class's report": Route("get", lambda i: f"/api/v1/order-classes/{i.order}/report",
                                           {ADMIN, AUDITOR, COORDINATOR} | ENTERPRISE_STAFF),

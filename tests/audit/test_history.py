@@ -198,7 +198,8 @@ def test_given_liu_when_her_timeline_is_read_then_it_holds_her_events_of_every_c
     centres = {(i["aggregate_id"], i["type"]) for i in items if i["aggregate_type"] == "TrainingCentre"}
     assert centres == {(demo.centres[0], "PlaceBooked"), (demo.centres[0], "PlaceRescheduled"),
                        (demo.centres[0], "PlaceReleased"), (demo.centres[2], "PlaceBooked")}
-    assert [i["type"] for i in items if i["aggregate_type"] == "OrderClass"] == ["StudentsAssignedToOrder"]
+    assert [i["type"] for i in items if i["aggregate_type"] == "OrderClass"] == [
+        "StudentsProposedForOrder", "StudentsAssignedToOrder"]
     training = [i["type"] for i in items if i["context"] == "training"]
     assert training.index("PracticeRejected") < training.index("PracticeCorrected")
     rejection = next(i for i in items if i["type"] == "PracticeRejected")

@@ -94,10 +94,10 @@ def place_a_mechatronics_student(post: Post, admin: dict[str, str]) -> PlacedStu
     me = bearer(Role.STUDENT, "liu", student_id=student)
     post("/competency-catalogues/mechatronics/competencies", {
         "code": "M1", "title": "Assemble drive units", "target_hours": 120, "scale": "five-point",
-        "effective_from": "2026-01-01"}, coordinator, 201)
+        "effective_from": "2026-01-01"}, admin, 201)  # the catalogue is the administrators'
     post("/competency-catalogues/mechatronics/competencies", {
         "code": "M2", "title": "Program PLCs", "target_hours": 80, "scale": "percent",
-        "effective_from": "2026-01-01"}, coordinator, 201)
+        "effective_from": "2026-01-01"}, admin, 201)
     placement = post(f"/students/{student}/placements", {
         "centre_id": centre, "start": "2026-09-01", "planned_end": "2027-01-29", "post": "assembly technician",
         "weekly_hours": 40}, coordinator, 201)["placement_id"]

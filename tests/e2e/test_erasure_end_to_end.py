@@ -126,7 +126,7 @@ def a_minor_placed_practised_and_certified(container: Container, http: Any) -> t
     for code, scale in (("M1", "five-point"), ("M2", "percent")):
         post("/competency-catalogues/mechatronics/competencies", {
             "code": code, "title": f"Bogie work {code}", "target_hours": 100, "scale": scale,
-            "effective_from": "2026-01-01"}, coordinator, 201)
+            "effective_from": "2026-01-01"}, ADMIN, 201)  # the catalogue is the administrators'
     placement = post(f"/students/{student}/placements", {
         "centre_id": centre, "start": "2026-09-01", "planned_end": "2027-01-29", "post": "bogie fitter",
         "weekly_hours": 40}, coordinator, 201)["placement_id"]

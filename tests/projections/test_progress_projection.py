@@ -340,7 +340,7 @@ def test_property_whatever_is_logged_signed_rejected_or_corrected_the_hours_foll
     try:
         tw = build_training_world(container)
         for code, title, target in EXTRA_COMPETENCIES:
-            tw.training.define_competency(tw.coordinator, "mechatronics", code=code, title=title,
+            tw.training.define_competency(tw.admin, "mechatronics", code=code, title=title,
                                           target_hours=target, scale="five-point", effective_from=date(2026, 1, 1))
         student, _ = tw.placed()
         entries: list[str] = []

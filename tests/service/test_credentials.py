@@ -729,7 +729,7 @@ def test_given_an_enterprise_when_it_orders_a_class_then_the_deadline_lies_ahead
     order(cw, cw.admin)
 
 
-def test_given_an_order_class_when_students_are_assigned_then_the_major_and_the_size_of_the_order_are_kept(
+def test_given_an_order_class_when_schools_propose_and_the_enterprise_accepts_then_the_major_and_the_size_are_kept(
     cw: CredentialsWorld,
 ) -> None:
     app = cw.credentials
@@ -737,27 +737,69 @@ def test_given_an_order_class_when_students_are_assigned_then_the_major_and_the_
     first, second, third = (cw.enrol(name) for name in ("Liu Yang", "Zhou Jie", "Ma Lin"))
     robotics = cw.enrol("Sun Li", major="industrial-robotics")
     elsewhere = cw.enrol("Wu Fei", school=cw.other_school)
+    enterprise = cw.mentor(cw.workshop)
 
-    def assign(*students: UUID, by: CommandContext | None = None) -> Any:
-        return app.assign_students_to_order(by or cw.coordinator, order_id, student_ids=[str(s) for s in students])
+    def propose(*students: UUID, by: CommandContext | None = None) -> Any:
+        return app.propose_students_for_order(by or cw.coordinator, order_id, student_ids=[str(s) for s in students])
 
-    error = refused(cw, "major-of-order", assign, first, robotics)
+    def accept(*students: UUID, by: CommandContext | None = None) -> Any:
+        return app.accept_students_for_order(by or enterprise, order_id, student_ids=[str(s) for s in students])
+
+    error = refused(cw, "major-of-order", propose, first, robotics)
     assert error.details == {"majors": {str(robotics): "industrial-robotics"}}
-    raises_recording_nothing(cw, NotAllowed, assign, elsewhere)  # another school's student
-    raises_recording_nothing(cw, NotAllowed, assign, first, by=cw.teacher())
-    raises_recording_nothing(cw, NotAllowed, assign, first, by=cw.mentor(cw.workshop))
+    raises_recording_nothing(cw, NotAllowed, propose, elsewhere)  # another school's student
+    for outsider in (cw.teacher(), enterprise):
+        raises_recording_nothing(cw, NotAllowed, propose, first, by=outsider)
     before = app.max_position()
-    assign(first)
-    (assigned,) = cw.since(before)
-    assert (type(assigned).__name__, assigned.student_ids) == ("StudentsAssignedToOrder", [str(first)])
-    error = refused(cw, "order-size", assign, second, third)
+    propose(first, second, third)
+    (proposed,) = cw.since(before)
+    assert (type(proposed).__name__, proposed.student_ids) == (
+        "StudentsProposedForOrder", [str(first), str(second), str(third)])
+    refused(cw, "already-proposed", propose, first)
+    for school_side in (cw.coordinator, cw.other_coordinator, cw.mentor(cw.depot), cw.teacher()):
+        error = raises_recording_nothing(cw, NotAllowed, accept, first, by=school_side)
+        assert error.details["rule"] == "enterprise-accepts"
+    accept(first)
+    assert (type(cw.since(before)[-1]).__name__, cw.since(before)[-1].student_ids) == (
+        "StudentsAssignedToOrder", [str(first)])
+    error = refused(cw, "order-size", accept, second, third)
     assert error.details == {"ordered": 2, "assigned": 1, "adding": 2}
-    refused(cw, "already-assigned", assign, first)
-    assign(first, second)  # only the new one is added
-    assert cw.since(before)[-1].student_ids == [str(second)]
-    refused(cw, "order-size", assign, third)
-    raises_recording_nothing(cw, NotFound, app.assign_students_to_order, cw.coordinator,
+    refused(cw, "already-assigned", accept, first)
+    refused(cw, "already-assigned", propose, first)
+    refused(cw, "not-proposed", accept, elsewhere)
+    app.decline_students_for_order(enterprise, order_id, student_ids=[str(third)])
+    assert type(cw.since(before)[-1]).__name__ == "StudentsDeclinedForOrder"
+    refused(cw, "not-proposed", accept, third)
+    accept(second)
+    refused(cw, "order-size", propose, third)  # the class is full: nothing left to propose for
+    raises_recording_nothing(cw, NotFound, app.propose_students_for_order, cw.coordinator,
                              UUID("00000000-0000-0000-0000-000000000002"), student_ids=[str(third)])
+
+
+def test_given_an_assignment_recorded_before_proposals_then_it_replays_as_accepted(cw: CredentialsWorld) -> None:
+    from events.credentials import StudentsAssignedToOrder
+    from services.credentials.domain import OrderClass
+
+    app = cw.credentials
+    order_id = order(cw, students=2).id
+    first, second = cw.enrol("Liu Yang"), cw.enrol("Zhou Jie")
+    old: OrderClass = app.repository.get(order_id)
+    old.trigger_event(StudentsAssignedToOrder, student_ids=[str(first)], meta=cw.coordinator.meta())
+    app.save(old)
+    replayed: OrderClass = app.repository.get(order_id)
+    assert (replayed.student_ids, replayed.proposed) == ([str(first)], [])
+    assert app.order_report(cw.admin, order_id)["students_assigned"] == 1
+    third = cw.enrol("Ma Lin")
+    app.propose_students_for_order(cw.coordinator, order_id, student_ids=[str(second), str(third)])
+    refused(cw, "order-size", app.accept_students_for_order, cw.mentor(cw.workshop), order_id,
+            student_ids=[str(second), str(third)])
+
+
+def place_in(cw: CredentialsWorld, order_id: UUID, *students: UUID) -> None:
+    """The school proposes the students, the ordering enterprise accepts them."""
+    ids = [str(s) for s in students]
+    cw.credentials.propose_students_for_order(cw.coordinator_of(cw.school), order_id, student_ids=ids)
+    cw.credentials.accept_students_for_order(cw.mentor(cw.workshop), order_id, student_ids=ids)
 
 
 def test_given_an_order_class_then_its_report_lists_holders_eligible_and_not_yet_per_certificate_and_the_shortfall(
@@ -773,20 +815,47 @@ def test_given_an_order_class_then_its_report_lists_holders_eligible_and_not_yet
     cw.credentials.revoke_award(cw.admin, revoked, cw.award(revoked, override_reason="contest"), reason="annulled")
     cw.award(senior, "senior", override_reason="national champion")  # a higher level counts as holding the lower
     order_id = order(cw, students=5).id
-    app.assign_students_to_order(cw.coordinator, order_id, student_ids=[str(holder), str(eligible)])
-    app.assign_students_to_order(cw.coordinator, order_id, student_ids=[str(revoked), str(senior)])
+    place_in(cw, order_id, holder, eligible)
+    place_in(cw, order_id, revoked, senior)
     report = app.order_report(cw.mentor(cw.workshop), order_id)
     ids = [str(s) for s in (holder, eligible, revoked, senior)]
     assert report == {
         "order_id": str(order_id), "enterprise_id": str(cw.haier), "name": "Haier drive fitters 2027",
         "major": "mechatronics", "students_ordered": 5, "students_assigned": 4, "deadline": "2027-06-30",
-        "days_left": 212, "certificates": [
+        "days_left": 212, "proposed": [], "scope": "order", "certificates": [
             {"code": CODE, "level": "junior", "holders": [ids[0], ids[3]], "eligible": [ids[1]],
              "not_yet": [ids[2]], "short_of_order": 3},
             {"code": CODE, "level": "intermediate", "holders": [ids[3]], "eligible": [],
              "not_yet": ids[:3], "short_of_order": 4}]}
-    for reader in (cw.admin, cw.auditor(), cw.coordinator):
+    for reader in (cw.admin, cw.auditor()):
         assert app.order_report(reader, order_id)["certificates"] == report["certificates"]
+    school = app.order_report(cw.coordinator, order_id)  # every student is of this school: all shown, no shortfall
+    assert school["scope"] == "school"
+    assert school["certificates"] == [{**row, "short_of_order": None} for row in report["certificates"]]
     for outsider in (cw.mentor(cw.depot), cw.other_coordinator, cw.teacher(), cw.student(holder)):
         with pytest.raises(NotAllowed):
             app.order_report(outsider, order_id)
+
+
+def test_given_students_of_two_schools_in_a_class_then_each_schools_coordinator_reads_only_its_own(
+    cw: CredentialsWorld,
+) -> None:
+    app = cw.credentials
+    order_id = order(cw, students=5).id
+    ours, theirs, waiting = cw.enrol("Liu Yang"), cw.enrol("Wu Fei", school=cw.other_school), cw.enrol("Zhou Jie")
+    place_in(cw, order_id, ours)
+    app.propose_students_for_order(cw.other_coordinator, order_id, student_ids=[str(theirs)])
+    app.accept_students_for_order(cw.enterprise_admin(cw.haier), order_id, student_ids=[str(theirs)])
+    app.propose_students_for_order(cw.coordinator, order_id, student_ids=[str(waiting)])
+
+    def seen(ctx: CommandContext) -> tuple[set[str], list[str]]:
+        report = app.order_report(ctx, order_id)
+        return {s for row in report["certificates"] for k in ("holders", "eligible", "not_yet") for s in row[k]}, \
+            report["proposed"]
+
+    assert seen(cw.coordinator) == ({str(ours)}, [str(waiting)])
+    assert seen(cw.other_coordinator) == ({str(theirs)}, [])
+    assert seen(cw.mentor(cw.workshop)) == ({str(ours), str(theirs)}, [str(waiting)])
+    assert app.order_report(cw.other_coordinator, order_id)["students_assigned"] == 2
+    with pytest.raises(NotAllowed):
+        app.order_report(cw.vocational_coordinator, order_id)

@@ -348,9 +348,9 @@ def test_given_a_catalogue_revised_over_time_then_each_plan_is_drawn_from_the_ca
     tw: TrainingWorld,
 ) -> None:
     t = tw.training
-    t.revise_competency_target(tw.coordinator, MAJOR, "M1", target_hours=150, effective_from=date(2026, 10, 1),
+    t.revise_competency_target(tw.admin, MAJOR, "M1", target_hours=150, effective_from=date(2026, 10, 1),
                                reason="new drive units")
-    t.retire_competency(tw.coordinator, MAJOR, "M3", effective_from=date(2026, 10, 1), reason="taught at school")
+    t.retire_competency(tw.admin, MAJOR, "M3", effective_from=date(2026, 10, 1), reason="taught at school")
     early, early_placement = tw.placed("Liu Yang")  # started 1 September
     late, late_placement = tw.placed("Zhou Jie", start=date(2026, 10, 5))
     tw.log(early, MONDAY, competencies=["M3"])
@@ -372,9 +372,9 @@ def test_given_a_plan_drawn_up_before_a_catalogue_revision_then_it_keeps_its_tar
     student, placement = tw.placed()
     tw.log(student, MONDAY)
     t = tw.training
-    t.revise_competency_target(tw.coordinator, MAJOR, "M1", target_hours=200, effective_from=date(2026, 6, 1),
+    t.revise_competency_target(tw.admin, MAJOR, "M1", target_hours=200, effective_from=date(2026, 6, 1),
                                reason="back-dated revision")
-    t.retire_competency(tw.coordinator, MAJOR, "M2", effective_from=date(2026, 6, 1), reason="back-dated")
+    t.retire_competency(tw.admin, MAJOR, "M2", effective_from=date(2026, 6, 1), reason="back-dated")
     plan = t.get_training_record(tw.admin, student).plan(placement)
     assert {c: v["target_hours"] for c, v in plan.targets.items()} == {"M1": 120, "M2": 80, "M3": 20}
     tw.log(student, TUESDAY, competencies=["M2"])  # still in this plan
@@ -452,9 +452,9 @@ def test_given_catalogue_changes_from_dates_then_the_catalogue_in_force_on_any_d
     t = tw.training
     t.define_competency(tw.admin, MAJOR, code="M4", title="Maintain hydraulics", target_hours=40, scale="five-point",
                         effective_from=date(2026, 12, 1))
-    t.revise_competency_target(tw.coordinator, MAJOR, "M1", target_hours=150, effective_from=date(2027, 2, 1),
+    t.revise_competency_target(tw.admin, MAJOR, "M1", target_hours=150, effective_from=date(2027, 2, 1),
                                reason="new drive units")
-    t.retire_competency(tw.coordinator, MAJOR, "M3", effective_from=date(2027, 1, 1), reason="taught at school")
+    t.retire_competency(tw.admin, MAJOR, "M3", effective_from=date(2027, 1, 1), reason="taught at school")
     catalogue = t.get_catalogue(MAJOR)
 
     def in_force(day: date) -> dict[str, int]:
@@ -469,32 +469,32 @@ def test_given_catalogue_changes_from_dates_then_the_catalogue_in_force_on_any_d
     revised = next(e for e in tw.events() if type(e).__name__ == "CompetencyTargetRevised")
     assert (revised.code, revised.target_hours, revised.effective_from, revised.meta.reason,
             revised.meta.business_date, revised.meta.subject) == (
-        "M1", 150, date(2027, 2, 1), "new drive units", date(2027, 2, 1), "coord-chen")
+        "M1", 150, date(2027, 2, 1), "new drive units", date(2027, 2, 1), tw.admin.actor.subject)
 
     for earlier in (date(2027, 1, 15), date(2027, 2, 1)):
-        error = refused(tw, "effective-date-order", t.revise_competency_target, tw.coordinator, MAJOR, "M1",
+        error = refused(tw, "effective-date-order", t.revise_competency_target, tw.admin, MAJOR, "M1",
                         target_hours=160, effective_from=earlier, reason="r")
         assert error.details == {"code": "M1", "last_effective_from": "2027-02-01"}
-    refused(tw, "effective-date-order", t.retire_competency, tw.coordinator, MAJOR, "M1",
+    refused(tw, "effective-date-order", t.retire_competency, tw.admin, MAJOR, "M1",
             effective_from=date(2026, 12, 31), reason="r")
-    refused(tw, "competency-exists", t.define_competency, tw.coordinator, MAJOR, code="M2", title="again",
+    refused(tw, "competency-exists", t.define_competency, tw.admin, MAJOR, code="M2", title="again",
             target_hours=10, scale="percent", effective_from=date(2027, 3, 1))
-    refused(tw, "competency-retired", t.revise_competency_target, tw.coordinator, MAJOR, "M3", target_hours=30,
+    refused(tw, "competency-retired", t.revise_competency_target, tw.admin, MAJOR, "M3", target_hours=30,
             effective_from=date(2027, 3, 1), reason="r")
-    refused(tw, "competency-retired", t.retire_competency, tw.coordinator, MAJOR, "M3",
+    refused(tw, "competency-retired", t.retire_competency, tw.admin, MAJOR, "M3",
             effective_from=date(2027, 3, 1), reason="r")
-    refused(tw, "assessment-scale", t.define_competency, tw.coordinator, MAJOR, code="M5", title="x",
+    refused(tw, "assessment-scale", t.define_competency, tw.admin, MAJOR, code="M5", title="x",
             target_hours=10, scale="ten-point", effective_from=date(2027, 3, 1))
-    refused(tw, "target-hours", t.define_competency, tw.coordinator, MAJOR, code="M5", title="x",
+    refused(tw, "target-hours", t.define_competency, tw.admin, MAJOR, code="M5", title="x",
             target_hours=0, scale="percent", effective_from=date(2027, 3, 1))
     with pytest.raises(NotFound):
-        t.revise_competency_target(tw.coordinator, MAJOR, "M9", target_hours=10, effective_from=date(2027, 3, 1),
+        t.revise_competency_target(tw.admin, MAJOR, "M9", target_hours=10, effective_from=date(2027, 3, 1),
                                    reason="r")
     with pytest.raises(NotFound):
         t.get_catalogue("welding")
-    refused(tw, "effective-date-order", t.define_competency, tw.coordinator, MAJOR, code="M3", title="back",
+    refused(tw, "effective-date-order", t.define_competency, tw.admin, MAJOR, code="M3", title="back",
             target_hours=25, scale="pass-fail", effective_from=date(2027, 1, 1))
-    t.define_competency(tw.coordinator, MAJOR, code="M3", title="Workplace safety", target_hours=25,
+    t.define_competency(tw.admin, MAJOR, code="M3", title="Workplace safety", target_hours=25,
                         scale="pass-fail", effective_from=date(2027, 3, 1))  # brought back
     catalogue = t.get_catalogue(MAJOR)
     assert in_force(date(2027, 2, 28)) == {"M1": 150, "M2": 80, "M4": 40}
@@ -653,7 +653,7 @@ def test_given_people_without_a_say_over_the_student_then_every_training_command
         "mentor of the enterprise not assigned to the centre": (
             as_(Role.MENTOR, "m-li", enterprise_id=str(tw.haier)), list(table)),
         "teacher of another school": (tw.teacher(tw.other_school, "teacher-jinan"), list(table)),
-        "coordinator of another school": (tw.other_coordinator, [c for c in table if c not in CATALOGUE]),
+        "coordinator of another school": (tw.other_coordinator, list(table)),
         "another student": (tw.student(classmate), list(table)),
         "auditor": (tw.auditor(), list(table)),
     }
@@ -713,7 +713,9 @@ def test_given_a_signature_is_personal_then_only_a_mentor_of_the_centre_signs_no
     assert tw.entry(student, entry).status == "signed"
 
 
-def test_given_catalogues_and_plans_then_only_coordinators_and_admins_change_them(tw: TrainingWorld) -> None:
+def test_given_catalogues_and_plans_then_coordinators_change_plans_and_only_admins_the_catalogue(
+    tw: TrainingWorld
+) -> None:
     student, placement = tw.placed()
     entry = tw.log(student, MONDAY).entry_id
     table = commands(tw, student, placement, entry)
@@ -721,11 +723,14 @@ def test_given_catalogues_and_plans_then_only_coordinators_and_admins_change_the
     for ctx in (tw.mentor(tw.workshop), tw.teacher(), tw.student(student), tw.auditor()):
         assert outcomes(tw, ctx, table, editing) == {name: "not-allowed" for name in editing}, ctx.actor
     assert outcomes(tw, tw.coordinator, table, editing) == {
-        "draw-up-plan": "plan-exists", "adjust-target": "accepted", "define-competency": "accepted",
-        "revise-target": "accepted", "retire-competency": "accepted"}
+        "draw-up-plan": "plan-exists", "adjust-target": "accepted", "define-competency": "not-allowed",
+        "revise-target": "not-allowed", "retire-competency": "not-allowed"}
+    with pytest.raises(NotAllowed) as refusal:
+        table["retire-competency"](tw.coordinator)
+    assert refusal.value.details["rule"] == "catalogue-owner"
     assert outcomes(tw, tw.admin, table, editing) == {
-        "draw-up-plan": "plan-exists", "adjust-target": "target-unchanged", "define-competency": "competency-exists",
-        "revise-target": "effective-date-order", "retire-competency": "competency-retired"}
+        "draw-up-plan": "plan-exists", "adjust-target": "target-unchanged", "define-competency": "accepted",
+        "revise-target": "accepted", "retire-competency": "accepted"}
 
 
 # -- unknown ids ------------------------------------------------------------------------------------------------------

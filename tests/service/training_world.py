@@ -84,6 +84,6 @@ def build_training_world(container: Container, **capacities: int) -> TrainingWor
     training = container.training
     training.today = lambda: TODAY  # type: ignore[method-assign]
     for code, title, hours, scale in COMPETENCIES:
-        training.define_competency(world.coordinator, "mechatronics", code=code, title=title, target_hours=hours,
+        training.define_competency(world.admin, "mechatronics", code=code, title=title, target_hours=hours,
                                    scale=scale, effective_from=date(2026, 1, 1))
     return TrainingWorld(world, training)
