@@ -16,6 +16,7 @@ import click
 from dualtrack.bootstrap import Container
 from dualtrack.cli_support import settings_from_env as _settings
 from dualtrack.settings import CONTEXTS, Settings
+from dualtrack.trust_options import trust_options, trusted
 
 log = logging.getLogger("dualtrack.audit")
 
@@ -27,25 +28,22 @@ def audit() -> None:
 
 
 
-def _signing_key(settings: Settings) -> Any:
-    from services.common.signing import load_or_create_signing_key
+def _signing_keys(settings: Settings) -> Any:
+    """The deployment's key store, its checkpoints and exports keys made now if missing (a broken key: exit 1)."""
+    from services.common.signing_keys import key_store
 
-    path = settings.signing_key_file
+    store = key_store(settings)
     try:
-        return load_or_create_signing_key(path)
+        store.signer("checkpoints")
+        store.signer("exports")
     except (OSError, ValueError, TypeError) as error:
-        raise click.ClickException(f"cannot use the signing key {path}: {error}") from None
+        raise click.ClickException(f"cannot use the signing keys under {store.folder}: {error}") from None
+    return store
 
 
-def _public_key_option(file: Path | None) -> Any:
-    from services.common.signing import load_public_key
-
-    if file is None:
-        return None
-    try:
-        return load_public_key(file.read_bytes())
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--public-key") from None
+def _checkpoints_key(store: Any) -> Any:
+    """A function giving the current checkpoints key each time: a rotation is picked up by a running keeper."""
+    return lambda: store.signer("checkpoints")[1]
 
 
 def _chains(container: Container, contexts: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -74,7 +72,7 @@ def keep(interval: float, checkpoint_events: int, checkpoint_seconds: float) -> 
     settings = _settings()
     configure_logging(settings.log_level, "audit-keeper")
     stop = _stop_on_signals()
-    key = _signing_key(settings)
+    key = _checkpoints_key(_signing_keys(settings))
     while not stop.is_set():
         container = Container(settings)
         chains: dict[str, Any] = {}
@@ -118,7 +116,7 @@ def checkpoint() -> None:
     container = Container(settings)
     chains = _chains(container, list(CONTEXTS))
     try:
-        made = Keeper(chains, _signing_key(settings)).checkpoint_now()
+        made = Keeper(chains, _checkpoints_key(_signing_keys(settings))).checkpoint_now()
         click.echo(json.dumps({c: (cp.as_dict() if cp else None) for c, cp in made.items()}, indent=2))
     finally:
         _close(chains, container)
@@ -127,12 +125,13 @@ def checkpoint() -> None:
 @audit.command("verify")
 @click.option("--context", "contexts", type=click.Choice(CONTEXTS), multiple=True,
               help="Only this context (repeatable; default: every context).")
-@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Check the checkpoints against this public key (PEM, or base64 of the raw key) "
-                                 "instead of the deployment's signing key.")
-def verify(contexts: tuple[str, ...], public_key_file: Path | None) -> None:
+@trust_options
+def verify(contexts: tuple[str, ...], public_key_file: Path | None, key_set_file: Path | None,
+           own_key_set: bool) -> None:
     """Recompute every chain from the events and check it against the chain rows and signed checkpoints; print a
-    report per context (JSON); exit 1 when any context shows tampering.
+    report per context (JSON); exit 1 when any context shows tampering. Each checkpoint is checked with the key it
+    names among the deployment's checkpoints keys (by default; a retired key only for checkpoints signed before its
+    retirement), or the pinned --public-key, or a saved --key-set.
 
     When nothing is chained yet there is nothing to verify, and it is said (on stderr; "ok" is null in the JSON):
     exit 0 when no event is stored either (a new deployment), but exit 2 when events are stored and none is chained,
@@ -140,7 +139,7 @@ def verify(contexts: tuple[str, ...], public_key_file: Path | None) -> None:
     `dualtrack run` starts it), or the chain was emptied with its checkpoints; a script checking the exit code must
     not take that for verified."""
     settings = _settings()
-    public = _public_key_option(public_key_file) or _signing_key(settings).public_key()
+    public = trusted(public_key_file, key_set_file, own_key_set, default_to_deployment=True)
     container = Container(settings)
     chains = _chains(container, list(contexts or CONTEXTS))
     try:
@@ -174,7 +173,7 @@ def verify(contexts: tuple[str, ...], public_key_file: Path | None) -> None:
               help="Write to this file (default: standard output).")
 def export(student: str | None, centre: str | None, output: Path | None) -> None:
     """Export a student's or a centre's full record as JSON lines with chain proofs (chains extended and
-    checkpointed first); `dualtrack audit verify-export FILE` checks it offline."""
+    checkpointed first); `dualtrack audit verify-export FILE --key-set KEYS` checks it offline."""
     import io
     from uuid import UUID
 
@@ -192,7 +191,7 @@ def export(student: str | None, centre: str | None, output: Path | None) -> None
     container = Container(settings)
     buffer = io.BytesIO()
     try:
-        count = export_record(container, what, str(ident), _signing_key(settings), buffer)
+        count = export_record(container, what, str(ident), _signing_keys(settings), buffer)
     except NotFound as error:
         raise click.ClickException(error.message) from None
     except TamperDetected as error:
@@ -209,13 +208,13 @@ def export(student: str | None, centre: str | None, output: Path | None) -> None
 
 @audit.command("verify-export")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="The deployment's public key (PEM, or base64 of the raw key) it must be signed with.")
-def verify_export(file: Path, public_key_file: Path | None) -> None:
-    """Check an export FILE offline; exit 0 when it verifies, 1 naming the first bad line when it does not."""
+@trust_options
+def verify_export(file: Path, public_key_file: Path | None, key_set_file: Path | None, own_key_set: bool) -> None:
+    """Check an export FILE offline against a trusted key: exit 0 when it verifies, 1 naming the first bad line when
+    it does not, 2 when no trusted key was given (the keys the file carries prove nothing on their own)."""
     from services.audit.export import verify_export as check
 
-    verdict = check(file.read_bytes(), _public_key_option(public_key_file))
+    verdict = check(file.read_bytes(), trusted(public_key_file, key_set_file, own_key_set))
     if verdict.ok:
         click.echo(f"VERIFIED: {verdict.message}")
         return

@@ -21,6 +21,8 @@ from dualtrack.messaging.projector import PoisonMessage, storage_write_fault
 from dualtrack.privacy_cli import privacy
 from dualtrack.private_files import use_private_umask
 from dualtrack.settings import CONTEXTS, Settings
+from dualtrack.trust_options import trust_options, trusted
+from services.common.signing import PURPOSES
 from toolkit.cloudevents import NotACloudEvent
 
 
@@ -277,24 +279,19 @@ def asyncapi() -> None:
 # -- credentials ----------------------------------------------------------------------------------
 @main.group()
 def credentials() -> None:
-    """Signed credit statements: verify one, or show the key this deployment signs them with."""
+    """Signed credit statements: verify one against a trusted key, or show the key this deployment signs them with."""
 
 
 @credentials.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="The issuer's public key (PEM, or the base64 of the raw key) it must be signed with.")
-def credentials_verify(file: Path, public_key_file: Path | None) -> None:
-    """Check a signed credit statement FILE; exit 0 when it verifies, 1 when it does not."""
-    from services.credentials.statement import load_public_key, verify
+@trust_options
+def credentials_verify(file: Path, public_key_file: Path | None, key_set_file: Path | None,
+                       own_key_set: bool) -> None:
+    """Check a signed credit statement FILE against a trusted key: exit 0 when it verifies, 1 when it does not, 2
+    when no trusted key was given (the key the file carries proves nothing on its own)."""
+    from services.credentials.statement import verify
 
-    expected = None
-    if public_key_file is not None:
-        try:
-            expected = load_public_key(public_key_file.read_bytes())
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--public-key") from None
-    verdict = verify(file.read_bytes(), expected)
+    verdict = verify(file.read_bytes(), trusted(public_key_file, key_set_file, own_key_set))
     if verdict.ok:
         statement = verdict.statement or {}
         click.echo(f"VERIFIED: {verdict.message}")
@@ -308,18 +305,21 @@ def credentials_verify(file: Path, public_key_file: Path | None) -> None:
 @credentials.command("public-key")
 @click.option("--format", "form", type=click.Choice(["pem", "base64"]), default="pem", show_default=True,
               help="PEM (SubjectPublicKeyInfo), or the base64 of the raw 32 bytes as statements carry it.")
-def credentials_public_key(form: str) -> None:
-    """Print the public key this deployment signs credit statements with (created on first use), for others to
-    pin; its key id goes to stderr."""
-    from services.credentials.statement import key_id, load_or_create_signing_key, public_key_base64, public_key_pem
+@click.option("--purpose", type=click.Choice(PURPOSES), default="statements",
+              show_default=True, help="Which of the deployment's keys.")
+def credentials_public_key(form: str, purpose: str) -> None:
+    """Print the current public key this deployment signs credit statements (or checkpoints, exports) with, made on
+    first use, for others to pin; its key id goes to stderr. After a rotation a pinned key no longer verifies what the
+    new key signs: the published key set (GET /api/v1/keys) lists every key with its history."""
+    from services.common.signing_keys import key_store
+    from services.credentials.statement import public_key_base64, public_key_pem
 
-    path = _settings().signing_key_file
     try:
-        public = load_or_create_signing_key(path).public_key()
+        current, _ = key_store(_settings()).signer(purpose)
     except (OSError, ValueError, TypeError) as error:
-        raise click.ClickException(f"cannot use the signing key {path}: {error}") from None
-    click.echo(public_key_pem(public).rstrip("\n") if form == "pem" else public_key_base64(public))
-    click.echo(f"key id: {key_id(public)}", err=True)
+        raise click.ClickException(f"cannot use the {purpose} signing key: {error}") from None
+    click.echo(public_key_pem(current.public).rstrip("\n") if form == "pem" else public_key_base64(current.public))
+    click.echo(f"key id: {current.kid}", err=True)
 
 
 from dualtrack.audit_cli import audit  # noqa: E402 - the group lives in its own module

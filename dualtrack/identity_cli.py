@@ -1,13 +1,16 @@
-"""Command groups about who may use a deployment: `dualtrack people`, `dualtrack keys` and `dualtrack token`."""
+"""Command groups about who may use a deployment: `dualtrack people`, `dualtrack keys` (the keys that sign tokens, and
+those that sign statements, checkpoints and exports) and `dualtrack token`."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import click
 
 from dualtrack.cli_support import settings_from_env
 from services.common.identity import CommandContext, Role
+from services.common.signing import PURPOSES
 
 SERVICE_PREFIX = "service:"
 PEOPLE_ROLES = (Role.STUDENT, Role.GUARDIAN)
@@ -54,7 +57,8 @@ def people_invite(name: str, email: str, role: str, school: str | None, enterpri
 # -- keys -----------------------------------------------------------------------------------------------
 @click.group()
 def keys() -> None:
-    """The keys that sign bearer tokens."""
+    """The keys that sign bearer tokens (rotate, list) and the Ed25519 keys that sign credit statements, audit
+    checkpoints and exports (rotate-signing, list-signing)."""
 
 
 @keys.command("rotate")
@@ -85,6 +89,43 @@ def keys_list() -> None:
         added = datetime.fromtimestamp(key.created, UTC).strftime("%Y-%m-%d %H:%M") if key.created else "first"
         state = "signs" if key is all_keys[-1] else ("honoured" if key.kid in honoured else "retired")
         click.echo(f"{key.kid}  {added:<16}  {state}")
+
+
+@keys.command("rotate-signing")
+@click.option("--purpose", type=click.Choice(PURPOSES), required=True,
+              help="Which artefacts the new key signs.")
+def keys_rotate_signing(purpose: str) -> None:
+    """Retire the current signing key of a purpose and start a new one: everything of that purpose is signed with the
+    new key from now on (every process picks it up by itself); what the old key signed before still verifies against
+    the published key set (GET /api/v1/keys), which lists it with its retirement."""
+    from services.common.signing_keys import key_store
+
+    try:
+        key = key_store(settings_from_env()).rotate(purpose)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"cannot rotate the {purpose} signing key: {error}") from None
+    click.echo(f"new {purpose} signing key {key.kid} (created {key.created_at})")
+
+
+@keys.command("list-signing")
+@click.option("--json", "as_json", is_flag=True, help="Print the published key set, as GET /api/v1/keys answers it "
+              "(save it to verify with --key-set).")
+def keys_list_signing(as_json: bool) -> None:
+    """The signing keys of statements, checkpoints and exports (made on first use): purpose, id, created, retired or
+    whether it signs now. Public keys only."""
+    from services.common.signing_keys import key_store
+
+    try:
+        key_set = key_store(settings_from_env()).key_set()
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"cannot read the signing keys: {error}") from None
+    if as_json:
+        click.echo(json.dumps(key_set.document(), indent=2))
+        return
+    for purpose, published in key_set.keys.items():
+        for key in published:
+            state = f"retired {key.retired_at}" if key.retired_at else "signs"
+            click.echo(f"{purpose:<12}  {key.kid}  created {key.created_at}  {state}")
 
 
 # -- service tokens ---------------------------------------------------------------------------------------

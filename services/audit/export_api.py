@@ -14,14 +14,15 @@ from contracts.http.common import ApiError
 from services.audit.export import MEDIA_TYPE, TamperDetected, export_record
 from services.common.errors import NotAllowed, RuleViolated
 from services.common.identity import Role
-from services.common.signing import load_or_create_signing_key
+from services.common.signing_keys import key_store
 from toolkit.http.context import current_actor, deployment
 
 export_blp = Blueprint(
     "audit_exports", __name__, url_prefix="/api/v1",
     description="Exports for auditors: a student's or a training centre's full record across every context, as "
-    "JSON lines with the hash-chain proof of each event up to a checkpoint signed with the deployment's Ed25519 key; "
-    "`dualtrack audit verify-export FILE` checks one offline, and any changed byte makes it fail.",
+    "JSON lines with the hash-chain proof of each event up to a checkpoint signed with the deployment's checkpoints "
+    "key, the header signed with its exports key; `dualtrack audit verify-export FILE --key-set KEYS` (KEYS: GET "
+    "/api/v1/keys saved) checks one offline, and any changed byte makes it fail.",
 )
 
 EXPORT_RESPONSE = {"type": "string", "description": "JSON lines (application/x-ndjson): a signed header, then one "
@@ -44,8 +45,7 @@ def _export(what: str, ident: UUID) -> Response:
         raise NotAllowed(f"only auditors and admins export a {what}'s record", role=actor.role.value)
     out = io.BytesIO()
     try:
-        export_record(deployment(), what, str(ident),
-                      load_or_create_signing_key(deployment().settings.signing_key_file), out)
+        export_record(deployment(), what, str(ident), key_store(deployment().settings), out)
     except TamperDetected as error:
         raise RuleViolated("tamper-detected", str(error)) from None
     if what == "student":

@@ -4,9 +4,10 @@
   a button to take an export; `.../take` (a form: it leaves a trace, so another site cannot send it with a link)
   takes it exactly as the API does (every chain extended and checkpointed first; a student's export is recorded as
   a read), checks it at once with the verification
-  `dualtrack audit verify-export` runs, against the deployment's public key, keeps the file aside for a day, and
+  `dualtrack audit verify-export` runs, against the deployment's key set, keeps the file aside for a day, and
   leads to `/auditor/exports/<token>`: the verdict and the link to download the very bytes checked.
-- `/auditor/public-key.pem`: the deployment's public key, to check an export elsewhere.
+- `/auditor/public-key.pem`: the deployment's current exports key, to check an export elsewhere (GET /api/v1/keys
+  publishes every key with its history).
 - `/auditor/chains`: each context's chain (chained up to, last checkpoint, last verification from these pages) and
   `/auditor/chains/<context>/verify` (a form too), which recomputes one context's chain now and keeps the verdict
   for the chains page (it writes no record).
@@ -33,7 +34,8 @@ from events import CONTEXTS
 from services.audit.export import MEDIA_TYPE, TamperDetected, export_record, verify_export
 from services.audit.pages import auditor, moment_text, pages, student_or_404
 from services.common.errors import NotFound, RuleViolated
-from services.common.signing import key_id, load_or_create_signing_key, public_key_pem, raw_public_key
+from services.common.signing import key_id, public_key_pem, raw_public_key
+from services.common.signing_keys import KeyStore, key_store
 from toolkit.http.context import deployment
 from toolkit.http.pages import Names
 from toolkit.http.read_only_roles import read_sent_as_form
@@ -61,14 +63,14 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(aside, path)
 
 
-def signing_key() -> Any:
-    return load_or_create_signing_key(deployment().settings.signing_key_file)
+def signing_keys() -> KeyStore:
+    return key_store(deployment().settings)
 
 
 def key_facts() -> dict[str, str]:
-    """The deployment's public key as an auditor checks it: its id (as exports name it), its fingerprint (the
-    SHA-256 of the raw key) and the PEM."""
-    public = signing_key().public_key()
+    """The deployment's current exports key as an auditor checks it: its id (as exports name it), its fingerprint
+    (the SHA-256 of the raw key) and the PEM."""
+    public = signing_keys().signer("exports")[0].public
     digest = hashlib.sha256(raw_public_key(public)).hexdigest()
     return {"key_id": key_id(public), "fingerprint": ":".join(digest[i:i + 4] for i in range(0, 64, 4)),
             "pem": public_key_pem(public)}
@@ -96,16 +98,16 @@ def export_page(what: str, ident: UUID) -> Any:
 def take_export(what: str, ident: UUID) -> Any:
     actor = auditor()
     name = _subject(what, ident)
-    key, out = signing_key(), io.BytesIO()
+    keys, out = signing_keys(), io.BytesIO()
     try:
-        count = export_record(deployment(), what, str(ident), key, out)
+        count = export_record(deployment(), what, str(ident), keys, out)
     except TamperDetected as error:
         raise RuleViolated("tamper-detected", gettext("Nothing was exported: the event store fails verification "
                                                       "(%(why)s).", why=str(error))) from None
     if what == "student":
         record_read(ident, "full record export")
     data = out.getvalue()
-    verdict = verify_export(data, key.public_key())
+    verdict = verify_export(data, keys.key_set())
     folder, token = _place("exports"), secrets.token_hex(16)
     _forget_old(folder)
     _write(folder / f"{token}.jsonl", data)
@@ -113,7 +115,7 @@ def take_export(what: str, ident: UUID) -> Any:
         "what": what, "id": str(ident), "name": name, "taken_by": actor.subject, "events": count,
         "taken_at": datetime.now(UTC).isoformat(), "ok": verdict.ok, "message": verdict.message,
         "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-        "key_id": (verdict.header or {}).get("public_key", {}).get("key_id") or key_id(key.public_key()),
+        "key_id": (verdict.header or {}).get("public_key", {}).get("key_id") or key_facts()["key_id"],
     }).encode())
     return redirect(f"/auditor/exports/{token}", 303)
 
@@ -207,7 +209,7 @@ def verify_chain_now(context: str) -> Any:
             raise RuleViolated("too-long-to-verify-here", gettext(
                 "This chain is too long to verify from a page: run `dualtrack audit verify --context %(context)s` "
                 "on the server.", context=context))
-        report = chain.verify(signing_key().public_key())
+        report = chain.verify(signing_keys().key_set())
     finally:
         chain.close()
     first = report.first

@@ -1,8 +1,12 @@
-"""The deployment's Ed25519 signing key: loaded from its PEM file (created on first use), its id and its public
-key in the forms documents carry; and the canonical JSON that signed documents are made of.
+"""Ed25519 signing: a key's id and its public key in the forms documents carry, the canonical JSON that signed
+documents are made of, and whom a verifier trusts.
 
-Credit statements (services/credentials/statement.py) and the audit chain's checkpoints and exports
-(services/audit/) are signed with this one key (Settings.signing_key_file, DUALTRACK_SIGNING_KEY).
+The deployment signs with one key per purpose (PURPOSES: credit statements, the audit chain's checkpoints, exports),
+each rotatable, kept with its history under <data_dir>/keys/signing/ (services/common/signing_keys.py). A signed
+artefact names its key id; a verifier never trusts the public key the artefact carries on its own, only
+- a pinned key (`PinnedKey`): the artefact must name that very key, or
+- the deployment's published key set (`KeySet`, GET /api/v1/keys): the key must be one of that purpose's keys, and
+  what a retired key signs must be dated no later than its retirement (seconds, UTC).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +30,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 ALGORITHM = "Ed25519"
+PURPOSES = ("statements", "checkpoints", "exports")
+"""What the deployment signs, each with its own keys."""
+KEY_FIELDS = ("kid", "algorithm", "public_key", "public_key_pem", "created_at", "retired_at")
+"""A published key's fields (GET /api/v1/keys)."""
 
 
 # -- canonical JSON -----------------------------------------------------------------------------------
@@ -132,3 +143,146 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+# -- times ----------------------------------------------------------------------------------------------
+def stamp(when: datetime | None = None) -> str:
+    """A moment as signed documents give it: ISO 8601 UTC to the second, "YYYY-MM-DDTHH:MM:SSZ"."""
+    return (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def moment(text: Any) -> datetime | None:
+    """The UTC moment (to the second) of an ISO 8601 text with a zone; None when it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return when.astimezone(UTC).replace(microsecond=0)
+
+
+# -- whom a verifier trusts ------------------------------------------------------------------------------
+class Untrusted(Exception):
+    """The artefact's key is not one the verifier trusts for it (the message says why)."""
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """One key of a purpose as the deployment publishes it: never a private byte."""
+
+    purpose: str
+    kid: str
+    public: Ed25519PublicKey
+    created_at: str
+    retired_at: str | None
+    """None: the current key, which signs; otherwise when the next key replaced it."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kid": self.kid, "algorithm": ALGORITHM, "public_key": public_key_base64(self.public),
+                "public_key_pem": public_key_pem(self.public), "created_at": self.created_at,
+                "retired_at": self.retired_at}
+
+
+class PinnedKey:
+    """Trust exactly one public key, whatever the purpose and the time (`--public-key`)."""
+
+    lists_purposes = False
+
+    def __init__(self, public: Ed25519PublicKey) -> None:
+        self.public = public
+        self.kid = key_id(public)
+
+    def public_key(self, purpose: str, kid: str, signed_at: Any = None) -> Ed25519PublicKey:
+        if kid != self.kid:
+            raise Untrusted(f"signed with key {kid}, not with the pinned key {self.kid}")
+        return self.public
+
+
+class KeySet:
+    """Trust the keys a deployment publishes, purpose by purpose, each up to its retirement (`--key-set`)."""
+
+    lists_purposes = True
+
+    def __init__(self, keys: Mapping[str, list[PublishedKey]]) -> None:
+        self.keys = {purpose: list(keys.get(purpose, [])) for purpose in PURPOSES}
+
+    def public_key(self, purpose: str, kid: str, signed_at: Any = None) -> Ed25519PublicKey:
+        """The key `kid` of `purpose`, if it may have signed something dated `signed_at`; Untrusted otherwise."""
+        for key in self.keys.get(purpose, []):
+            if key.kid != kid:
+                continue
+            if key.retired_at is not None:
+                when, retired = moment(signed_at), moment(key.retired_at)
+                if when is None:
+                    raise Untrusted(f"key {kid} was retired at {key.retired_at}, and the signing time {signed_at!r} "
+                                    "is not a time")
+                if retired is None or when > retired:
+                    raise Untrusted(f"signed at {signed_at} with key {kid}, which was retired at {key.retired_at}: "
+                                    "a retired key proves only what it signed before")
+            return key.public
+        known = ", ".join(k.kid for k in self.keys.get(purpose, [])) or "none"
+        raise Untrusted(f"key {kid} is not one of the deployment's {purpose} keys ({known})")
+
+    def current(self, purpose: str) -> PublishedKey | None:
+        return next((k for k in reversed(self.keys.get(purpose, [])) if k.retired_at is None), None)
+
+    def document(self) -> dict[str, Any]:
+        """The published key set (GET /api/v1/keys): per purpose, its keys oldest first."""
+        return {purpose: [k.as_dict() for k in self.keys[purpose]] for purpose in PURPOSES}
+
+    @classmethod
+    def from_document(cls, document: Any) -> KeySet:
+        """A key set as GET /api/v1/keys answers it; ValueError naming what is wrong."""
+        if not isinstance(document, Mapping) or not set(PURPOSES) <= set(document):
+            raise ValueError(f"a key set is an object with {', '.join(PURPOSES)}")
+        keys: dict[str, list[PublishedKey]] = {}
+        for purpose in PURPOSES:
+            entries = document[purpose]
+            if not isinstance(entries, list):
+                raise ValueError(f"{purpose} is not a list of keys")
+            keys[purpose] = [_published(purpose, entry) for entry in entries]
+        return cls(keys)
+
+
+def _published(purpose: str, entry: Any) -> PublishedKey:
+    if not isinstance(entry, Mapping) or not set(KEY_FIELDS) <= set(entry):
+        raise ValueError(f"a key of {purpose} has the fields {', '.join(KEY_FIELDS)}")
+    if entry["algorithm"] != ALGORITHM:
+        raise ValueError(f"a key of {purpose} is {entry['algorithm']!r}; only {ALGORITHM} is used")
+    public = public_key_from_base64(entry["public_key"])
+    if public is None:
+        raise ValueError(f"a key of {purpose}: public_key is not the base64 of a raw 32-byte Ed25519 public key")
+    if entry["kid"] != key_id(public):
+        raise ValueError(f"a key of {purpose}: kid {entry['kid']!r} is not the id of its public key ({key_id(public)})")
+    pem = entry["public_key_pem"]
+    if pem is not None and (not isinstance(pem, str) or raw_public_key(load_public_key(pem)) != raw_public_key(public)):
+        raise ValueError(f"key {entry['kid']} of {purpose}: its PEM is not its public key")
+    if moment(entry["created_at"]) is None or (entry["retired_at"] is not None and moment(entry["retired_at"]) is None):
+        raise ValueError(f"key {entry['kid']} of {purpose}: created_at and retired_at are ISO 8601 times (or null)")
+    return PublishedKey(purpose, entry["kid"], public, entry["created_at"], entry["retired_at"])
+
+
+def read_key_set(data: bytes) -> KeySet:
+    """A key set file (the JSON of GET /api/v1/keys); ValueError naming what is wrong."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"not a JSON key set: {error}") from None
+    return KeySet.from_document(document)
+
+
+Trust = PinnedKey | KeySet
+"""Whom a verifier trusts."""
+
+
+def trust_of(given: Ed25519PublicKey | PinnedKey | KeySet | None) -> PinnedKey | KeySet | None:
+    """A bare public key is a pinned one."""
+    return PinnedKey(given) if isinstance(given, Ed25519PublicKey) else given
+
+
+NO_TRUST = ("no trusted key to check it against: the public key a file carries proves nothing on its own (anyone can "
+            "re-sign a changed file with a key of theirs); pin the deployment's key (--public-key FILE), or give its "
+            "published key set (--key-set FILE: GET /api/v1/keys saved), or on the deployment itself --deployment")

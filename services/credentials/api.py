@@ -28,9 +28,10 @@ from contracts.http.credentials import (
     RevokeAwardRequest,
     SignedStatementSchema,
 )
+from services.common.signing_keys import key_store
 from services.credentials.application import CredentialsApplication
 from services.credentials.domain import Certificate, CreditAccount
-from services.credentials.statement import build_statement, load_or_create_signing_key, serialize, sign_statement
+from services.credentials.statement import PURPOSE, build_statement, serialize, sign_statement
 from toolkit.http.context import command_context, current_actor, deployment, expected_version
 from toolkit.http.read_recording import record_read
 from toolkit.http.receipts import accepted, command_errors
@@ -173,9 +174,10 @@ class SignedCreditStatement(MethodView):
     @blp.response(200, SignedStatementSchema)
     @_errors
     def get(self, student_id: UUID) -> Any:
-        """The student's credit statement as a JSON file signed with the deployment's Ed25519 key (whoever may
-        read the account). Keep the file as downloaded: it is its own canonical JSON, and any changed byte makes
-        it fail `dualtrack credentials verify`."""
+        """The student's credit statement as a JSON file signed with the deployment's current statements key (whoever
+        may read the account); `signature.key_id` names it among the published keys (GET /api/v1/keys). Keep the file
+        as downloaded: it is its own canonical JSON, and any changed byte makes it fail `dualtrack credentials
+        verify`."""
         credentials = application()
         account = credentials.get_account(command_context(), student_id)
         school_id = account.school_id if account else credentials.placements.student(str(student_id)).school_id
@@ -185,7 +187,7 @@ class SignedCreditStatement(MethodView):
             certificate = credentials.get_certificate(code)
             catalogue[code] = {"title": certificate.title, "awarding_organisation": certificate.awarding_organisation}
         statement = build_statement(account, student_id=str(student_id), school_id=school_id, certificates=catalogue)
-        document = sign_statement(statement, load_or_create_signing_key(deployment().settings.signing_key_file))
+        document = sign_statement(statement, key_store(deployment().settings).signer(PURPOSE)[1])
         record_read(student_id, "signed-credit-statement")
         return Response(serialize(document), 200, mimetype="application/json", headers={
             "Content-Disposition": f'attachment; filename="credit-statement-{student_id}.json"',

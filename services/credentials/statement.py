@@ -1,5 +1,6 @@
 """A student's credit statement: their certificates and credit ledger as a JSON document signed with the
-deployment's Ed25519 key, so another institution can check it without asking us.
+deployment's current `statements` key (services/common/signing_keys.py), so another institution can check it without
+asking us, against the key it pinned or the deployment's published key set (GET /api/v1/keys).
 
 The document is
 
@@ -10,6 +11,10 @@ The document is
 The signed bytes are the canonical JSON of `statement` (keys sorted, no whitespace, UTF-8 as is). The file
 itself is issued in that same canonical form, and only that form verifies: a statement has exactly one
 spelling, so changing any byte of the file — reformatting included — makes it fail. Keep it as downloaded.
+
+`key_id` is the signing key's id (kid); `public_key` is carried for convenience and never trusted on its own: the
+signature is checked with the trusted key of that id, and a retired key only for statements issued before it was
+retired.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from services.common.signing import (
     ALGORITHM,
+    NO_TRUST,
+    KeySet,
+    PinnedKey,
+    Untrusted,
     canonical,
     key_id,
     load_or_create_signing_key,
@@ -33,19 +42,23 @@ from services.common.signing import (
     public_key_pem,
     raw_public_key,
     strict_json,
+    trust_of,
 )
 from services.common.signing import strict_base64 as _strict_base64
 from services.credentials.domain import CreditAccount
 
-# The key handling and canonical JSON live in services/common/signing.py (the audit chain signs with the same
-# key); they are re-exported here for the statement's users.
+# The key handling and canonical JSON live in services/common/signing.py (shared with the audit chain's checkpoints
+# and exports); they are re-exported here for the statement's users.
 __all__ = [
-    "ALGORITHM", "BAD_SIGNATURE", "ISSUER", "KEY_MISMATCH", "MALFORMED", "MEDIA_TYPE", "OK", "Verdict",
+    "ALGORITHM", "BAD_SIGNATURE", "ISSUER", "KEY_MISMATCH", "MALFORMED", "MEDIA_TYPE", "NO_TRUSTED_KEY", "OK",
+    "PURPOSE", "UNTRUSTED_KEY", "Verdict",
     "build_statement", "canonical", "key_id", "load_or_create_signing_key", "load_public_key", "public_key_base64",
     "public_key_pem", "raw_public_key", "serialize", "sign_statement", "verify",
 ]
 
 ISSUER = "dualtrack credentials"
+PURPOSE = "statements"
+"""The purpose of the deployment's keys that sign statements."""
 MEDIA_TYPE = "application/json"
 SIGNATURE_FIELDS = ("algorithm", "key_id", "public_key", "value")
 STATEMENT_FIELDS = ("student_id", "school_id", "issued_at", "issuer", "account_version", "certificates", "ledger",
@@ -56,11 +69,16 @@ OK = "ok"
 MALFORMED = "malformed"
 BAD_SIGNATURE = "bad-signature"
 KEY_MISMATCH = "key-mismatch"
+UNTRUSTED_KEY = "untrusted-key"
+"""Signed with a key that is not in the trusted key set, or with a retired key after its retirement."""
+NO_TRUSTED_KEY = "no-trusted-key"
+"""Nothing to check it against: the key the file carries is not trusted on its own."""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What verification found: ok, or exactly what failed (malformed, bad-signature, key-mismatch)."""
+    """What verification found: ok, or exactly what failed (malformed, bad-signature, key-mismatch, untrusted-key,
+    no-trusted-key)."""
 
     outcome: str
     message: str
@@ -138,13 +156,17 @@ def serialize(document: Mapping[str, Any]) -> bytes:
 
 
 # -- verifying ----------------------------------------------------------------------------------------
-def verify(data: bytes | str | Mapping[str, Any], expected_public_key: Ed25519PublicKey | None = None) -> Verdict:
-    """Check a signed statement: its file as issued (bytes or text), or an already parsed document.
+def verify(data: bytes | str | Mapping[str, Any],
+           trusted: Ed25519PublicKey | PinnedKey | KeySet | None = None) -> Verdict:
+    """Check a signed statement: its file as issued (bytes or text), or an already parsed document, against the
+    trusted key (a pinned public key) or key set.
 
     Fails as `malformed` when it is not such a document (not UTF-8 JSON, not in its canonical form, fields
-    missing or unknown, a key id that is not its public key's), as `key-mismatch` when an expected public key
-    is given and the document names another, as `bad-signature` when the signature does not match the
-    statement."""
+    missing or unknown, a key id that is not its public key's), as `no-trusted-key` when nothing is trusted (the
+    key the file carries proves nothing), as `key-mismatch` when it names another key than the pinned one, as
+    `untrusted-key` when its key is not one of the key set's statement keys or was retired before it was issued,
+    as `bad-signature` when the signature does not match the statement."""
+    trust = trust_of(trusted)
     if isinstance(data, Mapping):
         document: Any = data
     else:
@@ -179,21 +201,30 @@ def verify(data: bytes | str | Mapping[str, Any], expected_public_key: Ed25519Pu
     value = _strict_base64(signature["value"])
     if value is None or len(value) != 64:
         return _malformed("`value` is not the base64 of a 64-byte Ed25519 signature", key_id=named)
-    if expected_public_key is not None and raw_public_key(expected_public_key) != raw_key:
-        return Verdict(KEY_MISMATCH, f"signed with key {named}, not with the expected key "
-                                     f"{key_id(expected_public_key)}", key_id=named)
     try:
         message = canonical(statement)
     except (TypeError, ValueError):
         return _malformed("the statement is not plain JSON", key_id=named)
+    if trust is None:  # still say whether it was changed since; never that it is genuine
+        try:
+            public.verify(value, message)
+        except InvalidSignature:
+            return Verdict(BAD_SIGNATURE, "the signature does not match the statement (and no trusted key was "
+                                          "given)", key_id=named)
+        return Verdict(NO_TRUSTED_KEY, NO_TRUST, key_id=named)
+    try:
+        public = trust.public_key(PURPOSE, named, statement.get("issued_at"))
+    except Untrusted as error:
+        return Verdict(KEY_MISMATCH if isinstance(trust, PinnedKey) else UNTRUSTED_KEY, str(error), key_id=named)
+    if raw_public_key(public) != raw_key:
+        return Verdict(KEY_MISMATCH, f"the file carries another public key than the trusted key {named}", key_id=named)
     try:
         public.verify(value, message)
     except InvalidSignature:
         return Verdict(BAD_SIGNATURE, f"the signature does not match the statement: it was changed after key "
                                       f"{named} signed it, or that key never signed it", key_id=named)
-    pinned = "" if expected_public_key is not None else " (key not pinned: pass the issuer's public key to check " \
-                                                         "who signed it)"
-    return Verdict(OK, f"signed by key {named}{pinned}", key_id=named, statement=dict(statement))
+    how = "the pinned key" if isinstance(trust, PinnedKey) else "a statements key of the trusted key set"
+    return Verdict(OK, f"signed by key {named}, {how}", key_id=named, statement=dict(statement))
 
 
 def _parse(data: bytes) -> Any:
@@ -213,8 +244,6 @@ def _parse(data: bytes) -> Any:
         return _malformed("not in the canonical form it was issued in (keys sorted, no spaces): changed or "
                           "reformatted since")
     return document
-
-
 
 
 def _malformed(message: str, key_id: str | None = None) -> Verdict:

@@ -23,7 +23,8 @@ import pytest
 
 from dualtrack.bootstrap import Container
 from services.common.identity import Role
-from services.credentials.statement import BAD_SIGNATURE, MALFORMED, load_or_create_signing_key, verify
+from services.common.signing_keys import key_store
+from services.credentials.statement import BAD_SIGNATURE, MALFORMED, verify
 from tests.api.conftest import CopiedWorld, copy_of
 from tests.conftest import bearer, make_settings
 from tests.service.placement_world import TODAY
@@ -377,8 +378,8 @@ def test_given_an_account_when_its_signed_statement_is_downloaded_then_it_verifi
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert "attachment" in response.headers["Content-Disposition"]
-    issuer_key = load_or_create_signing_key(fw.client.container.settings.signing_key_file).public_key()
-    verdict = verify(response.data, issuer_key)
+    issuer_keys = key_store(fw.client.container.settings).key_set()
+    verdict = verify(response.data, issuer_keys)
     assert verdict.ok, verdict.message
     statement = verdict.statement
     assert (statement["student_id"], statement["school_id"], statement["balance"]) == (
@@ -391,20 +392,21 @@ def test_given_an_account_when_its_signed_statement_is_downloaded_then_it_verifi
     balance_at = response.data.index(b'"balance":') + len(b'"balance":')
     changed = bytearray(response.data)
     changed[balance_at] = ord("9")
-    assert verify(bytes(changed), issuer_key).outcome == BAD_SIGNATURE
+    assert verify(bytes(changed), issuer_keys).outcome == BAD_SIGNATURE
     changed = bytearray(response.data)
     changed[response.data.index(b'"value":"') + 20] ^= 0x01
-    assert verify(bytes(changed), issuer_key).outcome in (BAD_SIGNATURE, MALFORMED)
+    assert verify(bytes(changed), issuer_keys).outcome in (BAD_SIGNATURE, MALFORMED)
 
 
 def test_given_no_award_yet_when_the_signed_statement_is_downloaded_then_it_is_empty_and_verifies(fw) -> None:
     response = fw.get(f"/students/{fw.other}/credit-statement/signed")
     assert response.status_code == 200
-    verdict = verify(response.data)
+    keys = key_store(fw.client.container.settings).key_set()
+    verdict = verify(response.data, keys)
     assert verdict.ok and verdict.statement is not None
     assert (verdict.statement["certificates"], verdict.statement["ledger"], verdict.statement["balance"]) == ([], [], 0)
     again = fw.get(f"/students/{fw.other}/credit-statement/signed")
-    assert verify(again.data).key_id == verdict.key_id  # one deployment key, created once
+    assert verify(again.data, keys).key_id == verdict.key_id  # one statements key, created once
     assert fw.get(f"/students/{uuid4()}/credit-statement/signed").status_code == 404
 
 
@@ -633,7 +635,8 @@ def test_given_an_auditor_then_every_command_is_403_but_every_account_read_succe
                                                       **({"json": spec.json(world.ids)} if spec.json else {}))
         assert response.status_code == (200 if spec.method == "get" else 403), name
     statement = world.client.get(f"{_student(world.ids)}/credit-statement/signed", headers=headers)
-    assert verify(statement.data).statement["balance"] == 4  # type: ignore[index]
+    keys = key_store(world.container.settings).key_set()
+    assert verify(statement.data, keys).statement["balance"] == 4  # type: ignore[index]
 
 
 def test_given_the_student_then_they_read_their_own_account_and_not_another_students(world: World) -> None:

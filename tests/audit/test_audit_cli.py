@@ -87,7 +87,7 @@ def test_given_an_export_taken_with_the_cli_when_verified_then_exit_0_and_after_
     taken = audit(seeded.container, "export", "--student", seeded.ids.students[0], "--output", str(exported))
     assert taken.exit_code == 0, taken.output
     key = tmp_path / "deployment.pem"
-    public = CliRunner().invoke(main, ["credentials", "public-key"], env=env_of(seeded.container))
+    public = CliRunner().invoke(main, ["credentials", "public-key", "--purpose", "exports"], env=env_of(seeded.container))
     key.write_text(public.stdout)
 
     ok = audit(seeded.container, "verify-export", str(exported), "--public-key", str(key))
@@ -108,7 +108,9 @@ def test_given_an_export_to_standard_output_when_verified_then_it_verifies(seede
     exported.write_bytes(result.stdout_bytes)
 
     assert result.exit_code == 0
-    assert audit(seeded.container, "verify-export", str(exported)).exit_code == 0
+    assert audit(seeded.container, "verify-export", str(exported), "--deployment").exit_code == 0
+    alone = audit(seeded.container, "verify-export", str(exported))
+    assert alone.exit_code == 2 and "no trusted key" in alone.stderr
 
 
 def test_given_neither_or_both_subjects_or_an_unknown_one_when_exporting_then_it_is_refused(seeded: Seeded) -> None:

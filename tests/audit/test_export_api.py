@@ -12,7 +12,7 @@ from dualtrack.web.app import create_app
 from services.audit.export import MEDIA_TYPE, verify_export
 from services.audit.export_api import export_blp
 from services.common.identity import CommandContext, Role
-from services.common.signing import load_or_create_signing_key
+from services.common.signing_keys import key_store
 from tests.conftest import bearer
 from tests.support.demo import Seeded
 
@@ -38,7 +38,7 @@ def test_given_an_auditor_when_exporting_a_student_then_the_file_verifies_offlin
     assert response.mimetype == MEDIA_TYPE
     assert f"student-{student}.jsonl" in response.headers["Content-Disposition"]
     data = response.get_data()
-    public = load_or_create_signing_key(seeded.container.settings.signing_key_file).public_key()
+    public = key_store(seeded.container.settings).key_set()
     assert verify_export(data, public).ok
     offset = data.index(b'"stored_state":"', data.index(b"\n", data.index(b"\n") + 1)) + 30
     tampered = data[:offset] + bytes([data[offset] ^ 0x01]) + data[offset + 1:]
@@ -56,7 +56,7 @@ def test_given_an_admin_when_exporting_a_centre_right_after_a_change_then_the_ch
     response = client.get(f"/api/v1/audit/centres/{centre}/export", headers=bearer(Role.ADMIN, "admin"))
 
     assert response.status_code == 200
-    verdict = verify_export(response.get_data())
+    verdict = verify_export(response.get_data(), key_store(seeded.container.settings).key_set())
     assert verdict.ok, verdict.message
     assert ["placements", result.position] in verdict.header["index"]
 

@@ -1,5 +1,6 @@
-"""The signed credit statement: built from a credit account, signed with the deployment's Ed25519 key, verified
-by anyone holding the file (and, to know who signed it, the issuer's public key). Any changed byte fails."""
+"""The signed credit statement: built from a credit account, signed with the deployment's statements key, verified
+by anyone holding the file and a trusted key (the issuer's pinned public key, or its published key set): the key the
+file carries proves nothing on its own. Any changed byte fails."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from services.credentials.statement import (
     BAD_SIGNATURE,
     KEY_MISMATCH,
     MALFORMED,
+    NO_TRUSTED_KEY,
     build_statement,
     canonical,
     key_id,
@@ -114,20 +116,22 @@ def test_given_a_signed_statement_then_it_names_the_key_and_the_signature_covers
 
 
 # -- verifying --------------------------------------------------------------------------------------
-def test_given_the_file_as_issued_then_it_verifies_with_and_without_the_pinned_key(
+def test_given_the_file_as_issued_then_it_verifies_against_the_pinned_key_and_never_without_a_trusted_key(
     key: Ed25519PrivateKey, issued: bytes
 ) -> None:
-    verdict = verify(issued)
-    assert verdict.ok, verdict.message
-    assert verdict.statement is not None and verdict.statement["balance"] == 1
-    assert "not pinned" in verdict.message
     pinned = verify(issued, key.public_key())
-    assert pinned.ok and "not pinned" not in pinned.message
-    assert verify(issued + b"\n").ok  # an editor's final newline does no harm
-    assert verify(issued.decode()).ok
+    assert pinned.ok, pinned.message
+    assert pinned.statement is not None and pinned.statement["balance"] == 1
+    assert "the pinned key" in pinned.message
+    alone = verify(issued)
+    assert not alone.ok and alone.outcome == NO_TRUSTED_KEY and alone.statement is None
+    assert verify(issued + b"\n", key.public_key()).ok  # an editor's final newline does no harm
+    assert verify(issued.decode(), key.public_key()).ok
 
 
-def test_given_the_file_when_any_single_byte_is_changed_then_it_no_longer_verifies(issued: bytes) -> None:
+def test_given_the_file_when_any_single_byte_is_changed_then_it_no_longer_verifies(
+    key: Ed25519PrivateKey, issued: bytes
+) -> None:
     text = issued.decode()
     value = json.loads(issued)["signature"]["value"]
     targets = {
@@ -148,28 +152,32 @@ def test_given_the_file_when_any_single_byte_is_changed_then_it_no_longer_verifi
         for flip in (0x01, 0x02, 0x20, 0x80):
             changed = bytearray(issued)
             changed[position] ^= flip
-            verdict = verify(bytes(changed))
+            verdict = verify(bytes(changed), key.public_key())
             assert not verdict.ok, f"byte {position} ^ {flip:#x} ({issued[position:position + 1]!r}) still verifies"
             assert verdict.outcome in (MALFORMED, BAD_SIGNATURE)
     changed = bytearray(issued)
     changed[targets["the balance"]] = ord("7")  # a plausible lie, still well-formed
-    assert verify(bytes(changed)).outcome == BAD_SIGNATURE
+    assert verify(bytes(changed), key.public_key()).outcome == BAD_SIGNATURE
+    assert verify(bytes(changed)).outcome == BAD_SIGNATURE, "changed: said even without a trusted key"
 
 
-def test_given_every_byte_position_when_its_lowest_bit_flips_then_none_verifies(issued: bytes) -> None:
+def test_given_every_byte_position_when_its_lowest_bit_flips_then_none_verifies(
+    key: Ed25519PrivateKey, issued: bytes
+) -> None:
     for position in range(len(issued)):
         changed = bytearray(issued)
         changed[position] ^= 0x01
-        assert not verify(bytes(changed)).ok, f"byte {position} ({issued[position:position + 1]!r})"
+        assert not verify(bytes(changed), key.public_key()).ok, f"byte {position} ({issued[position:position + 1]!r})"
 
 
-def test_given_a_statement_re_signed_with_another_key_then_only_pinning_the_issuer_key_catches_it(
+def test_given_a_statement_re_signed_with_another_key_then_it_fails_pinned_and_without_a_trusted_key(
     key: Ed25519PrivateKey, issued: bytes
 ) -> None:
     forged_statement = dict(json.loads(issued)["statement"], balance=40)
     forger = Ed25519PrivateKey.generate()
     forged = serialize(sign_statement(forged_statement, forger))
-    assert verify(forged).ok  # self-consistent: a valid signature by some key
+    alone = verify(forged)  # self-consistent (a valid signature by the key it carries), and still not verified
+    assert not alone.ok and alone.outcome == NO_TRUSTED_KEY
     verdict = verify(forged, key.public_key())
     assert verdict.outcome == KEY_MISMATCH
     assert key_id(forger.public_key()) in verdict.message and key_id(key.public_key()) in verdict.message
@@ -235,7 +243,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def _issue(tmp_path: Path, env: dict[str, str]) -> Path:
-    """A statement signed with the deployment's key, as the API would issue it."""
+    """A statement signed with the one key of a deployment from before key sets (DUALTRACK_SIGNING_KEY): the key set
+    takes it as the first key of every purpose."""
     document = sign_statement(_statement(), load_or_create_signing_key(Path(env["DUALTRACK_SIGNING_KEY"])))
     path = tmp_path / "statement.json"
     path.write_bytes(serialize(document))
@@ -249,7 +258,8 @@ def test_given_the_public_key_command_then_it_prints_the_deployment_key_for_pinn
     pem = runner.invoke(main, ["credentials", "public-key"], env=env)
     assert pem.exit_code == 0, pem.output
     assert pem.stdout.startswith("-----BEGIN PUBLIC KEY-----")
-    assert stat.S_IMODE(os.stat(env["DUALTRACK_SIGNING_KEY"]).st_mode) == 0o600
+    made = Path(env["DUALTRACK_DATA_DIR"]) / "keys" / "signing" / "statements" / "000001.json"
+    assert stat.S_IMODE(os.stat(made).st_mode) == 0o600
     raw = runner.invoke(main, ["credentials", "public-key", "--format", "base64"], env=env)
     assert public_key_base64(load_public_key(pem.stdout)) == raw.stdout.strip()
     assert f"key id: {key_id(load_public_key(raw.stdout))}" in raw.stderr
@@ -265,8 +275,10 @@ def test_given_a_statement_when_verified_on_the_command_line_then_the_exit_code_
     pinned_b64 = tmp_path / "issuer.b64"
     pinned_b64.write_text(runner.invoke(main, ["credentials", "public-key", "--format", "base64"], env=env).stdout)
 
-    ok = runner.invoke(main, ["credentials", "verify", str(statement)], env=env)
-    assert ok.exit_code == 0 and ok.stdout.startswith("VERIFIED"), ok.output
+    alone = runner.invoke(main, ["credentials", "verify", str(statement)], env=env)
+    assert alone.exit_code == 2 and "no trusted key" in alone.stderr, alone.output
+    on_deployment = runner.invoke(main, ["credentials", "verify", str(statement), "--deployment"], env=env)
+    assert on_deployment.exit_code == 0 and on_deployment.stdout.startswith("VERIFIED"), on_deployment.output
     for key_file in (pinned, pinned_b64):
         assert runner.invoke(main, ["credentials", "verify", str(statement), "--public-key", str(key_file)],
                              env=env).exit_code == 0
@@ -275,7 +287,7 @@ def test_given_a_statement_when_verified_on_the_command_line_then_the_exit_code_
     data = bytearray(statement.read_bytes())
     data[data.index(b'"balance":') + len('"balance":')] = ord("9")
     tampered.write_bytes(bytes(data))
-    failed = runner.invoke(main, ["credentials", "verify", str(tampered)], env=env)
+    failed = runner.invoke(main, ["credentials", "verify", str(tampered), "--public-key", str(pinned)], env=env)
     assert failed.exit_code == 1 and "NOT VERIFIED (bad-signature)" in failed.stdout
 
     other = tmp_path / "other.pem"
@@ -285,7 +297,7 @@ def test_given_a_statement_when_verified_on_the_command_line_then_the_exit_code_
 
     not_json = tmp_path / "notes.txt"
     not_json.write_text("dear registrar, please find attached")
-    malformed = runner.invoke(main, ["credentials", "verify", str(not_json)], env=env)
+    malformed = runner.invoke(main, ["credentials", "verify", str(not_json), "--deployment"], env=env)
     assert malformed.exit_code == 1 and "malformed" in malformed.stdout
 
     bad_key = tmp_path / "bad.pem"

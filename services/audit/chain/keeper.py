@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -13,9 +14,13 @@ from services.audit.chain.store import AuditChain
 class Keeper:
     """Extends every context's chain and checkpoints it every `checkpoint_events` new events or every
     `checkpoint_seconds` (when something new was chained), so no proof runs longer than about `checkpoint_events`
-    leaves. Several keepers may run: a chain's writers take its lock."""
+    leaves. Several keepers may run: a chain's writers take its lock.
 
-    def __init__(self, chains: dict[str, AuditChain], key: Ed25519PrivateKey, *, checkpoint_events: int = 1000,
+    `key` is the private key that signs, or a function giving it each time (the deployment's current checkpoints key:
+    a rotation is picked up at the next checkpoint)."""
+
+    def __init__(self, chains: dict[str, AuditChain], key: Ed25519PrivateKey | Callable[[], Ed25519PrivateKey], *,
+                 checkpoint_events: int = 1000,
                  checkpoint_seconds: float = 60.0, clock: Any = None, on_checkpoint: Any = None) -> None:
         import time
 
@@ -30,6 +35,9 @@ class Keeper:
         started = self.clock()
         self._signed_at = {context: started for context in chains}
 
+    def _signer(self) -> Ed25519PrivateKey:
+        return self.key if isinstance(self.key, Ed25519PrivateKey) else self.key()
+
     def tick(self) -> list[Checkpoint]:
         """One round: chain what is new in every context, checkpoint where due; the checkpoints made."""
         made = []
@@ -43,7 +51,7 @@ class Keeper:
                 due = unsigned >= self.checkpoint_events or (
                     unsigned > 0 and now - self._signed_at[context] >= self.checkpoint_seconds)
                 if due:
-                    checkpoint = chain.checkpoint(self.key)
+                    checkpoint = chain.checkpoint(self._signer())
                     self._signed_at[context] = now
                     unsigned = 0
                     if checkpoint is not None:
@@ -58,6 +66,6 @@ class Keeper:
         done = {}
         for context, chain in self.chains.items():
             chain.extend()
-            done[context] = chain.checkpoint(self.key)
+            done[context] = chain.checkpoint(self._signer())
             self._signed_at[context] = self.clock()
         return done

@@ -34,6 +34,7 @@ from services.audit.chain.format import (
     sign_checkpoint,
 )
 from services.audit.chain.verify import Report, verify_chain
+from services.common.signing import KeySet, PinnedKey
 
 BATCH = 1000
 
@@ -257,7 +258,7 @@ class AuditChain:
                 "unsigned": int(count)}
 
     # -- verifying ----------------------------------------------------------------------------------
-    def verify(self, public_key: Ed25519PublicKey) -> Report:
-        """Recompute the chain from the events and compare it with the chain rows and the signed checkpoints
-        (services.audit.chain.verify)."""
-        return verify_chain(self, public_key)
+    def verify(self, trusted: Ed25519PublicKey | PinnedKey | KeySet) -> Report:
+        """Recompute the chain from the events and compare it with the chain rows and the signed checkpoints, against
+        a pinned public key or the deployment's key set (services.audit.chain.verify)."""
+        return verify_chain(self, trusted)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from services.audit.chain.format import GENESIS, Checkpoint, leaf, leaf_of, link
-from services.common.signing import key_id
+from services.common.signing import KeySet, PinnedKey, Untrusted, trust_of
 
 if TYPE_CHECKING:
     from services.audit.chain.store import AuditChain
@@ -41,7 +41,8 @@ CHAIN_ROW_EDITED = "chain-row-edited"
 CHAIN_ROW_MISSING = "chain-row-missing"
 """A checkpointed position has no chain row."""
 CHECKPOINT_EDITED = "checkpoint-edited"
-"""A checkpoint's signature does not match its fields (or is not this deployment's key's)."""
+"""A checkpoint's signature does not match its fields, or its key is not a trusted checkpoints key (a retired key:
+not for checkpoints signed after its retirement)."""
 REWRITTEN = "rewritten"
 """Events and chain rows were changed together: a signed checkpoint no longer matches the recomputed chain."""
 UNREADABLE = "unreadable"
@@ -111,26 +112,44 @@ class _Pending:
 
 
 # -- the walk -------------------------------------------------------------------------------------------------
-def verify_chain(chain: AuditChain, public_key: Ed25519PublicKey) -> Report:
-    """Recompute `chain` from the events and compare it with its chain rows and its signed checkpoints."""
+PURPOSE = "checkpoints"
+"""The purpose of the deployment's keys that sign checkpoints."""
+
+
+def verify_chain(chain: AuditChain, trusted: Ed25519PublicKey | PinnedKey | KeySet) -> Report:
+    """Recompute `chain` from the events and compare it with its chain rows and its signed checkpoints, each checked
+    with the trusted key it names (a pinned public key, or the deployment's key set)."""
+    trust = trust_of(trusted)
+    assert trust is not None, "a chain is verified against a trusted key"
     report = Report(chain.context)
     checkpoints = chain.checkpoints()
     report.checkpoints = len(checkpoints)
     if checkpoints:
         last = checkpoints[-1]
         report.last_checkpoint = {"position": last.position, "signed_at": last.signed_at, "key_id": last.key_id}
+    # Only what a trusted key signed pins the chain; the others are findings.
+    by_position = {}
     for cp in checkpoints:
-        if not cp.verifies(public_key):
-            why = "signed with another key" if cp.key_id != key_id(public_key) else "its signature does not match"
+        why = checkpoint_problem(cp, trust)
+        if why:
             report.findings.append(Finding(cp.position, CHECKPOINT_EDITED,
                                            f"the checkpoint at {cp.position} is not valid: {why}"))
-    # Only what this deployment's key signed pins the chain; the others are findings above.
-    by_position = {cp.position: cp for cp in checkpoints if cp.verifies(public_key)}
+        else:
+            by_position[cp.position] = cp
     chained_to = chain.head()[0]
     report.chained_to = chained_to
     walk = _Walk(chain, report, by_position)
     walk.run(chained_to)
     return report
+
+
+def checkpoint_problem(cp: Checkpoint, trust: PinnedKey | KeySet) -> str | None:
+    """Why a checkpoint does not verify with the trusted key it names; None when it does."""
+    try:
+        public = trust.public_key(PURPOSE, cp.key_id, cp.signed_at)
+    except Untrusted as error:
+        return str(error)
+    return None if cp.verifies(public) else "its signature does not match"
 
 
 class _Walk:

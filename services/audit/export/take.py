@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 from uuid import UUID
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from services.audit.chain import (
     GENESIS,
@@ -43,22 +43,27 @@ class TamperDetected(Exception):
 
 
 # -- taking an export -----------------------------------------------------------------------------------
-def export_record(container: Any, what: str, ident: str, key: Ed25519PrivateKey, out: BinaryIO,
+def export_record(container: Any, what: str, ident: str, key: Ed25519PrivateKey | Any, out: BinaryIO,
                   *, contexts: Iterable[str] | None = None, now: datetime | None = None) -> int:
     """Write the export of a student's or centre's record to `out`; the number of event lines.
 
-    Every context's chain is extended and checkpointed first, so the export is provable up to now. NotFound for an
-    unknown student or centre; TamperDetected when an exported event is not what its chain row holds."""
+    `key`: the deployment's key store (services.common.signing_keys.KeyStore: the current checkpoints key signs new
+    checkpoints, the current exports key the header, which carries the public keys of the checkpoints' signers), or
+    one private key for both. Every context's chain is extended and checkpointed first, so the export is provable up
+    to now. NotFound for an unknown student or centre; TamperDetected when an exported event is not what its chain
+    row holds, or a checkpoint is signed by a key the deployment does not have."""
     if what not in WHAT:
         raise ValueError(f"export a student or a centre, not {what!r}")
+    exported_at = _stamp(now)  # before the keys are read: a key retired meanwhile still covers the export
     subject = str(UUID(str(ident)))
     _require_exists(container, what, subject)
     names = list(contexts or container.apps())
     chains = {c: container.chain(c) for c in names}
+    checkpoint_key = key if isinstance(key, Ed25519PrivateKey) else key.signer("checkpoints")[1]
     try:
         for chain in chains.values():
             chain.extend()
-            chain.checkpoint(key)
+            chain.checkpoint(checkpoint_key)
         lines: list[dict[str, Any]] = []
         used: dict[tuple[str, int], Checkpoint] = {}
         sealed = []
@@ -74,24 +79,45 @@ def export_record(container: Any, what: str, ident: str, key: Ed25519PrivateKey,
     finally:
         for chain in chains.values():
             chain.close()
-    public = key.public_key()
+    signer = key if isinstance(key, Ed25519PrivateKey) else key.signer("exports")[1]
+    public = signer.public_key()
     header: dict[str, Any] = {
         "type": EXPORT_TYPE,
         "what": what,
         "id": subject,
-        "exported_at": _stamp(now),
+        "exported_at": exported_at,
         "leaf_encoding": LEAF_ENCODING,
-        "public_key": {"algorithm": ALGORITHM, "key_id": key_id(public), "value": public_key_base64(public)},
+        "public_key": _key_entry(public),
         "checkpoints": [cp.as_dict() for cp in sorted(used.values(), key=lambda c: (names.index(c.context),
                                                                                       c.position))],
+        "checkpoint_keys": _checkpoint_keys(key, used.values()),
         "sealed": sealed,
         "index": [[line["context"], line["position"]] for line in lines],
     }
-    header["signature"] = base64.b64encode(key.sign(canonical(header))).decode("ascii")
+    header["signature"] = base64.b64encode(signer.sign(canonical(header))).decode("ascii")
     out.write(canonical(header) + b"\n")
     for line in lines:
         out.write(canonical(line) + b"\n")
     return len(lines)
+
+
+def _key_entry(public: Ed25519PublicKey) -> dict[str, str]:
+    return {"algorithm": ALGORITHM, "key_id": key_id(public), "value": public_key_base64(public)}
+
+
+def _checkpoint_keys(key: Any, used: Iterable[Checkpoint]) -> list[dict[str, str]]:
+    """The public keys of the checkpoints' signers, by key id: the header vouches for them."""
+    if isinstance(key, Ed25519PrivateKey):
+        known = {key_id(key.public_key()): key.public_key()}
+    else:
+        known = {k.kid: k.public for k in key.keys("checkpoints")}
+    entries = {}
+    for cp in used:
+        if cp.key_id not in known:
+            raise TamperDetected(f"{cp.context}: the checkpoint at {cp.position} is signed by key {cp.key_id}, which "
+                                 f"is not one of the deployment's checkpoints keys")
+        entries[cp.key_id] = _key_entry(known[cp.key_id])
+    return [entries[kid] for kid in sorted(entries)]
 
 
 def _require_exists(container: Any, what: str, subject: str) -> None:

@@ -1,5 +1,6 @@
-"""Verifying an export offline, with nothing but the file and (optionally) the deployment's public key: the
-header's signature and checkpoints, then every line's proof; the verdict names the first bad line."""
+"""Verifying an export offline, with nothing but the file and a trusted key: the deployment's pinned public key or its
+published key set (GET /api/v1/keys). The header's signature and checkpoints, then every line's proof; the verdict
+names the first bad line. Without a trusted key nothing verifies: the keys the file carries prove nothing alone."""
 
 from __future__ import annotations
 
@@ -16,20 +17,30 @@ from services.audit.export.format import (
     CHECKPOINT_FIELDS,
     EXPORT_TYPE,
     HEADER_FIELDS,
+    KEY_FIELDS,
     LINE_FIELDS,
+    OLD_HEADER_FIELDS,
     PROOF_FIELDS,
     WHAT,
     json_or_none,
 )
 from services.common.signing import (
     ALGORITHM,
+    NO_TRUST,
+    KeySet,
+    PinnedKey,
+    Untrusted,
     canonical,
     key_id,
     public_key_from_base64,
     raw_public_key,
     strict_base64,
     strict_json,
+    trust_of,
 )
+
+PURPOSE = "exports"
+"""The purpose of the deployment's keys that sign exports' headers."""
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -45,8 +56,11 @@ class ExportVerdict:
     events: int = 0
 
 
-def verify_export(data: bytes, expected_public_key: Ed25519PublicKey | None = None) -> ExportVerdict:
-    """Check an export file as taken (bytes): the header's signature and checkpoints, then every line's proof."""
+def verify_export(data: bytes, trusted: Ed25519PublicKey | PinnedKey | KeySet | None = None) -> ExportVerdict:
+    """Check an export file as taken (bytes) against a pinned public key or the deployment's key set: the header's
+    signature and checkpoints, then every line's proof. Without either it is never ok (the file is still checked
+    with the keys it carries, to name a changed line)."""
+    trust = trust_of(trusted)
     raw_lines = data.split(b"\n")
     if raw_lines[-1] == b"":
         raw_lines.pop()
@@ -57,7 +71,7 @@ def verify_export(data: bytes, expected_public_key: Ed25519PublicKey | None = No
     header = _parse_line(raw_lines[0])
     if isinstance(header, str):
         return _bad(1, f"header: {header}")
-    problem, public, checkpoints = _check_header(header, expected_public_key)
+    problem, public, checkpoints = _check_header(header, trust)
     if problem:
         return _bad(1, f"header: {problem}")
     assert public is not None
@@ -77,11 +91,13 @@ def verify_export(data: bytes, expected_public_key: Ed25519PublicKey | None = No
                                         f"{len(raw_lines) - 1}")
     note = f"; the states of {', '.join(sorted(sealed))} are stored encrypted or compressed and not checked" \
         if sealed else ""
-    pinned = "" if expected_public_key is not None else " (key not pinned: pass the deployment's public key to " \
-                                                        "check who signed it)"
+    if trust is None:
+        return ExportVerdict(False, f"intact as far as the keys it carries go, but {NO_TRUST}", None, header,
+                             len(index))
+    how = "the pinned key" if isinstance(trust, PinnedKey) else "an exports key of the trusted key set"
     return ExportVerdict(True, f"{len(index)} events of {header['what']} {header['id']}, proven up to "
-                               f"{len(checkpoints)} checkpoint(s) signed by key {header['public_key']['key_id']}"
-                               f"{pinned}{note}", None, header, len(index))
+                               f"{len(checkpoints)} checkpoint(s); signed by key {header['public_key']['key_id']}, "
+                               f"{how}{note}", None, header, len(index))
 
 
 def _bad(line: int, message: str) -> ExportVerdict:
@@ -112,9 +128,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_header(header: Mapping[str, Any], expected: Ed25519PublicKey | None
+def _check_header(header: Mapping[str, Any], trust: PinnedKey | KeySet | None
                   ) -> tuple[str | None, Ed25519PublicKey | None, dict[tuple[str, int], Checkpoint]]:
-    if set(header) != HEADER_FIELDS:
+    if set(header) not in (HEADER_FIELDS, OLD_HEADER_FIELDS):
         return f"an export header has exactly the fields {', '.join(sorted(HEADER_FIELDS))}", None, {}
     if header["type"] != EXPORT_TYPE or header["leaf_encoding"] != LEAF_ENCODING:
         return f"not a {EXPORT_TYPE} export with {LEAF_ENCODING} leaves", None, {}
@@ -128,8 +144,13 @@ def _check_header(header: Mapping[str, Any], expected: Ed25519PublicKey | None
         return "public_key.value is not the base64 of a raw 32-byte Ed25519 public key", None, {}
     if given["key_id"] != key_id(public):
         return "public_key.key_id is not the id of the key given", None, {}
-    if expected is not None and raw_public_key(expected) != raw_public_key(public):
-        return f"signed with key {key_id(public)}, not with the expected key {key_id(expected)}", None, {}
+    if trust is not None:
+        try:
+            trusted = trust.public_key(PURPOSE, key_id(public), header["exported_at"])
+        except Untrusted as error:
+            return str(error), None, {}
+        if raw_public_key(trusted) != raw_public_key(public):
+            return f"the header carries another public key than the trusted key {key_id(public)}", None, {}
     signature = strict_base64(header["signature"]) if isinstance(header["signature"], str) else None
     if signature is None or len(signature) != 64:
         return "signature is not the base64 of a 64-byte Ed25519 signature", None, {}
@@ -140,6 +161,9 @@ def _check_header(header: Mapping[str, Any], expected: Ed25519PublicKey | None
         return f"the signature does not match the header: changed after key {key_id(public)} signed it", None, {}
     if not isinstance(header["sealed"], list) or not all(isinstance(c, str) for c in header["sealed"]):
         return "sealed is not a list of contexts", None, {}
+    vouched = _vouched_keys(header, public)
+    if isinstance(vouched, str):
+        return vouched, None, {}
     checkpoints: dict[tuple[str, int], Checkpoint] = {}
     if not isinstance(header["checkpoints"], list):
         return "checkpoints is not a list", None, {}
@@ -149,9 +173,9 @@ def _check_header(header: Mapping[str, Any], expected: Ed25519PublicKey | None
                 or not _HEX64.match(entry["hash"]):
             return f"a checkpoint is malformed: {entry!r}", None, {}
         cp = Checkpoint(**entry)
-        if not cp.verifies(public):
-            return f"the checkpoint of {cp.context} at {cp.position} does not verify with key {key_id(public)}", \
-                None, {}
+        problem = _checkpoint_problem(cp, vouched, trust)
+        if problem:
+            return f"the checkpoint of {cp.context} at {cp.position} does not verify: {problem}", None, {}
         checkpoints[(cp.context, cp.position)] = cp
     index = header["index"]
     if not isinstance(index, list) or not all(
@@ -161,6 +185,38 @@ def _check_header(header: Mapping[str, Any], expected: Ed25519PublicKey | None
     if len({tuple(pair) for pair in index}) != len(index):
         return "index names an event twice", None, {}
     return None, public, checkpoints
+
+
+def _vouched_keys(header: Mapping[str, Any], public: Ed25519PublicKey) -> dict[str, Ed25519PublicKey] | str:
+    """The checkpoints' keys the (signed) header carries, by key id; the header's own key among them (an export
+    taken before key sets signed its checkpoints with it). A text saying what is wrong otherwise."""
+    vouched = {key_id(public): public}
+    entries = header.get("checkpoint_keys", [])
+    if not isinstance(entries, list):
+        return "checkpoint_keys is not a list"
+    for entry in entries:
+        given = public_key_from_base64(entry.get("value")) if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or set(entry) != KEY_FIELDS or entry["algorithm"] != ALGORITHM \
+                or given is None or entry["key_id"] != key_id(given):
+            return f"a checkpoint key is not an Ed25519 key as {{algorithm, key_id, value}}: {entry!r}"
+        vouched[entry["key_id"]] = given
+    return vouched
+
+
+def _checkpoint_problem(cp: Checkpoint, vouched: Mapping[str, Ed25519PublicKey],
+                        trust: PinnedKey | KeySet | None) -> str | None:
+    """With a key set, a checkpoint's key must be one of its checkpoints keys; with a pinned key (or none), one the
+    header (signed by that key) carries."""
+    if isinstance(trust, KeySet):
+        try:
+            public = trust.public_key("checkpoints", cp.key_id, cp.signed_at)
+        except Untrusted as error:
+            return str(error)
+    elif cp.key_id in vouched:
+        public = vouched[cp.key_id]
+    else:
+        return f"its key {cp.key_id} is not one the header carries"
+    return None if cp.verifies(public) else f"its signature does not match (key {cp.key_id})"
 
 
 def _check_line(line: Mapping[str, Any], listed: list[Any], checkpoints: Mapping[tuple[str, int], Checkpoint],
