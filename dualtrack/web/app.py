@@ -65,6 +65,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
         return jsonify(asyncapi_document(current_app.extensions[EXTENSION].settings.topic_prefix))
 
+    from dualtrack.web.keys_api import blp as keys_blp
     from dualtrack.web.privacy_api import blp as privacy_blp
     from services.audit.api import blp as audit_history_blp
     from services.audit.export_api import export_blp
@@ -94,6 +95,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api.register_blueprint(reads_blp)
     api.register_blueprint(export_blp)
     api.register_blueprint(privacy_blp)
+    api.register_blueprint(keys_blp)
 
     from toolkit.http.read_only_roles import register_read_only_roles
 
