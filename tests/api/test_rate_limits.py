@@ -8,6 +8,7 @@ tests share no counter. The limiter's clock is moved on instead of waiting for a
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,13 @@ def test_given_rate_limits_turned_off_when_an_account_asks_many_times_then_none_
 
     assert statuses == {200}
     assert not (tmp_path / "var" / "rate-limits.sqlite3").exists()
+
+
+def test_given_the_counters_cannot_be_reached_when_an_account_asks_then_it_is_answered_not_refused_nor_a_server_error(
+        caller: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy(rows: object) -> list[tuple[str, int, int, int]]:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(caller.container.rate_limiter().store, "hit", busy)
+
+    assert caller.statuses(8, account="admin-i") == [200] * 8
