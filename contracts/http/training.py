@@ -73,6 +73,17 @@ class CatalogueChangeRequestRequest(RequestSchema):
     effective_from = Day(required=True)
     reason = fields.String(required=True, validate=_reason)
 
+    @validates_schema
+    def fields_of_the_change(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Each kind of change takes its own fields: a 422 on the field missing or out of place."""
+        needed = {"define": ("title", "target_hours", "scale"), "revise-target": ("target_hours",)}.get(
+            data.get("change", ""), ())
+        for name in ("title", "target_hours", "scale"):
+            if name in needed and data.get(name) is None:
+                raise ValidationError(f"a {data['change']} request needs {name}", field_name=name)
+            if name not in needed and data.get(name) is not None:
+                raise ValidationError(f"a {data.get('change')} request takes no {name}", field_name=name)
+
 
 class ChangeRequestAccepted(CommandAccepted):
     request_id = fields.String(required=True)

@@ -50,6 +50,8 @@ class Ids:
     """CRRC's order class."""
     grant: str
     """Mentor Zhao Min's grant (mentor of CRRC)."""
+    request: str
+    """Chen Jing's pending change request of the mechatronics catalogue."""
 
     def path_values(self) -> dict[str, str]:
         d = self.demo
@@ -57,6 +59,7 @@ class Ids:
                 "centre_id": d.centres[2], "school_id": d.schools[0], "plan_id": d.plans[0], "entry_id": self.entry,
                 "award_id": self.award, "order_id": self.order, "major": "mechatronics", "code": "MEC-01",
                 "mentor_id": person_id("mentor-zhao"), "person_id": person_id("mentor-zhao"), "grant_id": self.grant,
+                "request_id": self.request,
                 "secret": "an-invitation-secret-nobody-was-sent", "link_id": "no-such-link", "context": "training",
                 "what": "student", "ident": d.students[0]}
 
@@ -74,8 +77,10 @@ def template(tmp_path_factory: pytest.TempPathFactory, sqlite_demo_template: Tem
         assert record is not None and account is not None
         orders = [n for n in container.credentials.notifications(1, 10_000) if n.topic.endswith(":ClassOrdered")]
         zhao = container.identity.get_person(person_id("mentor-zhao"))
+        [request] = [r.request_id for r in container.training.get_catalogue("mechatronics").requests.values()
+                     if r.status == "pending"]
         ids = Ids(demo, entry=next(iter(record.entries)), award=next(iter(account.awards)),
-                  order=str(orders[0].originator_id), grant=next(iter(zhao.grants)))
+                  order=str(orders[0].originator_id), grant=next(iter(zhao.grants)), request=request)
     finally:
         container.close()
     return data_dir, ids
@@ -150,6 +155,7 @@ PLAN_CONTENT = {"term": {"start": "2027-03-01", "end": "2027-07-02"}}
 BODY_ADDITIONS = {
     "PUT /api/v1/rotation-plans/{plan_id}/draft": {"content": PLAN_CONTENT},
     "POST /api/v1/students/{student_id}/placements/{placement_id}/guardian-confirmation": {"code": "12345678"},
+    "POST /api/v1/competency-catalogues/{major}/change-requests": {"change": "retire"},
 }
 """What a schema-level rule asks beyond the required fields (a draft change sends content or a pattern)."""
 TIME_OF_DAY = {"start": "08:00", "end": "12:00"}

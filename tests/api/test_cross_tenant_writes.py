@@ -183,6 +183,18 @@ def test_given_a_coordinators_change_request_when_the_admin_approves_it_then_the
     assert again.status_code == 409 and again.json["error"]["code"] == "request-decided"
 
 
+def test_given_a_change_request_missing_what_its_change_needs_then_422_names_the_field(site: Site) -> None:
+    before = stored(site, "training")
+    for body, field in (({"change": "define", "code": "MEC-07", "target_hours": 10, "scale": "percent"}, "title"),
+                        ({"change": "revise-target", "code": "MEC-01"}, "target_hours"),
+                        ({"change": "retire", "code": "MEC-01", "target_hours": 10}, "target_hours"),
+                        ({"change": "rename", "code": "MEC-01"}, "change")):
+        answer = post(site, "/competency-catalogues/mechatronics/change-requests",
+                      {**body, "effective_from": "2027-03-01", "reason": "r"}, chen(site))
+        assert answer.status_code == 422 and field in answer.json["error"]["fields"]["json"], answer.json
+    assert stored(site, "training") == before
+
+
 def test_given_a_change_request_when_the_admin_rejects_it_then_the_catalogue_is_unchanged(site: Site) -> None:
     requested = post(site, "/competency-catalogues/mechatronics/change-requests",
                      {"change": "retire", "code": "MEC-03", "effective_from": "2027-03-01",
