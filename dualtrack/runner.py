@@ -206,6 +206,8 @@ def _print_welcome(settings: Settings, sign_ins: dict[str, str], logs: Path,
         f"  Docs:       {base}/api/docs",
         f"  OpenAPI:    {base}/api/openapi.json",
         f"  Ready?      {base}/readyz",
+        f"  Keys:       {base}/api/v1/keys  (the signing keys; save it as keys.json, then `dualtrack credentials "
+        "verify FILE --key-set keys.json`, `dualtrack audit verify-export FILE --key-set keys.json`)",
         f"  Kafka:      {settings.kafka_bootstrap_servers}  (topics {settings.topic_prefix}.<context>)",
         f"  Logs:       {logs}/ (JSON lines: api, relay-*, projector-*, audit-keeper, mail-*)",
         f"  Mail:       {_where_mail_lands(settings)}",

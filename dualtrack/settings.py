@@ -132,8 +132,9 @@ class Settings:
     eventsourcing_env: Mapping[str, str] = field(default_factory=dict)
     """eventsourcing's own variables (e.g. COMPRESSOR_TOPIC, CIPHER_KEY), passed through."""
     signing_key_path: Path | None = None
-    """The Ed25519 key (PEM) that signs credit statements; None: <data_dir>/keys/statement-signing.pem.
-    Created (mode 0600) on first use when missing."""
+    """The one Ed25519 key (PEM) a deployment from before key sets signed statements, checkpoints and exports with;
+    None: <data_dir>/keys/statement-signing.pem. When it exists it is kept as the first key of every purpose of the
+    key sets under <data_dir>/keys/signing/ (services/common/signing_keys.py); it is no longer created."""
     ready_max_lag: int = 1000
     """/readyz answers 503 when a projection or a relay is more than this many events behind."""
     ready_max_stall_seconds: float = 60.0
@@ -206,7 +207,7 @@ class Settings:
 
     @property
     def signing_key_file(self) -> Path:
-        """Where the statement-signing key lives: DUALTRACK_SIGNING_KEY, or under the data dir."""
+        """Where the key of a deployment from before key sets lives: DUALTRACK_SIGNING_KEY, or under the data dir."""
         return self.signing_key_path or self.data_dir / "keys" / "statement-signing.pem"
 
     def topic(self, context: str) -> str:

@@ -1,5 +1,6 @@
 """An auditor's export of a student's full record, taken through the API of a running `dualtrack serve`, checked
-offline with `dualtrack audit verify-export` on another machine's footing (no data dir, only the public key)."""
+offline with `dualtrack audit verify-export --key-set` on another machine's footing (no data dir, only the key set
+the deployment publishes at GET /api/v1/keys)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,7 @@ def test_given_an_export_taken_through_the_api_when_verified_offline_then_it_hol
            "DUALTRACK_SECRET_KEY": SECRET, "DUALTRACK_LOG_LEVEL": "WARNING"}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     assert subprocess.run([DUALTRACK, "seed-demo"], env=env, capture_output=True).returncode == 0
-    public_key = tmp_path / "deployment.pub"
-    public_key.write_bytes(subprocess.run([DUALTRACK, "credentials", "public-key"], env=env, check=True,
-                                          capture_output=True).stdout)
+    key_set = tmp_path / "keys.json"
     server = subprocess.Popen([DUALTRACK, "serve", "--embedded"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -50,6 +49,8 @@ def test_given_an_export_taken_through_the_api_when_verified_offline_then_it_hol
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.headers.get_content_type() == "application/x-ndjson"
             exported = response.read()
+        with urllib.request.urlopen(f"{base}/api/v1/keys", timeout=30) as response:  # public: no token
+            key_set.write_bytes(response.read())
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 0
@@ -60,14 +61,14 @@ def test_given_an_export_taken_through_the_api_when_verified_offline_then_it_hol
     elsewhere["DUALTRACK_DATA_DIR"] = str(tmp_path / "an-auditors-laptop")  # nothing of the deployment there
     export = tmp_path / "record.jsonl"
     export.write_bytes(exported)
-    verified = subprocess.run([DUALTRACK, "audit", "verify-export", str(export), "--public-key", str(public_key)],
+    verified = subprocess.run([DUALTRACK, "audit", "verify-export", str(export), "--key-set", str(key_set)],
                               env=elsewhere, capture_output=True, text=True)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
     middle = len(exported) // 2
     changed = exported[:middle] + bytes([exported[middle] ^ 0x01]) + exported[middle + 1:]
     export.write_bytes(changed)
-    refused = subprocess.run([DUALTRACK, "audit", "verify-export", str(export), "--public-key", str(public_key)],
+    refused = subprocess.run([DUALTRACK, "audit", "verify-export", str(export), "--key-set", str(key_set)],
                              env=elsewhere, capture_output=True, text=True)
     assert refused.returncode == 1, refused.stdout + refused.stderr
     line = exported[:middle].count(b"\n") + 1

@@ -198,7 +198,13 @@ def test_given_signed_hours_when_a_certificate_is_awarded_converted_and_revoked_
 
     statement_file = tmp_path / "credit-statement.json"
     statement_file.write_bytes(signed)
-    verified = dualtrack("credentials", "verify", str(statement_file))
+    untrusted = dualtrack("credentials", "verify", str(statement_file))
+    assert untrusted.returncode == 2 and "no trusted key" in untrusted.stderr, (untrusted.stdout, untrusted.stderr)
+    key_set = http.get("/api/v1/keys")  # public: no token
+    assert key_set.status_code == 200
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_bytes(key_set.data)
+    verified = dualtrack("credentials", "verify", str(statement_file), "--key-set", str(keys_file))
     assert verified.returncode == 0, (verified.stdout, verified.stderr)
     assert "VERIFIED" in verified.stdout and "balance 0" in verified.stdout, verified.stdout
 
@@ -213,14 +219,14 @@ def test_given_signed_hours_when_a_certificate_is_awarded_converted_and_revoked_
     assert signed.count(b'"balance":0') == 1
     forged = tmp_path / "forged-balance.json"
     forged.write_bytes(signed.replace(b'"balance":0', b'"balance":9'))
-    refused = dualtrack("credentials", "verify", str(forged))
+    refused = dualtrack("credentials", "verify", str(forged), "--key-set", str(keys_file))
     assert refused.returncode == 1, (refused.stdout, refused.stderr)
     assert "NOT VERIFIED (bad-signature)" in refused.stdout, refused.stdout
 
     middle = len(signed) // 2
     flipped = tmp_path / "flipped-byte.json"
     flipped.write_bytes(signed[:middle] + bytes([signed[middle] ^ 0x01]) + signed[middle + 1:])
-    refused = dualtrack("credentials", "verify", str(flipped))
+    refused = dualtrack("credentials", "verify", str(flipped), "--deployment")
     assert refused.returncode == 1, (refused.stdout, refused.stderr)
     assert "NOT VERIFIED" in refused.stdout, refused.stdout
 

@@ -10,6 +10,7 @@ import stat
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -114,6 +115,7 @@ def test_given_a_published_key_set_then_it_holds_no_private_byte_and_a_doctored_
     other = Ed25519PrivateKey.generate().public_key()
     doctored = json.loads(text)
     doctored["statements"][0]["kid"] = key_id(other)
-    for bad in (doctored, {"statements": []}, [], {**document, "exports": "all of them"}):
+    refused: list[Any] = [doctored, {"statements": []}, [], {**document, "exports": "all of them"}]
+    for bad in refused:
         with pytest.raises(ValueError):
             KeySet.from_document(bad)

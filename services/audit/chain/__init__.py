@@ -1,5 +1,6 @@
 """Tamper evidence: a hash chain over each context's notification log, with checkpoints signed by the deployment's
-Ed25519 key, and the verification that recomputes it from the events.
+current `checkpoints` key (services/common/signing_keys.py; each checkpoint names its key id), and the verification
+that recomputes it from the events and checks each checkpoint against a trusted key.
 
     format   the canonical bytes of a notification, the hashes that link them, signed checkpoints
     store    the chain's tables in the context's database (SQLite or PostgreSQL) and AuditChain, which reads,

@@ -144,8 +144,8 @@ def _download(browser: Browser, href: str) -> bytes:
 def _verified_elsewhere(site: Site, exported: bytes, key_id: str) -> None:
     """`dualtrack audit verify-export` on a machine with nothing of the deployment but its public key."""
     deployment = {**os.environ, "DUALTRACK_DATA_DIR": str(site.running.data_dir)}
-    public = subprocess.run([str(DUALTRACK), "credentials", "public-key"], env=deployment, check=True,
-                            capture_output=True).stdout
+    public = subprocess.run([str(DUALTRACK), "credentials", "public-key", "--purpose", "exports"], env=deployment,
+                            check=True, capture_output=True).stdout
     folder = Path(tempfile.mkdtemp(prefix="auditor-journey-"))
     (folder / "deployment.pub").write_bytes(public)
     (folder / "record.jsonl").write_bytes(exported)
