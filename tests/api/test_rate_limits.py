@@ -219,3 +219,16 @@ def test_given_the_counters_cannot_be_reached_when_an_account_asks_then_it_is_an
     monkeypatch.setattr(caller.container.rate_limiter().store, "hit", busy)
 
     assert caller.statuses(8, account="admin-i") == [200] * 8
+
+
+def test_given_ipv6_addresses_of_one_network_when_they_ask_then_they_share_one_address_allowance(
+        deployment: tuple[Container, Any]) -> None:
+    http = deployment[1].test_client()
+
+    def ask(address: str) -> int:
+        return int(http.get(CHEAP, environ_base={"REMOTE_ADDR": address}).status_code)
+
+    assert 429 not in [ask(f"2001:db8:18:3::{n}") for n in range(1, 13)]  # one subscriber's /64, no token: 401s
+
+    assert ask("2001:db8:18:3::ff") == 429
+    assert ask("2001:db8:18:4::1") != 429  # another network
