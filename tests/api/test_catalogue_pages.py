@@ -6,6 +6,7 @@ field."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -145,4 +146,19 @@ def test_given_a_coordinator_when_they_ask_for_changes_then_the_admin_approves_o
                     data={"csrf_token": wu_token})
     assert again.status_code == 409 and "decided already" in text(again)
     chinese = text(site.browser(CHEN, "zh-CN").get("/admin/catalogues/mechatronics"))
-    assert "申请" in chinese
+    assert "申请修改目录" in chinese and "变更申请" in chinese
+
+
+def test_given_a_coordinator_when_they_open_a_catalogue_for_a_new_major_then_its_first_competency_is_a_request(
+        site: Site) -> None:
+    chen = site.browser(CHEN)
+    listed = text(chen.get("/admin/catalogues"))
+    assert "Request the catalogue" in listed
+    opened = chen.post("/admin/catalogues", data={
+        "csrf_token": csrf(chen, "/admin/catalogues"), "major": "robotics", "code": "ROB-01",
+        "title": "Teach industrial robots", "target_hours": "80", "scale": "percent", "effective_from": "2027-01-01",
+        "reason": "our robotics class starts in spring"})
+    assert opened.status_code == 303 and "/admin/catalogues/robotics" in opened.headers["Location"]
+    page = text(chen.get(opened.headers["Location"]))
+    assert "Your change request is filed" in page and "Add ROB-01: Teach industrial robots, 80 h" in page
+    assert site.container.training.get_catalogue("robotics").in_force(date(2027, 2, 1)) == []
