@@ -146,6 +146,7 @@ class SQLiteHits:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # SQLite gives its -wal and -shm files this mode
         self._local = threading.local()
         self._connection().execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS})")
+        self.close()  # the thread that made the table (a server's main thread) may never count a request
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -178,6 +179,7 @@ class PostgresHits:
         self.url = url
         self._local = threading.local()
         self._connection().execute(f"CREATE UNLOGGED TABLE IF NOT EXISTS {TABLE} ({_COLUMNS})")
+        self.close()  # the thread that made the table (a server's main thread) may never count a request
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
