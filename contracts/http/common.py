@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from services.common.input_limits import LIST_MAX, TEXT_MAX
+
 NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
 
 
@@ -16,8 +18,29 @@ def _unprintable(text: str) -> bool:
     return any((ord(c) < 32 and c not in "\t\n\r") or "\ud800" <= c <= "\udfff" for c in text)
 
 
+def _bounded(field: fields.Field) -> None:
+    """Give a text field without a Length of its own at most TEXT_MAX characters, a list (or many nested) at most
+    LIST_MAX items; the same for the items of a list and the keys and values of a mapping."""
+    declared = [v for v in field.validators if isinstance(v, validate.Length) and v.max is not None]
+    if isinstance(field, fields.String) and not isinstance(field, fields.UUID) and not declared:
+        field.validators.append(validate.Length(max=TEXT_MAX, error="at most {max} characters"))
+    elif isinstance(field, (fields.List, fields.Dict)) or (isinstance(field, fields.Nested) and field.many):
+        if not declared:
+            field.validators.append(validate.Length(max=LIST_MAX, error="at most {max} items"))
+    inner = [getattr(field, "inner", None), getattr(field, "key_field", None), getattr(field, "value_field", None),
+             *getattr(field, "tuple_fields", ())]
+    for part in inner:
+        if isinstance(part, fields.Field):
+            _bounded(part)
+
+
 class RequestSchema(Schema):
-    """Every request body and query: text must be printable, whatever the field."""
+    """Every request body and query: text must be printable, whatever the field; every text field is bounded
+    (TEXT_MAX characters unless it declares its own Length) and every list (LIST_MAX items unless declared), so
+    that a schema added later cannot forget it (and the OpenAPI document shows maxLength and maxItems)."""
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        _bounded(field_obj)
 
     @pre_load
     def refuse_unprintable_text(self, data: Any, **kwargs: Any) -> Any:

@@ -29,7 +29,7 @@ class OpenCentreRequest(RequestSchema):
     specialities = fields.List(
         fields.String(validate=[NOT_BLANK, validate.Length(max=100)]),
         required=True,
-        validate=validate.Length(min=1),
+        validate=validate.Length(min=1, max=50),
         metadata={"description": "Majors this centre can train, e.g. mechatronics."},
     )
 

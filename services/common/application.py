@@ -18,8 +18,9 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, Transcoder, Transcoding
 
 from events.base import EventMeta
-from services.common.errors import EventTooLarge, NotFound, VersionConflict
+from services.common.errors import EventTooLarge, InvalidInput, NotFound, VersionConflict
 from services.common.freshness import Written, token_of
+from services.common.input_limits import text_over_limit
 from services.common.limits import MAX_EVENT_BYTES, MAX_RECORD_BYTES
 from services.common.sealing import KeyHolder, PersonalData, SealedValue, SealingMapper, SubjectKeys
 from services.common.subject_keys import MemoryKeys
@@ -209,7 +210,13 @@ class DualtrackApplication(Application[UUID]):
                *others: Aggregate | DomainEventProtocol[UUID]) -> CommandResult:
         """Save the aggregates' new events (and events appended to logs); a concurrent writer turns into a
         VersionConflict, an event too big to publish into EventTooLarge (nothing stored: the event store's
-        transcoder measures each event as it encodes it). The result names the first aggregate or log."""
+        transcoder measures each event as it encodes it), a text over its limit into InvalidInput naming the field
+        (nothing stored). The result names the first aggregate or log."""
+        over = text_over_limit(e for w in (aggregate, *others)
+                               for e in (w.pending_events if isinstance(w, Aggregate) else (w,)))
+        if over is not None:
+            raise InvalidInput(f"{over[0]} is {over[1]:,} characters long, over the {over[2]:,} it may take; nothing "
+                               "was stored", field=over[0], length=over[1], limit=over[2])
         try:
             recordings = self.save(aggregate, *others)
         except IntegrityError as error:

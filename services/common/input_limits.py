@@ -1,0 +1,97 @@
+"""How much text one field may hold, how deep JSON may nest, which characters no identifier holds: the limits the
+request schemas (contracts/http/common.py), the HTTP guard (toolkit/http/input_limits.py) and the applications'
+last check before storing (`text_over_limit`, called by DualtrackApplication.record) share.
+
+    json_too_deep(b'[[[[1]]]]')                  # False: 4 levels
+    unsafe_identifier('math\\u202eevil')         # 'must not contain control or bidirectional characters'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from typing import Any
+
+TEXT_MAX = 2000
+"""Characters a text field takes unless it declares its own limit (a reason, a name, a note...)."""
+LONGER_TEXT = {"description": 4000, "evidence": 4000}
+"""Stored fields the domain lets run longer: a logbook entry's description of a day's work and the evidence an
+assessment rests on (both took 4,000 characters since they were shipped)."""
+LIST_MAX = 100
+"""Items a list takes unless it declares its own limit."""
+JSON_MAX_DEPTH = 32
+"""Levels of arrays and objects a JSON body may nest: no request of dualtrack needs more than a handful."""
+IDENTIFIER_MAX = 200
+"""Characters a path parameter (a major, a certificate code, a mentor's id...) may have."""
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS_ONLY = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_too_deep(data: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
+    """Whether parsing `data` as JSON would go deeper than `limit` levels (checked before parsing: Python's parser
+    recurses, and a body 10,000 levels deep exhausts its stack). Strings are skipped, so brackets in text do not
+    count; the work is a few passes of C-speed scans however long the body."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    brackets = _STRING.sub(b"", data).translate(_BRACKETS_ONLY, _NOT_BRACKETS)
+    for _ in range(limit):  # each pass removes the innermost level
+        shorter = brackets.replace(b"[]", b"")
+        if shorter == brackets:
+            break
+        brackets = shorter
+    # left over: a pair still nested deeper than the limit, or brackets never closed the parser would descend into
+    return b"[]" in brackets or brackets.count(b"[") > limit
+
+
+_C1 = range(0x80, 0xA0)
+_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
+
+
+def unsafe_identifier(text: str, longest: int = IDENTIFIER_MAX) -> str | None:
+    """Why `text` cannot be an identifier (a path or query parameter, a header), or None: NUL and every other
+    C0 or C1 control character (CR and LF too), bidirectional overrides, isolates and marks (which make a text read
+    otherwise than it is stored), unpaired surrogates, more than `longest` characters."""
+    if len(text) > longest:
+        return f"at most {longest} characters"
+    for c in text:
+        code = ord(c)
+        if code < 32 or code == 127 or code in _C1:
+            return "must not contain control characters (NUL, CR, LF...)"
+        if c in _BIDI:
+            return "must not contain bidirectional control characters"
+        if 0xD800 <= code <= 0xDFFF:
+            return "must not contain unpaired surrogates"
+    return None
+
+
+def text_over_limit(events: Iterable[Any]) -> tuple[str, int, int] | None:
+    """The first text of `events` (their fields, the reason in their metadata, text inside their lists and
+    objects) over its limit, as (field, length, limit); None when every text fits. Defence in depth for what the
+    request schemas already bound: the web's forms and any other caller of the applications' commands."""
+    for event in events:
+        for name, value in vars(event).items():
+            found = _longest_text(value)
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):  # the metadata: its reason
+                for part in dataclasses.fields(value):
+                    inner = _longest_text(getattr(value, part.name))
+                    if inner > LONGER_TEXT.get(part.name, TEXT_MAX):
+                        return part.name, inner, LONGER_TEXT.get(part.name, TEXT_MAX)
+            elif found > LONGER_TEXT.get(name, TEXT_MAX):
+                return name, found, LONGER_TEXT.get(name, TEXT_MAX)
+    return None
+
+
+def _longest_text(value: Any, depth: int = 0) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if depth > JSON_MAX_DEPTH:
+        return 0
+    if isinstance(value, dict):
+        return max((max(_longest_text(k, depth + 1), _longest_text(v, depth + 1)) for k, v in value.items()),
+                   default=0)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return max((_longest_text(v, depth + 1) for v in value), default=0)
+    return 0

@@ -1,0 +1,89 @@
+"""Bounded input before any route runs: what no request schema sees is checked here, for every route there is and
+every route added later (the request schemas bound their own fields: contracts/http/common.py).
+
+- **Path parameters** (`{major}`, `{code}`, `{mentor_id}`...), the API's **query values** and the text headers we
+  read (`X-Correlation-ID`; `Idempotency-Key` is checked by toolkit/http/idempotency.py) are identifiers: no control
+  character (NUL, CR, LF...), no bidirectional override, isolate or mark, no unpaired surrogate, bounded length.
+  A page's query values are only bounded (a page shows everything for a filter it cannot read).
+  A path parameter that is not one names nothing: 404 `not-found` naming it (`fields.path.<name>`), as a path
+  with a malformed uuid is; a query value or header is refused like a body field, 422 `invalid-input` naming it
+  (`fields.query.<name>`, `fields.headers.<name>`). On a page, the error page says which.
+- **JSON bodies** nest at most JSON_MAX_DEPTH levels, checked on the raw bytes before anything parses them: a
+  400 `json-too-deep`, never a RecursionError.
+- **Forms** of the web's pages: no field longer than FORM_FIELD_MAX characters (an error page naming the field).
+  Under it, each page checks its fields against the API's request schemas (or their bounds) and shows a refusal
+  next to the field with what was typed; and whatever reaches a command, the application refuses a text over its
+  limit with InvalidInput naming the field before storing anything (services/common/input_limits.py
+  `text_over_limit`, called by DualtrackApplication.record).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+
+from services.common.errors import InvalidInput, NotFound
+from services.common.input_limits import IDENTIFIER_MAX, JSON_MAX_DEPTH, json_too_deep, unsafe_identifier
+from toolkit.http.errors import error_response
+
+QUERY_VALUE_MAX = 4000
+"""Characters a query value may have (a wait_for token is the longest)."""
+CORRELATION_ID_MAX = 100
+FORM_FIELD_MAX = 10_000
+"""Characters a field of a page's form may have: well over the longest text any command takes (4,000, a
+description); a page checks its own fields' bounds below it and shows a refusal next to the field."""
+TEXT_HEADERS = {"X-Correlation-ID": CORRELATION_ID_MAX}
+
+
+def refuse_unbounded_input() -> Any:
+    """The before-request check (first of all): an answer refusing the request, or None to go on."""
+    for name, value in (request.view_args or {}).items():
+        why = unsafe_identifier(value, IDENTIFIER_MAX) if isinstance(value, str) else None
+        if why is not None:
+            return _refused("path", name, f"the path parameter {name} {_as_sentence(why)}", why, 404)
+    for name, value in request.args.items(multi=True):
+        why = unsafe_identifier(name, 100) or unsafe_identifier(value, QUERY_VALUE_MAX)
+        if why is not None and (_api() or len(value) > QUERY_VALUE_MAX):  # a page ignores a filter it cannot read
+            shown = name if unsafe_identifier(name, 100) is None else "?"
+            return _refused("query", shown, f"the query parameter {shown} {_as_sentence(why)}", why)
+    for name, longest in TEXT_HEADERS.items():
+        given = request.headers.get(name)
+        why = unsafe_identifier(given, longest) if given is not None else None
+        if why is not None:
+            return _refused("headers", name, f"the {name} header {_as_sentence(why)}", why)
+    if request.is_json and request.content_length != 0 and json_too_deep(request.get_data(cache=True)):
+        message = f"the JSON body nests arrays and objects deeper than {JSON_MAX_DEPTH} levels"
+        if not _api():
+            raise InvalidInput(message, field="body")
+        return error_response(400, "json-too-deep", message, fields={"json": {"_body": [
+            f"at most {JSON_MAX_DEPTH} levels of nesting"]}})
+    if not _api() and request.method == "POST" and request.mimetype in _FORMS:
+        for name, value in request.form.items(multi=True):
+            if len(value) > FORM_FIELD_MAX:
+                raise InvalidInput(f"the field {name} is {len(value):,} characters long; at most {FORM_FIELD_MAX:,} "
+                                   "are taken, and nothing was stored", field=name)
+    return None
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _as_sentence(why: str) -> str:
+    return f"takes {why}" if why.startswith("at most") else why
+
+
+def _refused(location: str, name: str, message: str, why: str, status: int = 422) -> Any:
+    if not _api():  # a page: the shell's error page says it in words
+        raise (NotFound(message, parameter=name) if status == 404 else InvalidInput(message, field=name))
+    code = "not-found" if status == 404 else "invalid-input"
+    return error_response(status, code, message, fields={location: {name: [why]}})
+
+
+def register_input_limits(app: Flask) -> None:
+    """Install the check before every other before-request hook (no key claimed, no door opened for bad input)."""
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unbounded_input)
