@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -35,8 +36,10 @@ class Keeper:
         started = self.clock()
         self._signed_at = {context: started for context in chains}
 
-    def _signer(self) -> Ed25519PrivateKey:
-        return self.key if isinstance(self.key, Ed25519PrivateKey) else self.key()
+    def _checkpoint(self, chain: AuditChain) -> Checkpoint | None:
+        """Sign the chain's head, dated before the key is read: a key retired right after still covers it."""
+        when = datetime.now(UTC)
+        return chain.checkpoint(self.key if isinstance(self.key, Ed25519PrivateKey) else self.key(), when)
 
     def tick(self) -> list[Checkpoint]:
         """One round: chain what is new in every context, checkpoint where due; the checkpoints made."""
@@ -51,7 +54,7 @@ class Keeper:
                 due = unsigned >= self.checkpoint_events or (
                     unsigned > 0 and now - self._signed_at[context] >= self.checkpoint_seconds)
                 if due:
-                    checkpoint = chain.checkpoint(self._signer())
+                    checkpoint = self._checkpoint(chain)
                     self._signed_at[context] = now
                     unsigned = 0
                     if checkpoint is not None:
@@ -66,6 +69,6 @@ class Keeper:
         done = {}
         for context, chain in self.chains.items():
             chain.extend()
-            done[context] = chain.checkpoint(self._signer())
+            done[context] = self._checkpoint(chain)
             self._signed_at[context] = self.clock()
         return done

@@ -59,11 +59,11 @@ def export_record(container: Any, what: str, ident: str, key: Ed25519PrivateKey 
     _require_exists(container, what, subject)
     names = list(contexts or container.apps())
     chains = {c: container.chain(c) for c in names}
-    checkpoint_key = key if isinstance(key, Ed25519PrivateKey) else key.signer("checkpoints")[1]
     try:
         for chain in chains.values():
             chain.extend()
-            chain.checkpoint(checkpoint_key)
+            when = datetime.now(UTC)  # before the key is read: a key retired right after still covers it
+            chain.checkpoint(key if isinstance(key, Ed25519PrivateKey) else key.signer("checkpoints")[1], when)
         lines: list[dict[str, Any]] = []
         used: dict[tuple[str, int], Checkpoint] = {}
         sealed = []
