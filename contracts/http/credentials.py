@@ -265,16 +265,19 @@ class StatementSchema(Schema):
 class StatementSignatureSchema(Schema):
     algorithm = fields.String(required=True, metadata={"description": "Ed25519"})
     key_id = fields.String(required=True, metadata={
-        "description": "First 16 hex digits of the SHA-256 of the raw public key."})
-    public_key = fields.String(required=True, metadata={"description": "The raw public key, base64."})
+        "description": "The signing key's id (kid) among the published statements keys (GET /api/v1/keys): first 16 "
+                       "hex digits of the SHA-256 of the raw public key."})
+    public_key = fields.String(required=True, metadata={
+        "description": "The raw public key, base64; never trusted on its own: check against a trusted key."})
     value = fields.String(required=True, metadata={
         "description": "Base64 Ed25519 signature of the canonical JSON of `statement` (keys sorted, separators "
                        "',' and ':', UTF-8)."})
 
 
 class SignedStatementSchema(Schema):
-    """A credit statement signed with the deployment's key. The file is its own canonical JSON: keep it as
-    downloaded; `dualtrack credentials verify` checks it, against a pinned public key if given."""
+    """A credit statement signed with the deployment's current statements key. The file is its own canonical JSON:
+    keep it as downloaded; `dualtrack credentials verify FILE --key-set KEYS` checks it against the published key set
+    (GET /api/v1/keys saved as KEYS), or `--public-key PEM` against a pinned key."""
 
     statement = fields.Nested(StatementSchema, required=True)
     signature = fields.Nested(StatementSignatureSchema, required=True)
