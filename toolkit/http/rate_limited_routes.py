@@ -23,7 +23,7 @@ EXPENSIVE_ROUTES = frozenset({
     "audit_pages.as_of_page", "audit_pages.centre_as_of",
     # histories and timelines: a whole stream, or every stream that names a student
     "audit_history.AggregateHistoryRoute", "audit_history.StudentTimeline", "identity.AccountHistory",
-    "audit_pages.student_timeline_page", "audit_pages.centre_page",
+    "audit_pages.student_timeline_page", "audit_pages.event_detail",
     # exports: a signed file of everything about a student or a centre, the cohort's files, a person's own data
     "audit_exports.StudentExport", "audit_exports.CentreExport", "audit_pages.take_export",
     "progress_cohort_pages.export_file", "audit_reads.StudentPersonalData", "reads_pages.personal_data_file",
