@@ -18,7 +18,6 @@ from toolkit.http.context import EXTENSION, client_correlation_id, correlation_i
 from toolkit.http.errors import register_error_handlers
 from toolkit.http.idempotency import IdempotencyKeyPlugin, register_idempotency
 from toolkit.http.input_limits import register_input_limits
-from toolkit.http.input_limits import register_input_limits
 from toolkit.http.query_parameters import register_query_parameter_check
 from toolkit.http.rate_limited_routes import register_rate_limits
 
@@ -105,7 +104,6 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     register_query_parameter_check(app)
     register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
     register_no_store(app)  # answers about people are kept by no cache
-    register_input_limits(app)  # first of every before-request hook: bounded paths, queries, headers, JSON
     register_input_limits(app)  # first of every before-request hook: bounded paths, queries, headers, JSON
     register_rate_limits(app)  # runs before every other hook: each request counts against the rate limits
 
