@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from events.credentials import StudentsAssignedToOrder
+from events.credentials import StudentsAssignedToOrder, StudentsProposedForOrder
 from events.schedules import (
     RotationPlanDraftChanged,
     RotationPlanDrafted,
@@ -83,7 +83,8 @@ class StudentSources:
                                     lambda e: names_student(e.content, self.student_id))
 
     def orders(self) -> list[UUID]:
-        return self.log.originators("credentials", (StudentsAssignedToOrder,),
+        """Order classes the student was proposed for (and perhaps accepted in or declined from), or put in."""
+        return self.log.originators("credentials", (StudentsProposedForOrder, StudentsAssignedToOrder),
                                     lambda e: self.student_id in [str(s) for s in e.student_ids])
 
     def placements(self) -> dict[str, str]:
@@ -169,7 +170,9 @@ _TEMPLATES: dict[str, str] = {
     "CertificateAmended": "Award {award_id} amended: awarded on {awarded_on}, number {certificate_number}",
     "CertificateRevoked": "Award {award_id} revoked: {reason}",
     "CreditsPosted": "{amount} credit(s) posted ({kind}): {debit} -> {credit}",
-    "StudentsAssignedToOrder": "Students assigned to an order class: {student_ids}",
+    "StudentsProposedForOrder": "Students proposed for an order class: {student_ids}",
+    "StudentsAssignedToOrder": "Students accepted in an order class: {student_ids}",
+    "StudentsDeclinedForOrder": "Students declined for an order class: {student_ids}",
     "RotationPlanDrafted": "Rotation plan drafted: {title} ({cohort})",
     "RotationPlanDraftChanged": "Rotation plan draft changed",
     "PlanConflictOverridden": "Plan conflict overridden for revision {revision}: {justification}",

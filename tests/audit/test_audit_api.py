@@ -147,13 +147,17 @@ def test_given_a_caller_when_reading_an_audit_route_then_only_auditors_admins_an
         assert response.json["error"]["code"] == "forbidden"
 
 
-def test_given_a_coordinator_when_asking_for_a_student_of_her_school_that_does_not_exist_then_404_not_403(
+def test_given_a_coordinator_when_asking_for_a_student_that_does_not_exist_then_the_same_403_as_for_another_schools(
         api: DemoApi) -> None:
-    coordinator = CALLERS["coordinator of her school"](api.ids)
+    coordinator, unknown = CALLERS["coordinator of another school"](api.ids), f"{'0' * 8}-0000-0000-0000-{'0' * 12}"
+    liu = api.ids.students[0]
 
-    response = api.get(f"/api/v1/audit/students/{'0' * 8}-0000-0000-0000-{'0' * 12}/timeline", headers=coordinator)
+    nobody = api.get(f"/api/v1/audit/students/{unknown}/timeline", headers=coordinator)
+    not_hers = api.get(f"/api/v1/audit/students/{liu}/timeline", headers=coordinator)
 
-    assert response.status_code == 404
+    assert nobody.status_code == not_hers.status_code == 403, "a coordinator is not told which student ids exist"
+    assert nobody.json["error"]["message"].replace(unknown, "<id>") == \
+        not_hers.json["error"]["message"].replace(liu, "<id>")
 
 
 # -- what is unknown, and what is malformed -------------------------------------------------------------------
@@ -199,3 +203,15 @@ def test_given_a_malformed_query_when_audited_then_422(api: DemoApi, route: str,
     assert response.status_code == 422, response.json
     if field is not None:
         assert field in response.json["error"]["fields"]["query"]
+
+
+def test_given_wu_hao_proposed_for_crrc_s_order_class_and_declined_when_his_timeline_is_read_then_both_are_in_it(
+        api: DemoApi) -> None:
+    wu_hao = api.ids.spring_cohort[0]
+
+    items = api.get(f"/api/v1/audit/students/{wu_hao}/timeline").json["items"]
+
+    orders = [i for i in items if i["context"] == "credentials" and "order class" in i["summary"]]
+    assert [i["type"] for i in orders] == ["StudentsProposedForOrder", "StudentsDeclinedForOrder"]
+    assert orders[0]["summary"].startswith("Students proposed for an order class: ")
+    assert orders[1]["summary"].startswith("Students declined for an order class: ")
