@@ -153,6 +153,8 @@ def test_given_json_nested_ten_thousand_deep_then_the_answer_is_a_400_naming_the
             assert error["code"] == "json-too-deep" and f"{JSON_MAX_DEPTH} levels" in error["message"], error
     shallow = ask(site, commands[0], raw=b"[" * JSON_MAX_DEPTH + b"]" * JSON_MAX_DEPTH)
     assert shallow.status_code == 422, "nested within the limit, the body reaches its schema"
+    quoted = ask(site, commands[0], raw=b'{"reason": "' + b'[{\\"' * 500 + b'"}')
+    assert quoted.status_code == 422, "brackets (and escaped quotes) in a text are no nesting"
     assert stored(site) == before
 
 
@@ -214,7 +216,7 @@ def test_given_a_form_field_over_any_field_s_bound_then_the_page_refuses_it_by_n
     answer = admin.post(f"/admin/centres/{centre}/capacity", data={
         "csrf_token": csrf(admin), "capacity": "7", "reason": "x" * (FORM_FIELD_MAX + 1)})
     assert answer.status_code == 422
-    assert f"the field reason is {FORM_FIELD_MAX + 1:,} characters long" in text(answer)
+    assert f"The field reason is {FORM_FIELD_MAX + 1:,} characters long" in text(answer)
     assert stored(site) == before
 
 
@@ -227,3 +229,11 @@ def test_given_a_command_called_without_a_schema_with_a_text_over_its_bound_then
                                                          reason="x" * (TEXT_MAX + 1))
     assert refused.value.details["field"] == "reason" and refused.value.details["limit"] == TEXT_MAX
     assert stored(site) == before
+
+
+def test_given_a_page_address_with_a_bidi_override_or_a_nul_then_the_page_says_it_names_nothing(site) -> None:
+    admin = site.browser("admin-wu")
+    for bad in ("mechatronics%E2%80%AE", "mec%00hanics"):
+        answer = admin.get(f"/admin/catalogues/{bad}")
+        assert answer.status_code == 404
+        assert "This address names nothing: its part major holds characters no name has" in text(answer)

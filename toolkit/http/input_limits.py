@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
+from flask_babel import gettext
 
 from services.common.errors import InvalidInput, NotFound
 from services.common.input_limits import IDENTIFIER_MAX, JSON_MAX_DEPTH, json_too_deep, unsafe_identifier
@@ -41,28 +42,34 @@ def refuse_unbounded_input() -> Any:
     for name, value in (request.view_args or {}).items():
         why = unsafe_identifier(value, IDENTIFIER_MAX) if isinstance(value, str) else None
         if why is not None:
-            return _refused("path", name, f"the path parameter {name} {_as_sentence(why)}", why, 404)
+            return _refused("path", name, f"the path parameter {name} {_as_sentence(why)}", why, gettext(
+                "This address names nothing: its part %(name)s holds characters no name has, or is too long.",
+                name=name), 404)
     for name, value in request.args.items(multi=True):
         why = unsafe_identifier(name, 100) or unsafe_identifier(value, QUERY_VALUE_MAX)
         if why is not None and (_api() or len(value) > QUERY_VALUE_MAX):  # a page ignores a filter it cannot read
             shown = name if unsafe_identifier(name, 100) is None else "?"
-            return _refused("query", shown, f"the query parameter {shown} {_as_sentence(why)}", why)
+            return _refused("query", shown, f"the query parameter {shown} {_as_sentence(why)}", why, gettext(
+                "The address is too long: %(name)s takes at most %(most)s characters.", name=shown,
+                most=format(QUERY_VALUE_MAX, ",")))
     for name, longest in TEXT_HEADERS.items():
         given = request.headers.get(name)
         why = unsafe_identifier(given, longest) if given is not None else None
         if why is not None:
-            return _refused("headers", name, f"the {name} header {_as_sentence(why)}", why)
+            return _refused("headers", name, f"the {name} header {_as_sentence(why)}", why, gettext(
+                "The %(name)s header this browser sent holds characters no name has, or is too long.", name=name))
     if request.is_json and request.content_length != 0 and json_too_deep(request.get_data(cache=True)):
-        message = f"the JSON body nests arrays and objects deeper than {JSON_MAX_DEPTH} levels"
         if not _api():
-            raise InvalidInput(message, field="body")
-        return error_response(400, "json-too-deep", message, fields={"json": {"_body": [
-            f"at most {JSON_MAX_DEPTH} levels of nesting"]}})
+            raise InvalidInput(gettext("What was sent nests deeper than %(most)s levels.", most=JSON_MAX_DEPTH))
+        return error_response(400, "json-too-deep", f"the JSON body nests arrays and objects deeper than "
+                              f"{JSON_MAX_DEPTH} levels", fields={"json": {"_body": [
+                                  f"at most {JSON_MAX_DEPTH} levels of nesting"]}})
     if not _api() and request.method == "POST" and request.mimetype in _FORMS:
         for name, value in request.form.items(multi=True):
             if len(value) > FORM_FIELD_MAX:
-                raise InvalidInput(f"the field {name} is {len(value):,} characters long; at most {FORM_FIELD_MAX:,} "
-                                   "are taken, and nothing was stored", field=name)
+                raise InvalidInput(gettext(
+                    "The field %(name)s is %(length)s characters long; no field takes more than %(most)s. Nothing "
+                    "was stored.", name=name, length=format(len(value), ","), most=format(FORM_FIELD_MAX, ",")), field=name)
     return None
 
 
@@ -77,9 +84,11 @@ def _as_sentence(why: str) -> str:
     return f"takes {why}" if why.startswith("at most") else why
 
 
-def _refused(location: str, name: str, message: str, why: str, status: int = 422) -> Any:
-    if not _api():  # a page: the shell's error page says it in words
-        raise (NotFound(message, parameter=name) if status == 404 else InvalidInput(message, field=name))
+def _refused(location: str, name: str, message: str, why: str, in_words: str, status: int = 422) -> Any:
+    """The API's answer (the one error shape naming the parameter), or on a page its refusal in the page's language
+    (the shell's error page)."""
+    if not _api():
+        raise (NotFound if status == 404 else InvalidInput)(in_words, field=name)
     code = "not-found" if status == 404 else "invalid-input"
     return error_response(status, code, message, fields={location: {name: [why]}})
 
