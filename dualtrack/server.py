@@ -27,6 +27,24 @@ class _Gunicorn(BaseApplication):
         return self._factory()
 
 
+def drop_server_banner() -> None:
+    """gunicorn writes `Server: gunicorn` on every answer (it has no setting to leave it out): its HTTP/1 response
+    writer is told to leave the line out, so no answer names the software serving it. Called before gunicorn starts
+    (its workers are forked from this process and inherit it)."""
+    from gunicorn.http import wsgi
+
+    writer: Any = wsgi.Response
+    if getattr(writer, "_dualtrack_bannerless", False):
+        return
+    default_headers = writer.default_headers
+
+    def without_banner(self: Any) -> list[str]:
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    writer.default_headers = without_banner
+    writer._dualtrack_bannerless = True
+
+
 def start_embedded_projections(container: Container, stop: threading.Event) -> list[threading.Thread]:
     """Run every projection from the contexts' notification logs, in threads of this process."""
     from dualtrack.bootstrap import PROJECTION_CLASSES
@@ -69,4 +87,5 @@ def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int 
         "logconfig_dict": logging_config(settings.log_level, "api"),
         "timeout": 60,
     }
+    drop_server_banner()
     _Gunicorn(factory, options).run()

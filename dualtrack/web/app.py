@@ -98,8 +98,10 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     api.register_blueprint(privacy_blp)
     api.register_blueprint(keys_blp)
 
+    from toolkit.http.authentication_door import register_authentication_door
     from toolkit.http.read_only_roles import register_read_only_roles
 
+    register_authentication_door(app)  # no valid token, no answer but the one 401 (whatever the body or the ids)
     register_read_only_roles(app)
     register_query_parameter_check(app)
     register_idempotency(app)  # after the door: an auditor's POST is refused before any key is claimed
@@ -135,6 +137,9 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                         credentials_pages])
     app.register_blueprint(health_bp)
     register_error_handlers(app, pages=(is_page_request, render_page_error))
+    from services.placements.refusals import register_refusal_scopes
+
+    register_refusal_scopes(app)  # a refusal names only what the caller may see (another school's placements: counted)
 
     @app.before_request
     def _start() -> None:

@@ -5,7 +5,8 @@ templates in services/<context>/templates/<context>/); they extend `layout.html`
 - Languages: Chinese (zh-CN) and English, by the person's choice (a cookie the language switch sets) or else the
   browser's Accept-Language; dates and numbers in the locale's format (Flask-Babel).
 - Headers: a Content-Security-Policy that allows scripts, styles and images from this site only (no inline
-  script), `Cache-Control: no-store` on every page (they hold personal data), no framing, no sniffing.
+  script), `Cache-Control: no-store` on every page (they hold personal data), no framing, no sniffing; every other
+  answer gets its own security headers too (dualtrack/web/headers.py).
 - CSRF: every form posted with a session carries a token bound to that session (an HMAC of it); a form without
   one, or with another session's, is refused. Forms without a session (sign-in) must come from this site.
 """
@@ -21,13 +22,13 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import Babel, format_date, format_decimal, get_locale, lazy_gettext
 from werkzeug.exceptions import BadRequest, Unauthorized
 
+from dualtrack.web.headers import PAGE_CSP, security_headers
 from toolkit.http.context import SESSION_COOKIE, current_actor, deployment, sent_from_this_site
 from toolkit.http.read_only_roles import on_own_account
 
 LANGUAGES = {"en": "English", "zh_CN": "中文"}
 LANGUAGE_COOKIE = "dualtrack_lang"
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+CSP = PAGE_CSP
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -85,13 +86,11 @@ def check_csrf() -> None:
 
 
 def page_headers(response: Any) -> Any:
-    if is_page_request() and response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CSP
+    """Every answer's security headers (dualtrack/web/headers.py); a page is kept by no cache."""
+    page = is_page_request() and response.mimetype == "text/html"
+    if page:
         response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
+    return security_headers(response, page=page)
 
 
 def render_page_error(status: int, message: str) -> Any:

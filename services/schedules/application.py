@@ -254,7 +254,7 @@ class SchedulesApplication(DualtrackApplication):
             facts = self.placements.student(student_id)
             if facts.school_id != school_id:
                 raise RuleViolated("student-of-another-school", f"student {student_id} is not a student of school "
-                                   f"{school_id}", student_id=student_id, school_id=facts.school_id)
+                                   f"{school_id}", student_id=student_id)  # never which school they are of
             found[student_id] = facts
         return found
 

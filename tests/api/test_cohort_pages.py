@@ -168,7 +168,7 @@ def test_given_another_schools_coordinator_or_other_roles_when_they_open_the_pag
     page = huang.get("/coordinator")
     assert page.status_code == 200
     assert site.red not in page.get_data(as_text=True) and "Liu Yang" not in text(page)
-    assert huang.get(f"/coordinator/students/{site.red}").status_code == 404
+    assert huang.get(f"/coordinator/students/{site.red}").status_code == 403, "as for a student id that names nobody"
     hours = huang.get("/coordinator/exports/hours.csv").get_data(as_text=True)
     assert "gearbox" not in hours and "Liu Yang" not in hours
     for who in (ZHAO, LIU):

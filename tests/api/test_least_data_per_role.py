@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -174,7 +174,7 @@ def test_given_a_placement_that_ended_when_its_enterprise_reads_the_student_then
 def test_given_the_enterprise_that_hosted_a_student_when_the_window_passed_then_progress_and_logbook_are_refused(
         site: Site) -> None:
     client, liu = site.app.test_client(), site.student["Liu Yang"]
-    for handle, status in (("mentor-zhao", 200), ("mentor-wang", 404)):
+    for handle, status in (("mentor-zhao", 200), ("mentor-wang", 403)):
         assert client.get(f"/api/v1/students/{liu}/progress", headers=_token(site, handle)).status_code == status
     for handle, status in (("mentor-zhao", 200), ("mentor-wang", 403)):
         assert client.get(f"/api/v1/students/{liu}/logbook", headers=_token(site, handle)).status_code == status
@@ -215,13 +215,15 @@ def test_given_a_mentor_when_they_put_another_students_id_in_a_pages_address_the
     assert "(name withheld)" in text(logged)
 
 
-def test_given_a_mentor_then_the_student_they_host_is_named_and_the_one_they_left_is_not_found(site: Site) -> None:
+def test_given_a_mentor_then_the_student_they_host_is_named_and_the_one_they_left_is_refused_as_an_unknown_one(
+        site: Site) -> None:
     zhao, wang, liu = site.browser("mentor-zhao"), site.browser("mentor-wang"), site.student["Liu Yang"]
     assert "Liu Yang" in text(zhao.get("/mentor/today"))
     hosting = zhao.get(f"/mentor/students/{liu}")
     assert hosting.status_code == 200 and "Liu Yang" in text(hosting)
     left = wang.get(f"/mentor/students/{liu}")
-    assert left.status_code == 404 and "Liu Yang" not in text(left)
+    unknown = wang.get(f"/mentor/students/{uuid4()}")
+    assert left.status_code == unknown.status_code == 403 and "Liu Yang" not in text(left)
     assert "Liu Yang" not in text(wang.get("/mentor/today")) and "Liu Yang" not in text(wang.get("/mentor/centres"))
 
 

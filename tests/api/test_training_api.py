@@ -184,15 +184,17 @@ def test_given_a_result_that_is_not_a_number_when_a_competency_is_assessed_then_
     assert recorded(client) == before
 
 
-def test_given_an_unknown_student_when_practice_is_logged_or_the_logbook_read_then_404_and_nothing_is_recorded(
+def test_given_an_unknown_student_when_a_mentor_logs_practice_or_reads_the_logbook_then_403_as_for_a_student_not_theirs_and_nothing_is_recorded(
     client, world, mentor
 ) -> None:
     nobody = uuid4()
     before = recorded(client)
     response = log(client, nobody, mentor)
-    assert response.status_code == 404
-    assert error_of(response)["code"] == "not-found"
-    assert client.get(f"/api/v1/students/{nobody}/logbook", headers=mentor).status_code == 404
+    assert response.status_code == 403, "a mentor is not told which student ids exist"
+    assert error_of(response)["code"] == "forbidden"
+    assert client.get(f"/api/v1/students/{nobody}/logbook", headers=mentor).status_code == 403
+    admin = bearer(Role.ADMIN, "admin-1")
+    assert client.get(f"/api/v1/students/{nobody}/logbook", headers=admin).status_code == 404, "an admin sees all"
     assert recorded(client) == before
 
 

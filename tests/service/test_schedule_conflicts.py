@@ -387,7 +387,7 @@ def test_given_a_student_of_another_school_when_drafted_then_student_of_another_
     with pytest.raises(RuleViolated) as refused:
         sw.draft(sw.alternating([ours, theirs]))
     assert (refused.value.rule, refused.value.details) == (
-        "student-of-another-school", {"student_id": str(theirs), "school_id": str(sw.other_school)})
+        "student-of-another-school", {"student_id": str(theirs)}), "the refusal does not say which school they are of"
     assert sw.schedules.max_position() == before
 
 

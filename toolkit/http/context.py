@@ -7,6 +7,7 @@ the object that answers it (`dualtrack.bootstrap.Container`) on the Flask app.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -21,6 +22,8 @@ from services.common.errors import NotSignedIn
 from services.common.identity import Actor, CommandContext
 from toolkit.http.auth import InvalidToken, SessionAuthority, verify_token
 from toolkit.http.keys import KeyRing
+
+log = logging.getLogger("dualtrack.auth")
 
 EXTENSION = "dualtrack"
 """The key under which the app factory installs the deployment in `app.extensions`."""
@@ -98,6 +101,17 @@ def client_correlation_id() -> str | None:
 SESSION_COOKIE = "dualtrack_session"
 """The web's session cookie (HttpOnly, SameSite=Lax, Secure outside localhost): pages only, never the API."""
 
+NOT_AUTHENTICATED = "authentication required: send a valid bearer token (Authorization: Bearer <token>)"
+"""The one answer (401) to every request whose credentials prove nobody: no token, a malformed, expired, forged or
+foreign one, an ended session, a withdrawn grant. Why it was refused is told only to the server's log: a caller
+probing tokens learns nothing from the answer."""
+
+
+def refuse_authentication(reason: str) -> Unauthorized:
+    """The 401 of every authentication failure; `reason` goes to the log (with the request's correlation id)."""
+    log.info("authentication refused: %s", reason, extra={"correlation_id": correlation_id(), "path": request.path})
+    return Unauthorized(NOT_AUTHENTICATED)
+
 
 def current_actor() -> Actor:
     """The authenticated caller, or 401: a bearer token on the API; on a page, the session cookie (or a bearer
@@ -109,18 +123,18 @@ def current_actor() -> Actor:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("send a bearer token: Authorization: Bearer <token>")
+            raise refuse_authentication("no bearer token")
         try:
             verified = verify_token(deployment().keys(), token.strip())
         except InvalidToken as error:
-            raise Unauthorized(f"invalid bearer token: {error}") from None
+            raise refuse_authentication(f"invalid bearer token: {error}") from None
         actor = verified.actor
         if verified.session_id is not None and verified.grant_id is not None:
             try:  # the session may have ended, or the grant been withdrawn, since the token was issued
                 actor = deployment().sessions().actor_of_session(actor.subject, verified.session_id,
                                                                  verified.grant_id)
             except NotSignedIn as error:
-                raise Unauthorized(f"invalid bearer token: {error.message}") from None
+                raise refuse_authentication(f"bearer token of an ended session: {error.message}") from None
         g.actor = actor
         g.session_id = verified.session_id
         g.grant_id = verified.grant_id
@@ -137,11 +151,11 @@ def sent_from_this_site() -> bool:
 
 def _actor_of_cookie(cookie: str) -> Actor:
     if request.method not in ("GET", "HEAD", "OPTIONS") and not sent_from_this_site():
-        raise Unauthorized("this form was sent from another site")  # it rides no session
+        raise refuse_authentication("a form sent from another site rides no session")
     try:
         actor, session_id = deployment().sessions().actor_of_web_session(cookie)
     except NotSignedIn as error:
-        raise Unauthorized(error.message) from None
+        raise refuse_authentication(f"web session: {error.message}") from None
     g.actor, g.session_id, g.grant_id = actor, session_id, cookie.split(".")[2]
     return actor
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from services.common.errors import (
@@ -22,7 +22,7 @@ from services.common.errors import (
     TooManyAttempts,
     VersionConflict,
 )
-from toolkit.http.context import correlation_id
+from toolkit.http.context import correlation_id, current_actor
 from toolkit.http.faults import LAST_FAULT, RETRY_AFTER_SECONDS, storage_fault_of
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,43 @@ PageErrors = tuple[Callable[[], bool], Callable[[int, str], Any]]
 """For the web's pages: whether this request is a page's, and how a page shows an error (status, message)."""
 
 
+RefusalScope = Callable[[RuleViolated], dict[str, Any]]
+"""What the caller may see of a refusal's details: given the error (in the request, so it may ask who the caller
+is), the details its answer carries instead."""
+REFUSAL_SCOPES = "dualtrack.refusal_scopes"
+
+
+def scope_refusal(app: Flask, rule: str, scope: RefusalScope) -> None:
+    """A rule's refusals carry only the details `scope` leaves the caller (another school's placements, say)."""
+    app.extensions.setdefault(REFUSAL_SCOPES, {})[rule] = scope
+
+
+def refusal_shown(error: DomainError) -> DomainError:
+    """The refusal as this caller may see it: the one refusal for an object named in the path they may not see
+    (toolkit/http/sight.py `unseen_object`) instead of a 404 or 403 that would tell whether it exists; a rule's
+    details scoped (`scope_refusal`)."""
+    if isinstance(error, NotFound | NotAllowed):
+        return _unseen_object() or error
+    scope = current_app.extensions.get(REFUSAL_SCOPES, {}).get(getattr(error, "rule", None))
+    if isinstance(error, RuleViolated) and scope is not None:
+        scoped = RuleViolated(error.rule, error.message, **scope(error))
+        scoped.__cause__ = error
+        return scoped
+    return error
+
+
+def _unseen_object() -> NotAllowed | None:
+    from toolkit.http.sight import unseen_object
+
+    if not request.view_args:
+        return None
+    try:
+        actor = current_actor()
+    except Exception:  # no caller (a public route): nothing to compare their sight with
+        return None
+    return unseen_object(actor, request.view_args)
+
+
 def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None:
     """The one mapping of errors to answers: JSON for the API; for a page (when `pages` is given), a page."""
 
@@ -57,6 +94,7 @@ def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Any:
+        error = refusal_shown(error)
         kind = next((k for k in type(error).__mro__
                      if issubclass(k, DomainError) and (k in STATUS_OF or k in CODE_OF)), DomainError)
         status = STATUS_OF.get(kind, 400)
@@ -75,6 +113,10 @@ def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
+        if error.code in (403, 404):
+            unseen = _unseen_object()
+            if unseen is not None:
+                return domain_error(unseen)
         status = error.code or 500
         page = on_a_page(status, error.description or error.name)
         if page is not None:

@@ -6,6 +6,11 @@ student and their school's rule set up through the placements application, once 
     sight.name(student_id)                     # the name, or None: not the caller's to see
     sight.keeps(entry, "placement_id")         # False once the entry's placement left the host's window
     sight.kept(student_id, entries)            # the entries the caller still sees (their enterprise's, in window)
+
+A refusal must not tell a caller which ids exist: `unseen_object(actor, path values)` is the one refusal (403) for a
+student, centre or audited aggregate named in the path that the caller may not see, whether it exists or not (the
+error mapping, toolkit/http/errors.py, answers it instead of the route's own 404 or 403). Admins and auditors see
+every student and centre: they are told "not found" for an unknown id.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from services.common.errors import NotFound
-from services.common.identity import ENTERPRISE_SIDE, Actor
+from services.common.errors import NotAllowed, NotFound
+from services.common.identity import ENTERPRISE_SIDE, Actor, Role
 from services.common.rules import RuleSet, rule_set_in_force
 from services.common.scope import Sight, sight_of_student, within_edit_window
 from toolkit.http.context import deployment
@@ -82,3 +87,40 @@ class StudentSight:
             return items
         return [i for i in items if self.keeps({"student_id": student_id, placement_key: i.get(placement_key)},
                                                placement_key)]
+
+
+SEES_EVERY_OBJECT = (Role.ADMIN, Role.AUDITOR)
+"""Who is told "not found" for an unknown id: they may see every student, centre and aggregate."""
+
+
+def unseen_object(actor: Actor, path: dict[str, Any]) -> NotAllowed | None:
+    """The one refusal for a student (`student_id`), training centre (`centre_id`) or audited aggregate
+    (`aggregate_id`) named in the request's path that the caller may not see; None when they may see it (a refusal
+    about it, or a part of it, is then the route's own). The same answer, but for the id, for an id that names
+    nothing: a caller learns nothing of another tenant's ids."""
+    if actor.role in SEES_EVERY_OBJECT:
+        return None
+    if "student_id" in path:
+        student_id = str(path["student_id"])
+        return _unseen("student", student_id) if StudentSight(actor).of(student_id) is Sight.NONE else None
+    if "centre_id" in path:
+        centre_id = str(path["centre_id"])
+        return None if _of_centre_enterprise(actor, centre_id) else _unseen("training centre", centre_id)
+    if "aggregate_id" in path:  # a coordinator reads their own school's aggregates' histories; others are refused
+        return _unseen("aggregate", str(path["aggregate_id"]))
+    return None
+
+
+def _unseen(what: str, object_id: str) -> NotAllowed:
+    key = "centre_id" if what == "training centre" else f"{what}_id"
+    return NotAllowed(f"you may not see {what} {object_id}, or there is no such {what}", **{key: object_id})
+
+
+def _of_centre_enterprise(actor: Actor, centre_id: str) -> bool:
+    if actor.role not in ENTERPRISE_SIDE or actor.enterprise_id is None:
+        return False
+    try:
+        centre = deployment().app("placements").get_centre(UUID(centre_id))
+    except (NotFound, ValueError):
+        return False
+    return str(centre.enterprise_id) == actor.enterprise_id
