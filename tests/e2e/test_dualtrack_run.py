@@ -131,7 +131,7 @@ def test_given_dualtrack_run_then_demo_is_served_a_command_shows_up_no_file_is_o
             time.sleep(0.02)
         assert status == 200 and centre["name"] == "Curl Workshop"  # type: ignore[index]
         print(f"command -> visible in the read model: {time.monotonic() - sent:.3f}s")
-        ready_status, ready = call("GET", f"{base}/readyz")
+        ready_status, ready = call("GET", f"{base}/readyz", token=token)  # the checks: an admin's to read
         assert ready_status == 200 and ready["checks"]["broker"]["ok"], ready  # type: ignore[index]
         assert processes_of(data_dir), "broker, api, relay and projector run for this data dir"
 

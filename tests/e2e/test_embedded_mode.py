@@ -44,7 +44,7 @@ def test_given_no_broker_when_serving_embedded_then_a_command_shows_up_in_the_re
             assert time.monotonic() < deadline, "the embedded projector applies the event"
             time.sleep(0.05)
         assert found[1]["enterprise"]["name"] == "Haier"  # type: ignore[index]
-        ready = call("GET", f"{base}/readyz")
+        ready = call("GET", f"{base}/readyz", token=token)  # the checks: an admin's to read
         assert ready[0] == 200 and "embedded" in ready[1]["checks"]["broker"]["mode"]  # type: ignore[index]
     finally:
         server.send_signal(signal.SIGTERM)

@@ -43,7 +43,7 @@ def test_given_a_full_disk_under_the_stores_when_commands_arrive_then_each_is_a_
             filler = fill(small_disk)
             answers = [client.post("/api/v1/enterprises", json={"name": f"Full {n}", "registration_number": "9" * 40},
                                    headers=ADMIN) for n in range(5)]
-            ready = client.get("/readyz")
+            ready = client.get("/readyz", headers=ADMIN)  # why it is not ready: an admin's to read
 
             assert [a.status_code for a in answers] == [503] * 5
             assert {a.json["error"]["code"] for a in answers} == {"storage-unavailable"}
