@@ -171,7 +171,7 @@ class ConfirmationRequest(RequestSchema):
     """The student confirms; for a minor, their guardian (named as enrolled)."""
 
     confirmed_by = fields.String(load_default="student", validate=validate.OneOf(["student", "guardian"]))
-    guardian_name = fields.String(load_default=None, allow_none=True)
+    guardian_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class GuardianCodeRequest(RequestSchema):
@@ -210,7 +210,7 @@ class TransferRequest(ReasonRequest):
 
     to_centre_id = fields.UUID(required=True, data_key="centre_id", metadata={"description": "The new centre."})
     on = Day(required=True)
-    post = fields.String(load_default=None, allow_none=True)
+    post = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     weekly_hours = fields.Integer(load_default=None, allow_none=True, strict=True,
                                   validate=validate.Range(min=1, max=80))
     speciality_override_reason = fields.String(load_default=None, allow_none=True)
