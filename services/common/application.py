@@ -15,7 +15,15 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, Transcoder, Transcoding
+from eventsourcing.persistence import (
+    EventStore,
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Recording,
+    Transcoder,
+    Transcoding,
+)
 
 from events.base import EventMeta
 from services.common.errors import EventTooLarge, InvalidInput, NotFound, VersionConflict
@@ -211,12 +219,7 @@ class DualtrackApplication(Application[UUID]):
         """Save the aggregates' new events (and events appended to logs); a concurrent writer turns into a
         VersionConflict, an event too big to publish into EventTooLarge (nothing stored: the event store's
         transcoder measures each event as it encodes it), a text over its limit into InvalidInput naming the field
-        (nothing stored). The result names the first aggregate or log."""
-        over = text_over_limit(e for w in (aggregate, *others)
-                               for e in (w.pending_events if isinstance(w, Aggregate) else (w,)))
-        if over is not None:
-            raise InvalidInput(f"{over[0]} is {over[1]:,} characters long, over the {over[2]:,} it may take; nothing "
-                               "was stored", field=over[0], length=over[1], limit=over[2])
+        (nothing stored: `save`). The result names the first aggregate or log."""
         try:
             recordings = self.save(aggregate, *others)
         except IntegrityError as error:
@@ -232,6 +235,17 @@ class DualtrackApplication(Application[UUID]):
         written = tuple(Written(self.context, str(key), version) for key, version in versions.items())
         return CommandResult(id=_id_of(aggregate), version=versions[_id_of(aggregate)], position=position,
                              written=written)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Every save (record's and a batch's): a text of the new events over its limit (2,000 characters unless
+        its field takes more, services/common/input_limits.py) is refused with InvalidInput naming the field before
+        anything is stored, whoever called the command (a page's form, a CLI, a schema's bounds forgotten)."""
+        over = text_over_limit(e for w in objs if w is not None
+                               for e in (w.pending_events if isinstance(w, Aggregate) else (w,)))
+        if over is not None:
+            raise InvalidInput(f"{over[0]} is {over[1]:,} characters long, over the {over[2]:,} it may take; nothing "
+                               "was stored", field=over[0], length=over[1], limit=over[2])
+        return super().save(*objs, **kwargs)
 
     def load(self, kind: type[Aggregate], aggregate_id: UUID, expected_version: int | None = None) -> Any:
         """Fetch an aggregate of the given kind, or NotFound; check the caller's expected version."""
