@@ -1,6 +1,6 @@
 """How much text one field may hold, how deep JSON may nest, which characters no identifier holds: the limits the
 request schemas (contracts/http/common.py), the HTTP guard (toolkit/http/input_limits.py) and the applications'
-last check before storing (`text_over_limit`, called by DualtrackApplication.record) share.
+last check before storing (`text_over_limit`, called by DualtrackApplication.save) share.
 
     json_too_deep(b'[[[[1]]]]')                  # False: 4 levels
     unsafe_identifier('math\\u202eevil')         # 'must not contain control or bidirectional characters'

@@ -14,7 +14,7 @@ every route added later (the request schemas bound their own fields: contracts/h
   Under it, each page checks its fields against the API's request schemas (or their bounds) and shows a refusal
   next to the field with what was typed; and whatever reaches a command, the application refuses a text over its
   limit with InvalidInput naming the field before storing anything (services/common/input_limits.py
-  `text_over_limit`, called by DualtrackApplication.record).
+  `text_over_limit`, called by DualtrackApplication.save).
 """
 
 from __future__ import annotations
