@@ -237,3 +237,15 @@ def test_given_a_page_address_with_a_bidi_override_or_a_nul_then_the_page_says_i
         answer = admin.get(f"/admin/catalogues/{bad}")
         assert answer.status_code == 404
         assert "This address names nothing: its part major holds characters no name has" in text(answer)
+
+
+def test_given_a_csv_batch_with_a_description_over_its_bound_then_it_is_refused_naming_row_and_field(site) -> None:
+    before = stored(site)
+    csv = ("student_id,date,start,end,competencies,description\n"
+           f"{site.ids.students[0]},2026-11-23,08:00,12:00,MEC-01,{'x' * 4001}\n")
+    answer = site.app.test_client().post("/api/v1/practice-entries/batch", data=csv.encode(),
+                                         content_type="text/csv", headers=ADMIN)
+    assert answer.status_code == 422, answer.data[:500]
+    rows = answer.get_json()["error"]["details"]["rows"]
+    assert rows[0]["line"] == 2 and "description" in rows[0]["details"]["fields"], rows
+    assert stored(site) == before
