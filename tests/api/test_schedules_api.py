@@ -540,6 +540,7 @@ def test_given_a_student_of_another_school_when_drafted_into_the_plan_then_409_n
     assert response.status_code == 409
     assert (error_of(response)["code"], error_of(response)["details"]["student_id"]) == (
         "student-of-another-school", str(stranger))
+    assert str(world.other_school) not in response.get_data(as_text=True), "nor which school the student is of"
 
 
 # -- rules of the plan's life -----------------------------------------------------------------------
