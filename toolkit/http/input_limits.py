@@ -67,9 +67,10 @@ def refuse_unbounded_input() -> Any:
     if not _api() and request.method == "POST" and request.mimetype in _FORMS:
         for name, value in request.form.items(multi=True):
             if len(value) > FORM_FIELD_MAX:
-                raise InvalidInput(gettext(
-                    "The field %(name)s is %(length)s characters long; no field takes more than %(most)s. Nothing "
-                    "was stored.", name=name, length=format(len(value), ","), most=format(FORM_FIELD_MAX, ",")), field=name)
+                words = gettext("The field %(name)s is %(length)s characters long; no field takes more than "
+                                "%(most)s. Nothing was stored.", name=name, length=format(len(value), ","),
+                                most=format(FORM_FIELD_MAX, ","))
+                raise InvalidInput(words, field=name)
     return None
 
 
