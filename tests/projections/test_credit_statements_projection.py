@@ -228,7 +228,7 @@ def test_given_the_demo_when_enterprise_admins_or_another_students_guardian_ask_
     her_host = bearer(Role.ENTERPRISE_ADMIN, person_id("enterprise-admin-qian"), enterprise_id=demo.enterprises[1])
     assert http.get(path, headers=her_host).status_code == 403  # like its mentors: no credit statements
     hes_guardian = bearer(Role.GUARDIAN, person_id("guardian-he"), student_id=he)
-    assert http.get(path, headers=hes_guardian).status_code == 404  # like another student
+    assert http.get(path, headers=hes_guardian).status_code == 403  # as for a student id that names nobody
 
 
 def test_given_the_demo_when_the_statement_is_asked_over_http_then_scope_and_freshness_hold(container, demo) -> None:
@@ -248,8 +248,8 @@ def test_given_the_demo_when_the_statement_is_asked_over_http_then_scope_and_fre
                     bearer(Role.TEACHER, person_id("teacher-gao"), school_id=qtc), bearer(Role.AUDITOR, "auditor-1"),
                     bearer(Role.ADMIN, "admin-1")):
         assert get(ma, headers).json["balance"] == 0
-    assert get(liu, bearer(Role.STUDENT, f"student-{ma}", student_id=ma)).status_code == 404
-    assert get(liu, bearer(Role.TEACHER, person_id("teacher-lin"), school_id=vocational)).status_code == 404
+    assert get(liu, bearer(Role.STUDENT, f"student-{ma}", student_id=ma)).status_code == 403  # as for nobody's id
+    assert get(liu, bearer(Role.TEACHER, person_id("teacher-lin"), school_id=vocational)).status_code == 403
     assert get(liu, bearer(Role.MENTOR, person_id("mentor-zhao"), enterprise_id=demo.enterprises[1])).status_code == 403
     assert get(liu, {}).status_code == 401
     progress = http.get(f"/api/v1/students/{liu}/progress", headers=bearer(Role.ADMIN, "admin-1"))
