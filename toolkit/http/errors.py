@@ -70,15 +70,15 @@ def refusal_shown(error: DomainError) -> DomainError:
 
 
 def _unseen_object() -> NotAllowed | None:
-    from toolkit.http.sight import unseen_object
+    from toolkit.http.sight import NAMED_OBJECTS, unseen_object
 
-    if not request.view_args:
+    if not NAMED_OBJECTS & set(request.view_args or ()):
         return None
     try:
         actor = current_actor()
     except Exception:  # no caller (a public route): nothing to compare their sight with
         return None
-    return unseen_object(actor, request.view_args)
+    return unseen_object(actor, request.view_args or {})
 
 
 def register_error_handlers(app: Flask, pages: PageErrors | None = None) -> None:

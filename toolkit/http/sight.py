@@ -89,6 +89,8 @@ class StudentSight:
                                                placement_key)]
 
 
+NAMED_OBJECTS = frozenset({"student_id", "centre_id", "aggregate_id"})
+"""The path parameters whose objects a refusal must not tell exist."""
 SEES_EVERY_OBJECT = (Role.ADMIN, Role.AUDITOR)
 """Who is told "not found" for an unknown id: they may see every student, centre and aggregate."""
 
