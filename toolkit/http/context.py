@@ -108,8 +108,12 @@ probing tokens learns nothing from the answer."""
 
 
 def refuse_authentication(reason: str) -> Unauthorized:
-    """The 401 of every authentication failure; `reason` goes to the log (with the request's correlation id)."""
-    log.info("authentication refused: %s", reason, extra={"correlation_id": correlation_id(), "path": request.path})
+    """The 401 of every authentication failure; `reason` goes to the log (with the request's correlation id), once
+    a request however often its caller is asked for."""
+    if not g.get("authentication_refused"):
+        g.authentication_refused = True
+        log.info("authentication refused: %s", reason, extra={"correlation_id": correlation_id(),
+                                                              "path": request.path})
     return Unauthorized(NOT_AUTHENTICATED)
 
 
