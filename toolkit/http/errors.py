@@ -24,6 +24,7 @@ from services.common.errors import (
 )
 from toolkit.http.context import correlation_id, current_actor
 from toolkit.http.faults import LAST_FAULT, RETRY_AFTER_SECONDS, storage_fault_of
+from toolkit.http.sight import NAMED_OBJECTS, unseen_object
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ def refusal_shown(error: DomainError) -> DomainError:
 
 
 def _unseen_object() -> NotAllowed | None:
-    from toolkit.http.sight import NAMED_OBJECTS, unseen_object
-
     if not NAMED_OBJECTS & set(request.view_args or ()):
         return None
     try:
