@@ -22,13 +22,12 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import Babel, format_date, format_decimal, get_locale, lazy_gettext
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from dualtrack.web.headers import PAGE_CSP, security_headers
+from dualtrack.web.headers import security_headers
 from toolkit.http.context import SESSION_COOKIE, current_actor, deployment, sent_from_this_site
 from toolkit.http.read_only_roles import on_own_account
 
 LANGUAGES = {"en": "English", "zh_CN": "中文"}
 LANGUAGE_COOKIE = "dualtrack_lang"
-CSP = PAGE_CSP
 ROOT = Path(__file__).resolve().parents[2]
 
 
