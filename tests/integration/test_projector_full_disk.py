@@ -71,8 +71,8 @@ def test_given_a_full_disk_under_the_view_when_events_arrive_then_the_projector_
         before = applied_offsets(container)
 
         filler = fill(view_disk)
-        for n in range(40):  # rows bigger than what the view's write-ahead log holds already
-            placements.register_enterprise(admin, name=f"During {n} " + "x" * 4000)
+        for n in range(80):  # more than the view's write-ahead log holds already (names within their bound)
+            placements.register_enterprise(admin, name=f"During {n:02} " + "x" * 1980)
         time.sleep(2.0)  # several attempts, at a pause growing to 0.4 s
 
         assert worker.is_alive(), "the projector keeps running"
@@ -89,7 +89,7 @@ def test_given_a_full_disk_under_the_view_when_events_arrive_then_the_projector_
     finally:
         stop.set()
         worker.join(10)
-    assert enterprises_in_view(container) == 45
+    assert enterprises_in_view(container) == 5 + 80
     assert projector.progress.applied == stored_events(container) and projector.progress.skipped == 0, \
         "each event applied once"
     assert any("takes writes again" in r.getMessage() for r in caplog.records)

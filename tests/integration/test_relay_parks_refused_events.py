@@ -31,10 +31,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 SMALL_LIMIT = 16 * 1024
 """What the broker (the topic's max.message.bytes) or the producer (max_request_size) accepts in this test."""
-LONG_ADDRESS = "Workshop 7, Bogie Hall, Qingdao rail vehicle industrial park " * 720
-"""About 44 KB: a centre's address is published (an organisation's detail, docs/published-fields.md), so a centre
-opened with it is stored (under MAX_EVENT_BYTES) and becomes a record over SMALL_LIMIT, refused by Kafka. Free text
-(an event's reason) is no longer published, so a long reason no longer makes a big record."""
+MANY_SPECIALITIES = sorted(f"{n:02} " + "bogie hall, Qingdao rail vehicle industrial park: " * 19 for n in range(45))
+"""About 44 KB in 45 specialities of under 1,000 characters each (every text is bounded: 2,000 characters): a
+centre's specialities are published (a figure of the business, docs/published-fields.md), so a centre opened with
+them is stored (under MAX_EVENT_BYTES) and becomes a record over SMALL_LIMIT, refused by Kafka. Free text (an
+event's reason) is no longer published, so a long reason no longer makes a big record."""
+
+
+def specialities_of(total_chars: int, each: int = 1000, char: str = "é") -> list[str]:
+    """Specialities of `each` characters (within the bound of a text) adding up to about `total_chars`."""
+    return [f"{n:04}" + char * (each - 4) for n in range(max(total_chars // each, 1))]
 
 
 def set_topic_limit(container: Container, limit: int) -> None:
@@ -89,8 +95,8 @@ def test_given_an_event_kafka_refuses_then_it_is_parked_and_every_other_aggregat
 ) -> None:
     app = kcontainer.placements
     enterprise = app.register_enterprise(admin, name="Haier")
-    big = first = app.open_centre(admin, enterprise_id=enterprise.id, name="W1", address=LONG_ADDRESS, capacity=4,
-                                  specialities=["m"])
+    big = first = app.open_centre(admin, enterprise_id=enterprise.id, name="W1", address="Bogie Hall", capacity=4,
+                                  specialities=MANY_SPECIALITIES)
     second = app.open_centre(admin, enterprise_id=enterprise.id, name="W2", address="B", capacity=4, specialities=["m"])
     held = app.change_centre_capacity(admin, first.id, capacity=7, reason="after the big one")
     app.change_centre_capacity(admin, second.id, capacity=8, reason="a second hall")
@@ -154,7 +160,7 @@ def test_given_an_event_kafka_refuses_then_it_is_parked_and_every_other_aggregat
     projector.catch_up()
     projector.source.close()
     assert kcontainer.centres_view.centre_by_id(c1)["capacity"] == 11
-    assert kcontainer.centres_view.centre_by_id(c1)["address"] == LONG_ADDRESS
+    assert kcontainer.centres_view.centre_by_id(c1)["specialities"] == MANY_SPECIALITIES
     assert not any("relay placements" in r for r in readiness(kcontainer)["reasons"])
 
 
@@ -163,8 +169,8 @@ def test_given_a_parked_event_still_refused_when_retried_then_it_and_its_aggrega
 ) -> None:
     app = kcontainer.placements
     enterprise = app.register_enterprise(admin, name="Haier")
-    big = centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address=LONG_ADDRESS, capacity=4,
-                                   specialities=["m"])
+    big = centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address="Bogie Hall", capacity=4,
+                                   specialities=MANY_SPECIALITIES)
     held = app.change_centre_capacity(admin, centre.id, capacity=7, reason="after the big one")
     relay = relay_refusing(kcontainer, "broker")
     try:
@@ -190,9 +196,10 @@ def test_given_an_event_just_under_the_stored_cap_then_the_relay_publishes_it_on
     """The three limits agree: what the store accepts, the producer sends and the topic keeps."""
     app = kcontainer.placements
     enterprise = app.register_enterprise(admin, name="Haier")
-    address = "é" * ((MAX_EVENT_BYTES - 1_000) // 2)  # published: the record takes about as many bytes as the event
-    centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address=address, capacity=4,
-                             specialities=["m"])
+    # published: the record takes about as many bytes as the event ("é" is two bytes; each item adds a few)
+    specialities = specialities_of((MAX_EVENT_BYTES - 8_000) // 2)
+    centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address="Bogie Hall", capacity=4,
+                             specialities=specialities)
     app.change_centre_capacity(admin, centre.id, capacity=6, reason="a bigger hall")
     relay = kcontainer.relay("placements")
     try:
@@ -208,8 +215,8 @@ def test_given_parked_events_then_the_status_command_lists_them_and_retry_parked
 ) -> None:
     app = kcontainer.placements
     enterprise = app.register_enterprise(admin, name="Haier")
-    big = centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address=LONG_ADDRESS, capacity=4,
-                                   specialities=["m"])
+    big = centre = app.open_centre(admin, enterprise_id=enterprise.id, name="W", address="Bogie Hall", capacity=4,
+                                   specialities=MANY_SPECIALITIES)
     app.change_centre_capacity(admin, centre.id, capacity=7, reason="after the big one")
     kcontainer.credentials.list_certificate(admin, code="X-MEC", title="Mechatronics", awarding_organisation="Haier",
                                             levels=[{"level": "junior", "credits": 4, "requirements": []}])

@@ -9,14 +9,13 @@ those it is listed for, or the probe fails naming it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from dualtrack.demo.world import person_id
 from tests.probes.routes import Route, demo_values, document, routes, sample
-from tests.support.pages import EMAILS, PageSite, page_site
+from tests.support.pages import EMAILS, PageSite
 
 pytestmark = pytest.mark.api
 
@@ -51,12 +50,6 @@ COMMANDS_OF: dict[str, set[str]] = {
 }
 """The commands each role may give at all (with their own tenant's ids). The enterprise admin comes last: closing
 the rail base and withdrawing its mentor would refuse the others for another reason than their role."""
-
-
-@pytest.fixture(scope="module")
-def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageSite]:
-    with page_site(sqlite_demo_template, tmp_path_factory, "function-probes") as built:
-        yield built
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,12 @@ from dualtrack.web.headers import PAGE_CSP
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.probes.routes import demo_values, document, routes, sample
-from tests.support.pages import PageSite, page_site
+from tests.support.pages import PageSite
 
 pytestmark = pytest.mark.api
 
 ADMIN = bearer(Role.ADMIN, "admin-probe")
 STATIC = Path(__file__).resolve().parents[2] / "dualtrack" / "web" / "static"
-
-
-@pytest.fixture(scope="module")
-def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageSite]:
-    with page_site(sqlite_demo_template, tmp_path_factory, "header-probes") as built:
-        yield built
 
 
 def missing_headers(answer: Any) -> list[str]:

@@ -19,7 +19,7 @@ from services.common.identity import Actor, CommandContext, Role
 from services.common.input_limits import JSON_MAX_DEPTH, TEXT_MAX
 from tests.conftest import bearer
 from tests.probes.routes import Route, demo_values, document, routes, sample
-from tests.support.pages import PageSite, csrf, page_site, text
+from tests.support.pages import PageSite, csrf, text
 from toolkit.http.input_limits import FORM_FIELD_MAX
 
 pytestmark = pytest.mark.api
@@ -29,12 +29,6 @@ PARSED = ("uuid", "date", "date-time")
 """Formats whose value is parsed: anything longer than an id or a day is refused by its own parser."""
 Path = tuple[str | int, ...]
 """Where a field is in a body: property names, and 0 for a list's item."""
-
-
-@pytest.fixture(scope="module")
-def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageSite]:
-    with page_site(sqlite_demo_template, tmp_path_factory, "input-probes") as built:
-        yield built
 
 
 @pytest.fixture(scope="module")

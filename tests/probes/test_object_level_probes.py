@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from dualtrack.demo.world import person_id
 from services.common.identity import Role
 from tests.conftest import bearer
 from tests.probes.routes import Route, demo_values, document, fresh_uuid, routes, sample
-from tests.support.pages import PageSite, page_site
+from tests.support.pages import PageSite
 
 pytestmark = pytest.mark.api
 
@@ -35,12 +34,6 @@ CENTRES_SEEN_BY_STAFF = {
 """Training centres are a directory every school and enterprise reads (where to place, how busy a centre is): a real
 centre answers there for a caller of another tenant. A new route reading another tenant's object is a conscious
 decision: it is listed here, or the probe fails."""
-
-
-@pytest.fixture(scope="module")
-def site(sqlite_demo_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageSite]:
-    with page_site(sqlite_demo_template, tmp_path_factory, "object-probes") as built:
-        yield built
 
 
 @pytest.fixture(scope="module")
