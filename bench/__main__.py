@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
+from bench import command_path
 from bench.broker import kafka_broker
 from bench.report import Figure, figures_table, report_document, write_report
 from bench.run import BenchRun
@@ -33,6 +34,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relay-batch-size", type=int, default=None,
                         help="notifications per publish_batch() (default: the relay's own default)")
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR, help="where the JSON goes (default %(default)s)")
+    parser.add_argument("--only", choices=["command-path"], default=None,
+                        help="take only this figure (command-path: dualtrack serve vs a plain Flask app; no broker)")
+    parser.add_argument("--command-rounds", type=int, default=3,
+                        help="command path: turns of each app, alternating (default %(default)s)")
     args = parser.parse_args(argv)
     if args.events < 2 or args.repeats < 1 or args.rebuild_repeats < 1:
         parser.error("--events must be at least 2 and the repeats at least 1")
@@ -76,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=100)  # piped (make, CI): wide enough for the table
     started = time.perf_counter()
-    figures, context = measure(args, Settings.from_env(), console)
+    if args.only == "command-path":
+        figures, context = command_path.measure(rounds=args.command_rounds, say=console.print), dict[str, Any]()
+    else:
+        figures, context = measure(args, Settings.from_env(), console)
+        console.print(f"command path, dualtrack serve vs a plain Flask app, {args.command_rounds} turn(s) each:")
+        figures += command_path.measure(rounds=args.command_rounds, say=console.print)
     context.update(machine(), events=args.events, total_seconds=round(time.perf_counter() - started, 2))
     console.print(figures_table(figures))
     document = report_document(figures, context)

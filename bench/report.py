@@ -25,6 +25,9 @@ class Figure:
     note: str = ""
     trials: dict[str, list[float]] = field(default_factory=dict)
     """Every timing taken, in seconds, by what was timed; the figure keeps the best of each."""
+    p99_ms: float | None = None
+    """A latency figure's p99, in milliseconds; met when at most `p99_limit_ms`."""
+    p99_limit_ms: float | None = None
 
     @property
     def rate(self) -> float:
@@ -44,6 +47,8 @@ class Figure:
     @property
     def status(self) -> str:
         """'met', 'MISSED' or '' (no target)."""
+        if self.p99_limit_ms is not None and self.p99_ms is not None:
+            return "met" if self.p99_ms <= self.p99_limit_ms else "MISSED"
         if self.target is None or self.ratio is None:
             return ""
         return "met" if self.ratio >= self.target else "MISSED"
@@ -71,6 +76,13 @@ def _ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def _target(f: Figure) -> str:
+    if f.p99_limit_ms is not None:
+        measured = "" if f.p99_ms is None else f" {f.p99_ms:.1f}"
+        return f"p99{measured} <= {f.p99_limit_ms:.0f} ms"
+    return "—" if f.target is None else f">= {f.target:.2f}"
+
+
 def figures_table(figures: list[Figure], title: str = "dualtrack bench") -> Table:
     """A rich table: one row per figure, a missed target in bold red."""
     table = Table(title=title)
@@ -84,7 +96,7 @@ def figures_table(figures: list[Figure], title: str = "dualtrack bench") -> Tabl
         status = {"met": "[green]met[/green]", "MISSED": "[bold red]MISSED[/bold red]"}.get(f.status, "")
         table.add_row(
             f.name, f"{f.events:,}", f"{f.seconds:.2f}", _rate(f.rate), _rate(f.reference_rate),
-            _ratio(f.ratio), "—" if f.target is None else f">= {f.target:.2f}", status,
+            _ratio(f.ratio), _target(f), status,
             style="red" if f.status == "MISSED" else None,
         )
     notes = [f"{f.name}: {f.note}" for f in figures if f.note]

@@ -74,7 +74,14 @@ def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int 
             start_embedded_projections(container, threading.Event())
         return create_app(container)
 
-    options = {
+    drop_server_banner()
+    run_gunicorn(factory, gunicorn_options(settings, embedded=embedded, workers=workers, threads=threads))
+
+
+def gunicorn_options(settings: Settings, *, embedded: bool = False, workers: int = 2,
+                     threads: int = 8) -> dict[str, Any]:
+    """How gunicorn serves the API (the command-path bench serves its plain reference app with the same)."""
+    return {
         "bind": f"{settings.api_host}:{settings.api_port}",
         # Embedded projections write the views from one process: one worker, more threads.
         "workers": 1 if embedded else workers,
@@ -87,5 +94,8 @@ def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int 
         "logconfig_dict": logging_config(settings.log_level, "api"),
         "timeout": 60,
     }
-    drop_server_banner()
-    _Gunicorn(factory, options).run()
+
+
+def run_gunicorn(app_factory: Any, options: dict[str, Any]) -> None:
+    """Serve the WSGI app the factory builds (in each worker) with these gunicorn options, until stopped."""
+    _Gunicorn(app_factory, options).run()
