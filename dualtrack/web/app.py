@@ -13,6 +13,7 @@ from flask_smorest import Api
 from contracts.http.common import ApiError
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
+from toolkit.http.arguments import reuse_request_schemas
 from toolkit.http.caching import register_no_store
 from toolkit.http.context import EXTENSION, client_correlation_id, correlation_id
 from toolkit.http.errors import register_error_handlers
@@ -49,6 +50,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     )
     app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # no request body is bigger (a CSV batch is at most 2 MiB)
     app.extensions[EXTENSION] = container
+    reuse_request_schemas()  # one instance per request schema, not one per request
     api = DualtrackApi(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
