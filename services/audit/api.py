@@ -23,7 +23,8 @@ from contracts.http.audit import (
 from contracts.http.common import ApiError
 from events import CONTEXTS
 from services.audit import access
-from services.audit.as_of import CentreRecordAsOf, StudentProgressAsOf, now
+from services.audit.as_of import CentreRecordAsOf, now
+from services.audit.as_of_cache import progress_as_of
 from services.audit.history import AggregateHistory, EventLog
 from services.audit.timeline import student_timeline
 from services.common.errors import NotFound
@@ -112,10 +113,11 @@ class StudentProgressAsOfRoute(MethodView):
     @_documented
     def get(self, query: dict[str, Any], student_id: UUID) -> Any:
         """The student's progress on a business date (`on`) as known at a moment (`known_at`): the progress
-        projection fed only the events recorded by then, with the hours logged for that day and up to it."""
+        projection fed only the events recorded by then, with the hours logged for that day and up to it (from the
+        nearest replayed state kept at or before that moment, services/audit/as_of_cache.py)."""
         log = _audited_student(student_id, "progress")
         on = query.get("on") or deployment().today()
-        answer = StudentProgressAsOf(log, student_id).answer(on, query.get("known_at") or now())
+        answer = progress_as_of(log, student_id).answer(on, query.get("known_at") or now())
         record_read(student_id, "progress as of")
         return answer
 

@@ -1,9 +1,11 @@
 """Bi-temporal views: a student's progress and a centre's record as they stood on a business date, as known at a
 recorded time.
 
-Nothing is kept for this: every answer is a replay. The read model's own projection is fed, in recorded order,
-only the events recorded at or before the moment asked about, into a fresh in-memory SQLite view database, and
-the read model's own queries answer for the business date. Only the aggregates the answer depends on are
+Every answer is a replay: the read model's own projection (for progress, without the cohort dashboard's sums:
+`ProgressReplayProjection`) is fed, in recorded order, only the events recorded at or before the moment asked
+about, into an in-memory SQLite view database, and the read model's own queries answer for the business date. The
+API and the auditor's page ask services/audit/as_of_cache.py, which keeps replayed states of a student's progress
+and starts from the nearest one; `StudentProgressAsOf` here replays everything, every time. Only the aggregates the answer depends on are
 replayed (a projection handler writes only facts of its own event or of the same aggregate, so the rows about
 one student or one centre come from these aggregates alone):
 
@@ -23,9 +25,10 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
+from contracts.events import every_version_of
 from events.placements import CentreOpened
 from events.training import PracticeLogged
 from services.audit.history import EventLog
@@ -79,6 +82,9 @@ class Replay(AbstractContextManager["Replay"]):
     """A projection fed the events recorded at or before a moment (of the types it handles: the others would only
     bump its versions table), in a fresh in-memory view database."""
 
+    owned = True
+    """Whether closing the replay closes its database (not a state a cache keeps: services/audit/as_of_cache.py)."""
+
     def __init__(self, projection: Projection, events: list[Timed], known_at: datetime) -> None:
         self.known_at = utc(known_at)
         applied = [t for t in events if t.recorded_at <= self.known_at]
@@ -93,8 +99,18 @@ class Replay(AbstractContextManager["Replay"]):
             self.db.close()
             raise
 
+    @classmethod
+    def of_state(cls, db: ViewDatabase, known_at: datetime, events_applied: int,
+                 last_recorded_at: datetime | None) -> Replay:
+        """A replay already made: `db` holds the projection fed the first `events_applied` events; it stays open."""
+        replay = cls.__new__(cls)
+        replay.db, replay.known_at, replay.owned = db, utc(known_at), False
+        replay.events_applied, replay.last_recorded_at = events_applied, last_recorded_at
+        return replay
+
     def close(self) -> None:
-        self.db.close()
+        if self.owned:
+            self.db.close()
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
@@ -105,17 +121,26 @@ class Replay(AbstractContextManager["Replay"]):
                 "last_recorded_at": self.last_recorded_at.isoformat() if self.last_recorded_at else None}
 
 
-def _relevant(projection: Projection, streams: Iterable[tuple[str, list[ReceivedEvent]]]) -> list[Timed]:
+def relevant(projection: Projection, streams: Iterable[tuple[str, list[ReceivedEvent]]]) -> list[Timed]:
     order = {c: i for i, c in enumerate(projection.contexts)}
     return timed((order.get(ctx, len(order)), e) for ctx, events in streams for e in events
                  if e.type in projection.handlers)
 
 
 # -- a student's progress -------------------------------------------------------------------------------------
+class ProgressReplayProjection(ProgressProjection):
+    """The progress projection as an as-of answer needs it: every row the answer reads, made by the projection's
+    own handlers, without summing the student's whole logbook again after each practice event (the cohort
+    dashboard's sums, which no as-of answer reads, cost a replay time in the square of the logbook's length)."""
+
+    handlers = {**ProgressProjection.handlers, **every_version_of("training", {
+        name: handler for name, handler in PROGRESS_LEDGER.handlers().items() if name.startswith("Practice")})}
+
+
 class StudentProgressAsOf:
     """A student's progress as the logs knew it at any moment."""
 
-    projection = ProgressProjection()
+    projection = ProgressReplayProjection()
 
     def __init__(self, log: EventLog, student_id: UUID | str) -> None:
         sources = StudentSources(log, student_id)
@@ -124,7 +149,7 @@ class StudentProgressAsOf:
                    ("training", log.cloud_events("training", sources.training_record)),
                    ("credentials", log.cloud_events("credentials", sources.credit_account))]
         streams += [("schedules", log.cloud_events("schedules", plan)) for plan in sources.plans()]
-        self.events = _relevant(self.projection, streams)
+        self.events = relevant(self.projection, streams)
 
     def known_at(self, moment: datetime) -> ProgressKnownAt:
         """The replay up to the moment (close it, or use it in a with block)."""
@@ -136,10 +161,14 @@ class StudentProgressAsOf:
             return replay.on(on)
 
 
+class OfStudent(Protocol):
+    student_id: str
+
+
 class ProgressKnownAt(AbstractContextManager["ProgressKnownAt"]):
     """The progress read model as it was at one moment; answers for any business date."""
 
-    def __init__(self, of: StudentProgressAsOf, replay: Replay) -> None:
+    def __init__(self, of: OfStudent, replay: Replay) -> None:
         self.student_id, self.replay = of.student_id, replay
 
     def __exit__(self, *exc: Any) -> None:
@@ -164,14 +193,16 @@ class ProgressKnownAt(AbstractContextManager["ProgressKnownAt"]):
             rows = tx.execute(
                 f"SELECT entry_id, placement_id, day, start_time, end_time, minutes, competencies, revision, status, "
                 f"last_event, last_actor, last_reason, updated_at FROM {PROGRESS_LEDGER.entries} "
-                "WHERE student_id = ? AND day <= ? ORDER BY day, start_time, entry_id",
+                "WHERE student_id = ? AND day = ? ORDER BY start_time, entry_id",
                 (self.student_id, day.isoformat())).fetchall()
+            sums = tx.execute(f"SELECT status, SUM(minutes) FROM {PROGRESS_LEDGER.entries} "
+                              "WHERE student_id = ? AND day <= ? GROUP BY status",
+                              (self.student_id, day.isoformat())).fetchall()
         keys = ("entry_id", "placement_id", "day", "start", "end", "minutes", "competencies", "revision", "status",
                 "last_event", "last_actor", "last_reason", "updated_at")
-        entries = [dict(zip(keys, r)) for r in rows]
-        todays = [e for e in entries if e["day"] == day.isoformat()]
+        todays = [dict(zip(keys, r)) for r in rows]
         on_day = {"day": day.isoformat(), **_by_status(todays), "entries": [_entry_out(e) for e in todays]}
-        return on_day, {"to": day.isoformat(), **_by_status(entries)}
+        return on_day, {"to": day.isoformat(), **_by_status([{"status": s, "minutes": m} for s, m in sums])}
 
 
 def _by_status(entries: list[dict[str, Any]]) -> dict[str, float]:
@@ -205,7 +236,7 @@ class CentreRecordAsOf:
         streams += [("training", log.cloud_events("training", r)) for r in records]
         plans = log.originators("schedules", PLAN_CONTENT_EVENTS, lambda e: _sends_to(e.content, self.centre_id))
         streams += [("schedules", log.cloud_events("schedules", p)) for p in plans]
-        self.events = _relevant(self.projection, streams)
+        self.events = relevant(self.projection, streams)
 
     def known_at(self, moment: datetime) -> CentreKnownAt:
         """The replay up to the moment (close it, or use it in a with block)."""

@@ -4,7 +4,7 @@
   which request, its own facts) and its aggregate's state before and after it, as a difference: the aggregate's
   history replayed up to that version (history.AggregateHistory).
 - `/auditor/students/<id>/as-of?on=<business date>&known_at=<moment>`: the student's progress on the day as the
-  logs knew it at the moment (as_of.StudentProgressAsOf), beside what is known now about the same day, with what
+  logs knew it at the moment (as_of_cache.progress_as_of), beside what is known now about the same day, with what
   differs highlighted.
 """
 
@@ -19,7 +19,8 @@ from uuid import UUID
 from flask import render_template, request
 from flask_babel import format_decimal, gettext
 
-from services.audit.as_of import StudentProgressAsOf, now, utc
+from services.audit.as_of import now, utc
+from services.audit.as_of_cache import progress_as_of
 from services.audit.history import AggregateHistory
 from services.audit.pages import auditor, event_log, moment_text, pages, parse_day, student_or_404
 from services.audit.reads_pages import Readers, role_in_words
@@ -204,7 +205,7 @@ def as_of_page(student_id: UUID) -> Any:
     then = today = None
     unknown = False
     if moment is not None and not errors:
-        replayed = StudentProgressAsOf(event_log(), student_id)
+        replayed = progress_as_of(event_log(), student_id)
         try:
             with replayed.known_at(moment) as known:
                 then = known.on(on)
