@@ -28,6 +28,9 @@ class Figure:
     p99_ms: float | None = None
     """A latency figure's p99, in milliseconds; met when at most `p99_limit_ms`."""
     p99_limit_ms: float | None = None
+    p50_ms: float | None = None
+    """A latency figure's median, in milliseconds; where `p50_limit_ms` is set, met only when at most that too."""
+    p50_limit_ms: float | None = None
 
     @property
     def rate(self) -> float:
@@ -48,7 +51,8 @@ class Figure:
     def status(self) -> str:
         """'met', 'MISSED' or '' (no target)."""
         if self.p99_limit_ms is not None and self.p99_ms is not None:
-            return "met" if self.p99_ms <= self.p99_limit_ms else "MISSED"
+            p50_met = self.p50_limit_ms is None or (self.p50_ms is not None and self.p50_ms <= self.p50_limit_ms)
+            return "met" if self.p99_ms <= self.p99_limit_ms and p50_met else "MISSED"
         if self.target is None or self.ratio is None:
             return ""
         return "met" if self.ratio >= self.target else "MISSED"
