@@ -261,7 +261,8 @@ class Container:
         return ViewDatabase(str(self.settings.data_dir / "views.sqlite3"))
 
     def projector_lock(self, name: str) -> Any:
-        """Held by the live projector of `name`: a second one refuses to start."""
+        """Held by a process that projects `name` from the stores (`serve --embedded`): a second one refuses to
+        start. Projectors from Kafka share the partitions instead (`dualtrack project`, a consumer group)."""
         from dualtrack.messaging.locks import exclusive
 
         return exclusive(self.view_db.url, f"projector-{name}", f"a projector for {name}")
@@ -271,23 +272,30 @@ class Container:
             raise KeyError(f"no projection named {name!r}; known: {sorted(PROJECTION_CLASSES)}")
         return PROJECTION_CLASSES[name]()
 
-    def source(self, projection: Projection, *, embedded: bool = False) -> Any:
-        from dualtrack.messaging.sources import KafkaSource, NotificationLogSource
+    def source(self, projection: Projection, *, embedded: bool = False, shared: bool = False,
+               partitions: Any = None) -> Any:
+        """The events of the projection's topics: from the stores (`embedded`); as a member of the projection's
+        consumer group, sharing the partitions with its other projectors (`shared`); else every partition (or
+        only `partitions`), read by hand."""
+        from dualtrack.messaging.sources import GroupKafkaSource, KafkaSource, NotificationLogSource
 
         if embedded:
             apps = {c: self.app(c) for c in projection.contexts}
             return NotificationLogSource(apps, {c: self.settings.topic(c) for c in projection.contexts})
-        return KafkaSource(
-            self.require_bootstrap(),
-            [self.settings.topic(c) for c in projection.contexts],
-            group_id=f"dualtrack-projection-{projection.name}",
-        )
+        topics = [self.settings.topic(c) for c in projection.contexts]
+        if shared:
+            return GroupKafkaSource(self.require_bootstrap(), topics,
+                                    group_id=f"{self.settings.topic_prefix}.{projection.name}")
+        return KafkaSource(self.require_bootstrap(), topics, group_id=f"dualtrack-projection-{projection.name}",
+                           partitions=partitions)
 
-    def projector(self, name: str, *, embedded: bool = False, suffix: str = "", **options: Any) -> Any:
+    def projector(self, name: str, *, embedded: bool = False, suffix: str = "", shared: bool = False,
+                  partitions: Any = None, **options: Any) -> Any:
+        """A projector of `name`; `shared`: a member of the projection's consumer group (`dualtrack project`)."""
         from dualtrack.messaging.projector import Projector
 
         projection = self.projection(name)
-        source = self.source(projection, embedded=embedded)
+        source = self.source(projection, embedded=embedded, shared=shared, partitions=partitions)
         try:
             return Projector(projection, self.view_db, source, suffix=suffix, **options)
         except BaseException:

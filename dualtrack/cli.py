@@ -110,23 +110,13 @@ def _retry_parked(context: str) -> None:
 @main.command()
 @click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
 def project(name: str) -> None:
-    """Keep a projection up to date from Kafka until stopped (one projector per projection: a lock)."""
-
-    held = []
+    """Keep a projection up to date from Kafka until stopped; several share its partitions (a consumer group)."""
 
     def build(container: Container) -> Any:
-        lock = container.projector_lock(name)
-        try:
-            projector = container.projector(name)
-        except BaseException:
-            lock.release()  # built again later (its database may be full for now): the lock is taken again then
-            raise
-        held.append(lock)
-        return projector
+        return container.projector(name, shared=True)
 
     def close(projector: Any) -> None:
-        projector.source.close()
-        held.pop().release()
+        projector.close()
 
     _run_worker(f"projector-{name}", build, close)
 

@@ -125,6 +125,9 @@ class Settings:
     first start into <data_dir>/keys/api-secret (mode 0600) and read from there after. Never a constant."""
     topic_prefix: str = "dualtrack"
     topic_partitions: int = 3
+    rebuild_workers: int = 0
+    """Processes a rebuild from Kafka reads the partitions with (DUALTRACK_REBUILD_WORKERS); 0: one per partition
+    holding events, at most one more than the CPUs; 1: in the rebuilding process itself."""
     kafka_cache_dir: Path = Path.home() / ".cache" / "dualtrack" / "kafka"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -170,6 +173,7 @@ class Settings:
             secret_key=env.get("DUALTRACK_SECRET_KEY", ""),
             topic_prefix=env.get("DUALTRACK_TOPIC_PREFIX", cls.topic_prefix),
             topic_partitions=int(env.get("DUALTRACK_TOPIC_PARTITIONS", cls.topic_partitions)),
+            rebuild_workers=int(env.get("DUALTRACK_REBUILD_WORKERS", cls.rebuild_workers)),
             kafka_cache_dir=Path(env["DUALTRACK_KAFKA_CACHE"]) if env.get("DUALTRACK_KAFKA_CACHE")
             else cls.kafka_cache_dir,
             api_host=env.get("DUALTRACK_API_HOST", cls.api_host),

@@ -1,8 +1,10 @@
 """The projector: events -> a projection's tables, with the consumed offsets in the same transaction.
 
-On start it reads its stored offsets and seeks the source there, so a crash at any point neither
-loses an event nor applies one twice. Every batch checks, in its own transaction, that the stored
-offsets are still the ones it continues from: a rebuild swapped in meanwhile sends it back there.
+It applies the partitions its source gives it (all of them, or the share a consumer group gives this member):
+each is taken at a new epoch and sought to its stored offset, so a crash at any point neither loses an event nor
+applies one twice, and a projector that lost a partition (a rebalance, a pause past its session) cannot apply it
+any more (dualtrack/messaging/partitions.py). Every batch checks, in its own transaction, that the stored offsets
+are still the ones it continues from: a rebuild swapped in meanwhile sends it back there.
 An event the projection cannot apply stops the projector with an error naming where it is (a poison
 message is never skipped silently).
 
@@ -19,23 +21,36 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import cast
 
-from dualtrack.messaging.sources import EventSource, Offsets
-from services.common.projection import (
-    EventNotApplicable,
-    Projection,
-    ensure_offsets_table,
-    store_offsets,
-    stored_offsets,
+from dualtrack.messaging.partitions import (
+    Fenced,
+    Partition,
+    PartitionRow,
+    advance,
+    let_go,
+    rows_of,
+    serialise_writers,
+    take,
+    this_process,
 )
-from services.common.viewstore import ViewDatabase
+from dualtrack.messaging.sources import EventSource, Offsets
+from services.common.projection import OFFSETS_TABLE, EventNotApplicable, Projection, ensure_offsets_table
+from services.common.viewstore import Tx, ViewDatabase
 from toolkit.cloudevents import ReceivedEvent
 from toolkit.http.faults import storage_fault_of
 
 log = logging.getLogger(__name__)
+
+
+_NOT_HELD = 2**63
+"""The offset a partition this projector does not hold is read from: never."""
+
+
+def _named(partitions: Iterable[Partition]) -> str:
+    return ", ".join(f"{t}[{p}]" for t, p in sorted(partitions))
 
 
 class PoisonMessage(RuntimeError):
@@ -81,6 +96,15 @@ def storage_write_fault(error: BaseException) -> str | None:
     return cause
 
 
+def require_same_source(positions: Offsets, available: Offsets) -> None:
+    """Positions of partitions the source does not have (a Kafka-fed view verified from the stores, or the other
+    way round) are refused."""
+    foreign = sorted(f"{t}[{p}]" for t, p in set(positions) - set(available))
+    if foreign:
+        raise ValueError(f"positions {foreign} come from another source than this one ({sorted(available)}): "
+                         "verify or rebuild a view from the source that feeds it (with or without --embedded)")
+
+
 @dataclass
 class Progress:
     applied: int = 0
@@ -88,7 +112,9 @@ class Progress:
 
 
 class Projector:
-    """Keeps one projection's tables (live, or a set aside under `suffix`) up to date from a source."""
+    """Keeps one projection's tables (live, or a set aside under `suffix`) up to date from a source: from the
+    partitions it holds, each taken at an epoch (dualtrack/messaging/partitions.py) and applied only while the
+    epoch is still its own."""
 
     def __init__(
         self,
@@ -100,6 +126,7 @@ class Projector:
         batch_size: int = 2000,
         fault_backoff: float = 0.5,
         max_fault_backoff: float = 30.0,
+        holder: str | None = None,
     ) -> None:
         self.projection = projection
         self.db = db
@@ -111,12 +138,57 @@ class Projector:
         """The pause after a batch the view database refused, doubled each time it refuses again, up to this."""
         self.progress = Progress()
         self.tracking_name = projection.name + suffix
+        self.holder = holder or this_process()
+        self.offsets: Offsets = {}
+        """The next offset of each partition this projector holds, as committed."""
+        self.epochs: dict[Partition, int] = {}
+        """The epoch each held partition was taken at."""
+        self._to_take: set[Partition] = set()
         with db.transaction(suffix) as tx:
             ensure_offsets_table(tx)
             projection.create_tables(tx)
-            self.offsets: Offsets = stored_offsets(tx, self.tracking_name)
-        source.seek(self.offsets)
+        self._follow_assignment()
 
+    # -- which partitions ---------------------------------------------------------------------------------------
+    def _follow_assignment(self) -> None:
+        """Let go of the partitions the source took away; take (a new epoch each) those it gave, and seek them to
+        their stored offsets. A take the view database refused is tried again at the next step."""
+        assigned, revoked = self.source.changes()  # what was revoked went before what was assigned
+        self._to_take = (self._to_take - set(revoked)) | set(assigned)
+        given_up = {p: self.epochs[p] for p in revoked if p in self.epochs}
+        for p in given_up:
+            del self.epochs[p]
+            self.offsets.pop(p, None)
+        if given_up:
+            log.info("projection %s: gave up %s", self.tracking_name, _named(given_up))
+            try:
+                with self.db.transaction(self.suffix) as tx:
+                    let_go(tx, self.tracking_name, given_up)
+            except Exception as error:  # only what `projections status` shows: the epochs fence what matters
+                log.debug("projection %s: could not mark %s free: %r", self.tracking_name, _named(given_up), error)
+        if not self._to_take:
+            return
+        with self.db.transaction(self.suffix) as tx:
+            leases = take(tx, self.tracking_name, self._to_take, self.holder)
+        self._to_take = set()
+        for p, lease in leases.items():
+            self.epochs[p] = lease.epoch
+            self.offsets[p] = lease.next_offset
+        log.info("projection %s: holds %s", self.tracking_name,
+                 ", ".join(f"{t}[{n}]@{leases[(t, n)].next_offset} (epoch {leases[(t, n)].epoch})"
+                           for t, n in sorted(leases)))
+        self.source.seek(self.offsets)
+
+    def _lose(self, lost: Iterable[Partition], rows: dict[Partition, PartitionRow]) -> None:
+        for p in lost:
+            row = rows.get(p)
+            log.warning("projection %s: %s[%d] was taken by %s (epoch %s); nothing more of it is applied here",
+                        self.tracking_name, p[0], p[1], row.holder if row else "another projector",
+                        row.epoch if row else "?")
+            self.epochs.pop(p, None)
+            self.offsets.pop(p, None)
+
+    # -- applying -----------------------------------------------------------------------------------------------
     def step(self, timeout: float = 0.2, until: Offsets | None = None) -> int:
         """Apply the next batch in one transaction; returns how many events were read.
 
@@ -124,9 +196,20 @@ class Projector:
         Raises ViewUnwritable, with nothing applied and the source back at the stored offsets, when the view
         database cannot be written now.
         """
+        try:
+            self._follow_assignment()
+        except Exception as error:
+            cause = storage_write_fault(error)
+            if cause is None:
+                raise
+            self.db.close()
+            raise ViewUnwritable(self.projection.name, cause) from error
         events = self.source.poll(self.batch_size, timeout)
         if until is not None:
             events = [e for e in events if e.offset < until.get((e.topic, e.partition), 0)]
+        # Only what this projector holds, from where it stands (a partition given away meanwhile, or records
+        # fetched before a seek, are dropped).
+        events = [e for e in events if e.offset >= self.offsets.get((e.topic, e.partition), _NOT_HELD)]
         if not events:
             return 0
         try:
@@ -143,33 +226,59 @@ class Projector:
             raise ViewUnwritable(self.projection.name, cause) from error
 
     def _apply(self, events: list[ReceivedEvent]) -> int:
-        offsets = dict(self.offsets)
-        with self.db.transaction(self.suffix) as tx:
-            stored = stored_offsets(tx, self.tracking_name, for_update=True)
-            if stored != self.offsets:
-                # The tables were swapped under us (a rebuild): what we read may already be in them, or
-                # what we applied before may be gone. Start again from what the tables say they hold.
-                self.offsets = stored
-                self.source.seek(stored)
-                return 0
-            try:
-                outcome = self.projection.apply_batch(tx, events)
-            except EventNotApplicable as failure:
-                if storage_write_fault(failure.error) is not None:
-                    raise failure.error from None  # the database refused the write, not the event
-                e = cast(ReceivedEvent, failure.event)  # the events given to apply_batch above
-                raise PoisonMessage(
-                    f"projection {self.projection.name} cannot apply {e.type} {e.id} at "
-                    f"{e.topic}[{e.partition}]@{e.offset}: {failure.error!r}"
-                ) from failure.error
-            for event in events:
-                offsets[(event.topic, event.partition)] = event.offset + 1
-            store_offsets(tx, self.tracking_name, offsets)
-        self.offsets = offsets  # committed
+        offsets: Offsets = {}
+        moved: Offsets = {}
+        rows: dict[Partition, PartitionRow] = {}
+        lost: set[Partition] = set()
+        try:
+            with self.db.transaction(self.suffix) as tx:
+                serialise_writers(tx, self.tracking_name)
+                rows = rows_of(tx, self.tracking_name, for_update=True)
+                lost = {p for p, epoch in self.epochs.items() if p in rows and rows[p].epoch != epoch}
+                for p in {(e.topic, e.partition) for e in events} - lost:
+                    row = rows.get(p)
+                    if row is None:
+                        # The tables were swapped in by a rebuild that never read this partition: start it again.
+                        moved[p] = 0
+                        tx.execute(f"INSERT INTO {OFFSETS_TABLE} (projection, topic, partition_id, next_offset, "
+                                   "epoch, holder, held_since) VALUES (?, ?, ?, 0, ?, ?, NULL)",
+                                   (self.tracking_name, p[0], p[1], self.epochs[p], self.holder))
+                    elif row.next_offset != self.offsets[p]:
+                        # The tables were swapped under us (a rebuild): what we read may already be in them, or
+                        # what we applied before may be gone. Start again from what the tables say they hold.
+                        moved[p] = row.next_offset
+                skipped = lost | set(moved)
+                applying = [e for e in events if (e.topic, e.partition) not in skipped]
+                outcome = self._apply_events(tx, applying)
+                for event in applying:
+                    offsets[(event.topic, event.partition)] = event.offset + 1
+                advance(tx, self.tracking_name, offsets, self.epochs)
+        except Fenced as fenced:  # taken between our read and our write: nothing of the batch was kept
+            self._lose(fenced.partitions, rows)
+            return 0
+        self._lose(lost, rows)
+        self.offsets.update(offsets)  # committed
+        if moved:
+            self.offsets.update(moved)
+            self.source.seek(self.offsets)
         applied = sum(outcome)
         self.progress.applied += applied
         self.progress.skipped += len(outcome) - applied
-        return len(events)
+        return len(applying)
+
+    def _apply_events(self, tx: Tx, events: list[ReceivedEvent]) -> list[bool]:
+        if not events:
+            return []
+        try:
+            return self.projection.apply_batch(tx, events)
+        except EventNotApplicable as failure:
+            if storage_write_fault(failure.error) is not None:
+                raise failure.error from None  # the database refused the write, not the event
+            e = cast(ReceivedEvent, failure.event)  # the events given to apply_batch above
+            raise PoisonMessage(
+                f"projection {self.projection.name} cannot apply {e.type} {e.id} at "
+                f"{e.topic}[{e.partition}]@{e.offset}: {failure.error!r}"
+            ) from failure.error
 
     def caught_up_with(self, ends: Offsets) -> bool:
         return all(self.offsets.get(key, 0) >= end for key, end in ends.items())
@@ -178,14 +287,25 @@ class Projector:
         """Apply everything up to the given end offsets (default: the source's ends now)."""
         available = self.source.end_offsets()
         ends = available if ends is None else ends
-        foreign = sorted(f"{t}[{p}]" for t, p in set(ends) - set(available))
-        if foreign:
-            raise ValueError(f"positions {foreign} come from another source than this one ({sorted(available)}): "
-                             "verify or rebuild a view from the source that feeds it (with or without --embedded)")
+        require_same_source(ends, available)
         while not self.caught_up_with(ends):
+            missing = {p for p, end in ends.items() if end and p not in self.epochs and p not in self._to_take}
+            if missing:
+                raise Fenced(missing)
             read = self.step(timeout=1.0, until=ends)
             if on_batch is not None and read:
                 on_batch(read)
+
+    def close(self) -> None:
+        """Give the held partitions up (shown free in `projections status`) and close the source."""
+        try:
+            if self.epochs:
+                with self.db.transaction(self.suffix) as tx:
+                    let_go(tx, self.tracking_name, self.epochs)
+        except Exception as error:  # the view database is gone: the next holder takes them anyway
+            log.debug("projection %s: could not mark its partitions free: %r", self.tracking_name, error)
+        finally:
+            self.source.close()
 
     def run(self, stop: threading.Event, idle_sleep: float = 0.0) -> None:
         """Apply batches until `stop`; while the view database cannot be written, say so once and retry with a

@@ -1,20 +1,25 @@
 """Where a projector reads events from: Kafka topics, or (embedded mode) the contexts' notification logs.
 
 Both yield the same ReceivedEvent, positioned by (topic, partition) -> next offset, so the same
-projection code runs either way.
+projection code runs either way. A live projector on Kafka is a member of its projection's consumer group
+(`GroupKafkaSource`): several share the partitions. A rebuild, a verification or the audit replay reads the
+partitions it is given by hand (`KafkaSource`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from services.common.application import DualtrackApplication
 from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
 
 Offsets = dict[tuple[str, int], int]
+Partition = tuple[str, int]
 
 RECONNECT_BACKOFF_MAX_MS = 1000
 """The longest pause between attempts to reach a broker that went away (kafka-python's default is 30 s): once it
@@ -24,44 +29,77 @@ REQUEST_TIMEOUT_MS = 10000
 closing its connections is noticed sooner."""
 
 
+SESSION_TIMEOUT_MS = 10000
+"""A projector of a consumer group that stops heartbeating (killed, paused) loses its partitions to the others after
+this (kafka-python's default is 45 s; the broker's lowest allowed is 6 s)."""
+
+
 class EventSource(Protocol):
     def seek(self, offsets: Offsets) -> None: ...
     def poll(self, max_records: int, timeout: float) -> list[ReceivedEvent]: ...
     def end_offsets(self) -> Offsets: ...
     def close(self) -> None: ...
 
+    def changes(self) -> tuple[list[Partition], list[Partition]]:
+        """(assigned, revoked) since the last call, to be acted on in that order: revoked first (given up), then
+        assigned (taken, at a new epoch, even one revoked just before). A source that reads its partitions itself
+        gives them all as assigned on the first call, and nothing after; a consumer group's member gives what its
+        rebalances did (a partition assigned then revoked is only revoked)."""
+        ...
+
+
+def _consumer(bootstrap_servers: str, client_id: str, **group: Any) -> KafkaConsumer:
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=2000,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        # kafka-python backs off reconnecting (and refreshing metadata) up to 30 s by default: after an outage
+        # the projector would sit out most of that once the broker is back. A second at most.
+        reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
+        request_timeout_ms=REQUEST_TIMEOUT_MS,
+        **({"group_id": None} | group),
+    )
+
+
+def _decoded(batches: dict[TopicPartition, list[Any]]) -> list[ReceivedEvent]:
+    events = []
+    for tp, records in batches.items():
+        for r in records:
+            events.append(decode(r.headers, r.value, topic=tp.topic, partition=tp.partition, offset=r.offset))
+    return events
+
 
 class KafkaSource:
-    """Reads every partition of the given topics, from offsets the projector stored itself.
+    """Reads every partition of the given topics (or only `partitions` of them), assigned by hand: a rebuild, a
+    verification, the audit replay, or a projector told to read everything itself. No consumer group, nothing
+    committed; the projector seeks it to the offsets it stored itself."""
 
-    Partitions are assigned by hand rather than through group membership: a projection has one
-    active projector (it holds the view database), so no rebalancing is needed, and a restarted
-    projector starts at once instead of waiting for its dead predecessor's session to time out.
-    """
-
-    def __init__(self, bootstrap_servers: str, topics: Sequence[str], *, group_id: str | None = None) -> None:
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=group_id or "dualtrack-projector",
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=2000,
-            fetch_max_bytes=16 * 1024 * 1024,
-            max_partition_fetch_bytes=4 * 1024 * 1024,
-            # kafka-python backs off reconnecting (and refreshing metadata) up to 30 s by default: after an outage
-            # the projector would sit out most of that once the broker is back. A second at most.
-            reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
-            request_timeout_ms=REQUEST_TIMEOUT_MS,
-        )
+    def __init__(self, bootstrap_servers: str, topics: Sequence[str], *, group_id: str | None = None,
+                 partitions: Iterable[Partition] | None = None) -> None:
+        self._consumer = _consumer(bootstrap_servers, group_id or "dualtrack-projector")
         self._partitions = [
             TopicPartition(topic, p)
             for topic in topics
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
         if not self._partitions:
+            self._consumer.close()
             raise LookupError(f"none of the topics {list(topics)} exists yet")
+        if partitions is not None:
+            only = set(partitions)
+            self._partitions = [tp for tp in self._partitions if (tp.topic, tp.partition) in only]
         self._consumer.assign(self._partitions)
+        self._unannounced = True
+
+    def changes(self) -> tuple[list[Partition], list[Partition]]:
+        if not self._unannounced:
+            return [], []
+        self._unannounced = False
+        return [(tp.topic, tp.partition) for tp in self._partitions], []
 
     def seek(self, offsets: Offsets) -> None:
         for tp in self._partitions:
@@ -72,12 +110,7 @@ class KafkaSource:
                 self._consumer.seek(tp, stored)
 
     def poll(self, max_records: int, timeout: float) -> list[ReceivedEvent]:
-        batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
-        events = []
-        for tp, records in batches.items():
-            for r in records:
-                events.append(decode(r.headers, r.value, topic=tp.topic, partition=tp.partition, offset=r.offset))
-        return events
+        return _decoded(self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records))
 
     def end_offsets(self) -> Offsets:
         ends = self._consumer.end_offsets(self._partitions)
@@ -85,6 +118,91 @@ class KafkaSource:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+class _Rebalances(ConsumerRebalanceListener):
+    """Notes what each rebalance gave and took (kafka-python calls it from inside `poll`, possibly on its own I/O
+    thread); the projector acts on them between batches. A partition given is paused until the projector has taken
+    it and sought it to its stored offset, so nothing is fetched from it before."""
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+        self._lock = threading.Lock()
+        self._assigned: set[Partition] = set()
+        self._revoked: set[Partition] = set()
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        with self._lock:
+            for tp in revoked:
+                key = (tp.topic, tp.partition)
+                self._assigned.discard(key)
+                self._revoked.add(key)
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        given = list(assigned)
+        if given:
+            self._consumer.pause(*given)
+        with self._lock:
+            self._assigned.update((tp.topic, tp.partition) for tp in given)
+
+    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
+        self.on_partitions_revoked(lost)
+
+    def drain(self) -> tuple[list[Partition], list[Partition]]:
+        with self._lock:
+            assigned, revoked = sorted(self._assigned), sorted(self._revoked)
+            self._assigned.clear()
+            self._revoked.clear()
+        return assigned, revoked
+
+
+class GroupKafkaSource:
+    """A member of the projection's consumer group: Kafka shares the topics' partitions among the projectors of one
+    projection, and gives a dead one's partitions to the others. Where each partition stands is the projector's
+    business (the view database, fenced by epochs: dualtrack/messaging/partitions.py); nothing is committed to
+    Kafka."""
+
+    def __init__(self, bootstrap_servers: str, topics: Sequence[str], *, group_id: str,
+                 session_timeout_ms: int = SESSION_TIMEOUT_MS) -> None:
+        from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+
+        self._consumer = _consumer(
+            bootstrap_servers, group_id, group_id=group_id, session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(1000, session_timeout_ms // 3),
+            # The topics' partitions spread over the members one by one (range would give the first member the
+            # first partitions of every topic).
+            partition_assignment_strategy=(RoundRobinPartitionAssignor,),
+        )
+        known = [t for t in topics if self._consumer.partitions_for_topic(t)]
+        if not known:
+            self._consumer.close()
+            raise LookupError(f"none of the topics {list(topics)} exists yet")
+        self._topics = list(topics)
+        self._rebalances = _Rebalances(self._consumer)
+        self._consumer.subscribe(self._topics, listener=self._rebalances)
+
+    def changes(self) -> tuple[list[Partition], list[Partition]]:
+        return self._rebalances.drain()
+
+    def seek(self, offsets: Offsets) -> None:
+        """Seek the named partitions (those this member holds) and let them be fetched."""
+        held = set(self._consumer.assignment())
+        chosen = [TopicPartition(t, p) for (t, p) in offsets if TopicPartition(t, p) in held]
+        for tp in chosen:
+            self._consumer.seek(tp, offsets[(tp.topic, tp.partition)])
+        if chosen:
+            self._consumer.resume(*chosen)
+
+    def poll(self, max_records: int, timeout: float) -> list[ReceivedEvent]:
+        return _decoded(self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records))
+
+    def end_offsets(self) -> Offsets:
+        parts = [TopicPartition(t, p) for t in self._topics for p in sorted(self._consumer.partitions_for_topic(t)
+                                                                            or ())]
+        return {(tp.topic, tp.partition): o for tp, o in self._consumer.end_offsets(parts).items()}
+
+    def close(self) -> None:
+        self._consumer.close()  # leaves the group at once: the others are given its partitions without waiting
 
 
 STORE_SUFFIX = ":store"
@@ -100,6 +218,7 @@ class NotificationLogSource:
         self._topic_of = {ctx: topic + STORE_SUFFIX for ctx, topic in topic_of.items()}
         self._encoders = {ctx: CloudEventEncoder(app, ctx) for ctx, app in apps.items()}
         self._next: Offsets = {(self._topic_of[ctx], 0): 0 for ctx in apps}
+        self._announced = False
 
     def seek(self, offsets: Offsets) -> None:
         for key in self._next:
@@ -118,6 +237,10 @@ class NotificationLogSource:
 
     def end_offsets(self) -> Offsets:
         return {(self._topic_of[ctx], 0): app.max_position() for ctx, app in self._apps.items()}
+
+    def changes(self) -> tuple[list[Partition], list[Partition]]:
+        announced, self._announced = self._announced, True
+        return ([], []) if announced else (sorted(self._next), [])
 
     def close(self) -> None:
         pass

@@ -130,12 +130,28 @@ class Projection(ABC):
         """One line saying what question this read model answers."""
 
 
+OFFSET_COLUMNS = {"epoch": "BIGINT NOT NULL DEFAULT 0", "holder": "TEXT", "held_since": "TEXT"}
+"""Who holds each partition: the epoch the holder took it at (a projector applies and moves the offset only while
+the row's epoch is its own; dualtrack/messaging/partitions.py), the holder and since when. Added to older tables."""
+
+
 def ensure_offsets_table(tx: Tx) -> None:
+    extra = "".join(f"{column} {definition}, " for column, definition in OFFSET_COLUMNS.items())
     tx.execute(
         f"CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (projection TEXT NOT NULL, topic TEXT NOT NULL, "
-        "partition_id INTEGER NOT NULL, next_offset BIGINT NOT NULL, "
+        f"partition_id INTEGER NOT NULL, next_offset BIGINT NOT NULL, {extra}"
         "PRIMARY KEY (projection, topic, partition_id))"
     )
+    if tx.locks_rows:
+        have = {r[0] for r in tx.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            f"AND table_name = '{OFFSETS_TABLE}'").fetchall()}
+    else:
+        have = {r[1] for r in tx.execute(f"PRAGMA table_info({OFFSETS_TABLE})").fetchall()}
+    for column, definition in OFFSET_COLUMNS.items():
+        if column not in have:  # a view database from before partitions were shared
+            exists = " IF NOT EXISTS" if tx.locks_rows else ""
+            tx.execute(f"ALTER TABLE {OFFSETS_TABLE} ADD COLUMN{exists} {column} {definition}")
 
 
 def stored_offsets(tx: Tx, projection: str, *, for_update: bool = False) -> dict[tuple[str, int], int]:

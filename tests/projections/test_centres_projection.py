@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualtrack.bootstrap import Container
-from dualtrack.messaging.rebuild import rebuild, verify
+from dualtrack.messaging.rebuild import rebuild, swap_in, verify
 from services.common.errors import DomainError
 from services.common.identity import CommandContext
 from services.common.viewstore import REBUILD_SUFFIX
@@ -176,14 +176,7 @@ def test_given_a_live_projector_when_a_rebuild_is_swapped_in_meanwhile_then_no_e
     container.placements.assign_mentor(admin, a.id, mentor_id="m-9", name="Late Mentor")
     live.catch_up()  # ...while the live projector applies one more event to the live tables
     with container.view_db.transaction() as tx:  # the swap, as rebuild() does it
-        from services.common.projection import OFFSETS_TABLE
-
-        for table in container.projection("centres").all_tables():
-            tx.execute(f"DROP TABLE {table}")
-            tx.execute(f"ALTER TABLE {table}{REBUILD_SUFFIX} RENAME TO {table}")
-        tx.execute(f"DELETE FROM {OFFSETS_TABLE} WHERE projection = 'centres'")
-        tx.execute(f"UPDATE {OFFSETS_TABLE} SET projection = 'centres' WHERE projection = ?",
-                   ("centres" + REBUILD_SUFFIX,))
+        swap_in(tx, container.projection("centres"))
     container.placements.change_centre_capacity(admin, a.id, capacity=43)
     live.catch_up()
     centre = container.centres_view.centre_by_id(str(a.id))
