@@ -24,7 +24,9 @@ def projections() -> None:
 
 @projections.command("status")
 def projections_status() -> None:
-    """Stored, published and parked positions per context; offsets and lag per projection (on its own topics)."""
+    """Stored, published and parked positions per context; per projection its offsets and lag (on its own topics)
+    and, per partition, who holds it (host:pid, since when, at which epoch) and how many events it applied and
+    skipped as duplicates."""
     from dualtrack.status import all_projection_offsets, end_offsets, projection_lags, store_positions
 
     container = Container(_settings())
@@ -34,13 +36,27 @@ def projections_status() -> None:
     if container.kafka_bootstrap_servers:  # configured, or the local broker running for this data directory
         lags = projection_lags(container, end_offsets(container, [container.settings.topic(c) for c in CONTEXTS]),
                                offsets)
+    partitions = _partitions(container)
     for name in PROJECTION_CLASSES:
         entry: dict[str, Any] = {"offsets": {f"{t}[{p}]": o for (t, p), o in offsets[name].items()}}
         if lags is not None:
             entry["lag"] = lags[name]
+        entry["partitions"] = partitions[name]
         report["projections"][name] = entry
     click.echo(json.dumps(report, indent=2))
     container.close()
+
+
+def _partitions(container: Container) -> dict[str, dict[str, dict[str, Any]]]:
+    from dualtrack.messaging.partitions import rows_of
+    from services.common.projection import ensure_offsets_table
+
+    with container.view_db.transaction() as tx:
+        ensure_offsets_table(tx)
+        return {name: {f"{t}[{p}]": {"offset": row.next_offset, "holder": row.holder, "since": row.held_since,
+                                     "epoch": row.epoch, "applied": row.applied, "duplicates": row.duplicates}
+                       for (t, p), row in sorted(rows_of(tx, name).items())}
+                for name in PROJECTION_CLASSES}
 
 
 @contextmanager

@@ -51,6 +51,8 @@ class PartitionRow:
     epoch: int
     holder: str | None
     held_since: str | None
+    applied: int = 0
+    duplicates: int = 0
 
 
 def this_process() -> str:
@@ -86,21 +88,24 @@ def take(tx: Tx, tracking_name: str, partitions: Iterable[Partition], holder: st
 def rows_of(tx: Tx, tracking_name: str, *, for_update: bool = False) -> dict[Partition, PartitionRow]:
     lock = " FOR UPDATE" if for_update and tx.locks_rows else ""
     found = tx.execute(
-        f"SELECT topic, partition_id, next_offset, epoch, holder, held_since FROM {OFFSETS_TABLE} "
+        f"SELECT topic, partition_id, next_offset, epoch, holder, held_since, applied, duplicates FROM {OFFSETS_TABLE} "
         f"WHERE projection = ?{lock}", (tracking_name,)
     ).fetchall()
-    return {(t, int(p)): PartitionRow(int(o), int(e), h, s) for t, p, o, e, h, s in found}
+    return {(t, int(p)): PartitionRow(int(o), int(e), h, s, int(a), int(d)) for t, p, o, e, h, s, a, d in found}
 
 
-def advance(tx: Tx, tracking_name: str, offsets: dict[Partition, int], epochs: dict[Partition, int]) -> None:
-    """Move each partition's offset, only where the epoch is still the one given; raises Fenced (the caller's
-    transaction is then rolled back, its rows with it) when any is not."""
+def advance(tx: Tx, tracking_name: str, offsets: dict[Partition, int], epochs: dict[Partition, int],
+            counts: dict[Partition, tuple[int, int]] | None = None) -> None:
+    """Move each partition's offset (and add its batch's counts: events applied, duplicates skipped), only where
+    the epoch is still the one given; raises Fenced (the caller's transaction is then rolled back, its rows with it)
+    when any is not."""
     lost = []
     for (topic, partition), offset in sorted(offsets.items()):
+        applied, duplicates = (counts or {}).get((topic, partition), (0, 0))
         tx.execute(
-            f"UPDATE {OFFSETS_TABLE} SET next_offset = ? "
+            f"UPDATE {OFFSETS_TABLE} SET next_offset = ?, applied = applied + ?, duplicates = duplicates + ? "
             "WHERE projection = ? AND topic = ? AND partition_id = ? AND epoch = ?",
-            (offset, tracking_name, topic, partition, epochs[(topic, partition)]),
+            (offset, applied, duplicates, tracking_name, topic, partition, epochs[(topic, partition)]),
         )
         if tx.rowcount != 1:
             lost.append((topic, partition))

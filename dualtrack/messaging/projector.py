@@ -250,9 +250,13 @@ class Projector:
                 skipped = lost | set(moved)
                 applying = [e for e in events if (e.topic, e.partition) not in skipped]
                 outcome = self._apply_events(tx, applying)
-                for event in applying:
-                    offsets[(event.topic, event.partition)] = event.offset + 1
-                advance(tx, self.tracking_name, offsets, self.epochs)
+                counts: dict[Partition, tuple[int, int]] = {}
+                for event, changed in zip(applying, outcome, strict=True):
+                    key = (event.topic, event.partition)
+                    offsets[key] = event.offset + 1
+                    applied, duplicates = counts.get(key, (0, 0))
+                    counts[key] = (applied + 1, duplicates) if changed else (applied, duplicates + 1)
+                advance(tx, self.tracking_name, offsets, self.epochs, counts)
         except Fenced as fenced:  # taken between our read and our write: nothing of the batch was kept
             self._lose(fenced.partitions, rows)
             return 0

@@ -213,12 +213,13 @@ def swap_in(tx: Tx, projection: Projection) -> None:
     for table in projection.all_tables():
         tx.execute(f"DROP TABLE IF EXISTS {table}")
         tx.execute(f"ALTER TABLE {table}{REBUILD_SUFFIX} RENAME TO {table}")
-    rebuilt = {p: row.next_offset for p, row in rows_of(tx, name + REBUILD_SUFFIX).items()}
+    rebuilt = rows_of(tx, name + REBUILD_SUFFIX)
     live = rows_of(tx, name, for_update=True)
     tx.executemany(
-        f"INSERT INTO {OFFSETS_TABLE} (projection, topic, partition_id, next_offset) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (projection, topic, partition_id) DO UPDATE SET next_offset = excluded.next_offset",
-        [(name, t, p, offset) for (t, p), offset in sorted(rebuilt.items())],
+        f"INSERT INTO {OFFSETS_TABLE} (projection, topic, partition_id, next_offset, applied, duplicates) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (projection, topic, partition_id) DO UPDATE SET "
+        "next_offset = excluded.next_offset, applied = excluded.applied, duplicates = excluded.duplicates",
+        [(name, t, p, row.next_offset, row.applied, row.duplicates) for (t, p), row in sorted(rebuilt.items())],
     )
     tx.executemany(f"DELETE FROM {OFFSETS_TABLE} WHERE projection = ? AND topic = ? AND partition_id = ?",
                    [(name, t, p) for (t, p) in sorted(set(live) - set(rebuilt))])

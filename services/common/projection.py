@@ -130,9 +130,12 @@ class Projection(ABC):
         """One line saying what question this read model answers."""
 
 
-OFFSET_COLUMNS = {"epoch": "BIGINT NOT NULL DEFAULT 0", "holder": "TEXT", "held_since": "TEXT"}
+OFFSET_COLUMNS = {"epoch": "BIGINT NOT NULL DEFAULT 0", "holder": "TEXT", "held_since": "TEXT",
+                  "applied": "BIGINT NOT NULL DEFAULT 0", "duplicates": "BIGINT NOT NULL DEFAULT 0"}
 """Who holds each partition: the epoch the holder took it at (a projector applies and moves the offset only while
-the row's epoch is its own; dualtrack/messaging/partitions.py), the holder and since when. Added to older tables."""
+the row's epoch is its own; dualtrack/messaging/partitions.py), the holder and since when; and how many of its
+events the tables applied, and how many they skipped as applied before (a redelivery), counted in the transactions
+that applied them. Added to older tables."""
 
 
 def ensure_offsets_table(tx: Tx) -> None:
