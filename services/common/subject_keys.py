@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +44,16 @@ class KeyDatabase(ViewDatabase):
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA secure_delete=ON")
         return conn
+
+    def read_one(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """One row of one SELECT, as committed now. On SQLite a statement of its own (in WAL mode a reader waits for
+        no writer), not a transaction that takes the writer's lock: every new subject's key is read before it is
+        made, and that read must not queue behind another process's durable commit."""
+        if self.is_postgres:
+            with self.transaction() as tx:
+                return tx.execute(sql, params).fetchone()
+        row = self._connection().execute(sql, params).fetchone()
+        return tuple(row) if row is not None else None
 
 
 def master_key_from_secret(secret: str) -> bytes:
@@ -108,10 +118,13 @@ class StoredKeys:
         nonce = os.urandom(12)
         wrapped = nonce + self._master.encrypt(nonce, fresh, subject.encode())
         with self._db.transaction() as tx:
-            tx.execute(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES (?, ?, ?) "
-                       "ON CONFLICT (subject) DO NOTHING", (subject, wrapped, _now()))
+            made = tx.execute(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES (?, ?, ?) "
+                              "ON CONFLICT (subject) DO NOTHING", (subject, wrapped, _now())).rowcount == 1
+        if made:  # ours is the one stored (committed durably): no need to read it back
+            self._cache[subject] = (fresh, time.monotonic())
+            return fresh
         self._cache.pop(subject, None)
-        key = self.key_of(subject)  # the one stored: ours, a concurrent writer's, or none if destroyed
+        key = self.key_of(subject)  # the one stored: a concurrent writer's, or none if destroyed
         if key is None:
             raise SubjectErased(subject)
         return key
@@ -158,8 +171,7 @@ class StoredKeys:
         return len(subjects)
 
     def _row(self, subject: str) -> tuple[bytes | None, str | None] | None:
-        with self._db.transaction() as tx:
-            row = tx.execute(f"SELECT wrapped, erased_at FROM {TABLE} WHERE subject = ?", (subject,)).fetchone()
+        row = self._db.read_one(f"SELECT wrapped, erased_at FROM {TABLE} WHERE subject = ?", (subject,))
         return (row[0], row[1]) if row is not None else None
 
 

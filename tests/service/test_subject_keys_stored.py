@@ -1,0 +1,89 @@
+"""The data subjects' keys in their store (services/common/subject_keys.py), as several processes of a deployment
+share it: reading a key waits for no other process's write, a new subject gets exactly one key however many make it
+at once, and a destroyed key is never made again."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from services.common.sealing import SubjectErased
+from services.common.subject_keys import TABLE, KeyDatabase, StoredKeys, master_key_from_secret
+
+pytestmark = pytest.mark.stored
+
+MASTER = master_key_from_secret("a-secret-long-enough-for-the-master-key-derivation")
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, database_url: str | None) -> str:
+    return database_url or str(tmp_path / "keys" / "subject-keys.sqlite3")
+
+
+def keys_of_a_process(url: str) -> StoredKeys:
+    """The keys as one process of the deployment opens them (its own connection, its own cache)."""
+    return StoredKeys(KeyDatabase(url), MASTER)
+
+
+@pytest.fixture
+def two_processes(store_url: str) -> Iterator[tuple[StoredKeys, StoredKeys]]:
+    first, second = keys_of_a_process(store_url), keys_of_a_process(store_url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def open_writer(url: str) -> Any:
+    """Another process in the middle of writing to the keys' store (its transaction not committed yet)."""
+    if url.startswith("postgresql"):
+        conn: Any = psycopg.connect(url)
+        conn.execute(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES ('writer', NULL, 'now')")
+        return conn
+    conn = sqlite3.connect(url, isolation_level=None, timeout=0.1)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES ('writer', NULL, 'now')")
+    return conn
+
+
+def test_given_another_process_in_the_middle_of_a_write_when_a_known_key_is_read_then_it_is_answered(
+        two_processes: tuple[StoredKeys, StoredKeys], store_url: str) -> None:
+    maker, reader = two_processes
+    made = maker.key_for("student:liu")
+    writer = open_writer(store_url)
+    try:
+        assert reader.key_of("student:liu") == made
+        assert reader.key_of("student:nobody") is None
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def test_given_two_processes_making_a_new_subjects_key_at_once_then_both_seal_with_the_one_stored(
+        two_processes: tuple[StoredKeys, StoredKeys]) -> None:
+    first, second = two_processes
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = list(pool.map(lambda n: (first if n % 2 else second).key_for("student:he"), range(16)))
+    assert len(set(keys)) == 1
+    assert keys_of_a_process_key(first, "student:he") == keys[0]
+
+
+def keys_of_a_process_key(keys: StoredKeys, subject: str) -> bytes | None:
+    keys._cache.clear()
+    return keys.key_of(subject)
+
+
+def test_given_a_destroyed_key_when_any_process_seals_for_that_subject_again_then_it_is_refused(
+        two_processes: tuple[StoredKeys, StoredKeys]) -> None:
+    first, second = two_processes
+    first.key_for("student:zhao")
+    first.destroy(["student:zhao", "student:never-enrolled"])
+    for subject in ("student:zhao", "student:never-enrolled"):
+        with pytest.raises(SubjectErased):
+            second.key_for(subject)
+        assert second.key_of(subject) is None
