@@ -14,6 +14,7 @@ import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -48,6 +49,10 @@ def put_capacity(port: int, centre_id: str, capacity: int, token: str, version: 
         connection.close()
 
 
+def serves(port: int) -> bool:
+    return answers(port, "/healthz") == 200
+
+
 @pytest.fixture
 def two_instances(postgres_server: str, tmp_path: Path) -> Any:
     database_url = fresh_postgres_database(postgres_server)
@@ -66,7 +71,7 @@ def two_instances(postgres_server: str, tmp_path: Path) -> Any:
             process.start("serve", "--port", str(port), env={**process_env(settings), **limits,
                                                               "DUALTRACK_API_HOST": "127.0.0.1"})
         for port in ports:
-            wait_for(lambda port=port: answers(port, "/healthz") == 200, 90, f"the API on port {port} to answer")
+            wait_for(partial(serves, port), 90, f"the API on port {port} to answer")
         yield container, centre, ports
     finally:
         for process in processes:
