@@ -20,8 +20,11 @@ records that were not acknowledged one at a time, parking exactly those Kafka re
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -52,6 +55,11 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (
 backoff and nothing is skipped."""
 ACK_TIMEOUT = 40.0
 """Seconds to wait for one record's acknowledgement after a flush (the producer gives up after 30)."""
+WATCH_INTERVAL = 0.005
+"""How often an idle relay looks for new events: on SQLite a look at its store's files (no query, a query only when
+they changed); elsewhere a query, only in the second after the relay last published (then every `idle_sleep`)."""
+BUSY_SECONDS = 1.0
+"""Without a store to watch, how long after publishing the relay keeps looking every `watch_interval`."""
 
 
 def make_producer(bootstrap_servers: str, *, max_request_size: int = MAX_RECORD_BYTES) -> KafkaProducer:
@@ -90,6 +98,7 @@ class Relay:
         batch_size: int = 1000,
         idle_sleep: float = 0.05,
         max_backoff: float = 1.0,
+        watch_interval: float = WATCH_INTERVAL,
     ) -> None:
         self.app = app
         self.topic = topic
@@ -100,6 +109,9 @@ class Relay:
         self.batch_size = batch_size
         self.idle_sleep = idle_sleep
         self.max_backoff = max_backoff
+        self.watch_interval = watch_interval
+        self._watch = StoreWatch.of(app)
+        self._last_published = 0.0
         self.published = 0
         self.parked = 0
         """Events parked by this relay since it started (the positions store keeps all of them)."""
@@ -242,12 +254,30 @@ class Relay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
+            if sent:
+                self._last_published = time.monotonic()
             if sent < self.batch_size:
-                stop.wait(self.idle_sleep)
+                self._wait_for_events(stop)
+
+    def _wait_for_events(self, stop: threading.Event) -> None:
+        """Until the store may hold new events, or `idle_sleep` at most: never busy, seldom late. On SQLite a stat of
+        its files every `watch_interval` (a commit writes them); elsewhere queries that often only while busy."""
+        if self._watch is None:
+            busy = time.monotonic() - self._last_published < BUSY_SECONDS
+            stop.wait(min(self.watch_interval, self.idle_sleep) if busy else self.idle_sleep)
+            return
+        deadline = time.monotonic() + self.idle_sleep
+        while not stop.is_set() and not self._watch.changed():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(self.watch_interval, left))  # cheaper than stop.wait; `stop` is looked at every turn
 
     def close(self) -> None:
         self._drop_producer()
         self.positions.close()
+        if self._watch is not None:
+            self._watch.close()
 
     # -- parking ----------------------------------------------------------------------------------
     def _load_parked(self) -> None:
@@ -317,6 +347,61 @@ class Relay:
             except Exception:  # the broker is gone; nothing left to flush
                 pass
             self._producer = None
+
+
+class StoreWatch:
+    """Whether a SQLite store was written since the last look, without a query: the header of its write-ahead log's
+    index (the `-shm` file, whose change counter and last frame every commit moves), else the files' sizes and times.
+    A change it misses is found by the relay's query every `idle_sleep` anyway: it only decides how soon to look."""
+
+    def __init__(self, path: Path) -> None:
+        self.paths = (path, path.with_name(path.name + "-wal"))
+        self.index = path.with_name(path.name + "-shm")
+        self._fd: int | None = None
+        self._last = self._look()
+
+    @classmethod
+    def of(cls, app: DualtrackApplication) -> StoreWatch | None:
+        """The watch of the application's SQLite file; None for another store (PostgreSQL, in memory)."""
+        name = getattr(getattr(getattr(app.recorder, "datastore", None), "pool", None), "db_name", None)
+        if not isinstance(name, str) or not name or name.startswith(":") or "mode=memory" in name:
+            return None
+        return cls(Path(name))
+
+    def _look(self) -> tuple[object, ...]:
+        header = self._index_header()
+        if header is not None:  # write-ahead logging: every commit moves it
+            return (header,)
+        found: list[object] = []
+        for path in self.paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                found.append(None)
+            else:
+                found.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        return tuple(found)
+
+    def _index_header(self) -> bytes | None:
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.index, os.O_RDONLY)
+            return os.pread(self._fd, 48, 0)
+        except OSError:
+            self.close()
+            return None
+
+    def changed(self) -> bool:
+        now = self._look()
+        if now == self._last:
+            return False
+        self._last = now
+        return True
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _cause(error: BaseException) -> str:
