@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import command_path
+from bench import as_of_bench, command_path, freshness
 from bench.broker import kafka_broker
 from bench.report import Figure, figures_table, report_document, write_report
 from bench.run import BenchRun
@@ -34,8 +34,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relay-batch-size", type=int, default=None,
                         help="notifications per publish_batch() (default: the relay's own default)")
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR, help="where the JSON goes (default %(default)s)")
-    parser.add_argument("--only", choices=["command-path"], default=None,
-                        help="take only this figure (command-path: dualtrack serve vs a plain Flask app; no broker)")
+    parser.add_argument("--only", choices=["command-path", "freshness", "as-of"], default=None,
+                        help="take only this figure (command-path: dualtrack serve vs a plain Flask app; no broker; "
+                        "freshness: 201 -> read model through Kafka; as-of: a three-year student's as-of progress)")
+    parser.add_argument("--freshness-samples", type=int, default=300,
+                        help="freshness: enrolments, 20 a second (default %(default)s)")
+    parser.add_argument("--as-of-questions", type=int, default=400,
+                        help="as-of: random (day, moment) questions (default %(default)s)")
     parser.add_argument("--command-rounds", type=int, default=3,
                         help="command path: turns of each app, alternating (default %(default)s)")
     args = parser.parse_args(argv)
@@ -55,6 +60,8 @@ def measure(args: argparse.Namespace, settings: Settings, console: Console) -> t
             figures.append(run.relay_figure(args.repeats, args.relay_batch_size))
             console.print(f"rebuild vs bare consumer, {args.rebuild_repeats} run(s) each:")
             figures.append(run.rebuild_figure(args.rebuild_repeats))
+            console.print(f"freshness, 201 -> progress read model through Kafka, {args.freshness_samples} enrolments:")
+            figures += freshness.measure(args.freshness_samples, say=console.print, broker=broker)
         finally:
             run.close()
         context = {
@@ -83,10 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.only == "command-path":
         figures, context = command_path.measure(rounds=args.command_rounds, say=console.print), dict[str, Any]()
+    elif args.only == "freshness":
+        figures, context = freshness.measure(args.freshness_samples, say=console.print), dict[str, Any]()
+    elif args.only == "as-of":
+        figures, context = as_of_bench.measure(args.as_of_questions, say=console.print), dict[str, Any]()
     else:
         figures, context = measure(args, Settings.from_env(), console)
         console.print(f"command path, dualtrack serve vs a plain Flask app, {args.command_rounds} turn(s) each:")
         figures += command_path.measure(rounds=args.command_rounds, say=console.print)
+        console.print(f"as of, a student with three years of records, {args.as_of_questions} questions:")
+        figures += as_of_bench.measure(args.as_of_questions, say=console.print)
     context.update(machine(), events=args.events, total_seconds=round(time.perf_counter() - started, 2))
     console.print(figures_table(figures))
     document = report_document(figures, context)
