@@ -57,3 +57,11 @@ def test_given_trials_of_both_apps_then_the_figures_are_a_ratio_of_the_best_rate
 def test_given_latencies_then_the_percentile_is_the_value_at_that_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert (percentile(values, 0.5), percentile(values, 0.99)) == (51.0, 100.0)
+
+
+def test_given_only_command_path_then_the_bench_takes_that_figure_alone_in_the_turns_asked() -> None:
+    from bench.__main__ import parse_args
+
+    args = parse_args(["--only", "command-path", "--command-rounds", "2"])
+    assert (args.only, args.command_rounds) == ("command-path", 2)
+    assert parse_args([]).only is None
