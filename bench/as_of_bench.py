@@ -22,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.command_path import percentile
 from bench.report import Figure
 from bench.student_history import make_history
 from dualtrack.bootstrap import Container
@@ -36,11 +37,6 @@ from toolkit.http.rate_limits import Rate, RateLimits
 P50_LIMIT_MS = 20.0
 P99_LIMIT_MS = 60.0
 Say = Callable[[str], None]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def pairs(first: datetime, last: datetime, count: int, seed: int) -> list[tuple[date, datetime]]:

@@ -1,11 +1,11 @@
 """The freshness figure: from a command's 201 to its effect visible in a read model, through Kafka.
 
 The real pipeline, as `dualtrack run` runs it: a real broker (bench/broker.py), and two processes of their own,
-`dualtrack relay placements` and `dualtrack project progress` (a member of the projection's consumer group), on a
-fresh SQLite data dir. The bench enrols students through the API in process (the Flask test client, with a
-coordinator's token) at a steady rate, and after each 201 polls the progress read model's versions table (what a
-query's `wait_for` token waits on: services/common/freshness.py `has_applied`) every POLL_SECONDS until the
-student's enrolment is there. The time from the 201 to that moment is the sample. Target: p99 <= 100 ms.
+`dualtrack relay placements` and `dualtrack project progress`, on a fresh SQLite data dir. The bench enrols
+students through the API in process (the Flask test client, with a coordinator's token) at a steady rate, and after
+each 201 polls the progress read model's versions table (what a query's `wait_for` token waits on:
+services/common/freshness.py `has_applied`) every POLL_SECONDS until the student's enrolment is there. The time
+from the 201 to that moment is the sample. Target: p99 <= 100 ms.
 
 `python -m bench --only freshness` takes this figure alone.
 """
@@ -23,6 +23,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench.broker import Broker, delete_topics, kafka_broker
+from bench.command_path import percentile
 from bench.report import Figure
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
@@ -31,17 +32,11 @@ from services.common.identity import Actor, CommandContext, Role
 from toolkit.http.auth import issue_token
 from toolkit.http.rate_limits import Rate, RateLimits
 
-P50_NOTE_MS = 50.0
 P99_LIMIT_MS = 100.0
 POLL_SECONDS = 0.001
 WARM_UP_SECONDS = 120.0
 SECRET = "freshness-bench-" + "0" * 32
 Say = Callable[[str], None]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @contextmanager
@@ -109,7 +104,7 @@ def measure(samples: int = 300, rate: float = 20.0, say: Say = print, broker: Br
                 raise RuntimeError("an enrolment was not visible in the progress read model within 10 s")
             times.append(seconds * 1000)
         wall = time.perf_counter() - begun
-        idle_cpu = _idle_cpu(container)
+        idle_cpu = _idle_cpu()
         busy_cpu = _children_cpu() - cpu_before
     p50, p99 = percentile(times, 0.50), percentile(times, 0.99)
     say(f"  {samples} enrolments at {rate:.0f}/s: 201 -> visible p50 {p50:.1f} ms, p99 {p99:.1f} ms, max "
@@ -118,9 +113,9 @@ def measure(samples: int = 300, rate: float = 20.0, say: Say = print, broker: Br
     return [Figure(
         "freshness, 201 -> read model", samples, wall, p99_ms=p99, p99_limit_ms=P99_LIMIT_MS, p50_ms=p50,
         note=f"enrolment POST (Flask test client) -> relay-placements -> Kafka ({broker.description}) -> projector-"
-        f"progress (processes, consumer group) -> versions row; {samples} at {rate:.0f}/s: p50 {p50:.1f} ms, p99 "
-        f"{p99:.1f} ms; relay + projector CPU {busy_cpu / wall * 100:.0f} % of a core under this load, "
-        f"{idle_cpu * 100:.1f} % idle",
+        f"progress (processes, as dualtrack run starts them) -> versions row; {samples} at {rate:.0f}/s: "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; relay + projector CPU {busy_cpu / wall * 100:.0f} % of a core under "
+        f"this load, {idle_cpu * 100:.1f} % idle",
         trials={"freshness_ms": times},
     )]
 
@@ -182,7 +177,7 @@ def _child_pids() -> list[int]:
         return []
 
 
-def _idle_cpu(container: Container, seconds: float = 3.0) -> float:
+def _idle_cpu(seconds: float = 3.0) -> float:
     """The relay's and projector's CPU while nothing happens, as a share of one core."""
     before = _children_cpu()
     time.sleep(seconds)
