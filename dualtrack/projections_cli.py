@@ -113,17 +113,19 @@ def _with_progress(container: Container, name: str, embedded: bool, description:
 @click.option("--embedded", is_flag=True, help="Read the event stores instead of Kafka.")
 def projections_rebuild(name: str, embedded: bool) -> None:
     """Rebuild NAME from offset 0 into fresh tables, then swap them in atomically."""
-    from dualtrack.messaging.rebuild import rebuild
+    from dualtrack.messaging.projector import PoisonMessage
+    from dualtrack.messaging.rebuild import RebuildFailed, rebuild
 
     container = Container(_settings())
     try:
         with _broker_needed(container):
             report = _with_progress(container, name, embedded, f"rebuilding {name}",
                                     lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
-    except ValueError as error:
+    except (ValueError, RebuildFailed, PoisonMessage) as error:
         raise click.ClickException(str(error)) from None
+    processes = f", {report.workers} processes" if report.workers > 1 else ""
     click.echo(f"rebuilt {name}: {report.events} events in {report.seconds:.2f}s "
-               f"({report.events / max(report.seconds, 1e-9):,.0f} events/s)")
+               f"({report.events / max(report.seconds, 1e-9):,.0f} events/s{processes})")
     container.close()
 
 
@@ -132,14 +134,15 @@ def projections_rebuild(name: str, embedded: bool) -> None:
 @click.option("--embedded", is_flag=True, help="Read the event stores instead of Kafka.")
 def projections_verify(name: str, embedded: bool) -> None:
     """Rebuild NAME aside up to the live offsets and compare digests; exit 1 when they differ."""
-    from dualtrack.messaging.rebuild import verify
+    from dualtrack.messaging.projector import PoisonMessage
+    from dualtrack.messaging.rebuild import RebuildFailed, verify
 
     container = Container(_settings())
     try:
         with _broker_needed(container):
             report = _with_progress(container, name, embedded, f"verifying {name}",
                                     lambda cb: verify(container, name, embedded=embedded, on_batch=cb))
-    except ValueError as error:
+    except (ValueError, RebuildFailed, PoisonMessage) as error:
         raise click.ClickException(str(error)) from None
     container.close()
     click.echo(json.dumps({"projection": name, "matches": report.matches, "live": report.live_digest,

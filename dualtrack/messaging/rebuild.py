@@ -23,10 +23,11 @@ from typing import IO, Any
 
 from dualtrack.bootstrap import Container
 from dualtrack.messaging.partitions import Partition, rows_of, serialise_writers
-from dualtrack.messaging.projector import require_same_source
+from dualtrack.messaging.projector import PoisonMessage, require_same_source
 from dualtrack.messaging.rebuild_worker import Share
 from services.common.projection import OFFSETS_TABLE, Projection, ensure_offsets_table, stored_offsets
 from services.common.viewstore import REBUILD_SUFFIX, Tx
+from toolkit.cloudevents import NotACloudEvent
 
 PARALLEL_FROM = 20_000
 """A rebuild from Kafka of fewer events than this runs in the rebuilding process: starting workers costs more."""
@@ -155,6 +156,9 @@ def _build_in_parallel(container: Container, name: str, ends: dict[Partition, in
         projector = container.projector(name, suffix=REBUILD_SUFFIX, partitions=list(own), batch_size=5000)
         try:
             projector.catch_up(own, on_batch=own_batch)
+        except (PoisonMessage, NotACloudEvent) as poison:
+            raise RebuildFailed(f"rebuild worker 1 of {len(processes) + 1} stopped: {poison}; the live view is "
+                                "untouched") from poison
         finally:
             projector.source.close()
         while len(ended) < len(processes):
