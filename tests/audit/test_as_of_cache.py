@@ -2,7 +2,8 @@
 for any order of questions, while the logs grow; an erased student is forgotten; the kept states stay bounded.
 
 The history is made by the bench's generator (bench/student_history.py) through the applications, under its clock:
-two short terms of daily practice, signed, corrected and rejected, with assessments and an award.
+two short terms of daily practice, signed, corrected and rejected, with assessments and an award (on SQLite; the
+tests of a growing log and of erasure on PostgreSQL too).
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def test_given_a_generated_history_when_asked_for_random_days_and_moments_in_any
 
 
 def test_given_answers_kept_when_more_is_recorded_then_answers_before_and_after_it_are_the_full_replay(
-        tmp_path: Any) -> None:
-    container = Container(make_settings(tmp_path / "var"))
+        tmp_path: Any, database_url: str | None) -> None:
+    container = Container(make_settings(tmp_path / "var", database_url))
     try:
         history = make_history(container, terms_count=1, weeks=2)
         cache = ProgressAsOfCache(EventLog(container.apps()))
@@ -104,8 +105,8 @@ def test_given_answers_kept_when_more_is_recorded_then_answers_before_and_after_
 
 
 def test_given_a_student_asked_about_when_they_are_erased_then_the_next_question_forgets_everything_kept_of_them(
-        tmp_path: Any) -> None:
-    container = Container(make_settings(tmp_path / "var"))
+        tmp_path: Any, database_url: str | None) -> None:
+    container = Container(make_settings(tmp_path / "var", database_url))
     try:
         history = make_history(container, terms_count=1, weeks=1)
         student = str(history.student_id)
@@ -158,7 +159,7 @@ def test_given_kept_states_when_an_event_recorded_earlier_becomes_known_then_no_
     followed.keys.pop(middle)
     followed.times.pop(middle)
     pairs = moments_and_days(history, random.Random(5), 20)
-    for day, moment in pairs:  # states kept without the event in the middle
+    for _day, moment in pairs:  # states kept without the event in the middle
         with followed.known_at(moment):
             pass
     assert any(length > middle for length in followed.states)
@@ -168,3 +169,18 @@ def test_given_kept_states_when_an_event_recorded_earlier_becomes_known_then_no_
     for day, moment in pairs:
         assert cached(cache, container, history.student_id, day, moment) == \
             full_replay(container, history.student_id, day, moment), (day, moment)
+
+
+def test_given_a_student_not_asked_about_for_longer_than_the_idle_limit_when_anyone_is_asked_about_then_they_are_forgotten(
+        made: tuple[Container, History]) -> None:
+    container, history = made
+    cache = ProgressAsOfCache(EventLog(container.apps()), idle_seconds=0.0)
+    first = cache.student(EventLog(container.apps()), history.student_id)
+    first.answer(history.last_day, history.last_recorded)
+    assert first.states
+
+    again = cache.student(EventLog(container.apps()), history.student_id)
+
+    assert again is not first and first.forgotten and not first.states
+    assert again.answer(history.last_day, history.last_recorded) == \
+        full_replay(container, history.student_id, history.last_day, history.last_recorded)
