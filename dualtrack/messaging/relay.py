@@ -20,11 +20,9 @@ records that were not acknowledged one at a time, parking exactly those Kafka re
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -34,6 +32,7 @@ from kafka.errors import KafkaError
 
 from dualtrack.messaging.positions import ParkedEvent, RelayPositions
 from dualtrack.messaging.sources import RECONNECT_BACKOFF_MAX_MS
+from dualtrack.messaging.store_watch import StoreWatch
 from services.common.application import DualtrackApplication
 from services.common.limits import MAX_RECORD_BYTES
 from toolkit.cloudevents import CloudEventEncoder, OutgoingRecord
@@ -347,61 +346,6 @@ class Relay:
             except Exception:  # the broker is gone; nothing left to flush
                 pass
             self._producer = None
-
-
-class StoreWatch:
-    """Whether a SQLite store was written since the last look, without a query: the header of its write-ahead log's
-    index (the `-shm` file, whose change counter and last frame every commit moves), else the files' sizes and times.
-    A change it misses is found by the relay's query every `idle_sleep` anyway: it only decides how soon to look."""
-
-    def __init__(self, path: Path) -> None:
-        self.paths = (path, path.with_name(path.name + "-wal"))
-        self.index = path.with_name(path.name + "-shm")
-        self._fd: int | None = None
-        self._last = self._look()
-
-    @classmethod
-    def of(cls, app: DualtrackApplication) -> StoreWatch | None:
-        """The watch of the application's SQLite file; None for another store (PostgreSQL, in memory)."""
-        name = getattr(getattr(getattr(app.recorder, "datastore", None), "pool", None), "db_name", None)
-        if not isinstance(name, str) or not name or name.startswith(":") or "mode=memory" in name:
-            return None
-        return cls(Path(name))
-
-    def _look(self) -> tuple[object, ...]:
-        header = self._index_header()
-        if header is not None:  # write-ahead logging: every commit moves it
-            return (header,)
-        found: list[object] = []
-        for path in self.paths:
-            try:
-                st = os.stat(path)
-            except OSError:
-                found.append(None)
-            else:
-                found.append((st.st_mtime_ns, st.st_size, st.st_ino))
-        return tuple(found)
-
-    def _index_header(self) -> bytes | None:
-        try:
-            if self._fd is None:
-                self._fd = os.open(self.index, os.O_RDONLY)
-            return os.pread(self._fd, 48, 0)
-        except OSError:
-            self.close()
-            return None
-
-    def changed(self) -> bool:
-        now = self._look()
-        if now == self._last:
-            return False
-        self._last = now
-        return True
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 def _cause(error: BaseException) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from dualtrack.bootstrap import Container
-from dualtrack.messaging.relay import Relay, StoreWatch
+from dualtrack.messaging.relay import Relay
+from dualtrack.messaging.store_watch import StoreWatch
 from services.common.identity import Actor, CommandContext, Role
 from tests.conftest import make_settings
 
