@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -22,9 +23,11 @@ from services.audit import as_of_cache
 from services.audit.as_of import StudentProgressAsOf
 from services.audit.as_of_cache import ProgressAsOfCache, progress_as_of
 from services.audit.history import EventLog
+from services.audit.timeline import student_timeline
 from services.common.errors import NotFound
 from services.common.identity import CommandContext
 from tests.conftest import make_settings
+from tests.support.demo import Seeded
 
 pytestmark = pytest.mark.stored
 
@@ -184,3 +187,20 @@ def test_given_a_student_not_asked_about_for_longer_than_the_idle_limit_when_any
     assert again is not first and first.forgotten and not first.states
     assert again.answer(history.last_day, history.last_recorded) == \
         full_replay(container, history.student_id, history.last_day, history.last_recorded)
+
+
+def test_given_the_demo_with_its_rotation_plans_when_every_student_is_asked_as_of_moments_in_random_order_then_each_answer_is_the_full_replay(
+        seeded: Seeded) -> None:
+    container, demo = seeded.container, seeded.ids
+    students = [*demo.students, *demo.spring_cohort]
+    recorded = sorted({datetime.fromisoformat(i["recorded_at"])
+                       for s in students for i in student_timeline(EventLog(container.apps()), s)["items"]})
+    moments = [*recorded[::7], recorded[-1], datetime.now(UTC)]
+    questions = [(s, day, m) for s in students for m in moments for day in (date(2026, 3, 10), date(2026, 11, 27))]
+    random.Random(11).shuffle(questions)
+    cache = ProgressAsOfCache(EventLog(container.apps()))
+    for student, day, moment in questions:
+        assert cached(cache, container, student, day, moment) == full_replay(container, student, day, moment), \
+            (student, day, moment)
+    assert any(("schedules", plan) in cache.student(EventLog(container.apps()), s).versions
+               for s in students for plan in map(UUID, demo.plans))
