@@ -143,7 +143,7 @@ class StudentHistory:
     def _merge(self, new: list[Timed]) -> None:
         """Add events; a kept state stays only if every event it stands on is still where it was."""
         cut = bisect_left(self.keys, min(_sort_key(t) for t in new))
-        for length in [n for n in self.states if n > cut]:
+        for length in [n for n in list(self.states) if n > cut]:
             self.cache.let_go(self, length)
         self.events = sorted(self.events + new, key=_sort_key)
         self.keys = [_sort_key(t) for t in self.events]
@@ -168,17 +168,18 @@ class StudentHistory:
             return replay.on(on)
 
     def _state_at(self, length: int) -> MemoryState:
-        base = max((n for n in self.states if n <= length), default=None)
+        kept = dict(self.states)  # as it is now: another thread may forget this student (erased, idle) meanwhile
+        base = max((n for n in kept if n <= length), default=None)
         if base == length:
             self.cache.touch(self, length)
-            return self.states[length]
+            return kept[length]
         if base is None:
             state, done = MemoryState(), 0
             with state.transaction() as tx:
                 self.projection.create_tables(tx)
         else:
             self.cache.touch(self, base)
-            state, done = self.states[base].copy(), base
+            state, done = kept[base].copy(), base
         for step in range((done // STEP + 1) * STEP, length, STEP):
             self._apply(state, done, step)
             self.cache.keep(self, step, state.copy())

@@ -9,6 +9,7 @@ tests of a growing log and of erasure on PostgreSQL too).
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -204,3 +205,30 @@ def test_given_the_demo_with_its_rotation_plans_when_every_student_is_asked_as_o
             (student, day, moment)
     assert any(("schedules", plan) in cache.student(EventLog(container.apps()), s).versions
                for s in students for plan in map(UUID, demo.plans))
+
+
+def test_given_threads_asking_at_once_while_the_student_is_forgotten_again_and_again_then_every_answer_is_the_full_replay(
+        made: tuple[Container, History]) -> None:
+    container, history = made
+    pairs = moments_and_days(history, random.Random(23), 12)
+    expected = {pair: full_replay(container, history.student_id, *pair) for pair in pairs}
+    cache = ProgressAsOfCache(EventLog(container.apps()), idle_seconds=0.0)  # every question forgets the others
+    answers: list[tuple[tuple[date, datetime], Any]] = []
+    failures: list[BaseException] = []
+
+    def ask(seed: int) -> None:
+        try:
+            for pair in random.Random(seed).sample(pairs, len(pairs)):
+                answers.append((pair, cached(cache, container, history.student_id, *pair)))
+        except BaseException as error:  # reported below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=ask, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert len(answers) == 4 * len(pairs)
+    assert all(answer == expected[pair] for pair, answer in answers)
