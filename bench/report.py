@@ -82,7 +82,7 @@ def _ratio(value: float | None) -> str:
 
 def _target(f: Figure) -> str:
     if f.p99_limit_ms is not None:
-        measured = "" if f.p99_ms is None else f" {f.p99_ms:.1f}"
+        measured = "" if f.p99_ms is None else f" {f.p99_ms:.2f}"
         return f"p99{measured} <= {f.p99_limit_ms:.0f} ms"
     return "—" if f.target is None else f">= {f.target:.2f}"
 
