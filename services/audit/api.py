@@ -1,5 +1,6 @@
 """HTTP queries of the audit: any aggregate's history, a student's timeline, and bi-temporal "as of" views of a
-student's progress and a centre's record. All of it is replayed from the event stores at each request."""
+student's progress and a centre's record. All of it is replayed from the event stores (a student's progress as of
+a moment from the nearest replayed state this process kept: services/audit/as_of_cache.py)."""
 
 from __future__ import annotations
 
