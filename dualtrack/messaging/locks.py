@@ -1,4 +1,6 @@
-"""One process at a time: a relay per context, a live projector per projection, one creating the schema.
+"""One process at a time: a relay per context, a server projecting from the stores (`serve --embedded`), an audit
+replay, one creating the schema. (Projectors from Kafka need no lock: they share a projection's partitions through a
+consumer group, fenced by epochs in the view database, dualtrack/messaging/partitions.py.)
 
 On SQLite the lock is an exclusive `flock` on a file beside the database; on PostgreSQL a session
 advisory lock on a connection kept open. Either is released when the holder closes it or dies.

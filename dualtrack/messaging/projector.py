@@ -35,6 +35,7 @@ from dualtrack.messaging.partitions import (
     serialise_writers,
     take,
     this_process,
+    writers_turn,
 )
 from dualtrack.messaging.sources import EventSource, Offsets
 from services.common.projection import OFFSETS_TABLE, EventNotApplicable, Projection, ensure_offsets_table
@@ -231,7 +232,7 @@ class Projector:
         rows: dict[Partition, PartitionRow] = {}
         lost: set[Partition] = set()
         try:
-            with self.db.transaction(self.suffix) as tx:
+            with writers_turn(self.db, self.tracking_name), self.db.transaction(self.suffix) as tx:
                 serialise_writers(tx, self.tracking_name)
                 rows = rows_of(tx, self.tracking_name, for_update=True)
                 lost = {p for p, epoch in self.epochs.items() if p in rows and rows[p].epoch != epoch}
