@@ -34,9 +34,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--relay-batch-size", type=int, default=None,
                         help="notifications per publish_batch() (default: the relay's own default)")
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR, help="where the JSON goes (default %(default)s)")
-    parser.add_argument("--only", choices=["command-path", "freshness", "as-of"], default=None,
+    parser.add_argument("--only", choices=["command-path", "freshness", "as-of", "rebuild"], default=None,
                         help="take only this figure (command-path: dualtrack serve vs a plain Flask app; no broker; "
-                        "freshness: 201 -> read model through Kafka; as-of: a three-year student's as-of progress)")
+                        "freshness: 201 -> read model through Kafka; as-of: a three-year student's as-of progress; "
+                        "rebuild: import, relay and the parallel rebuild vs a bare consumer)")
     parser.add_argument("--freshness-samples", type=int, default=300,
                         help="freshness: enrolments, 20 a second (default %(default)s)")
     parser.add_argument("--as-of-questions", type=int, default=400,
@@ -60,8 +61,10 @@ def measure(args: argparse.Namespace, settings: Settings, console: Console) -> t
             figures.append(run.relay_figure(args.repeats, args.relay_batch_size))
             console.print(f"rebuild vs bare consumer, {args.rebuild_repeats} run(s) each:")
             figures.append(run.rebuild_figure(args.rebuild_repeats))
-            console.print(f"freshness, 201 -> progress read model through Kafka, {args.freshness_samples} enrolments:")
-            figures += freshness.measure(args.freshness_samples, say=console.print, broker=broker)
+            if args.only != "rebuild":
+                console.print(f"freshness, 201 -> progress read model through Kafka, {args.freshness_samples} "
+                              "enrolments:")
+                figures += freshness.measure(args.freshness_samples, say=console.print, broker=broker)
         finally:
             run.close()
         context = {
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         figures, context = freshness.measure(args.freshness_samples, say=console.print), dict[str, Any]()
     elif args.only == "as-of":
         figures, context = as_of_bench.measure(args.as_of_questions, say=console.print), dict[str, Any]()
+    elif args.only == "rebuild":
+        figures, context = measure(args, Settings.from_env(), console)
     else:
         figures, context = measure(args, Settings.from_env(), console)
         console.print(f"command path, dualtrack serve vs a plain Flask app, {args.command_rounds} turn(s) each:")
