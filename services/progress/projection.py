@@ -14,6 +14,8 @@ by the pages that show them. A student's erasure (`StudentErased`) is recorded: 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -125,32 +127,37 @@ def _mentor_withdrawn(p: Any, tx: Tx, e: Any) -> None:
 
 # -- training ---------------------------------------------------------------------------------------
 def _summarised(handler: Handler) -> Handler:
-    """The ledger's handler, then the student's practice summed again from their current entries (not a counter:
-    the sums are recomputed from the rows, so corrections and rejections leave nothing behind)."""
+    """The ledger's handler, then the student's practice noted as changed: their sums are made again from their
+    current entries once the batch is applied (ProgressProjection.apply_batch)."""
     def summarised(p: Any, tx: Tx, e: Any) -> None:
         handler(p, tx, e)
         student_id = _student_of(tx, e.subject)
-        if student_id is None:
-            return
-        entries, shares = tx.table(LEDGER.entries), tx.table(LEDGER.shares)
-        tx.execute(f"DELETE FROM {tx.table(PRACTICE)} WHERE student_id = ?", (student_id,))
-        tx.execute(
-            f"INSERT INTO {tx.table(PRACTICE)} (student_id, placement_id, school_id, last_day, signed_minutes, "
-            "pending, pending_since, countersign, countersign_since) SELECT student_id, placement_id, MIN(school_id), "
-            "MAX(CASE WHEN status != 'rejected' THEN day END), "
-            "SUM(CASE WHEN status = 'signed' THEN minutes ELSE 0 END), "
-            "SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), "
-            "MIN(CASE WHEN status = 'pending' THEN updated_at END), "
-            "SUM(CASE WHEN status = 'awaiting-countersignature' THEN 1 ELSE 0 END), "
-            "MIN(CASE WHEN status = 'awaiting-countersignature' THEN updated_at END) "
-            f"FROM {entries} WHERE student_id = ? GROUP BY student_id, placement_id", (student_id,))
-        tx.execute(f"DELETE FROM {tx.table(SIGNED)} WHERE student_id = ?", (student_id,))
-        tx.execute(
-            f"INSERT INTO {tx.table(SIGNED)} (student_id, competency, seconds) SELECT e.student_id, s.competency, "
-            f"SUM(s.seconds) FROM {shares} s JOIN {entries} e ON e.entry_id = s.entry_id WHERE e.student_id = ? "
-            "AND e.status = 'signed' GROUP BY e.student_id, s.competency", (student_id,))
+        if student_id is not None:
+            p.practice_changed(tx, student_id)
 
     return summarised
+
+
+def _sum_practice(tx: Tx, student_id: str) -> None:
+    """The student's practice summed again from their current entries (not a counter: the sums are recomputed from
+    the rows, so corrections and rejections leave nothing behind)."""
+    entries, shares = tx.table(LEDGER.entries), tx.table(LEDGER.shares)
+    tx.execute(f"DELETE FROM {tx.table(PRACTICE)} WHERE student_id = ?", (student_id,))
+    tx.execute(
+        f"INSERT INTO {tx.table(PRACTICE)} (student_id, placement_id, school_id, last_day, signed_minutes, "
+        "pending, pending_since, countersign, countersign_since) SELECT student_id, placement_id, MIN(school_id), "
+        "MAX(CASE WHEN status != 'rejected' THEN day END), "
+        "SUM(CASE WHEN status = 'signed' THEN minutes ELSE 0 END), "
+        "SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), "
+        "MIN(CASE WHEN status = 'pending' THEN updated_at END), "
+        "SUM(CASE WHEN status = 'awaiting-countersignature' THEN 1 ELSE 0 END), "
+        "MIN(CASE WHEN status = 'awaiting-countersignature' THEN updated_at END) "
+        f"FROM {entries} WHERE student_id = ? GROUP BY student_id, placement_id", (student_id,))
+    tx.execute(f"DELETE FROM {tx.table(SIGNED)} WHERE student_id = ?", (student_id,))
+    tx.execute(
+        f"INSERT INTO {tx.table(SIGNED)} (student_id, competency, seconds) SELECT e.student_id, s.competency, "
+        f"SUM(s.seconds) FROM {shares} s JOIN {entries} e ON e.entry_id = s.entry_id WHERE e.student_id = ? "
+        "AND e.status = 'signed' GROUP BY e.student_id, s.competency", (student_id,))
 
 
 INDEXES = {LEDGER.entries: ("student_id",)}
@@ -345,6 +352,30 @@ class ProgressProjection(Projection):
         }),
         **every_version_of("schedules", BLOCKS.handlers()),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._batch = threading.local()
+
+    def apply_batch(self, tx: Tx, events: Sequence[Any]) -> list[bool]:
+        """The events applied in order, then each student whose practice changed summed once (not once an event:
+        a rebuild replaying a long logbook would sum it again after every entry)."""
+        changed: set[str] = set()
+        self._batch.students = changed
+        try:
+            outcome = super().apply_batch(tx, events)
+            for student_id in sorted(changed):
+                _sum_practice(tx, student_id)
+        finally:
+            self._batch.students = None
+        return outcome
+
+    def practice_changed(self, tx: Tx, student_id: str) -> None:
+        changed = getattr(self._batch, "students", None)
+        if changed is None:  # a handler called on its own, outside a batch
+            _sum_practice(tx, student_id)
+        else:
+            changed.add(student_id)
 
     def create_tables(self, tx: Tx) -> None:
         super().create_tables(tx)
