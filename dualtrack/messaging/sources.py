@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
-from services.common.application import DualtrackApplication
 from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
+
+if TYPE_CHECKING:  # a rebuild worker reads Kafka only: it need not load the event stores' library
+    from services.common.application import DualtrackApplication
 
 Offsets = dict[tuple[str, int], int]
 Partition = tuple[str, int]

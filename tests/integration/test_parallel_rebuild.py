@@ -3,9 +3,6 @@ are done: the same rows as a rebuild in one process; a worker that stops leaves 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from kafka import KafkaProducer
 
@@ -13,29 +10,11 @@ from dualtrack.bootstrap import Container
 from dualtrack.messaging.rebuild import RebuildFailed, rebuild, verify
 from services.common.identity import CommandContext
 from services.common.projection import ensure_offsets_table, stored_offsets
-from tests.conftest import make_settings
-from tests.e2e.conftest import store_many_events
+from tests.integration.test_projectors_share_partitions import kcontainer, record_and_relay  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 
 NAME = "centres"
-
-
-@pytest.fixture
-def kcontainer(tmp_path: Path, database_url: str | None, kafka_bootstrap: str) -> Iterator[Container]:
-    c = Container(make_settings(tmp_path / "var", database_url, kafka_bootstrap))
-    c.ensure_topics()
-    yield c
-    c.close()
-
-
-def relayed(container: Container, admin: CommandContext, count: int) -> int:
-    stored = store_many_events(container, admin, count)
-    relay = container.relay("placements")
-    while relay.publish_batch():
-        pass
-    relay.close()
-    return stored
 
 
 def digest(container: Container) -> str:
@@ -45,7 +24,7 @@ def digest(container: Container) -> str:
 
 def test_given_relayed_events_when_rebuilt_by_three_processes_then_the_view_is_the_one_a_single_process_builds(
         kcontainer: Container, admin: CommandContext) -> None:
-    stored = relayed(kcontainer, admin, 1_500)
+    stored = record_and_relay(kcontainer, admin, 1_500)
     alone = rebuild(kcontainer, NAME, workers=1)
     single = digest(kcontainer)
     shared = rebuild(kcontainer, NAME, workers=3, parallel_from=0)
@@ -61,7 +40,7 @@ def test_given_relayed_events_when_rebuilt_by_three_processes_then_the_view_is_t
 
 def test_given_a_poison_message_when_rebuilt_in_parallel_then_it_fails_naming_where_and_the_live_view_stays(
         kcontainer: Container, admin: CommandContext) -> None:
-    relayed(kcontainer, admin, 600)
+    record_and_relay(kcontainer, admin, 600)
     rebuild(kcontainer, NAME, workers=1)
     before = digest(kcontainer)
     producer = KafkaProducer(bootstrap_servers=kcontainer.settings.kafka_bootstrap_servers)
