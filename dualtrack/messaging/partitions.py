@@ -128,12 +128,12 @@ def advance(tx: Tx, tracking_name: str, offsets: dict[Partition, int], epochs: d
     lost = []
     for (topic, partition), offset in sorted(offsets.items()):
         applied, duplicates = (counts or {}).get((topic, partition), (0, 0))
-        tx.execute(
+        moved = tx.execute(
             f"UPDATE {OFFSETS_TABLE} SET next_offset = ?, applied = applied + ?, duplicates = duplicates + ? "
-            "WHERE projection = ? AND topic = ? AND partition_id = ? AND epoch = ?",
+            "WHERE projection = ? AND topic = ? AND partition_id = ? AND epoch = ? RETURNING partition_id",
             (offset, applied, duplicates, tracking_name, topic, partition, epochs[(topic, partition)]),
-        )
-        if tx.rowcount != 1:
+        ).fetchall()  # rows, rather than a row count: known at once in a pipelined transaction too
+        if len(moved) != 1:
             lost.append((topic, partition))
     if lost:
         raise Fenced(lost)

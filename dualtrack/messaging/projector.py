@@ -227,12 +227,28 @@ class Projector:
             raise ViewUnwritable(self.projection.name, cause) from error
 
     def _apply(self, events: list[ReceivedEvent]) -> int:
+        """On PostgreSQL the batch's statements are pipelined (sent without waiting for each answer); a batch that
+        fails so is applied again one statement at a time, which names the event that fails (a pipelined
+        transaction reports a statement's failure at a later one)."""
+        if not self.db.is_postgres:
+            return self._apply_once(events, pipelined=False)
+        try:
+            return self._apply_once(events, pipelined=True)
+        except Exception as error:
+            if storage_write_fault(error) is not None:
+                raise
+            log.debug("projection %s: a pipelined batch failed (%r); applying it again statement by statement",
+                      self.tracking_name, error)
+            return self._apply_once(events, pipelined=False)
+
+    def _apply_once(self, events: list[ReceivedEvent], *, pipelined: bool) -> int:
         offsets: Offsets = {}
         moved: Offsets = {}
         rows: dict[Partition, PartitionRow] = {}
         lost: set[Partition] = set()
         try:
-            with writers_turn(self.db, self.tracking_name), self.db.transaction(self.suffix) as tx:
+            with writers_turn(self.db, self.tracking_name), self.db.transaction(self.suffix,
+                                                                                pipelined=pipelined) as tx:
                 serialise_writers(tx, self.tracking_name)
                 rows = rows_of(tx, self.tracking_name, for_update=True)
                 lost = {p for p, epoch in self.epochs.items() if p in rows and rows[p].epoch != epoch}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +92,14 @@ class ViewDatabase:
         return conn
 
     @contextmanager
-    def transaction(self, suffix: str = "", *, snapshot: bool = False) -> Iterator[Tx]:
+    def transaction(self, suffix: str = "", *, snapshot: bool = False, pipelined: bool = False) -> Iterator[Tx]:
         """One transaction; `snapshot`: every statement reads the same committed state (PostgreSQL's repeatable
-        read; SQLite's one writer lock gives that already)."""
+        read; SQLite's one writer lock gives that already). `pipelined` (PostgreSQL): statements are sent without
+        waiting for each answer (psycopg's pipeline mode), until one reads rows: a statement's failure may then be
+        reported at a later one, and `Tx.rowcount` is not known until then."""
         conn = self._connection()
         if self.is_postgres:
-            with conn.transaction(), conn.cursor() as cursor:
+            with conn.transaction(), (conn.pipeline() if pipelined else nullcontext()), conn.cursor() as cursor:
                 if snapshot:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 yield Tx(cursor, True, suffix)

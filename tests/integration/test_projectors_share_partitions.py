@@ -161,3 +161,25 @@ def test_given_two_projectors_of_a_projection_then_they_split_its_partitions_and
         rows = rows_of(tx, NAME).values()
     assert {row.holder for row in rows} == {None}, "both let their partitions go when they stopped"
     assert (sum(r.applied for r in rows), sum(r.duplicates for r in rows)) == (total, 0), "as the view counted them"
+
+
+def test_given_an_event_the_database_refuses_amid_a_batch_then_the_projector_stops_naming_that_event(
+        kcontainer: Container, admin: CommandContext) -> None:
+    from kafka import KafkaProducer
+
+    from dualtrack.messaging.projector import PoisonMessage
+
+    record_and_relay(kcontainer, admin, 40)
+    topic = kcontainer.settings.topic("placements")
+    producer = KafkaProducer(bootstrap_servers=kcontainer.settings.kafka_bootstrap_servers)
+    headers = [("ce_id", b"bad:1"), ("ce_type", b"dualtrack.placements.CentreOpened.v1"), ("ce_source", b"/x"),
+               ("ce_subject", b"bad"), ("ce_time", b"2026-01-01T00:00:00+00:00")]
+    refused = b'{"enterprise_id": "e", "name": null, "address": "a", "capacity": 1, "specialities": []}'
+    sent = producer.send(topic, value=refused, headers=headers, partition=0).get(timeout=10)
+    producer.close()
+    record_and_relay(kcontainer, admin, 40)  # more events after it in the same partition, in the same batch
+    projector = kcontainer.projector(NAME)
+    with pytest.raises(PoisonMessage, match=rf"bad:1 at {topic}\[0\]@{sent.offset}:"):
+        projector.catch_up()
+    projector.source.close()
+    assert projector.offsets[(topic, 0)] <= sent.offset
