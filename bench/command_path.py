@@ -99,12 +99,17 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
         wait_until_listening(port, process, log)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ask a process the bench started to end (SIGTERM), and kill it if it has not within 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def dualtrack_environment(data_dir: Path, port: int) -> dict[str, str]:

@@ -23,7 +23,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench.broker import Broker, delete_topics, kafka_broker
-from bench.command_path import percentile
+from bench.command_path import percentile, stop
 from bench.report import Figure
 from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
@@ -47,12 +47,7 @@ def process(name: str, argv: list[str], env: dict[str, str], logs: Path) -> Iter
         try:
             yield child
         finally:
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop(child)
 
 
 def environment(settings: Settings) -> dict[str, str]:

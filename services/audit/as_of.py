@@ -5,9 +5,9 @@ Every answer is a replay: the read model's own projection (for progress, without
 `ProgressReplayProjection`) is fed, in recorded order, only the events recorded at or before the moment asked
 about, into an in-memory SQLite view database, and the read model's own queries answer for the business date. The
 API and the auditor's page ask services/audit/as_of_cache.py, which keeps replayed states of a student's progress
-and starts from the nearest one; `StudentProgressAsOf` here replays everything, every time. Only the aggregates the answer depends on are
-replayed (a projection handler writes only facts of its own event or of the same aggregate, so the rows about
-one student or one centre come from these aggregates alone):
+and starts from the nearest one; `StudentProgressAsOf` here replays everything, every time. Only the aggregates the
+answer depends on are replayed (a projection handler writes only facts of its own event or of the same aggregate,
+so the rows about one student or one centre come from these aggregates alone):
 
 - a student's progress: their Student aggregate, training record and credit account, and the rotation plans
   that named them;

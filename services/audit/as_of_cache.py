@@ -69,8 +69,8 @@ class MemoryState(ViewDatabase):
         return self._conn
 
     @contextmanager
-    def transaction(self, suffix: str = "", *, snapshot: bool = False) -> Iterator[Tx]:
-        with self._lock, super().transaction(suffix, snapshot=snapshot) as tx:
+    def transaction(self, suffix: str = "", *, snapshot: bool = False, pipelined: bool = False) -> Iterator[Tx]:
+        with self._lock, super().transaction(suffix, snapshot=snapshot, pipelined=pipelined) as tx:
             yield tx
 
     def copy(self) -> MemoryState:
