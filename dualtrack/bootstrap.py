@@ -261,8 +261,8 @@ class Container:
         return ViewDatabase(str(self.settings.data_dir / "views.sqlite3"))
 
     def projector_lock(self, name: str) -> Any:
-        """Held by a process that projects `name` from the stores (`serve --embedded`): a second one refuses to
-        start. Projectors from Kafka share the partitions instead (`dualtrack project`, a consumer group)."""
+        """Held by the one process that projects `name` (`serve --embedded`, `dualtrack project NAME`): a second one
+        refuses to start. Projectors started with `--share` share the partitions instead (a consumer group)."""
         from dualtrack.messaging.locks import exclusive
 
         return exclusive(self.view_db.url, f"projector-{name}", f"a projector for {name}")

@@ -109,14 +109,24 @@ def _retry_parked(context: str) -> None:
 
 @main.command()
 @click.argument("name", type=click.Choice(sorted(PROJECTION_CLASSES)))
-def project(name: str) -> None:
-    """Keep a projection up to date from Kafka until stopped; several share its partitions (a consumer group)."""
+@click.option("--share", is_flag=True,
+              help="join the projection's consumer group: several processes (on several machines) share its "
+                   "partitions; without it this process reads every partition and a second one refuses to start")
+def project(name: str, share: bool) -> None:
+    """Keep a projection up to date from Kafka until stopped: the one projector of it, or with --share one of
+    several sharing its partitions (a consumer group; each partition's offset fenced by an epoch)."""
+    locks: list[Any] = []
 
     def build(container: Container) -> Any:
-        return container.projector(name, shared=True)
+        if share:
+            return container.projector(name, shared=True)
+        locks.append(container.projector_lock(name))
+        return container.projector(name)
 
     def close(projector: Any) -> None:
         projector.close()
+        while locks:
+            locks.pop().release()
 
     _run_worker(f"projector-{name}", build, close)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
 
@@ -68,4 +69,18 @@ def test_given_a_projector_killed_mid_batch_when_restarted_then_the_view_equals_
         assert tx.execute("SELECT COUNT(*) FROM centres_centres").fetchone()[0] == len(
             {n.originator_id for n in container.placements.notifications(2, total)}
         )
+    container.close()
+
+
+def test_given_a_projector_running_when_a_second_one_starts_without_share_then_it_refuses(
+    e2e_settings, processes
+) -> None:
+    container = Container(e2e_settings)
+    container.ensure_topics()
+    first = processes.start("project", "centres")
+    wait_for(lambda: bool(projection_offsets(container, "centres")) or first.poll() is None, 30, "the first projector")
+    time.sleep(2)  # let it take its lock
+    second = processes.start("project", "centres")
+    assert second.wait(60) == 4, "the second projector exits with 'already running' (--share would have joined)"
+    assert first.poll() is None, "the first one keeps running"
     container.close()

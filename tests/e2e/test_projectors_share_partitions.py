@@ -76,7 +76,7 @@ def test_given_two_projectors_under_load_when_one_is_killed_then_the_other_takes
     processes = Processes(settings, tmp_path)
     try:
         processes.start("relay", "placements")
-        projectors = {p.pid: p for p in (processes.start("project", NAME), processes.start("project", NAME))}
+        projectors = {p.pid: p for p in (processes.start("project", NAME, "--share"), processes.start("project", NAME, "--share"))}
         load = SteadyLoad(container, admin, centres)
         named = {f"{socket.gethostname()}:{pid}": pid for pid in projectors}
         wait_for(lambda: holders(container) == set(named) and len(partitions(container)) == 9, 45,

@@ -140,17 +140,17 @@ def test_given_two_projectors_of_a_projection_then_they_split_its_partitions_and
         kcontainer: Container, admin: CommandContext) -> None:
     total = record_and_relay(kcontainer, admin, 1_000)
     first = Running(kcontainer, "first")
-    wait_for(lambda: len(first.held()) == 9, 30, "the first projector to hold all nine partitions")
+    wait_for(lambda: len(first.held()) == 9, 60, "the first projector to hold all nine partitions")
     second = Running(kcontainer, "second")
     try:
-        wait_for(lambda: shared_out(kcontainer, first, second), 30, "the two projectors to share the partitions")
+        wait_for(lambda: shared_out(kcontainer, first, second), 60, "the two projectors to share the partitions")
         total += record_and_relay(kcontainer, admin, 1_000)  # applied while they share
         ends = ends_of(kcontainer)
-        wait_for(lambda: caught_up(kcontainer, ends), 30, "the shared projectors to catch up")
+        wait_for(lambda: caught_up(kcontainer, ends), 60, "the shared projectors to catch up")
         first.leave()  # its partitions go to the second
         total += record_and_relay(kcontainer, admin, 1_000)
         ends = ends_of(kcontainer)
-        wait_for(lambda: len(second.held()) == 9 and caught_up(kcontainer, ends), 30,
+        wait_for(lambda: len(second.held()) == 9 and caught_up(kcontainer, ends), 60,
                  "the second projector to take every partition and catch up")
     finally:
         first.leave()
