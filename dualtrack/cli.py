@@ -120,8 +120,14 @@ def project(name: str, share: bool) -> None:
     def build(container: Container) -> Any:
         if share:
             return container.projector(name, shared=True)
-        locks.append(container.projector_lock(name))
-        return container.projector(name)
+        lock = container.projector_lock(name)
+        try:
+            projector = container.projector(name)
+        except BaseException:
+            lock.release()  # built again after a pause (a full disk, say): the lock is taken again then
+            raise
+        locks.append(lock)
+        return projector
 
     def close(projector: Any) -> None:
         projector.close()
