@@ -19,9 +19,11 @@ run: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(BIN)/dualtrack run
 
-# Tests run in parallel, one pytest-xdist worker a CPU (at most 4), a module's tests on one worker (a world it builds
-# once is built once) and the end-to-end tests one after another on one worker, handed out first (tests/conftest.py).
-PYTEST_PARALLEL ?= -n logical --maxprocesses 4 --dist loadscope --no-loadscope-reorder
+# Tests run in parallel, one pytest-xdist worker a CPU and one more (the end-to-end tests mostly wait on the processes
+# they start), at most 4; a module's tests on one worker (a world it builds once is built once) and the end-to-end
+# tests one after another on one worker, handed out first (tests/conftest.py).
+PYTEST_WORKERS ?= $(shell n=$$(nproc); echo $$(( n + 1 < 4 ? n + 1 : 4 )))
+PYTEST_PARALLEL ?= -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 # One PostgreSQL server and one Kafka broker for the whole run, shared by the workers, stopped afterwards.
 # The fifteen slowest steps are listed at the end of `make test`: the suite must stay under 10 minutes.
 WITH_SERVERS := $(BIN)/python -m tests.support.servers
