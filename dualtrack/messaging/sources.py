@@ -8,14 +8,19 @@ partitions it is given by hand (`KafkaSource`).
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.structs import MemberState
 
 from toolkit.cloudevents import CloudEventEncoder, ReceivedEvent, decode
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # a rebuild worker reads Kafka only: it need not load the event stores' library
     from services.common.application import DualtrackApplication
@@ -34,6 +39,10 @@ closing its connections is noticed sooner."""
 SESSION_TIMEOUT_MS = 10000
 """A projector of a consumer group that stops heartbeating (killed, paused) loses its partitions to the others after
 this (kafka-python's default is 45 s; the broker's lowest allowed is 6 s)."""
+STALLED_REBALANCE_S = 30.0
+"""A member whose rebalance has not settled after this long leaves the group and joins it again. Ours poll every few
+tenths of a second, so a rebalance settles in seconds; kafka-python 3.0 was seen, on a loaded machine, to wait for a
+SyncGroup answer for ever after a rejoin that a metadata update set off, holding nothing."""
 
 
 class EventSource(Protocol):
@@ -133,6 +142,10 @@ class _Rebalances(ConsumerRebalanceListener):
         self._assigned: set[Partition] = set()
         self._revoked: set[Partition] = set()
 
+    def rebind(self, consumer: KafkaConsumer) -> None:
+        """Listen for a new member (the old one left the group)."""
+        self._consumer = consumer
+
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         with self._lock:
             for tp in revoked:
@@ -165,22 +178,53 @@ class GroupKafkaSource:
     Kafka."""
 
     def __init__(self, bootstrap_servers: str, topics: Sequence[str], *, group_id: str,
-                 session_timeout_ms: int = SESSION_TIMEOUT_MS) -> None:
+                 session_timeout_ms: int = SESSION_TIMEOUT_MS, stalled_after: float = STALLED_REBALANCE_S) -> None:
+        self._bootstrap_servers, self._group_id = bootstrap_servers, group_id
+        self._session_timeout_ms = session_timeout_ms
+        self._topics = list(topics)
+        self._stalled_after = stalled_after
+        self._unsettled_since: float | None = None
+        self._consumer = self._new_consumer()
+        if not [t for t in self._topics if self._consumer.partitions_for_topic(t)]:
+            self._consumer.close()
+            raise LookupError(f"none of the topics {self._topics} exists yet")
+        self._rebalances = _Rebalances(self._consumer)
+        self._consumer.subscribe(self._topics, listener=self._rebalances)
+
+    def _new_consumer(self) -> KafkaConsumer:
         from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 
-        self._consumer = _consumer(
-            bootstrap_servers, group_id, group_id=group_id, session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(1000, session_timeout_ms // 3),
+        return _consumer(
+            self._bootstrap_servers, self._group_id, group_id=self._group_id,
+            session_timeout_ms=self._session_timeout_ms, heartbeat_interval_ms=max(1000, self._session_timeout_ms // 3),
             # The topics' partitions spread over the members one by one (range would give the first member the
             # first partitions of every topic).
             partition_assignment_strategy=(RoundRobinPartitionAssignor,),
         )
-        known = [t for t in topics if self._consumer.partitions_for_topic(t)]
-        if not known:
-            self._consumer.close()
-            raise LookupError(f"none of the topics {list(topics)} exists yet")
-        self._topics = list(topics)
-        self._rebalances = _Rebalances(self._consumer)
+
+    def _watch_rebalance(self) -> None:
+        """Join the group again, as a new member, when a rebalance has not settled for `stalled_after` seconds; what
+        the old member held counts as revoked."""
+        if self._consumer.group_metadata().state == MemberState.STABLE:
+            self._unsettled_since = None
+            return
+        now = time.monotonic()
+        if self._unsettled_since is None:
+            self._unsettled_since = now
+            return
+        if now - self._unsettled_since < self._stalled_after:
+            return
+        log.warning("consumer group %s: a rebalance has not settled after %.0f s; joining again as a new member",
+                    self._group_id, now - self._unsettled_since)
+        self._unsettled_since = None
+        stalled = self._consumer
+        self._rebalances.on_partitions_revoked(stalled.assignment())
+        try:
+            stalled.close()
+        except Exception as error:  # the new member is what matters; the old one times out on the broker
+            log.debug("consumer group %s: closing the stalled member: %r", self._group_id, error)
+        self._consumer = self._new_consumer()
+        self._rebalances.rebind(self._consumer)
         self._consumer.subscribe(self._topics, listener=self._rebalances)
 
     def changes(self) -> tuple[list[Partition], list[Partition]]:
@@ -196,7 +240,16 @@ class GroupKafkaSource:
             self._consumer.resume(*chosen)
 
     def poll(self, max_records: int, timeout: float) -> list[ReceivedEvent]:
-        return _decoded(self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records))
+        started = time.monotonic()
+        events = _decoded(self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records))
+        if not events:
+            self._watch_rebalance()
+            # While the coordinator cannot be reached kafka-python answers at once: wait out the timeout here, or
+            # the projector's loop would spin.
+            rest = timeout - (time.monotonic() - started)
+            if rest > 0:
+                time.sleep(rest)
+        return events
 
     def end_offsets(self) -> Offsets:
         parts = [TopicPartition(t, p) for t in self._topics for p in sorted(self._consumer.partitions_for_topic(t)

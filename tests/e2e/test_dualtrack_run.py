@@ -41,7 +41,7 @@ def call(method: str, url: str, body: dict | None = None, token: str | None = No
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
-    except (urllib.error.URLError, ConnectionError):
+    except OSError:  # refused, reset, or no answer within the timeout (a server still starting on a loaded machine)
         return 0, None
 
 
