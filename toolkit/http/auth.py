@@ -11,6 +11,9 @@ Two kinds, both signed by the deployment's key ring (toolkit/http/keys.py) with 
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -116,14 +119,52 @@ def _sign(key: SigningKey, subject: str, ttl: timedelta, claims: dict[str, Any])
     return jwt.encode(body, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
+class _VerifiedTokens:
+    """Tokens this process verified, until they expire: a client sends the same access token with every request
+    for its 15 minutes, and its signature and claims cannot change in that time. A hit still needs the key that
+    signed it to be honoured now (a key retired from the ring ends its tokens at once)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._tokens: OrderedDict[str, tuple[Verified, str, str, float]] = OrderedDict()
+
+    def get(self, keys: KeyRing | str, token: str) -> Verified | None:
+        found = self._tokens.get(token)
+        if found is None:
+            return None
+        verified, kid, secret, expires = found
+        key = _key_named(keys, kid)
+        if key is None or key.secret != secret or time.time() >= expires:
+            with self._lock:
+                self._tokens.pop(token, None)
+            return None
+        return verified
+
+    def keep(self, token: str, verified: Verified, key: SigningKey) -> None:
+        with self._lock:
+            self._tokens[token] = (verified, key.kid, key.secret, float(verified.claims["exp"]))
+            while len(self._tokens) > self._size:
+                self._tokens.popitem(last=False)
+
+
+_verified_tokens = _VerifiedTokens()
+
+
+def _key_named(keys: KeyRing | str, kid: str) -> SigningKey | None:
+    return keys.find(kid) if isinstance(keys, KeyRing) else _only(keys, kid)
+
+
 def verify_token(keys: KeyRing | str, token: str) -> Verified:
     """Check a token's signature (by its key id), issuer, audience and lifetime; InvalidToken otherwise."""
-    ring = keys if isinstance(keys, KeyRing) else None
+    verified = _verified_tokens.get(keys, token)
+    if verified is not None:
+        return verified
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         if not isinstance(kid, str):
             raise InvalidToken("the token names no key id (kid)")
-        key = ring.find(kid) if ring is not None else _only(keys, kid)
+        key = _key_named(keys, kid)
         if key is None:
             raise InvalidToken("the token is signed with a key this server does not honour")
         claims = jwt.decode(token, key.secret, algorithms=[ALGORITHM], issuer=ISSUER, audience=AUDIENCE,
@@ -143,7 +184,9 @@ def verify_token(keys: KeyRing | str, token: str) -> Verified:
         raise
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
         raise InvalidToken(str(error)) from error
-    return Verified(actor, session_id, grant_id, claims)
+    verified = Verified(actor, session_id, grant_id, claims)
+    _verified_tokens.keep(token, verified, key)
+    return verified
 
 
 def actor_from_token(keys: KeyRing | str, token: str) -> Actor:

@@ -1,0 +1,53 @@
+"""A token verified once is not verified again on every request, yet nothing it could not do before gets through:
+it ends when it expires and when the key that signed it stops being honoured."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from services.common.identity import Role
+from toolkit.http import keys as keys_module
+from toolkit.http.auth import InvalidToken, issue_token, verify_token
+from toolkit.http.keys import LONGEST_TOKEN_LIFETIME, KeyRing
+
+SECRET = "a-secret-for-the-verified-token-tests-long-enough"
+
+
+def test_given_a_token_verified_once_when_sent_again_then_it_names_the_same_actor(tmp_path: Path) -> None:
+    ring = KeyRing(SECRET, tmp_path / "token-keys")
+    token = issue_token(ring, role=Role.COORDINATOR, subject="coord-li", school_id="school-1")
+    first, again = verify_token(ring, token), verify_token(ring, token)
+    assert again.actor == first.actor and again.actor.school_id == "school-1"
+
+
+def test_given_a_token_verified_once_when_it_expires_then_it_is_refused(tmp_path: Path) -> None:
+    ring = KeyRing(SECRET, tmp_path / "token-keys")
+    token = issue_token(ring, role=Role.ADMIN, subject="service:short", ttl=timedelta(seconds=1))
+    verify_token(ring, token)
+    time.sleep(1.1)
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_token(ring, token)
+
+
+def test_given_a_token_verified_once_when_its_key_is_no_longer_honoured_then_it_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ring = KeyRing(SECRET, tmp_path / "token-keys")
+    token = issue_token(ring, role=Role.ADMIN, subject="service:import")
+    verify_token(ring, token)
+    ring.rotate()
+    assert verify_token(ring, token).actor.subject == "service:import", "honoured while the new key is young"
+    later = time.time() + LONGEST_TOKEN_LIFETIME.total_seconds() + 60
+    monkeypatch.setattr(keys_module.time, "time", lambda: later)
+    with pytest.raises(InvalidToken, match="does not honour"):
+        verify_token(ring, token)
+
+
+def test_given_a_token_verified_by_one_secret_when_checked_against_another_then_it_is_refused() -> None:
+    token = issue_token(SECRET, role=Role.ADMIN, subject="service:import")
+    verify_token(SECRET, token)
+    with pytest.raises(InvalidToken):
+        verify_token("another-secret-of-another-deployment-long-enough", token)
