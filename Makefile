@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast coverage bench lint install clean translations
+.PHONY: run test test-fast coverage bench bench-scale lint install clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ coverage: $(STAMP)
 bench: $(STAMP)
 	bash infra/ensure-system-packages.sh
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## A province on PostgreSQL and Kafka (5,000, 15,000, 50,000 students; about 20 events each): the cost curve.
+bench-scale: $(STAMP)
+	bash infra/ensure-system-packages.sh
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 ## The static checks: the import contracts (layers, independence), ruff, mypy (strict on events/ and domains).
 lint: $(STAMP)
