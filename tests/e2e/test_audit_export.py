@@ -5,9 +5,7 @@ the deployment publishes at GET /api/v1/keys)."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +13,8 @@ import pytest
 
 from services.common.identity import Role
 from tests.e2e.conftest import DUALTRACK
-from tests.e2e.test_dualtrack_run import call, free_port
+from tests.e2e.served import embedded_env, embedded_server
+from tests.e2e.test_dualtrack_run import call
 from toolkit.http.auth import issue_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -26,21 +25,12 @@ SECRET = "audit-export-test-secret-key-long-enough"
 def test_given_an_export_taken_through_the_api_when_verified_offline_then_it_holds_and_one_changed_byte_fails(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    env = {**os.environ, "DUALTRACK_DATA_DIR": str(tmp_path / "var"), "DUALTRACK_API_PORT": str(port),
-           "DUALTRACK_SECRET_KEY": SECRET, "DUALTRACK_LOG_LEVEL": "WARNING"}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    env = embedded_env(tmp_path / "var", SECRET)
     assert subprocess.run([DUALTRACK, "seed-demo"], env=env, capture_output=True).returncode == 0
     key_set = tmp_path / "keys.json"
-    server = subprocess.Popen([DUALTRACK, "serve", "--embedded"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     auditor = issue_token(SECRET, role=Role.AUDITOR, subject="auditor-wu")
-    try:
-        deadline = time.monotonic() + 30
-        while call("GET", f"{base}/healthz")[0] != 200:
-            assert time.monotonic() < deadline and server.poll() is None, "the server starts"
-            time.sleep(0.1)
+    with embedded_server(env) as served:
+        base = served.base
         status, placements = call("GET", f"{base}/api/v1/placements", token=auditor)
         assert status == 200
         student = placements[0]["student_id"]  # type: ignore[index]
@@ -51,9 +41,6 @@ def test_given_an_export_taken_through_the_api_when_verified_offline_then_it_hol
             exported = response.read()
         with urllib.request.urlopen(f"{base}/api/v1/keys", timeout=30) as response:  # public: no token
             key_set.write_bytes(response.read())
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(30) == 0
 
     lines = exported.splitlines()
     assert len(lines) > 10 and b'"what":"student"' in lines[0]
