@@ -169,7 +169,17 @@ class _Maker:
                                   content=content, generated_from=generated_from, meta=self.meta())
         plan.publish([], {}, self.meta())
         self.content = content
+        self.days_of_group: dict[str, list[date]] = {}
         return plan
+
+    def practice_days(self, student_id: str) -> list[date]:
+        """Days the class's plan puts the student at the centre, spread over the term; the same for the whole group
+        (asked of the plan once a group: PlanContent.is_school_day scans every block)."""
+        group = next(g.name for g in self.content.groups if student_id in g.students)
+        if group not in self.days_of_group:
+            self.days_of_group[group] = [d for d in _weekdays(TERM_START, date(2026, 11, 27))
+                                         if not self.content.is_school_day(student_id, d)][::5][:ENTRIES]
+        return self.days_of_group[group]
 
     def training(self, n: int, student: Student, placement_id: str, centre: TrainingCentre) -> TrainingRecord:
         """The plan drawn up, four entries logged and signed (some corrected or rejected), assessments."""
@@ -182,8 +192,7 @@ class _Maker:
         record = TrainingRecord.open(student_id=str(student.id), school_id=student.school_id, major=student.major,
                                      meta=self.meta())
         record.draw_up_plan(facts, self.targets[student.major], TERM_START, self.meta())
-        days = [d for d in _weekdays(TERM_START, date(2026, 11, 27))
-                if not self.content.is_school_day(str(student.id), d)][::5][:ENTRIES]
+        days = self.practice_days(str(student.id))
         codes = [c[0] for c in COMPETENCIES]
         for k, day in enumerate(days):
             practice = Practice(day, clock(8), clock(15), (codes[k % 3],), f"practice day {k + 1}")
