@@ -156,6 +156,8 @@ def measure(settings: Settings, province: Province, data_dir: Path, *, seconds: 
     command = {"rate_per_s": 100, "seconds": seconds, "requests": len(latencies), "errors": errors,
                "p50_ms": round(percentile(latencies, 0.50), 1), "p99_ms": round(percentile(latencies, 0.99), 1)}
     return {"command": command, "queries": {n: s.summary() for n, s in samples.items()},
+            "queries_first": {n: {"first_ms": round(s.latencies_ms[0], 1), "status": next(iter(s.statuses), 0)}
+                              for n, s in warm.items() if s.latencies_ms},
             "queries_without_load": {n: s.summary() for n, s in idle.items()}}
 
 

@@ -51,7 +51,8 @@ def rows(sizes: list[dict[str, Any]]) -> list[Row]:
     for q in queries:
         found += [(f"{q} p50 under load (ms)", _get("load", "queries", q, "p50_ms"), "{:,.1f}", False),
                   (f"{q} p99 under load (ms)", _get("load", "queries", q, "p99_ms"), "{:,.1f}", False),
-                  (f"{q} p50 alone (ms)", _get("load", "queries_without_load", q, "p50_ms"), "{:,.1f}", False)]
+                  (f"{q} p50 alone (ms)", _get("load", "queries_without_load", q, "p50_ms"), "{:,.1f}", False),
+                  (f"{q} first, cold (ms)", _get("load", "queries_first", q, "first_ms"), "{:,.1f}", False)]
     found += [
         ("database (MB)", lambda s: _mb(_get("disk", "database_bytes")(s)), "{:,.1f}", True),
         ("  event stores (MB)", lambda s: _mb(_sum_stores(s)), "{:,.1f}", True),
