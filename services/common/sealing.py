@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,9 @@ class SubjectKeys(Protocol):
 
     def key_of(self, subject: str) -> bytes | None:
         """The subject's key, or None when it was destroyed (or never made)."""
+
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        """Read these subjects' keys ahead, together, for a reader about to open values of many subjects."""
 
 
 class _Erased:

@@ -31,6 +31,8 @@ from services.common.sealing import SubjectErased
 from services.common.viewstore import ViewDatabase
 
 TABLE = "subject_keys"
+PREFETCH_CHUNK = 500
+"""Subjects whose keys one query reads (SQLite takes at most 32,766 parameters a statement)."""
 MASTER_KEY_INFO = b"dualtrack subject keys v1"
 
 
@@ -44,6 +46,13 @@ class KeyDatabase(ViewDatabase):
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA secure_delete=ON")
         return conn
+
+    def read_all(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Every row of one SELECT, as committed now (on SQLite without the writer's lock, as `read_one`)."""
+        if self.is_postgres:
+            with self.transaction() as tx:
+                return tx.execute(sql, params).fetchall()
+        return [tuple(row) for row in self._connection().execute(sql, params).fetchall()]
 
     def read_one(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """One row of one SELECT, as committed now. On SQLite a statement of its own (in WAL mode a reader waits for
@@ -76,6 +85,9 @@ class MemoryKeys:
 
     def key_of(self, subject: str) -> bytes | None:
         return self._keys.get(subject)
+
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        pass
 
     def destroy(self, subjects: Iterable[str]) -> int:
         chosen = set(subjects)
@@ -134,13 +146,29 @@ class StoredKeys:
         if cached is not None and (cached[0] is None or time.monotonic() - cached[1] < self._cache_seconds):
             return cached[0]
         row = self._row(subject)
-        key = None
-        if row is not None and row[0] is not None:
-            wrapped = bytes(row[0])
-            key = self._master.decrypt(wrapped[:12], wrapped[12:], subject.encode())
+        key = self._unwrapped(subject, row[0]) if row is not None else None
         if row is not None:  # an unknown subject is not cached: its key may be made by another process
             self._cache[subject] = (key, time.monotonic())
         return key
+
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        """Read many subjects' keys in a few queries, for a reader about to open values of each (the roster of a
+        whole province, an export): one query a key would cost a round trip each."""
+        now = time.monotonic()
+        wanted = sorted({s for s in subjects if (c := self._cache.get(s)) is None or now - c[1] >= self._cache_seconds})
+        for start in range(0, len(wanted), PREFETCH_CHUNK):
+            chunk = wanted[start:start + PREFETCH_CHUNK]
+            rows = self._db.read_all(f"SELECT subject, wrapped FROM {TABLE} WHERE subject IN "
+                                     f"({', '.join('?' for _ in chunk)})", chunk)
+            read = time.monotonic()
+            for subject, wrapped in rows:
+                self._cache[subject] = (self._unwrapped(subject, wrapped), read)
+
+    def _unwrapped(self, subject: str, wrapped: Any) -> bytes | None:
+        if wrapped is None:  # destroyed
+            return None
+        wrapped = bytes(wrapped)
+        return self._master.decrypt(wrapped[:12], wrapped[12:], subject.encode())
 
     def close(self) -> None:
         self._db.close()

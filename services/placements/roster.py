@@ -55,6 +55,8 @@ class Roster:
             while True:
                 batch = self._app.recorder.select_notifications(start=self._position, limit=self._BATCH,
                                                                topics=self._TOPICS, inclusive_of_start=False)
+                # A student's name opens with their key: read the batch's keys in one query, not one each.
+                self._app.subject_keys.prefetch(str(n.originator_id) for n in batch)
                 for notification in batch:
                     self._add(self._app.mapper.to_domain_event(notification))
                     self._position = notification.id

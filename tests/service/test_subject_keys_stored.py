@@ -87,3 +87,18 @@ def test_given_a_destroyed_key_when_any_process_seals_for_that_subject_again_the
         with pytest.raises(SubjectErased):
             second.key_for(subject)
         assert second.key_of(subject) is None
+
+
+def test_given_many_subjects_when_another_process_prefetches_their_keys_then_each_opens_without_a_query_of_its_own(
+        two_processes: tuple[StoredKeys, StoredKeys], monkeypatch: pytest.MonkeyPatch) -> None:
+    maker, reader = two_processes
+    subjects = [f"student-{n:04d}" for n in range(1_200)]
+    made = {s: maker.key_for(s) for s in subjects}
+    maker.destroy(["student-0007"])
+    reader.prefetch(subjects)
+    single_reads: list[str] = []
+    monkeypatch.setattr(reader._db, "read_one", lambda sql, params: single_reads.append(params[0]))
+    opened = {s: reader.key_of(s) for s in subjects}
+    assert single_reads == [], "every key came with the prefetch"
+    assert opened["student-0007"] is None, "a destroyed key reads as destroyed"
+    assert all(opened[s] == made[s] for s in subjects if s != "student-0007")
