@@ -115,6 +115,7 @@ class CalendarsProjection(Projection):
 
     name = "calendars"
     contexts = ("schedules", "placements")
+    indexes = PLACES.indexes()
     tables = {
         **PLACES.tables(),
         PLANS: "plan_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, cohort TEXT NOT NULL, "

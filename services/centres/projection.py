@@ -132,6 +132,7 @@ class CentresProjection(Projection):
 
     name = "centres"
     contexts = ("placements", "training", "schedules")
+    indexes = ((LEDGER.entries, ("centre_id", "day")), *PLANNED.indexes())
     tables = {
         **LEDGER.tables(),
         **PLANNED.tables(),

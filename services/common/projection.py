@@ -54,6 +54,9 @@ class Projection(ABC):
     """Table name -> column definitions (without the versions table, which every projection gets)."""
     handlers: ClassVar[dict[str, Handler]]
     """CloudEvents type -> handler; events of other types are read and ignored."""
+    indexes: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+    """(table, columns) of the indexes beside the primary keys, for the questions the views ask: without one, a
+    question about one student or one centre reads the whole table, which grows with the province."""
 
     @property
     def versions_table(self) -> str:
@@ -65,6 +68,8 @@ class Projection(ABC):
     def create_tables(self, tx: Tx) -> None:
         for table, columns in self.all_tables().items():
             tx.execute(f"CREATE TABLE IF NOT EXISTS {tx.table(table)} ({columns})")
+        for table, indexed in self.indexes:
+            ensure_index(tx, tx.table(table), indexed)
 
     def drop_tables(self, tx: Tx) -> None:
         for table in self.all_tables():
@@ -171,3 +176,32 @@ def store_offsets(tx: Tx, projection: str, offsets: dict[tuple[str, int], int]) 
         "ON CONFLICT (projection, topic, partition_id) DO UPDATE SET next_offset = excluded.next_offset",
         [(projection, topic, partition, offset) for (topic, partition), offset in offsets.items()],
     )
+
+
+def ensure_index(tx: Tx, table: str, columns: tuple[str, ...]) -> None:
+    """An index of `table` on `columns`, unless it has one already under any name (a rebuilt table renamed into
+    place keeps its indexes' names: `..._rebuild_by_...`)."""
+    if columns in _indexed_columns(tx, table):
+        return
+    base = f"{table}_by_{'_'.join(columns)}"
+    name, n = base, 1
+    while _relation_exists(tx, name):  # the name an older table's index took (rebuilt and renamed since)
+        n += 1
+        name = f"{base}_{n}"
+    tx.execute(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})")
+
+
+def _indexed_columns(tx: Tx, table: str) -> set[tuple[str, ...]]:
+    if tx.locks_rows:  # PostgreSQL: "CREATE INDEX name ON schema.table USING btree (a, b)"
+        rows = tx.execute("SELECT indexdef FROM pg_indexes WHERE tablename = ? AND schemaname = current_schema()",
+                          (table,)).fetchall()
+        return {tuple(c.strip() for c in row[0].rsplit("(", 1)[1].rstrip(")").split(",")) for row in rows}
+    names = [row[0] for row in tx.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)).fetchall()]
+    return {tuple(str(row[2]) for row in tx.execute(f'PRAGMA index_info("{name}")').fetchall()) for name in names}
+
+
+def _relation_exists(tx: Tx, name: str) -> bool:
+    if tx.locks_rows:
+        return tx.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone() == (True,)
+    return tx.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None

@@ -67,6 +67,11 @@ class PublishedPlaces:
             "PRIMARY KEY (plan_id, block_id, student_id)",
         }
 
+    def indexes(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """A student's blocks, a school's days at school, a centre's planned places."""
+        return ((self.places, ("student_id", "start_date")), (self.places, ("school_id", "kind")),
+                (self.places, ("centre_id", "start_date")))
+
     def handlers(self) -> dict[str, Handler]:
         return {PUBLISHED: self.replace, REVISED: self.replace}
 

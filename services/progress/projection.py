@@ -160,8 +160,6 @@ def _sum_practice(tx: Tx, student_id: str) -> None:
         "AND e.status = 'signed' GROUP BY e.student_id, s.competency", (student_id,))
 
 
-INDEXES = {LEDGER.entries: ("student_id",)}
-"""Indexes beside the primary keys: a student's entries are summed after each of their practice events."""
 
 
 def _student_of(tx: Tx, record_id: str) -> str | None:
@@ -277,6 +275,8 @@ class ProgressProjection(Projection):
 
     name = "progress"
     contexts = ("placements", "training", "credentials", "schedules")
+    indexes = ((LEDGER.entries, ("student_id",)), (PLACEMENTS, ("student_id",)), (PLANS, ("student_id",)),
+               (STUDENTS, ("school_id",)), *BLOCKS.indexes())
     tables = {
         STUDENTS: "student_id TEXT PRIMARY KEY, school_id TEXT NOT NULL, major TEXT NOT NULL, cohort INTEGER NOT NULL",
         ERASED: "student_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL",
@@ -376,19 +376,6 @@ class ProgressProjection(Projection):
             _sum_practice(tx, student_id)
         else:
             changed.add(student_id)
-
-    def create_tables(self, tx: Tx) -> None:
-        super().create_tables(tx)
-        for table, columns in INDEXES.items():
-            name = tx.table(table)
-            index = f"{name}_by_{'_'.join(columns)}"
-            owner = tx.execute(
-                "SELECT tablename FROM pg_indexes WHERE indexname = ? AND schemaname = current_schema()"
-                if tx.locks_rows else "SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?",
-                (index,)).fetchone()
-            if owner is not None and owner[0] != name:  # a rebuilt table renamed into place kept its index's name
-                tx.execute(f"DROP INDEX {index}")
-            tx.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {name} ({', '.join(columns)})")
 
     def describe(self) -> str:
         return ("each student's placement, current and next block, hours by competency against the plan, "
