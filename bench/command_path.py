@@ -125,7 +125,6 @@ def prepare_dualtrack(data_dir: Path) -> tuple[str, Callable[[], str]]:
     from dualtrack.bootstrap import Container
     from dualtrack.settings import Settings
     from services.common.identity import Actor, CommandContext, Role
-    from toolkit.http.auth import issue_access_token
     from toolkit.http.rate_limits import Rate, RateLimits
 
     settings = Settings(data_dir=data_dir, secret_key=SECRET, rate_limits=RateLimits(*[Rate.parse(GENEROUS)] * 4))
@@ -133,14 +132,28 @@ def prepare_dualtrack(data_dir: Path) -> tuple[str, Callable[[], str]]:
     try:
         admin = CommandContext(Actor("bench-admin", Role.ADMIN), correlation_id="bench")
         school_id = str(container.placements.register_school(admin, name="Bench School", code="BENCH").id)
+    finally:
+        container.close()
+    return school_id, signed_in_coordinator(settings, school_id)
+
+
+def signed_in_coordinator(settings: Any, school_id: str) -> Callable[[], str]:
+    """A coordinator of the school who signed in (through the identity context, on the deployment's stores); a way
+    to get a fresh access token of their session (a token lives 15 minutes; a long bench asks again)."""
+    from dualtrack.bootstrap import Container
+    from services.common.identity import CommandContext, Role
+    from toolkit.http.auth import issue_access_token
+
+    container = Container(settings).open()
+    try:
         loader = CommandContext.for_system("bench")
         password = uuid.uuid4().hex
-        container.identity.add_account(loader, name="Bench Coordinator", email="coordinator@bench.example",
-                                       password=password)
-        container.identity.invite(loader, name="Bench Coordinator", email="coordinator@bench.example",
-                                  role=Role.COORDINATOR, school_id=school_id)
-        signed = container.identity.sign_in("coordinator@bench.example", password, address="127.0.0.1",
-                                            client="bench", correlation_id="bench")
+        email = f"coordinator-{uuid.uuid4().hex[:8]}@bench.example"
+        container.identity.add_account(loader, name="Bench Coordinator", email=email, password=password)
+        container.identity.invite(loader, name="Bench Coordinator", email=email, role=Role.COORDINATOR,
+                                  school_id=school_id)
+        signed = container.identity.sign_in(email, password, address="127.0.0.1", client="bench",
+                                            correlation_id="bench")
     finally:
         container.close()
     actor = signed.grant.actor(str(signed.person.id))
@@ -153,7 +166,7 @@ def prepare_dualtrack(data_dir: Path) -> tuple[str, Callable[[], str]]:
         finally:
             c.close()
 
-    return school_id, token
+    return token
 
 
 # -- the clients ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from bench.command_path import (
     free_port,
     percentile,
     server,
+    signed_in_coordinator,
 )
 from bench.scale_generate import PLANNED_END, TERM_START, Province
 from dualtrack.settings import Settings
@@ -50,38 +51,6 @@ class Samples:
                 "p50_ms": round(percentile(self.latencies_ms, 0.50), 1),
                 "p99_ms": round(percentile(self.latencies_ms, 0.99), 1),
                 "max_ms": round(max(self.latencies_ms), 1)}
-
-
-def signed_in_coordinator(settings: Settings, school_id: str) -> Callable[[], str]:
-    """A coordinator of the school who signed in (identity context, on the province's database); a way to get a
-    fresh access token of their session."""
-    from dualtrack.bootstrap import Container
-    from services.common.identity import CommandContext, Role
-    from toolkit.http.auth import issue_access_token
-
-    container = Container(settings).open()
-    try:
-        loader = CommandContext.for_system("scale-bench")
-        password = uuid.uuid4().hex
-        email = f"coordinator-{uuid.uuid4().hex[:8]}@scale.example"
-        container.identity.add_account(loader, name="Scale Coordinator", email=email, password=password)
-        container.identity.invite(loader, name="Scale Coordinator", email=email, role=Role.COORDINATOR,
-                                  school_id=school_id)
-        signed = container.identity.sign_in(email, password, address="127.0.0.1", client="bench",
-                                            correlation_id="scale-bench")
-    finally:
-        container.close()
-    actor = signed.grant.actor(str(signed.person.id))
-
-    def token() -> str:
-        c = Container(settings)
-        try:
-            return issue_access_token(c.keys(), actor, session_id=signed.session.session_id,
-                                      grant_id=signed.grant.grant_id)
-        finally:
-            c.close()
-
-    return token
 
 
 def _reader(port: int, paths: Callable[[int], str], headers: dict[str, str], stop: threading.Event,
