@@ -9,6 +9,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from dualtrack.bootstrap import Container
 from dualtrack.messaging.rebuild import rebuild
+from dualtrack.messaging.sources import FETCH_SETTINGS
 
 PROJECTION = "centres"
 _PROCESSES: dict[int, int] = {}
@@ -45,9 +46,7 @@ def time_bare_consumer(bootstrap_servers: str, topics: list[str], max_records: i
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_records=2000,
-        fetch_max_bytes=16 * 1024 * 1024,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
+        **FETCH_SETTINGS,
     )
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]

@@ -59,15 +59,21 @@ class EventSource(Protocol):
         ...
 
 
+FETCH_SETTINGS: dict[str, Any] = {
+    "max_poll_records": 2000,
+    "fetch_max_bytes": 16 * 1024 * 1024,
+    "max_partition_fetch_bytes": 4 * 1024 * 1024,
+}
+"""How much a projector's consumer fetches at a time (the bench's bare consumer fetches the same)."""
+
+
 def _consumer(bootstrap_servers: str, client_id: str, **group: Any) -> KafkaConsumer:
     return KafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_records=2000,
-        fetch_max_bytes=16 * 1024 * 1024,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
+        **FETCH_SETTINGS,
         # kafka-python backs off reconnecting (and refreshing metadata) up to 30 s by default: after an outage
         # the projector would sit out most of that once the broker is back. A second at most.
         reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,

@@ -181,7 +181,7 @@ def store_offsets(tx: Tx, projection: str, offsets: dict[tuple[str, int], int]) 
 def ensure_index(tx: Tx, table: str, columns: tuple[str, ...]) -> None:
     """An index of `table` on `columns`, unless it has one already under any name (a rebuilt table renamed into
     place keeps its indexes' names: `..._rebuild_by_...`)."""
-    if columns in _indexed_columns(tx, table):
+    if columns in secondary_indexes(tx, table):
         return
     base = f"{table}_by_{'_'.join(columns)}"
     name, n = base, 1
@@ -191,14 +191,18 @@ def ensure_index(tx: Tx, table: str, columns: tuple[str, ...]) -> None:
     tx.execute(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})")
 
 
-def _indexed_columns(tx: Tx, table: str) -> set[tuple[str, ...]]:
+def secondary_indexes(tx: Tx, table: str) -> list[tuple[str, ...]]:
+    """The column lists of the table's indexes beside its primary key (and other unique constraints), one per
+    index."""
     if tx.locks_rows:  # PostgreSQL: "CREATE INDEX name ON schema.table USING btree (a, b)"
         rows = tx.execute("SELECT indexdef FROM pg_indexes WHERE tablename = ? AND schemaname = current_schema()",
                           (table,)).fetchall()
-        return {tuple(c.strip() for c in row[0].rsplit("(", 1)[1].rstrip(")").split(",")) for row in rows}
-    names = [row[0] for row in tx.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)).fetchall()]
-    return {tuple(str(row[2]) for row in tx.execute(f'PRAGMA index_info("{name}")').fetchall()) for name in names}
+        return [tuple(c.strip() for c in row[0].rsplit("(", 1)[1].rstrip(")").split(",")) for row in rows
+                if not row[0].startswith("CREATE UNIQUE")]
+    names = [row[0] for row in tx.execute(  # SQLite's own indexes for keys have no SQL
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table,)).fetchall()]
+    return [tuple(str(row[2]) for row in tx.execute(f'PRAGMA index_info("{name}")').fetchall()) for name in names]
 
 
 def _relation_exists(tx: Tx, name: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from dualtrack.bootstrap import PROJECTION_CLASSES
 from dualtrack.messaging.rebuild import rebuild
-from services.common.projection import _indexed_columns
+from services.common.projection import secondary_indexes
 from services.progress.projection import BLOCKS
 from tests.support.demo import Seeded
 
@@ -31,19 +31,8 @@ def indexes_of(seeded: Seeded) -> dict[str, list[tuple[str, ...]]]:
         for cls in PROJECTION_CLASSES.values():
             for table, _ in cls.indexes:
                 if table not in found:
-                    found[table] = sorted(_every_index(tx, table))
+                    found[table] = sorted(secondary_indexes(tx, table))
     return found
-
-
-def _every_index(tx, table: str) -> list[tuple[str, ...]]:  # type: ignore[no-untyped-def]
-    if tx.locks_rows:
-        rows = tx.execute("SELECT indexdef FROM pg_indexes WHERE tablename = ? AND schemaname = current_schema()",
-                          (table,)).fetchall()
-        return [tuple(c.strip() for c in r[0].rsplit("(", 1)[1].rstrip(")").split(",")) for r in rows
-                if not r[0].startswith("CREATE UNIQUE")]  # the primary key
-    names = [r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                                      "AND sql IS NOT NULL", (table,)).fetchall()]
-    return [tuple(str(r[2]) for r in tx.execute(f'PRAGMA index_info("{name}")').fetchall()) for name in names]
 
 
 def test_given_every_projection_rebuilt_twice_then_each_table_has_each_declared_index_once(projected: Seeded) -> None:
@@ -63,7 +52,7 @@ def test_given_every_projection_rebuilt_twice_then_each_table_has_each_declared_
 def test_given_the_places_of_published_plans_when_a_students_blocks_are_asked_then_an_index_answers(
         projected: Seeded) -> None:
     with projected.container.view_db.transaction() as tx:
-        assert ("student_id", "start_date") in _indexed_columns(tx, BLOCKS.places)
+        assert ("student_id", "start_date") in secondary_indexes(tx, BLOCKS.places)
         if not tx.locks_rows:
             plan = tx.execute(f"EXPLAIN QUERY PLAN SELECT * FROM {BLOCKS.places} WHERE student_id = ? "
                               "AND start_date > ? ORDER BY start_date LIMIT 1", ("s", "2026-01-01")).fetchall()
