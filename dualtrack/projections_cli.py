@@ -123,7 +123,8 @@ def projections_rebuild(name: str, embedded: bool) -> None:
                                     lambda cb: rebuild(container, name, embedded=embedded, on_batch=cb))
     except (ValueError, RebuildFailed, PoisonMessage) as error:
         raise click.ClickException(str(error)) from None
-    processes = f", {report.workers} processes" if report.workers > 1 else ""
+    processes = (f", {report.workers} processes ({'forked' if report.forked else 'started afresh'})"
+                 if report.workers > 1 else "")
     click.echo(f"rebuilt {name}: {report.events} events in {report.seconds:.2f}s "
                f"({report.events / max(report.seconds, 1e-9):,.0f} events/s{processes})")
     container.close()

@@ -236,17 +236,19 @@ def decode(
 ) -> ReceivedEvent:
     """Read a binary-mode CloudEvent from a Kafka record's headers and value."""
     attrs = {k: v.decode() for k, v in headers}
-    missing = [name for name in ("ce_id", "ce_type", "ce_source", "ce_subject") if name not in attrs]
-    if missing:
-        raise NotACloudEvent(f"not a CloudEvent: missing headers {missing} at {topic}[{partition}]@{offset}")
+    try:
+        id_, type_, source, subject = attrs["ce_id"], attrs["ce_type"], attrs["ce_source"], attrs["ce_subject"]
+    except KeyError:
+        missing = [name for name in ("ce_id", "ce_type", "ce_source", "ce_subject") if name not in attrs]
+        raise NotACloudEvent(f"not a CloudEvent: missing headers {missing} at {topic}[{partition}]@{offset}") from None
     return ReceivedEvent(
-        id=attrs["ce_id"],
-        type=attrs["ce_type"],
-        source=attrs["ce_source"],
-        subject=attrs["ce_subject"],
+        id=id_,
+        type=type_,
+        source=source,
+        subject=subject,
         time=attrs.get("ce_time", ""),
         data=orjson.loads(value) if value else {},
-        extensions={k[3:]: v for k, v in attrs.items() if k.startswith("ce_") and k not in _CORE},
+        extensions={k[3:]: v for k, v in attrs.items() if k not in _CORE and k[:3] == "ce_"},
         topic=topic,
         partition=partition,
         offset=offset,

@@ -309,7 +309,14 @@ class Projector:
         available = self.source.end_offsets()
         ends = available if ends is None else ends
         require_same_source(ends, available)
-        while not self.caught_up_with(ends):
+        finished: set[Partition] = set()
+        while True:
+            done = {p for p, end in ends.items() if self.offsets.get(p, 0) >= end}
+            if done - finished:
+                self.source.finished(done - finished)
+                finished |= done
+            if len(done) == len(ends):
+                return
             missing = {p for p, end in ends.items() if end and p not in self.epochs and p not in self._to_take}
             if missing:
                 raise Fenced(missing)

@@ -2,15 +2,16 @@
 against such a rebuild by comparing digests at the same offsets.
 
 From Kafka, a rebuild of many events reads its partitions in parallel processes
-(`dualtrack.messaging.rebuild_worker`), each applying some partitions into the same aside tables under epochs of
-its own (their writes are serialised: SQLite's writer lock, PostgreSQL's advisory lock per tracked name); the swap
-happens once all are done, in one transaction, as before. A small rebuild, and one from the event stores
-(`--embedded`), runs in the rebuilding process.
+(`dualtrack.messaging.rebuild_worker`: forked when this process runs no other thread, else started afresh), each
+applying some partitions into the same aside tables under epochs of its own (their writes are serialised: SQLite's
+writer lock, PostgreSQL's advisory lock per tracked name); the swap happens once all are done, in one transaction.
+A small rebuild, and one from the event stores (`--embedded`), runs in the rebuilding process.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import queue
 import subprocess
@@ -19,9 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from dualtrack.bootstrap import Container
+from dualtrack.messaging import rebuild_worker
 from dualtrack.messaging.partitions import Partition, rows_of, serialise_writers
 from dualtrack.messaging.projector import PoisonMessage, require_same_source
 from dualtrack.messaging.rebuild_worker import Share
@@ -41,6 +43,8 @@ class RebuildReport:
     offsets: dict[tuple[str, int], int]
     workers: int = 1
     """Processes that read the partitions (1: the rebuilding process itself)."""
+    forked: bool = False
+    """Whether the other processes were forked from the rebuilding one (else started afresh)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class _Built:
     seconds: float
     offsets: dict[Partition, int]
     workers: int
+    forked: bool = False
 
 
 def _fresh_aside(container: Container, name: str) -> None:
@@ -135,15 +140,15 @@ def _build_in_parallel(container: Container, name: str, ends: dict[Partition, in
     topics = [container.settings.topic(c) for c in projection.contexts]
     own, *others = shares_of(ends, workers)
     messages: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
-    processes = []
+    processes: list[_Worker] = []
+    fork = threading.active_count() == 1  # decided once: the readers started below are threads
     try:
-        for index, share in enumerate(others):
-            spec = Share(f"{kind.__module__}:{kind.__qualname__}", container.view_db.url,
-                         container.require_bootstrap(), topics, [(t, p, e) for (t, p), e in sorted(share.items())],
-                         REBUILD_SUFFIX)
-            process = subprocess.Popen([sys.executable, "-m", "dualtrack.messaging.rebuild_worker", spec.to_json()],
-                                       stdout=subprocess.PIPE, text=True)
-            processes.append(process)
+        specs = [Share(f"{kind.__module__}:{kind.__qualname__}", container.view_db.url, container.require_bootstrap(),
+                       topics, [(t, p, e) for (t, p), e in sorted(share.items())], REBUILD_SUFFIX).to_json()
+                 for share in others]
+        for spec in specs:
+            processes.append(_ForkedWorker(spec) if fork else _StartedWorker(spec))
+        for index, process in enumerate(processes):
             threading.Thread(target=_relay_lines, args=(index, process.stdout, messages), daemon=True).start()
         results: dict[int, dict[str, Any]] = {}
         ended: set[int] = set()
@@ -172,18 +177,62 @@ def _build_in_parallel(container: Container, name: str, ends: dict[Partition, in
     offsets.update(projector.offsets)
     events = sum(r["applied"] + r["skipped"] for r in results.values())
     events += projector.progress.applied + projector.progress.skipped
-    return _Built(events, time.perf_counter() - started, offsets, len(processes) + 1)
+    return _Built(events, time.perf_counter() - started, offsets, len(processes) + 1, fork)
+
+
+class _Worker(Protocol):
+    stdout: IO[str] | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+class _StartedWorker(subprocess.Popen[str]):
+    """A worker started as a new interpreter (it imports what it needs)."""
+
+    def __init__(self, spec: str) -> None:
+        super().__init__([sys.executable, "-m", "dualtrack.messaging.rebuild_worker", spec], stdout=subprocess.PIPE,
+                         text=True)
+
+
+class _ForkedWorker:
+    """A worker forked from this process: what it needs is imported already, so it starts reading at once. Only
+    forked while this process runs a single thread (a lock another thread held would stay held in the child)."""
+
+    def __init__(self, spec: str) -> None:
+        read, write = os.pipe()
+        try:
+            self._process = multiprocessing.get_context("fork").Process(
+                target=rebuild_worker.forked, args=(spec, write), daemon=True)
+            self._process.start()
+        finally:
+            os.close(write)
+        self.stdout: IO[str] | None = open(read)  # read to its end, and closed, by _relay_lines
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def wait(self) -> int:
+        self._process.join()
+        return self._process.exitcode or 0
+
+    def kill(self) -> None:
+        self._process.kill()
 
 
 def _relay_lines(index: int, stream: IO[str] | None, messages: queue.Queue[tuple[int, dict[str, Any] | None]]) -> None:
     if stream is not None:
-        for line in stream:
-            if line.startswith("{"):
-                messages.put((index, json.loads(line)))
+        with stream:
+            for line in stream:
+                if line.startswith("{"):
+                    messages.put((index, json.loads(line)))
     messages.put((index, None))  # its output ended
 
 
-def _take_messages(processes: list[subprocess.Popen[str]], messages: queue.Queue[tuple[int, dict[str, Any] | None]],
+def _take_messages(processes: list[_Worker], messages: queue.Queue[tuple[int, dict[str, Any] | None]],
                    results: dict[int, dict[str, Any]], ended: set[int], on_batch: Callable[[int], None] | None,
                    *, block: bool) -> None:
     """Pass on what the workers said (all that is waiting; with `block`, at least one message): batches read, a
@@ -242,7 +291,7 @@ def rebuild(
                          parallel_from=parallel_from)
     with container.view_db.transaction() as tx:
         swap_in(tx, container.projection(name))
-    return RebuildReport(name, built.events, built.seconds, built.offsets, built.workers)
+    return RebuildReport(name, built.events, built.seconds, built.offsets, built.workers, built.forked)
 
 
 def verify(

@@ -51,6 +51,13 @@ class EventSource(Protocol):
     def end_offsets(self) -> Offsets: ...
     def close(self) -> None: ...
 
+    def finished(self, partitions: Iterable[Partition]) -> None:
+        """Nothing more is wanted from these partitions (a catch-up reached its ends there): stop fetching them.
+        A Kafka consumer asks a broker for all the partitions it reads from at once,
+        and the broker holds a request in which none has news for up to half a second: a partition waited on for
+        nothing would hold back the others' next records."""
+        ...
+
     def changes(self) -> tuple[list[Partition], list[Partition]]:
         """(assigned, revoked) since the last call, to be acted on in that order: revoked first (given up), then
         assigned (taken, at a new epoch, even one revoked just before). A source that reads its partitions itself
@@ -125,6 +132,10 @@ class KafkaSource:
                 self._consumer.seek_to_beginning(tp)
             else:
                 self._consumer.seek(tp, stored)
+
+    def finished(self, partitions: Iterable[Partition]) -> None:
+        done = set(partitions)
+        self._consumer.pause(*[tp for tp in self._partitions if (tp.topic, tp.partition) in done])
 
     def poll(self, max_records: int, timeout: float) -> list[ReceivedEvent]:
         return _decoded(self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records))
@@ -245,6 +256,10 @@ class GroupKafkaSource:
         if chosen:
             self._consumer.resume(*chosen)
 
+    def finished(self, partitions: Iterable[Partition]) -> None:
+        held = set(self._consumer.assignment())
+        self._consumer.pause(*[tp for (t, p) in partitions if (tp := TopicPartition(t, p)) in held])
+
     def poll(self, max_records: int, timeout: float) -> list[ReceivedEvent]:
         started = time.monotonic()
         events = _decoded(self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records))
@@ -298,6 +313,9 @@ class NotificationLogSource:
 
     def end_offsets(self) -> Offsets:
         return {(self._topic_of[ctx], 0): app.max_position() for ctx, app in self._apps.items()}
+
+    def finished(self, partitions: Iterable[Partition]) -> None:
+        pass  # read from the stores only when polled: nothing waits
 
     def changes(self) -> tuple[list[Partition], list[Partition]]:
         announced, self._announced = self._announced, True
