@@ -12,7 +12,7 @@ from dualtrack.messaging.rebuild import rebuild
 from dualtrack.messaging.sources import FETCH_SETTINGS
 
 PROJECTION = "centres"
-_PROCESSES: dict[int, int] = {}
+_PROCESSES: dict[int, tuple[int, bool]] = {}
 
 
 def time_rebuild(container: Container) -> tuple[float, int, float]:
@@ -24,13 +24,14 @@ def time_rebuild(container: Container) -> tuple[float, int, float]:
     """
     started = time.perf_counter()
     report = rebuild(container, PROJECTION)
-    _PROCESSES[id(container)] = report.workers
+    _PROCESSES[id(container)] = (report.workers, report.forked)
     return time.perf_counter() - started, report.events, report.seconds
 
 
-def rebuild_processes(container: Container) -> int:
-    """How many processes the last rebuild timed on `container` read its partitions with."""
-    return _PROCESSES.get(id(container), 1)
+def rebuild_processes(container: Container) -> str:
+    """How many processes the last rebuild timed on `container` read its partitions with, and how they started."""
+    workers, forked = _PROCESSES.get(id(container), (1, False))
+    return f"{workers} processes ({'forked' if forked else 'started afresh'})" if workers > 1 else "1 process"
 
 
 def time_bare_consumer(bootstrap_servers: str, topics: list[str], max_records: int = 5_000) -> tuple[float, int]:

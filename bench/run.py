@@ -117,7 +117,7 @@ class BenchRun:
         return Figure(
             "rebuild centres", events, best_of(rebuild_times), best_of(bare_times),
             REBUILD_TARGET,
-            note=f"rebuild() from Kafka into SQLite views, partitions in {rebuild_processes(container)} processes, "
+            note=f"rebuild() from Kafka into SQLite views, partitions in {rebuild_processes(container)}, "
             "whole call incl. swap; reference: one bare KafkaConsumer reading the whole topic, same fetch settings, "
             "values touched",
             trials={"rebuild": rebuild_times, "rebuild_catch_up": catch_up_times, "bare_consumer": bare_times},
