@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import Any
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from dualtrack.bootstrap import Container
@@ -25,6 +26,15 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Any:
         return self._factory()
+
+
+class RequestLogOnly(glogging.Logger):
+    """gunicorn's logger without its access log: dualtrack logs every request itself (dualtrack/web/app.py), while
+    gunicorn, given a logging configuration, builds an access line for every answer even when its logger drops it."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if self.cfg.accesslog:
+            super().access(resp, req, environ, request_time)
 
 
 def drop_server_banner() -> None:
@@ -92,6 +102,7 @@ def gunicorn_options(settings: Settings, *, embedded: bool = False, workers: int
         # One shared control socket in $HOME would clash between deployments on one machine.
         "control_socket_disable": True,
         "logconfig_dict": logging_config(settings.log_level, "api"),
+        "logger_class": "dualtrack.server.RequestLogOnly",
         "timeout": 60,
     }
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from datetime import date
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     EventStore,
@@ -134,6 +136,8 @@ class CommandResult:
 
 
 R = TypeVar("R")
+KEPT_FOR_READING = 1000
+"""Aggregates an application keeps for read_only(), the least recently kept given up first."""
 BLIND_WRITE_ATTEMPTS = 12
 """How often a command sent without an expected version is decided again after losing a race."""
 BLIND_WRITE_MAX_PAUSE = 0.25
@@ -263,6 +267,34 @@ class DualtrackApplication(Application[UUID]):
                 expected_version=expected_version,
             )
         return aggregate
+
+    def read_only(self, kind: type[Aggregate], aggregate_id: UUID) -> Any:
+        """The aggregate as stored now, for reading only: never to be changed or saved (load() is for commands).
+        A copy is kept between calls and brought up to date with the events recorded since (one query, not a
+        snapshot's and its events'), so only for small aggregates holding nothing personal that many commands
+        read, such as a school."""
+        kept = self._kept.get(aggregate_id)
+        if kept is None or not isinstance(kept, kind):
+            aggregate = self.load(kind, aggregate_id)
+        else:
+            newer = list(self.repository.event_store.get(aggregate_id, gt=kept.version))
+            if not newer:
+                return kept
+            # the kept one may be in another thread's hands: it is never changed, its copy is
+            aggregate = project_aggregate(copy.deepcopy(kept), newer)
+        with self._kept_lock:
+            if len(self._kept) >= KEPT_FOR_READING:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[aggregate_id] = aggregate
+        return aggregate
+
+    @functools.cached_property
+    def _kept(self) -> dict[UUID, Any]:
+        return {}
+
+    @functools.cached_property
+    def _kept_lock(self) -> threading.Lock:
+        return threading.Lock()
 
     @staticmethod
     def retrying(expected_version: int | None, command: Callable[[], R]) -> R:

@@ -56,6 +56,9 @@ class SubjectKeys(Protocol):
     def prefetch(self, subjects: Iterable[str]) -> None:
         """Read these subjects' keys ahead, together, for a reader about to open values of many subjects."""
 
+    def new_subject(self) -> str:
+        """An id for a new data subject (a random UUID) whose key is made already."""
+
 
 class _Erased:
     """Stands, while an event is decoded, for a sealed value whose key is gone."""

@@ -12,6 +12,10 @@ DUALTRACK_MASTER_KEY_FILE) so that the secret that signs tokens can be rotated o
 
 Keys are cached in the process for `cache_seconds` (5 by default): a destruction by another process of the
 deployment takes effect here within that time; in the destroying process at once.
+
+A new data subject (a student being enrolled) is given an id whose key was made ahead, with others, in one durable
+write (`new_subject`): enrolling does not wait for a write to the key store of its own. What a process had made
+ahead and not given when it ends stays in the store as keys of no one: they seal nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +36,8 @@ from services.common.sealing import SubjectErased
 from services.common.viewstore import ViewDatabase
 
 TABLE = "subject_keys"
+AHEAD = 32
+"""New subjects' keys made ahead in one write (`new_subject`)."""
 PREFETCH_CHUNK = 500
 """Subjects whose keys one query reads (SQLite takes at most 32,766 parameters a statement)."""
 MASTER_KEY_INFO = b"dualtrack subject keys v1"
@@ -89,6 +96,9 @@ class MemoryKeys:
     def prefetch(self, subjects: Iterable[str]) -> None:
         pass
 
+    def new_subject(self) -> str:
+        return str(uuid.uuid4())  # its key is made when first asked for: nothing to wait for here
+
     def destroy(self, subjects: Iterable[str]) -> int:
         chosen = set(subjects)
         with self._lock:
@@ -115,11 +125,29 @@ class StoredKeys:
             raise ValueError("the master key is 32 bytes")
         self._db, self._master, self._cache_seconds = db, AESGCM(master_key), cache_seconds
         self._cache: dict[str, tuple[bytes | None, float]] = {}
+        self._ahead: list[tuple[str, bytes]] = []
+        self._ahead_lock = threading.Lock()
         with db.transaction() as tx:
             tx.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, wrapped BYTEA, "
                        "created_at TEXT NOT NULL, erased_at TEXT)" if db.is_postgres else
                        f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, wrapped BLOB, "
                        "created_at TEXT NOT NULL, erased_at TEXT)")
+
+    def new_subject(self) -> str:
+        with self._ahead_lock:
+            if not self._ahead:
+                made = [(str(uuid.uuid4()), AESGCM.generate_key(256)) for _ in range(AHEAD)]
+                with self._db.transaction() as tx:
+                    tx.executemany(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES (?, ?, ?)",
+                                   [(subject, self._wrapped(subject, key), _now()) for subject, key in made])
+                self._ahead = made
+            subject, key = self._ahead.pop()
+        self._cache[subject] = (key, time.monotonic())
+        return subject
+
+    def _wrapped(self, subject: str, key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._master.encrypt(nonce, key, subject.encode())
 
     def key_for(self, subject: str) -> bytes:
         key = self.key_of(subject)
@@ -127,8 +155,7 @@ class StoredKeys:
             return key
         # No key found: make one, unless another process of the deployment made (or destroyed) it meanwhile.
         fresh = AESGCM.generate_key(256)
-        nonce = os.urandom(12)
-        wrapped = nonce + self._master.encrypt(nonce, fresh, subject.encode())
+        wrapped = self._wrapped(subject, fresh)
         with self._db.transaction() as tx:
             made = tx.execute(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES (?, ?, ?) "
                               "ON CONFLICT (subject) DO NOTHING", (subject, wrapped, _now())).rowcount == 1

@@ -150,13 +150,13 @@ class PlacementsApplication(Erasure, Registrations, DualtrackApplication):
         date_of_birth: date, guardian_name: str | None = None, guardian_contact: str | None = None,
     ) -> CommandResult:
         """Enrol a student at a school (its coordinators); a minor needs a guardian."""
-        school: School = self.load(School, school_id)
+        school: School = self.read_only(School, school_id)
         require_school_staff(ctx.actor, str(school.id), f"enrol students at school {school.id}")
         rules = rule_set_in_force(school.rule_set, enrolment_date)
         student = Student.enrol(
             school_id=str(school.id), name=name, major=major, cohort=cohort, enrolment_date=enrolment_date,
             date_of_birth=date_of_birth, guardian_name=guardian_name, guardian_contact=guardian_contact,
-            adult_age=rules.adult_age, meta=ctx.meta(),
+            adult_age=rules.adult_age, meta=ctx.meta(), student_id=UUID(self.subject_keys.new_subject()),
         )
         return self.record(student)
 

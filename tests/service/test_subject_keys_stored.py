@@ -5,6 +5,7 @@ at once, and a destroyed key is never made again."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +15,7 @@ import psycopg
 import pytest
 
 from services.common.sealing import SubjectErased
-from services.common.subject_keys import TABLE, KeyDatabase, StoredKeys, master_key_from_secret
+from services.common.subject_keys import AHEAD, TABLE, KeyDatabase, StoredKeys, master_key_from_secret
 
 pytestmark = pytest.mark.stored
 
@@ -102,3 +103,33 @@ def test_given_many_subjects_when_another_process_prefetches_their_keys_then_eac
     assert single_reads == [], "every key came with the prefetch"
     assert opened["student-0007"] is None, "a destroyed key reads as destroyed"
     assert all(opened[s] == made[s] for s in subjects if s != "student-0007")
+
+
+def rows_in(url: str) -> int:
+    if url.startswith("postgresql"):
+        with psycopg.connect(url) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0])
+    with sqlite3.connect(url) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0])
+
+
+def test_given_new_subjects_when_taken_then_each_has_its_own_key_stored_already_made_ahead_in_batches(
+        two_processes: tuple[StoredKeys, StoredKeys], store_url: str) -> None:
+    taker, other = two_processes
+    before = rows_in(store_url)
+    taken = [taker.new_subject() for _ in range(AHEAD + 1)]
+    assert len(set(taken)) == len(taken) and all(str(uuid.UUID(s)) == s for s in taken)
+    assert rows_in(store_url) - before == 2 * AHEAD  # two batches made ahead; the rest waits for the next subjects
+    keys = [other.key_of(s) for s in taken]  # another process finds every key: stored before it was given
+    assert all(k is not None and len(k) == 32 for k in keys) and len(set(keys)) == len(keys)
+    assert [taker.key_for(s) for s in taken] == keys
+
+
+def test_given_a_new_subject_whose_key_was_destroyed_when_sealing_for_it_then_it_is_refused(
+        two_processes: tuple[StoredKeys, StoredKeys]) -> None:
+    taker, eraser = two_processes
+    subject = taker.new_subject()
+    eraser.destroy([subject])
+    assert eraser.key_of(subject) is None
+    with pytest.raises(SubjectErased):
+        eraser.key_for(subject)

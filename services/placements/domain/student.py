@@ -1,7 +1,6 @@
 """A student's record: enrolment and every placement, from proposal to its end. Placements are entities of the
-student's aggregate, so the rules about one student (no two placements overlapping, at most one active) are decided
-in one consistency boundary and a transfer keeps the whole record; one placement's terms and rules are in
-placement.py, the centre's places in enterprise.py."""
+student's aggregate, so the rules about one student (no two placements overlapping, at most one active) are decided in
+one consistency boundary and a transfer keeps the whole record; one placement's terms and rules are in placement.py."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from functools import singledispatchmethod
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
@@ -70,6 +69,7 @@ class Student(Aggregate):
     def enrol(
         cls, *, school_id: str, name: str, major: str, cohort: int, enrolment_date: date, date_of_birth: date,
         guardian_name: str | None, guardian_contact: str | None, adult_age: int, meta: EventMeta,
+        student_id: UUID | None = None,
     ) -> Student:
         if date_of_birth >= enrolment_date:
             raise RuleViolated("date-of-birth-before-enrolment", "the date of birth must be before the enrolment date")
@@ -79,7 +79,7 @@ class Student(Aggregate):
             raise RuleViolated("guardian-required", "a minor is enrolled with a guardian (name and contact)",
                                age=age_on(date_of_birth, enrolment_date))
         return cls._create(
-            StudentEnrolled, id=uuid4(), school_id=school_id, name=name, major=major, cohort=cohort,
+            StudentEnrolled, id=student_id or uuid4(), school_id=school_id, name=name, major=major, cohort=cohort,
             enrolment_date=enrolment_date, date_of_birth=date_of_birth, guardian_name=guardian_name,
             guardian_contact=guardian_contact, meta=meta,
         )
