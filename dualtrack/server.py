@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -75,7 +76,7 @@ def start_embedded_projections(container: Container, stop: threading.Event) -> l
     return threads
 
 
-def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int = 8) -> None:
+def serve(settings: Settings, *, embedded: bool) -> None:
     from dualtrack.web.app import create_app
 
     def factory() -> Any:
@@ -85,17 +86,16 @@ def serve(settings: Settings, *, embedded: bool, workers: int = 2, threads: int 
         return create_app(container)
 
     drop_server_banner()
-    run_gunicorn(factory, gunicorn_options(settings, embedded=embedded, workers=workers, threads=threads))
+    run_gunicorn(factory, gunicorn_options(settings, embedded=embedded))
 
 
-def gunicorn_options(settings: Settings, *, embedded: bool = False, workers: int = 2,
-                     threads: int = 8) -> dict[str, Any]:
+def gunicorn_options(settings: Settings, *, embedded: bool = False) -> dict[str, Any]:
     """How gunicorn serves the API (the command-path bench serves its plain reference app with the same)."""
     return {
         "bind": f"{settings.api_host}:{settings.api_port}",
         # Embedded projections write the views from one process: one worker, more threads.
-        "workers": 1 if embedded else workers,
-        "threads": threads,
+        "workers": 1 if embedded else settings.api_workers or 2 * (os.cpu_count() or 1),
+        "threads": max(8, settings.api_threads) if embedded else settings.api_threads,
         "worker_class": "gthread",
         "accesslog": None,
         "graceful_timeout": 5,

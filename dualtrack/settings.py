@@ -131,6 +131,12 @@ class Settings:
     kafka_cache_dir: Path = Path.home() / ".cache" / "dualtrack" / "kafka"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = 0
+    """gunicorn's worker processes serving the API (DUALTRACK_API_WORKERS); 0: two per CPU. Processes rather than
+    threads: a Python process runs one thread at a time, and its threads spend CPU handing that turn over."""
+    api_threads: int = 2
+    """Threads of each worker (DUALTRACK_API_THREADS): requests one worker answers at once, such as one that waits
+    (bounded) for a read model to catch up (`?wait_for=`) and one more."""
     log_level: str = "INFO"
     eventsourcing_env: Mapping[str, str] = field(default_factory=dict)
     """eventsourcing's own variables (e.g. COMPRESSOR_TOPIC, CIPHER_KEY), passed through."""
@@ -178,6 +184,8 @@ class Settings:
             else cls.kafka_cache_dir,
             api_host=env.get("DUALTRACK_API_HOST", cls.api_host),
             api_port=int(env.get("DUALTRACK_API_PORT", cls.api_port)),
+            api_workers=int(env.get("DUALTRACK_API_WORKERS", cls.api_workers)),
+            api_threads=int(env.get("DUALTRACK_API_THREADS", cls.api_threads)),
             log_level=env.get("DUALTRACK_LOG_LEVEL", cls.log_level),
             eventsourcing_env={k: env[k] for k in passthrough_keys if k in env},
             signing_key_path=Path(env["DUALTRACK_SIGNING_KEY"]) if env.get("DUALTRACK_SIGNING_KEY") else None,
