@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -12,10 +13,13 @@ from services.common.input_limits import LIST_MAX, TEXT_MAX
 NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def _unprintable(text: str) -> bool:
     """Control characters (other than tab and line breaks) and unpaired surrogates: no real name has them,
     PostgreSQL text refuses NUL, and UTF-8 cannot encode a lone surrogate."""
-    return any((ord(c) < 32 and c not in "\t\n\r") or "\ud800" <= c <= "\udfff" for c in text)
+    return _UNPRINTABLE.search(text) is not None
 
 
 def _bounded(field: fields.Field) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,25 @@ from toolkit.http.input_limits import register_input_limits
 from toolkit.http.query_parameters import register_query_parameter_check
 from toolkit.http.rate_limited_routes import register_rate_limits
 
+
+class DualtrackFlask(Flask):
+    """Flask, asking once of each hook and view whether it must be run as a coroutine: Flask asks it for every hook
+    of every request (23 times for an enrolment), and the answer for one function never changes."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        plain = getattr(func, "__func__", func)  # a view's method is bound to the request's view object: ask of its
+        if plain in self._sync_functions:  # function, or the set would grow with every request
+            return func
+        if inspect.iscoroutinefunction(plain):
+            return super().ensure_sync(func)
+        self._sync_functions.add(plain)
+        return func
+
+    @functools.cached_property
+    def _sync_functions(self) -> set[Callable[..., Any]]:
+        return set()
+
+
 log = logging.getLogger("dualtrack.http")
 
 
@@ -34,7 +56,7 @@ class DualtrackApi(Api):
 def create_app(container: Container | None = None, settings: Settings | None = None) -> Flask:
     """Build the WSGI app around a container (built from the environment when not given)."""
     container = container or Container(settings or Settings.from_env())
-    app = Flask("dualtrack", template_folder="web/templates", static_folder="web/static")
+    app = DualtrackFlask("dualtrack", template_folder="web/templates", static_folder="web/static")
     app.config.update(
         API_TITLE="dualtrack",
         API_VERSION="v1",

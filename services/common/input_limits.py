@@ -43,25 +43,26 @@ def json_too_deep(data: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
     return max(accumulate(memoryview(steps).cast("b")), default=0) > limit
 
 
-_C1 = range(0x80, 0xA0)
-_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
+_CONTROL = "\x00-\x1f\x7f-\x9f"
+_BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c"
+_UNSAFE = re.compile(f"[{_CONTROL}{_BIDI}\ud800-\udfff]")
 
 
 def unsafe_identifier(text: str, longest: int = IDENTIFIER_MAX) -> str | None:
     """Why `text` cannot be an identifier (a path or query parameter, a header), or None: NUL and every other
     C0 or C1 control character (CR and LF too), bidirectional overrides, isolates and marks (which make a text read
-    otherwise than it is stored), unpaired surrogates, more than `longest` characters."""
+    otherwise than it is stored), unpaired surrogates, more than `longest` characters. The first such character
+    decides the answer."""
     if len(text) > longest:
         return f"at most {longest} characters"
-    for c in text:
-        code = ord(c)
-        if code < 32 or code == 127 or code in _C1:
-            return "must not contain control characters (NUL, CR, LF...)"
-        if c in _BIDI:
-            return "must not contain bidirectional control characters"
-        if 0xD800 <= code <= 0xDFFF:
-            return "must not contain unpaired surrogates"
-    return None
+    found = _UNSAFE.search(text)
+    if found is None:
+        return None
+    if re.match(f"[{_CONTROL}]", found.group()):
+        return "must not contain control characters (NUL, CR, LF...)"
+    if re.match(f"[{_BIDI}]", found.group()):
+        return "must not contain bidirectional control characters"
+    return "must not contain unpaired surrogates"
 
 
 def text_over_limit(events: Iterable[Any]) -> tuple[str, int, int] | None:
