@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
+from datetime import date, datetime
 from itertools import accumulate
 from typing import Any
+from uuid import UUID
 
 TEXT_MAX = 2000
 """Characters a text field takes unless it declares its own limit (a reason, a name, a note...)."""
@@ -65,12 +67,22 @@ def unsafe_identifier(text: str, longest: int = IDENTIFIER_MAX) -> str | None:
     return "must not contain unpaired surrogates"
 
 
+_NO_TEXT = frozenset({type(None), bool, int, float, UUID, date, datetime})
+
+
 def text_over_limit(events: Iterable[Any]) -> tuple[str, int, int] | None:
     """The first text of `events` (their fields, the reason in their metadata, text inside their lists and
     objects) over its limit, as (field, length, limit); None when every text fits. Defence in depth for what the
     request schemas already bound: the web's forms and any other caller of the applications' commands."""
     for event in events:
         for name, value in vars(event).items():
+            if type(value) in _NO_TEXT:
+                continue
+            if type(value) is str:  # most fields: measured here, without the general walk below
+                limit = LONGER_TEXT.get(name, TEXT_MAX)
+                if len(value) > limit:
+                    return name, len(value), limit
+                continue
             if dataclasses.is_dataclass(value) and not isinstance(value, type):  # the metadata: its reason
                 parts = [(part.name, getattr(value, part.name)) for part in dataclasses.fields(value)]
             else:
