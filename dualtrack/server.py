@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any
 
@@ -94,8 +93,8 @@ def gunicorn_options(settings: Settings, *, embedded: bool = False) -> dict[str,
     return {
         "bind": f"{settings.api_host}:{settings.api_port}",
         # Embedded projections write the views from one process: one worker, more threads.
-        "workers": 1 if embedded else settings.api_workers or 2 * (os.cpu_count() or 1),
-        "threads": max(8, settings.api_threads) if embedded else settings.api_threads,
+        "workers": 1 if embedded else settings.api_processes()[0],
+        "threads": max(8, settings.api_processes()[1]) if embedded else settings.api_processes()[1],
         "worker_class": "gthread",
         "accesslog": None,
         "graceful_timeout": 5,

@@ -132,11 +132,19 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 0
-    """gunicorn's worker processes serving the API (DUALTRACK_API_WORKERS); 0: two per CPU. Processes rather than
-    threads: a Python process runs one thread at a time, and its threads spend CPU handing that turn over."""
-    api_threads: int = 2
+    """gunicorn's worker processes serving the API (DUALTRACK_API_WORKERS). 0: on SQLite two per CPU, of
+    `api_threads` threads each: a Python process runs one thread at a time, and many threads spend CPU handing that
+    turn over; on PostgreSQL two, of 8 threads each, since every worker holds about 40 connections of its own and a
+    server takes 100 by default."""
+    api_threads: int = 0
     """Threads of each worker (DUALTRACK_API_THREADS): requests one worker answers at once, such as one that waits
-    (bounded) for a read model to catch up (`?wait_for=`) and one more."""
+    (bounded) for a read model to catch up (`?wait_for=`). 0: 2 with two workers per CPU, else 8."""
+
+    def api_processes(self) -> tuple[int, int]:
+        """(workers, threads each) serving the API, the defaults resolved (see api_workers)."""
+        per_cpu = not self.uses_postgres
+        workers = self.api_workers or (2 * (os.cpu_count() or 1) if per_cpu else 2)
+        return workers, self.api_threads or (2 if per_cpu and not self.api_workers else 8)
     log_level: str = "INFO"
     eventsourcing_env: Mapping[str, str] = field(default_factory=dict)
     """eventsourcing's own variables (e.g. COMPRESSOR_TOPIC, CIPHER_KEY), passed through."""
