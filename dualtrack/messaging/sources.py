@@ -53,9 +53,8 @@ class EventSource(Protocol):
 
     def finished(self, partitions: Iterable[Partition]) -> None:
         """Nothing more is wanted from these partitions (a catch-up reached its ends there): stop fetching them.
-        A Kafka consumer asks a broker for all the partitions it reads from at once,
-        and the broker holds a request in which none has news for up to half a second: a partition waited on for
-        nothing would hold back the others' next records."""
+        A Kafka consumer asks a broker for all its partitions in one request, and the broker holds a request in
+        which none has news for up to half a second: a partition waited on for nothing holds the others back."""
         ...
 
     def changes(self) -> tuple[list[Partition], list[Partition]]:

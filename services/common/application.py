@@ -137,7 +137,7 @@ class CommandResult:
 
 R = TypeVar("R")
 KEPT_FOR_READING = 1000
-"""Aggregates an application keeps for read_only(), the least recently kept given up first."""
+"""Aggregates an application keeps for read_only(); beyond that, the one kept longest is given up."""
 BLIND_WRITE_ATTEMPTS = 12
 """How often a command sent without an expected version is decided again after losing a race."""
 BLIND_WRITE_MAX_PAUSE = 0.25
