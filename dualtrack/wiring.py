@@ -82,8 +82,10 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(u.port or 5432),
         "POSTGRES_USER": unquote(u.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(u.password or ""),
-        "POSTGRES_POOL_SIZE": "5",
-        "POSTGRES_MAX_OVERFLOW": "10",
+        # One connection a store at rest, up to 15 under load: every process of a deployment (each API worker,
+        # relay and projector) opens all its stores, and PostgreSQL takes 100 connections by default.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "14",
     }
 
 
