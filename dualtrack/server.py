@@ -84,6 +84,9 @@ def serve(settings: Settings, *, embedded: bool) -> None:
             start_embedded_projections(container, threading.Event())
         return create_app(container)
 
+    # Built once here around a container not opened (nothing stored or started) and dropped: the workers, forked
+    # from this process, then start with every module imported, instead of a second of CPU each.
+    create_app(Container(settings))
     drop_server_banner()
     run_gunicorn(factory, gunicorn_options(settings, embedded=embedded))
 
