@@ -93,11 +93,12 @@ def serve(settings: Settings, *, embedded: bool) -> None:
 
 def gunicorn_options(settings: Settings, *, embedded: bool = False) -> dict[str, Any]:
     """How gunicorn serves the API (the command-path bench serves its plain reference app with the same)."""
+    workers, threads = settings.api_processes()
     return {
         "bind": f"{settings.api_host}:{settings.api_port}",
         # Embedded projections write the views from one process: one worker, more threads.
-        "workers": 1 if embedded else settings.api_processes()[0],
-        "threads": max(8, settings.api_processes()[1]) if embedded else settings.api_processes()[1],
+        "workers": 1 if embedded else workers,
+        "threads": max(8, threads) if embedded else threads,
         "worker_class": "gthread",
         "accesslog": None,
         "graceful_timeout": 5,

@@ -48,6 +48,8 @@ def json_too_deep(data: bytes, limit: int = JSON_MAX_DEPTH) -> bool:
 _CONTROL = "\x00-\x1f\x7f-\x9f"
 _BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c"
 _UNSAFE = re.compile(f"[{_CONTROL}{_BIDI}\ud800-\udfff]")
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
+_BIDI_CHARACTER = re.compile(f"[{_BIDI}]")
 
 
 def unsafe_identifier(text: str, longest: int = IDENTIFIER_MAX) -> str | None:
@@ -60,9 +62,9 @@ def unsafe_identifier(text: str, longest: int = IDENTIFIER_MAX) -> str | None:
     found = _UNSAFE.search(text)
     if found is None:
         return None
-    if re.match(f"[{_CONTROL}]", found.group()):
+    if _CONTROL_CHARACTER.match(found.group()):
         return "must not contain control characters (NUL, CR, LF...)"
-    if re.match(f"[{_BIDI}]", found.group()):
+    if _BIDI_CHARACTER.match(found.group()):
         return "must not contain bidirectional control characters"
     return "must not contain unpaired surrogates"
 
