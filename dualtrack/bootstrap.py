@@ -126,7 +126,7 @@ class Container:
             env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
         else:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            env.update({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            env.update({"PERSISTENCE_MODULE": "services.common.sqlite_store:SQLiteStoreFactory",
                         "SQLITE_DBNAME": str(self.store_path(context))})
         app = APPLICATION_CLASSES[context](env=env)
         try:

@@ -1,0 +1,104 @@
+"""The event stores on SQLite: eventsourcing's own SQLite persistence, with two changes for a server that answers
+many short commands from several threads at once.
+
+- **Each connection keeps the statements it prepared.** eventsourcing opens its connections with
+  `cached_statements=True`, which sqlite3 reads as a cache of one statement: every statement after another one was
+  parsed again, and parsing lets go of Python's lock, which another thread then takes and has to hand back.
+- **A read is its one SELECT.** An autocommitting SQLite connection runs each statement in a read transaction of
+  its own, so the BEGIN and ROLLBACK eventsourcing sends around a read are two more calls that read nothing. Every
+  read eventsourcing makes on SQLite is one statement (an aggregate's events, a page of notifications, the highest
+  notification or tracking id); writes keep their transaction.
+
+`PERSISTENCE_MODULE` names `SQLiteStoreFactory` (`dualtrack/bootstrap.py`); everything else is eventsourcing's.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing import persistence
+from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+)
+
+STATEMENTS_KEPT = 64
+"""Prepared statements a connection keeps: more than the event stores, snapshots and tracking tables use."""
+
+_TRANSLATED: tuple[tuple[type[sqlite3.Error], type[Exception]], ...] = (
+    (sqlite3.InterfaceError, persistence.InterfaceError),
+    (sqlite3.DataError, persistence.DataError),
+    (sqlite3.OperationalError, persistence.OperationalError),
+    (sqlite3.IntegrityError, persistence.IntegrityError),
+    (sqlite3.InternalError, persistence.InternalError),
+    (sqlite3.ProgrammingError, persistence.ProgrammingError),
+    (sqlite3.NotSupportedError, persistence.NotSupportedError),
+    (sqlite3.DatabaseError, persistence.DatabaseError),
+    (sqlite3.Error, persistence.PersistenceError),
+)
+"""sqlite3's errors as eventsourcing names them (what its own transactions raise), the most particular first."""
+
+
+class StatementKeepingPool(SQLiteConnectionPool):
+    """eventsourcing's pool of SQLite connections, each keeping `STATEMENTS_KEPT` prepared statements."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        try:
+            connection = sqlite3.connect(self.db_name, uri=True, check_same_thread=False, isolation_level=None,
+                                         cached_statements=STATEMENTS_KEPT,
+                                         timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
+        except (sqlite3.Error, TypeError) as error:
+            raise persistence.InterfaceError(error) from error
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+            connection.execute("PRAGMA journal_mode=WAL")
+            self.is_journal_mode_wal = True
+        connection.row_factory = sqlite3.Row
+        return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
+
+
+class SQLiteStore(SQLiteDatastore):
+    """eventsourcing's SQLite datastore on a `StatementKeepingPool`, whose reads send their one statement alone."""
+
+    def __init__(self, db_name: str, **options: Any) -> None:
+        super().__init__(db_name, **options)
+        unused = self.pool  # made by eventsourcing, never connected
+        self.pool = StatementKeepingPool(
+            db_name=db_name, lock_timeout=unused.lock_timeout, pool_size=unused.pool_size,
+            max_overflow=unused.max_overflow, pool_timeout=unused.pool_timeout, max_age=unused.max_age,
+            pre_ping=unused.pre_ping,
+        )
+        unused.close()
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        if commit:
+            with super().transaction(commit=True) as cursor:
+                yield cursor
+            return
+        with self.get_connection(commit=False) as connection:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            except sqlite3.Error as error:
+                raise next(ours for theirs, ours in _TRANSLATED if isinstance(error, theirs))(error) from error
+            finally:
+                cursor.sqlite_cursor.close()
+
+
+class SQLiteStoreFactory(SQLiteFactory):
+    """eventsourcing's SQLite factory building `SQLiteStore`s."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        unused = self.datastore
+        self.datastore = SQLiteStore(unused.pool.db_name, lock_timeout=unused.pool.lock_timeout,
+                                     single_row_tracking=unused.single_row_tracking,
+                                     originator_id_type=unused.originator_id_type)
+        unused.close()
