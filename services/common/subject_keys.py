@@ -136,17 +136,21 @@ class StoredKeys:
     def new_subject(self) -> str:
         with self._ahead_lock:
             if not self._ahead:
-                made = [(str(uuid.uuid4()), AESGCM.generate_key(256)) for _ in range(AHEAD)]
+                drawn = os.urandom(AHEAD * 60)  # for each: an id (16 bytes), a key (32), its wrapping's nonce (12)
+                made = [(str(uuid.UUID(bytes=drawn[i:i + 16], version=4)), drawn[i + 16:i + 48])
+                        for i in range(0, AHEAD * 60, 60)]
+                nonces = [drawn[i + 48:i + 60] for i in range(0, AHEAD * 60, 60)]
                 with self._db.transaction() as tx:
                     tx.executemany(f"INSERT INTO {TABLE} (subject, wrapped, created_at) VALUES (?, ?, ?)",
-                                   [(subject, self._wrapped(subject, key), _now()) for subject, key in made])
+                                   [(subject, self._wrapped(subject, key, nonce), _now())
+                                    for (subject, key), nonce in zip(made, nonces, strict=True)])
                 self._ahead = made
             subject, key = self._ahead.pop()
         self._cache[subject] = (key, time.monotonic())
         return subject
 
-    def _wrapped(self, subject: str, key: bytes) -> bytes:
-        nonce = os.urandom(12)
+    def _wrapped(self, subject: str, key: bytes, nonce: bytes | None = None) -> bytes:
+        nonce = nonce or os.urandom(12)
         return nonce + self._master.encrypt(nonce, key, subject.encode())
 
     def key_for(self, subject: str) -> bytes:

@@ -51,3 +51,27 @@ def test_given_a_token_verified_by_one_secret_when_checked_against_another_then_
     verify_token(SECRET, token)
     with pytest.raises(InvalidToken):
         verify_token("another-secret-of-another-deployment-long-enough", token)
+
+
+def test_given_a_key_rotated_by_another_process_when_its_first_token_arrives_then_it_is_verified_at_once(
+        tmp_path: Path) -> None:
+    server = KeyRing(SECRET, tmp_path / "token-keys")
+    verify_token(server, issue_token(server, role=Role.ADMIN, subject="service:import"))  # the server has looked
+    other_process = KeyRing(SECRET, tmp_path / "token-keys")
+    other_process.rotate()
+    token = issue_token(other_process, role=Role.ADMIN, subject="service:export")
+    assert verify_token(server, token).actor.subject == "service:export"
+
+
+def test_given_a_key_file_removed_by_hand_then_its_tokens_are_refused_once_the_folder_is_looked_at_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ring = KeyRing(SECRET, tmp_path / "token-keys")
+    ring.rotate()
+    token = issue_token(ring, role=Role.ADMIN, subject="service:import")
+    verify_token(ring, token)
+    for key_file in (tmp_path / "token-keys").glob("*.key"):
+        key_file.unlink()
+    later = time.monotonic() + keys_module.RELOOK_SECONDS
+    monkeypatch.setattr(keys_module.time, "monotonic", lambda: later)
+    with pytest.raises(InvalidToken, match="does not honour"):
+        verify_token(ring, token)

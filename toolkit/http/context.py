@@ -121,9 +121,10 @@ def current_actor() -> Actor:
     """The authenticated caller, or 401: a bearer token on the API; on a page, the session cookie (or a bearer
     token)."""
     if "actor" not in g:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie and not request.path.startswith("/api/") and "Authorization" not in request.headers:
-            return _actor_of_cookie(cookie)
+        if "Authorization" not in request.headers and not request.path.startswith("/api/"):
+            cookie = request.cookies.get(SESSION_COOKIE)
+            if cookie:
+                return _actor_of_cookie(cookie)
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:

@@ -4,7 +4,8 @@ The first key is the deployment's secret (DUALTRACK_SECRET_KEY, or the one gener
 `dualtrack keys rotate` adds a newer one under `<data_dir>/keys/token-keys/` (mode 0600): new tokens are signed
 with the newest key, tokens signed by an older one stay valid until they expire. A key replaced more than the
 longest token lifetime ago signs nothing still valid, so it is no longer honoured. Every process notices a
-rotation by itself (the folder is looked at again when it changes).
+rotation by itself: it looks at the folder before it signs, and before it verifies at most once a second
+(RELOOK_SECONDS), or at once when a token names a key it does not know yet.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from datetime import timedelta
 from pathlib import Path
 
 LONGEST_TOKEN_LIFETIME = timedelta(days=30)
+RELOOK_SECONDS = 1.0
+"""How long a process trusts its last look at the keys' folder (a key file removed by hand is honoured this much
+longer); a key it does not know yet makes it look again at once."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class KeyRing:
         self._directory = directory
         self._lock = threading.Lock()
         self._seen: tuple[float, int] | None = None
+        self._looked = -RELOOK_SECONDS
         self._rotated: list[SigningKey] = []
 
     @property
@@ -54,6 +59,8 @@ class KeyRing:
         return [self._base, *self._rotated]
 
     def current(self) -> SigningKey:
+        """The newest key, after a look at the folder (tokens are signed far less often than verified)."""
+        self._reload(look_now=True)
         return self.keys()[-1]
 
     def honoured(self, now: float | None = None) -> dict[str, SigningKey]:
@@ -68,7 +75,11 @@ class KeyRing:
         return kept
 
     def find(self, kid: str) -> SigningKey | None:
-        return self.honoured().get(kid)
+        found = self.honoured().get(kid)
+        if found is None and self._directory is not None:  # rotated since this process last looked?
+            self._reload(look_now=True)
+            found = self.honoured().get(kid)
+        return found
 
     def rotate(self) -> SigningKey:
         """Add a newer key (written mode 0600); the next tokens are signed with it."""
@@ -81,12 +92,15 @@ class KeyRing:
         with os.fdopen(fd, "w") as out:
             out.write(key.secret)
         self._seen = None
+        self._looked = -RELOOK_SECONDS
         return key
 
-    def _reload(self) -> None:
+    def _reload(self, *, look_now: bool = False) -> None:
         directory = self._directory
-        if directory is None:
+        now = time.monotonic()
+        if directory is None or (not look_now and now - self._looked < RELOOK_SECONDS):
             return
+        self._looked = now
         try:
             stat = directory.stat()
             seen = (stat.st_mtime, stat.st_nlink)

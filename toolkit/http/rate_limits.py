@@ -18,6 +18,7 @@ service and never stop it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -113,6 +114,7 @@ class HitStore(Protocol):
     def close(self) -> None: ...
 
 
+@functools.cache
 def _upsert(count: int, placeholder: str) -> str:
     """One statement for both engines: each key's row holds its current window (start, hits) and the hits of the
     window before. A hit in the row's window adds one, up to `cap` (one past the limit: every hit beyond is refused
