@@ -4,10 +4,11 @@ many short commands from several threads at once.
 - **Each connection keeps the statements it prepared.** eventsourcing opens its connections with
   `cached_statements=True`, which sqlite3 reads as a cache of one statement: every statement after another one was
   parsed again, and parsing lets go of Python's lock, which another thread then takes and has to hand back.
-- **A read is its one SELECT.** An autocommitting SQLite connection runs each statement in a read transaction of
-  its own, so the BEGIN and ROLLBACK eventsourcing sends around a read are two more calls that read nothing. Every
-  read eventsourcing makes on SQLite is one statement (an aggregate's events, a page of notifications, the highest
-  notification or tracking id); writes keep their transaction.
+- **A read, or the write of one event, is its one statement.** An autocommitting SQLite connection runs each
+  statement in a transaction of its own, so the BEGIN and the ROLLBACK or COMMIT eventsourcing sends around it are
+  two more calls, each letting go of Python's lock, that add nothing. Every read eventsourcing makes on SQLite is
+  one statement (an aggregate's events, a page of notifications, the highest notification or tracking id); the
+  write of several events keeps its transaction.
 
 `PERSISTENCE_MODULE` names `SQLiteStoreFactory` (`dualtrack/bootstrap.py`); everything else is eventsourcing's.
 """
@@ -15,13 +16,15 @@ many short commands from several threads at once.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing import persistence
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteApplicationRecorder,
     SQLiteConnection,
     SQLiteConnectionPool,
     SQLiteCursor,
@@ -82,7 +85,14 @@ class SQLiteStore(SQLiteDatastore):
             with super().transaction(commit=True) as cursor:
                 yield cursor
             return
-        with self.get_connection(commit=False) as connection:
+        with self.one_statement(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def one_statement(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        """A cursor for one statement, which SQLite runs in a transaction of its own: a writer's connection when
+        `commit` (the pool lends it to one thread at a time, as for a transaction)."""
+        with self.get_connection(commit=commit) as connection:
             cursor = connection.cursor()
             try:
                 yield cursor
@@ -92,8 +102,22 @@ class SQLiteStore(SQLiteDatastore):
                 cursor.sqlite_cursor.close()
 
 
+class SQLiteEventRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite application recorder; one event is written by its INSERT alone."""
+
+    datastore: SQLiteStore
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if len(stored_events) != 1:
+            return super().insert_events(stored_events, **kwargs)
+        with self.datastore.one_statement(commit=True) as cursor:
+            return self._insert_events(cursor, stored_events, **kwargs)
+
+
 class SQLiteStoreFactory(SQLiteFactory):
-    """eventsourcing's SQLite factory building `SQLiteStore`s."""
+    """eventsourcing's SQLite factory building `SQLiteStore`s and `SQLiteEventRecorder`s."""
+
+    application_recorder_class = SQLiteEventRecorder
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)

@@ -1,5 +1,6 @@
-"""The event stores on SQLite send a read as its one statement (no BEGIN and ROLLBACK around it), keep a write in
-its transaction, and name a failed read with eventsourcing's errors, as its own stores do."""
+"""The event stores on SQLite send a read, or the write of one event, as its one statement (no BEGIN and ROLLBACK or
+COMMIT around it), keep the write of several events in one transaction, and name a failure with eventsourcing's
+errors, as its own stores do."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from dualtrack.bootstrap import Container
@@ -49,16 +50,28 @@ def test_given_an_enterprise_on_sqlite_when_it_is_loaded_then_the_store_is_sent_
                                              ["SELECT", "*", "FROM", "stored_events"]]
 
 
-def test_given_an_enterprise_on_sqlite_when_it_is_renamed_then_the_write_is_one_transaction(
+def test_given_one_new_event_on_sqlite_when_it_is_recorded_then_its_insert_is_all_the_store_is_sent(
         on_sqlite: Container, admin: CommandContext) -> None:
-    enterprise = on_sqlite.placements.register_enterprise(admin, name="Haier")
     sent = statements_sent(on_sqlite.placements.recorder.datastore)
 
-    on_sqlite.placements.register_enterprise(admin, name="Midea")
+    enterprise = on_sqlite.placements.register_enterprise(admin, name="Haier")
 
-    assert sent[0] == "BEGIN" and sent[-1] == "COMMIT"
-    assert any(s.startswith("INSERT") for s in sent)
+    assert [s.split()[:3] for s in sent] == [["INSERT", "INTO", "stored_events"]]
     assert on_sqlite.placements.load(Enterprise, enterprise.id).name == "Haier"
+
+
+def test_given_two_events_of_which_the_second_conflicts_when_recorded_then_neither_is_stored(
+        on_sqlite: Container, admin: CommandContext) -> None:
+    recorder = on_sqlite.placements.recorder
+    taken = on_sqlite.placements.register_enterprise(admin, name="Haier").id
+    fresh = uuid4()
+    sent = statements_sent(recorder.datastore)
+
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([StoredEvent(fresh, 1, "topic", b"{}"), StoredEvent(taken, 1, "topic", b"{}")])
+
+    assert sent[0] == "BEGIN" and sent[-1] != "COMMIT"
+    assert recorder.select_events(fresh) == []
 
 
 def test_given_a_table_that_is_not_there_when_it_is_read_then_the_error_is_eventsourcing_s(
