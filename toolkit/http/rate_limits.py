@@ -132,7 +132,14 @@ def _upsert(count: int, placeholder: str) -> str:
             f"CASE WHEN {TABLE}.hits < excluded.cap THEN {TABLE}.hits ELSE excluded.cap - 1 END ELSE 0 END, "
             f"window_start = CASE WHEN {same} THEN {TABLE}.window_start ELSE excluded.window_start END, "
             f"span = excluded.span, cap = excluded.cap "
-            f"RETURNING key, hits, prev_hits, window_start")
+            # one column: Python's sqlite3 (3.11) lets go of its lock for each column of each row it reads
+            f"RETURNING key || ' ' || hits || ' ' || prev_hits || ' ' || window_start")
+
+
+def _counted(returned: str) -> tuple[str, int, int, int]:
+    """(key, hits, previous window's hits, window start) of a row the upsert returned (a key may hold spaces)."""
+    key, hits, previous, start = returned.rsplit(" ", 3)
+    return key, int(hits), int(previous), int(start)
 
 
 _COLUMNS = ("key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, span INTEGER NOT NULL, cap INTEGER NOT NULL, "
@@ -164,7 +171,7 @@ class SQLiteHits:
         conn = self._connection()
         if random.randrange(FORGET_EVERY) == 0:
             conn.execute(f"DELETE FROM {TABLE} WHERE window_start + 2 * span < ?", (int(time.time()),))
-        return conn.execute(_upsert(len(rows), "?"), [v for row in rows for v in row]).fetchall()
+        return [_counted(r[0]) for r in conn.execute(_upsert(len(rows), "?"), [v for row in rows for v in row])]
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -197,7 +204,7 @@ class PostgresHits:
         try:
             if random.randrange(FORGET_EVERY) == 0:
                 conn.execute(f"DELETE FROM {TABLE} WHERE window_start + 2 * span < %s", (int(time.time()),))
-            return [tuple(r) for r in conn.execute(_upsert(len(rows), "%s"), [v for row in rows for v in row])]
+            return [_counted(r[0]) for r in conn.execute(_upsert(len(rows), "%s"), [v for row in rows for v in row])]
         except Exception:
             self.close()  # a broken connection is made again by the next request of this thread
             raise
