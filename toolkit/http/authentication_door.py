@@ -17,13 +17,23 @@ from toolkit.http.context import current_actor
 
 
 def needs_a_token() -> bool:
-    """Whether the request's route is an API operation that is not documented public."""
+    """Whether the request's route is an API operation that is not documented public (decided once a route and
+    method, for the app's life: its routes do not change once it serves)."""
     if request.url_rule is None or request.method == "OPTIONS" or not request.path.startswith("/api/"):
         return False
-    view: Any = current_app.view_functions.get(request.endpoint or "")
+    decided: dict[tuple[str, str], bool] = current_app.extensions.setdefault("authentication_door", {})
+    route = (request.endpoint or "", request.method)
+    needed = decided.get(route)
+    if needed is None:
+        needed = decided[route] = _operation_needs_a_token(*route)
+    return needed
+
+
+def _operation_needs_a_token(endpoint: str, method: str) -> bool:
+    view: Any = current_app.view_functions.get(endpoint)
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
-        view = getattr(view_class, "get" if request.method == "HEAD" else request.method.lower(), None)
+        view = getattr(view_class, "get" if method == "HEAD" else method.lower(), None)
     documented = getattr(view, "_apidoc", None)
     if not isinstance(documented, dict):
         return False  # not an operation of the API document (the document, its Swagger UI and their files)

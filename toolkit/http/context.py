@@ -87,9 +87,10 @@ def deployment() -> Deployment:
 def correlation_id() -> str:
     """The request's correlation id: always one the server made (a client cannot make two requests look like one,
     nor pick the id of someone else's); see `client_correlation_id` for the client's own."""
-    if "correlation_id" not in g:
-        g.correlation_id = str(uuid.uuid4())
-    return g.correlation_id
+    given: str | None = g.get("correlation_id")
+    if given is None:
+        given = g.correlation_id = str(uuid.uuid4())
+    return given
 
 
 def client_correlation_id() -> str | None:
@@ -120,30 +121,32 @@ def refuse_authentication(reason: str) -> Unauthorized:
 def current_actor() -> Actor:
     """The authenticated caller, or 401: a bearer token on the API; on a page, the session cookie (or a bearer
     token)."""
-    if "actor" not in g:
-        if "Authorization" not in request.headers and not request.path.startswith("/api/"):
-            cookie = request.cookies.get(SESSION_COOKIE)
-            if cookie:
-                return _actor_of_cookie(cookie)
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise refuse_authentication("no bearer token")
-        try:
-            verified = verify_token(deployment().keys(), token.strip())
-        except InvalidToken as error:
-            raise refuse_authentication(f"invalid bearer token: {error}") from None
-        actor = verified.actor
-        if verified.session_id is not None and verified.grant_id is not None:
-            try:  # the session may have ended, or the grant been withdrawn, since the token was issued
-                actor = deployment().sessions().actor_of_session(actor.subject, verified.session_id,
-                                                                 verified.grant_id)
-            except NotSignedIn as error:
-                raise refuse_authentication(f"bearer token of an ended session: {error.message}") from None
-        g.actor = actor
-        g.session_id = verified.session_id
-        g.grant_id = verified.grant_id
-    return g.actor
+    known: Actor | None = g.get("actor")
+    if known is not None:
+        return known
+    if "Authorization" not in request.headers and not request.path.startswith("/api/"):
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            return _actor_of_cookie(cookie)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise refuse_authentication("no bearer token")
+    try:
+        verified = verify_token(deployment().keys(), token.strip())
+    except InvalidToken as error:
+        raise refuse_authentication(f"invalid bearer token: {error}") from None
+    actor = verified.actor
+    if verified.session_id is not None and verified.grant_id is not None:
+        try:  # the session may have ended, or the grant been withdrawn, since the token was issued
+            actor = deployment().sessions().actor_of_session(actor.subject, verified.session_id,
+                                                             verified.grant_id)
+        except NotSignedIn as error:
+            raise refuse_authentication(f"bearer token of an ended session: {error.message}") from None
+    g.actor = actor
+    g.session_id = verified.session_id
+    g.grant_id = verified.grant_id
+    return actor
 
 
 def sent_from_this_site() -> bool:
