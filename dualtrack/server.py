@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from typing import Any
@@ -82,7 +83,11 @@ def serve(settings: Settings, *, embedded: bool) -> None:
         container = Container(settings).open()  # every store and table ready before the first request
         if embedded:
             start_embedded_projections(container, threading.Event())
-        return create_app(container)
+        app = create_app(container)
+        # What the worker holds from now on lives as long as it does: the collector stops looking through it.
+        gc.collect()
+        gc.freeze()
+        return app
 
     # Built once here around a container not opened (nothing stored or started) and dropped: the workers, forked
     # from this process, then start with every module imported, instead of a second of CPU each.
