@@ -295,12 +295,13 @@ class Container:
         from dualtrack.messaging.projector import Projector
 
         projection = self.projection(name)
-        source = self.source(projection, embedded=embedded, shared=shared, partitions=partitions)
-        try:
-            return Projector(projection, self.view_db, source, suffix=suffix, **options)
-        except BaseException:
-            source.close()  # the view database refused it (full, say): a consumer left open would linger
-            raise
+        with self._schema_lock():  # projectors starting together create the view's tables one after another
+            source = self.source(projection, embedded=embedded, shared=shared, partitions=partitions)
+            try:
+                return Projector(projection, self.view_db, source, suffix=suffix, **options)
+            except BaseException:
+                source.close()  # the view database refused it (full, say): a consumer left open would linger
+                raise
 
     def _ready_tables(self, name: str) -> None:
         """Queries work before the projector's first event: make the projection's tables exist."""
