@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     EventStore,
@@ -156,6 +156,20 @@ def retried_when_blind(handler: Callable[..., R]) -> Callable[..., R]:
 log = logging.getLogger(__name__)
 
 
+class _Collected(ProcessingEvent[UUID]):
+    """eventsourcing's ProcessingEvent, telling an aggregate from an event by its class: eventsourcing asks two
+    runtime-checkable protocols, which cost Python 3.11 about 14 µs an aggregate, every command."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif obj is not None:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
+
+
 class DualtrackApplication(Application[UUID]):
     """One bounded context's event store, with dualtrack's metadata and error conventions."""
 
@@ -249,7 +263,13 @@ class DualtrackApplication(Application[UUID]):
         if over is not None:
             raise InvalidInput(f"{over[0]} is {over[1]:,} characters long, over the {over[2]:,} it may take; nothing "
                                "was stored", field=over[0], length=over[1], limit=over[2])
-        return super().save(*objs, **kwargs)
+        # eventsourcing's Application.save, collecting with _Collected (see there)
+        processing_event: ProcessingEvent[UUID] = _Collected()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def load(self, kind: type[Aggregate], aggregate_id: UUID, expected_version: int | None = None) -> Any:
         """Fetch an aggregate of the given kind, or NotFound; check the caller's expected version."""
