@@ -34,9 +34,16 @@ def read_sent_as_form(view: V) -> V:
 
 
 def _own_account_route() -> bool:
-    view: Any = current_app.view_functions.get(request.endpoint or "")
-    view = getattr(view, "view_class", view)
-    return bool(getattr(view, "own_account", False) or getattr(view, "read_sent_as_form", False))
+    """Whether the route is one's own account's or a read sent as a form (decided once a route, for the app's
+    life)."""
+    decided: dict[str, bool] = current_app.extensions.setdefault("read_only_roles", {})
+    endpoint = request.endpoint or ""
+    own = decided.get(endpoint)
+    if own is None:
+        view: Any = current_app.view_functions.get(endpoint)
+        view = getattr(view, "view_class", view)
+        own = decided[endpoint] = bool(getattr(view, "own_account", False) or getattr(view, "read_sent_as_form", False))
+    return own
 
 
 def refuse_writes_by_read_only_roles() -> None:
