@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import signal
 import socket
@@ -140,7 +141,8 @@ def test_given_the_catcher_and_the_sender_running_when_mail_is_put_then_it_lands
     for process in (sender, catcher):
         process.send_signal(signal.SIGTERM)
     assert sender.wait(15) == 0 and catcher.wait(15) == 0
-    assert '"component": "mail-sender"' in (tmp_path / "mail-send.log").read_text()
+    logged = [json.loads(line) for line in (tmp_path / "mail-send.log").read_text().splitlines() if line.startswith("{")]
+    assert logged and all(line["component"] == "mail-sender" for line in logged)
 
 
 def test_given_a_second_sender_for_the_same_data_directory_then_it_refuses_to_start(
