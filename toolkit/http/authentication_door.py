@@ -9,6 +9,7 @@ mailed link's page, a calendar link's feed, a guardian's code, the published key
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -17,20 +18,15 @@ from toolkit.http.context import current_actor
 
 
 def needs_a_token() -> bool:
-    """Whether the request's route is an API operation that is not documented public (decided once a route and
-    method, for the app's life: its routes do not change once it serves)."""
+    """Whether the request's route is an API operation that is not documented public."""
     if request.url_rule is None or request.method == "OPTIONS" or not request.path.startswith("/api/"):
         return False
-    decided: dict[tuple[str, str], bool] = current_app.extensions.setdefault("authentication_door", {})
-    route = (request.endpoint or "", request.method)
-    needed = decided.get(route)
-    if needed is None:
-        needed = decided[route] = _operation_needs_a_token(*route)
-    return needed
+    return _operation_needs_a_token(current_app.view_functions.get(request.endpoint or ""), request.method)
 
 
-def _operation_needs_a_token(endpoint: str, method: str) -> bool:
-    view: Any = current_app.view_functions.get(endpoint)
+@cache
+def _operation_needs_a_token(view: Any, method: str) -> bool:
+    """Decided once a view and method (as the query parameters a route takes are: toolkit/http/query_parameters.py)."""
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         view = getattr(view_class, "get" if method == "HEAD" else method.lower(), None)

@@ -7,6 +7,7 @@ hook refuses them at the door for every route that is not a read, so an auditor 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
@@ -34,16 +35,14 @@ def read_sent_as_form(view: V) -> V:
 
 
 def _own_account_route() -> bool:
-    """Whether the route is one's own account's or a read sent as a form (decided once a route, for the app's
-    life)."""
-    decided: dict[str, bool] = current_app.extensions.setdefault("read_only_roles", {})
-    endpoint = request.endpoint or ""
-    own = decided.get(endpoint)
-    if own is None:
-        view: Any = current_app.view_functions.get(endpoint)
-        view = getattr(view, "view_class", view)
-        own = decided[endpoint] = bool(getattr(view, "own_account", False) or getattr(view, "read_sent_as_form", False))
-    return own
+    return _own_account_view(current_app.view_functions.get(request.endpoint or ""))
+
+
+@cache
+def _own_account_view(view: Any) -> bool:
+    """Whether a view is one's own account's or a read sent as a form (decided once a view)."""
+    view = getattr(view, "view_class", view)
+    return bool(getattr(view, "own_account", False) or getattr(view, "read_sent_as_form", False))
 
 
 def refuse_writes_by_read_only_roles() -> None:
