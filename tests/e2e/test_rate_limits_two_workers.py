@@ -57,7 +57,8 @@ def test_given_two_workers_serving_when_one_account_sends_200_requests_a_second_
     port = free_port()
     processes = Processes(settings, tmp_path)
     server = processes.start("serve", "--port", str(port), env={
-        **process_env(settings), "DUALTRACK_API_HOST": "127.0.0.1", "DUALTRACK_RATE_LIMIT": f"{LIMIT}/hour"})
+        **process_env(settings), "DUALTRACK_API_HOST": "127.0.0.1", "DUALTRACK_API_WORKERS": "2",
+        "DUALTRACK_RATE_LIMIT": f"{LIMIT}/hour"})
     try:
         wait_for(lambda: len(workers_of(server.pid)) == 2, 60, "two API workers")
         wait_for(lambda: answers(port, "/healthz") == 200, 60, "the API to answer")

@@ -118,7 +118,8 @@ def test_given_api_workers_killed_under_twenty_concurrent_practice_posts_on_post
     port = free_port()
     processes = Processes(settings, tmp_path)
     server = processes.start("serve", "--port", str(port), env={**process_env(settings),
-                                                                "DUALTRACK_API_HOST": "127.0.0.1"})
+                                                                "DUALTRACK_API_HOST": "127.0.0.1",
+                                                                "DUALTRACK_API_WORKERS": "2"})
     try:
         client = Client(port, bearer(Role.MENTOR, mentor.actor.subject, enterprise_id=mentor.actor.enterprise_id))
         path = f"/api/v1/students/{student}/practice-entries"
