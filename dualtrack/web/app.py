@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, request, send_from_directory
+from flask import Flask, current_app, jsonify, send_from_directory
 from flask_smorest import Api
 
 from contracts.http.common import ApiError
@@ -18,7 +18,7 @@ from dualtrack.bootstrap import Container
 from dualtrack.settings import Settings
 from toolkit.http.arguments import reuse_request_schemas
 from toolkit.http.caching import register_no_store
-from toolkit.http.context import EXTENSION, client_correlation_id, correlation_id
+from toolkit.http.context import EXTENSION, client_correlation_id, correlation_id, this_g, this_request
 from toolkit.http.errors import register_error_handlers
 from toolkit.http.idempotency import IdempotencyKeyPlugin, register_idempotency
 from toolkit.http.input_limits import register_input_limits
@@ -167,22 +167,23 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @app.before_request
     def _start() -> None:
-        g.started = time.perf_counter()
+        this_g().started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Any) -> Any:
-        response.headers["X-Correlation-ID"] = correlation_id()
+        req, started = this_request(), this_g().get("started")
+        correlation = response.headers["X-Correlation-ID"] = correlation_id()
         client_id = client_correlation_id()
         if client_id:
             response.headers["X-Client-Correlation-ID"] = client_id
         log.info(
             "request",
             extra={
-                "method": request.method,
-                "path": request.path,
+                "method": req.method,
+                "path": req.path,
                 "status": response.status_code,
-                "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-                "correlation_id": correlation_id(),
+                "ms": round((time.perf_counter() - (started or time.perf_counter())) * 1000, 2),
+                "correlation_id": correlation,
                 "client_correlation_id": client_id,
             },
         )

@@ -23,7 +23,7 @@ from flask_babel import Babel, format_date, format_decimal, get_locale, lazy_get
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from dualtrack.web.headers import security_headers
-from toolkit.http.context import SESSION_COOKIE, current_actor, deployment, sent_from_this_site
+from toolkit.http.context import SESSION_COOKIE, current_actor, deployment, sent_from_this_site, this_request
 from toolkit.http.read_only_roles import on_own_account
 
 LANGUAGES = {"en": "English", "zh_CN": "中文"}
@@ -38,7 +38,7 @@ def translation_directories() -> list[Path]:
 
 def is_page_request() -> bool:
     """A request for a page (not the API, its docs or the health checks)."""
-    return not request.path.startswith(("/api/", "/healthz", "/readyz", "/static/"))
+    return not this_request().path.startswith(("/api/", "/healthz", "/readyz", "/static/"))
 
 
 def select_locale() -> str:
@@ -73,7 +73,7 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    if request.method in ("GET", "HEAD", "OPTIONS") or not is_page_request():
+    if this_request().method in ("GET", "HEAD", "OPTIONS") or not is_page_request():
         return
     if not request.cookies.get(SESSION_COOKIE):
         if not sent_from_this_site():

@@ -12,16 +12,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask
 
-from toolkit.http.context import current_actor
+from toolkit.http.context import current_actor, this_app, this_request
 
 
 def needs_a_token() -> bool:
     """Whether the request's route is an API operation that is not documented public."""
-    if request.url_rule is None or request.method == "OPTIONS" or not request.path.startswith("/api/"):
+    req = this_request()
+    if req.url_rule is None or req.method == "OPTIONS" or not req.path.startswith("/api/"):
         return False
-    return _operation_needs_a_token(current_app.view_functions.get(request.endpoint or ""), request.method)
+    return _operation_needs_a_token(this_app().view_functions.get(req.endpoint or ""), req.method)
 
 
 @cache

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
+
+from toolkit.http.context import this_request
 
 PUBLIC_DOCUMENTS = frozenset({"/api/docs", "/api/openapi.json", "/api/asyncapi.json"})
 PUBLIC_FOLDERS = ("/static/", "/api/docs/")
@@ -15,7 +17,8 @@ PUBLIC_FOLDERS = ("/static/", "/api/docs/")
 
 
 def no_store(response: Any) -> Any:
-    if request.path not in PUBLIC_DOCUMENTS and not request.path.startswith(PUBLIC_FOLDERS):
+    path = this_request().path
+    if path not in PUBLIC_DOCUMENTS and not path.startswith(PUBLIC_FOLDERS):
         response.headers["Cache-Control"] = "no-store"
     return response
 

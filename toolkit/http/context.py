@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request
+from flask import Flask, Request, current_app, g, request
+from flask.ctx import _AppCtxGlobals
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from services.common.errors import NotSignedIn
@@ -80,22 +81,40 @@ class Deployment(Protocol):
         ...
 
 
+def this_request() -> Request:
+    """The request being answered, itself. Flask's `request` is a proxy that finds the request again on every
+    attribute read (about a microsecond each, and the hooks every request passes read dozens): a hook that reads
+    several attributes takes the request once."""
+    return cast(Request, request._get_current_object())  # type: ignore[attr-defined]
+
+
+def this_g() -> _AppCtxGlobals:
+    """The request's `g`, itself (see this_request)."""
+    return cast(_AppCtxGlobals, g._get_current_object())
+
+
+def this_app() -> Flask:
+    """The app answering, itself (see this_request)."""
+    return cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+
+
 def deployment() -> Deployment:
-    return current_app.extensions[EXTENSION]
+    return this_app().extensions[EXTENSION]
 
 
 def correlation_id() -> str:
     """The request's correlation id: always one the server made (a client cannot make two requests look like one,
     nor pick the id of someone else's); see `client_correlation_id` for the client's own."""
-    given: str | None = g.get("correlation_id")
+    here = this_g()
+    given: str | None = here.get("correlation_id")
     if given is None:
-        given = g.correlation_id = str(uuid.uuid4())
+        given = here.correlation_id = str(uuid.uuid4())
     return given
 
 
 def client_correlation_id() -> str | None:
     """The client's X-Correlation-ID, if it sent one: kept beside the server's (in events and logs), never instead."""
-    given = request.headers.get("X-Correlation-ID", "").strip()[:100]
+    given = this_request().headers.get("X-Correlation-ID", "").strip()[:100]
     return given if given and given.isprintable() else None
 
 
@@ -121,31 +140,33 @@ def refuse_authentication(reason: str) -> Unauthorized:
 def current_actor() -> Actor:
     """The authenticated caller, or 401: a bearer token on the API; on a page, the session cookie (or a bearer
     token)."""
-    known: Actor | None = g.get("actor")
+    here = this_g()
+    known: Actor | None = here.get("actor")
     if known is not None:
         return known
-    if "Authorization" not in request.headers and not request.path.startswith("/api/"):
-        cookie = request.cookies.get(SESSION_COOKIE)
+    req = this_request()
+    header = req.headers.get("Authorization")
+    if header is None and not req.path.startswith("/api/"):
+        cookie = req.cookies.get(SESSION_COOKIE)
         if cookie:
             return _actor_of_cookie(cookie)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise refuse_authentication("no bearer token")
+    container = deployment()
     try:
-        verified = verify_token(deployment().keys(), token.strip())
+        verified = verify_token(container.keys(), token.strip())
     except InvalidToken as error:
         raise refuse_authentication(f"invalid bearer token: {error}") from None
     actor = verified.actor
     if verified.session_id is not None and verified.grant_id is not None:
         try:  # the session may have ended, or the grant been withdrawn, since the token was issued
-            actor = deployment().sessions().actor_of_session(actor.subject, verified.session_id,
-                                                             verified.grant_id)
+            actor = container.sessions().actor_of_session(actor.subject, verified.session_id, verified.grant_id)
         except NotSignedIn as error:
             raise refuse_authentication(f"bearer token of an ended session: {error.message}") from None
-    g.actor = actor
-    g.session_id = verified.session_id
-    g.grant_id = verified.grant_id
+    here.actor = actor
+    here.session_id = verified.session_id
+    here.grant_id = verified.grant_id
     return actor
 
 

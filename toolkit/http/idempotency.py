@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from apispec import BasePlugin
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from flask_smorest import abort
 
 from services.common.viewstore import ViewDatabase
-from toolkit.http.context import current_actor, deployment
+from toolkit.http.context import current_actor, deployment, this_g, this_request
 from toolkit.http.errors import error_response
 
 HEADER = "Idempotency-Key"
@@ -123,8 +123,8 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _key() -> str | None:
-    key = request.headers.get(HEADER)
+def _key(req: Request) -> str | None:
+    key = req.headers.get(HEADER)
     if key is None:
         return None
     if not (0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable()):
@@ -135,10 +135,11 @@ def _key() -> str | None:
 
 def answer_again_or_claim() -> Any:
     """Before a POST: answer a retry with the kept answer, refuse a key misused, or claim the key."""
-    if request.method != "POST" or request.url_rule is None:
+    req = this_request()
+    if req.method != "POST" or req.url_rule is None:
         return None
-    key = _key()
-    if key is None or not request.headers.get("Authorization"):
+    key = _key(req)
+    if key is None or not req.headers.get("Authorization"):
         return None  # without a token the route answers 401 itself
     actor = current_actor()
     keys: IdempotencyKeys = deployment().idempotency_keys()
@@ -158,7 +159,7 @@ def answer_again_or_claim() -> Any:
 
 def keep_the_answer(response: Response) -> Response:
     """After a POST that claimed a key: keep its answer, or release the key after a server error."""
-    claimed: Claimed | None = g.pop("idempotency_claim", None)
+    claimed: Claimed | None = this_g().pop("idempotency_claim", None)
     if claimed is None:
         return response
     keys: IdempotencyKeys = deployment().idempotency_keys()
@@ -172,7 +173,7 @@ def keep_the_answer(response: Response) -> Response:
 
 def release_if_unanswered(error: BaseException | None) -> None:
     """When a request ends without an answer passing through keep_the_answer, its key is released."""
-    claimed: Claimed | None = g.pop("idempotency_claim", None)
+    claimed: Claimed | None = this_g().pop("idempotency_claim", None)
     if claimed is not None:
         deployment().idempotency_keys().release(claimed)
 

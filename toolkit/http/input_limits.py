@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import gettext
 
 from services.common.errors import InvalidInput, NotFound
 from services.common.input_limits import IDENTIFIER_MAX, JSON_MAX_DEPTH, json_too_deep, unsafe_identifier
+from toolkit.http.context import this_request
 from toolkit.http.errors import error_response
 
 QUERY_VALUE_MAX = 4000
@@ -39,13 +40,14 @@ TEXT_HEADERS = {"X-Correlation-ID": CORRELATION_ID_MAX}
 
 def refuse_unbounded_input() -> Any:
     """The before-request check (first of all): an answer refusing the request, or None to go on."""
-    for name, value in (request.view_args or {}).items():
+    req = this_request()
+    for name, value in (req.view_args or {}).items():
         why = unsafe_identifier(value, IDENTIFIER_MAX) if isinstance(value, str) else None
         if why is not None:
             return _refused("path", name, f"the path parameter {name} {_as_sentence(why)}", why, gettext(
                 "This address names nothing: its part %(name)s holds characters no name has, or is too long.",
                 name=name), 404)
-    for name, value in request.args.items(multi=True):
+    for name, value in req.args.items(multi=True):
         why = unsafe_identifier(name, 100) or unsafe_identifier(value, QUERY_VALUE_MAX)
         if why is not None and (_api() or len(value) > QUERY_VALUE_MAX):  # a page ignores a filter it cannot read
             shown = name if unsafe_identifier(name, 100) is None else "?"
@@ -53,19 +55,19 @@ def refuse_unbounded_input() -> Any:
                 "The address is too long: %(name)s takes at most %(most)s characters.", name=shown,
                 most=format(QUERY_VALUE_MAX, ",")))
     for name, longest in TEXT_HEADERS.items():
-        given = request.headers.get(name)
+        given = req.headers.get(name)
         why = unsafe_identifier(given, longest) if given is not None else None
         if why is not None:
             return _refused("headers", name, f"the {name} header {_as_sentence(why)}", why, gettext(
                 "The %(name)s header this browser sent holds characters no name has, or is too long.", name=name))
-    if request.is_json and request.content_length != 0 and json_too_deep(request.get_data(cache=True)):
+    if req.is_json and req.content_length != 0 and json_too_deep(req.get_data(cache=True)):
         if not _api():
             raise InvalidInput(gettext("What was sent nests deeper than %(most)s levels.", most=JSON_MAX_DEPTH))
         return error_response(400, "json-too-deep", f"the JSON body nests arrays and objects deeper than "
                               f"{JSON_MAX_DEPTH} levels", fields={"json": {"_body": [
                                   f"at most {JSON_MAX_DEPTH} levels of nesting"]}})
-    if not _api() and request.method == "POST" and request.mimetype in _FORMS:
-        for name, value in request.form.items(multi=True):
+    if not _api() and req.method == "POST" and req.mimetype in _FORMS:
+        for name, value in req.form.items(multi=True):
             if len(value) > FORM_FIELD_MAX:
                 words = gettext("The field %(name)s is %(length)s characters long; no field takes more than "
                                 "%(most)s. Nothing was stored.", name=name, length=format(len(value), ","),
@@ -78,7 +80,7 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _api() -> bool:
-    return request.path.startswith("/api/")
+    return this_request().path.startswith("/api/")
 
 
 def _as_sentence(why: str) -> str:

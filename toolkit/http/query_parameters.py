@@ -10,17 +10,20 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask
 from flask_smorest import abort
+
+from toolkit.http.context import this_app, this_request
 
 
 def refuse_unknown_query_parameters() -> None:
-    if not request.args or request.url_rule is None or request.endpoint is None:
+    req = this_request()
+    if not req.args or req.url_rule is None or req.endpoint is None:
         return
-    known = _known(current_app.view_functions[request.endpoint], "GET" if request.method == "HEAD" else request.method)
+    known = _known(this_app().view_functions[req.endpoint], "GET" if req.method == "HEAD" else req.method)
     if known is None:
         return
-    unknown = sorted(set(request.args) - known)
+    unknown = sorted(set(req.args) - known)
     if unknown:
         takes = ", ".join(sorted(known)) or "no query parameters"
         abort(400, messages={"query": {name: [f"unknown query parameter; this route takes: {takes}"]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from flask import Flask, g, request
+from flask import Flask, Request, request
 from flask_babel import gettext
 
 from services.common.errors import TooManyAttempts
-from toolkit.http.context import SESSION_COOKIE, current_actor, deployment
+from toolkit.http.context import SESSION_COOKIE, current_actor, deployment, this_g, this_request
 from toolkit.http.rate_limits import RateLimiter, Refusal, fail_open
 
 EXPENSIVE_ROUTES = frozenset({
@@ -46,11 +46,11 @@ class _HasRateLimiter(Protocol):
     def rate_limiter(self) -> RateLimiter: ...
 
 
-def _account() -> str | None:
+def _account(req: Request) -> str | None:
     """Who is asking, when the request proves it (a bearer token, a page's session): the actor is kept for the
     route, so it costs nothing more. Anything that does not prove an account counts against the address alone,
     and the route answers it as it always does."""
-    if not (request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE)):
+    if not (req.headers.get("Authorization") or req.cookies.get(SESSION_COOKIE)):
         return None
     try:
         return current_actor().subject
@@ -60,7 +60,8 @@ def _account() -> str | None:
 
 def count_the_request() -> None:
     """Count the request against its limits; TooManyAttempts (429) when it is over one."""
-    endpoint = request.endpoint
+    req = this_request()
+    endpoint = req.endpoint
     if endpoint in EXEMPT_ROUTES:
         return
     try:
@@ -70,9 +71,9 @@ def count_the_request() -> None:
         return
     if limiter is None or limiter.store is None:
         return
-    refusal = limiter.hit(_account(), request.remote_addr or "unknown", expensive=endpoint in EXPENSIVE_ROUTES)
+    refusal = limiter.hit(_account(req), req.remote_addr or "unknown", expensive=endpoint in EXPENSIVE_ROUTES)
     if refusal is not None:
-        g.retry_after = refusal.retry_after
+        this_g().retry_after = refusal.retry_after
         raise TooManyAttempts(_message(refusal), retry_after=refusal.retry_after, rule="rate-limited",
                               limit=str(refusal.rate), per=refusal.scope)
 
@@ -88,7 +89,7 @@ def _message(refusal: Refusal) -> str:
 
 def say_when_to_try_again(response: Any) -> Any:
     """A refused page carries Retry-After too (the API's refusal has it already)."""
-    retry_after = g.get("retry_after")
+    retry_after = this_g().get("retry_after")
     if retry_after is not None and "Retry-After" not in response.headers:
         response.headers["Retry-After"] = str(retry_after)
     return response

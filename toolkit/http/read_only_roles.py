@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, Request
 
 from services.common.errors import NotAllowed
-from toolkit.http.context import SESSION_COOKIE, current_actor
+from toolkit.http.context import SESSION_COOKIE, current_actor, this_app, this_request
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 V = TypeVar("V")
@@ -34,8 +34,8 @@ def read_sent_as_form(view: V) -> V:
     return view
 
 
-def _own_account_route() -> bool:
-    return _own_account_view(current_app.view_functions.get(request.endpoint or ""))
+def _own_account_route(req: Request) -> bool:
+    return _own_account_view(this_app().view_functions.get(req.endpoint or ""))
 
 
 @cache
@@ -48,14 +48,15 @@ def _own_account_view(view: Any) -> bool:
 def refuse_writes_by_read_only_roles() -> None:
     """403 forbidden for an auditor on any route that is not a read (but their own account's); everything else
     goes on as before."""
-    if request.method in READ_METHODS or request.url_rule is None or _own_account_route():
+    req = this_request()
+    if req.method in READ_METHODS or req.url_rule is None or _own_account_route(req):
         return  # reads, and unknown routes or methods (404, 405), answer as they always do
-    if not (request.headers.get("Authorization") or request.cookies.get(SESSION_COOKIE)):
+    if not (req.headers.get("Authorization") or req.cookies.get(SESSION_COOKIE)):
         return  # the route answers 401 itself
     actor = current_actor()  # an invalid token: 401 here, as the route would answer
     if not actor.may_write:
         raise NotAllowed(f"{actor.role.value} {actor.subject} reads and writes nothing: "
-                         f"{request.method} {request.path} is a command", role=actor.role.value)
+                         f"{req.method} {req.path} is a command", role=actor.role.value)
 
 
 def register_read_only_roles(app: Flask) -> None:
