@@ -33,3 +33,8 @@ def logging_config(level: str = "INFO", component: str = "dualtrack") -> dict[st
 
 def configure_logging(level: str = "INFO", component: str = "dualtrack") -> None:
     logging.config.dictConfig(logging_config(level, component))
+    # A line names no thread, process or place in the source: a record need not find them (the logging HOWTO's
+    # "Optimization"; a worker forked from this process inherits it). The caller's frames were looked up on every
+    # line, the process id asked of the kernel.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None

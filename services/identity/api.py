@@ -14,7 +14,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.http.common import ApiError, NoBody
+from contracts.http.common import NoBody
 from contracts.http.identity import (
     AccountHistorySchema,
     CalendarLinkRequest,
@@ -45,6 +45,7 @@ from toolkit.http.context import (
     deployment,
 )
 from toolkit.http.read_only_roles import on_own_account
+from toolkit.http.receipts import errors_documented
 
 blp = Blueprint(
     "identity", __name__, url_prefix="/api/v1",
@@ -66,12 +67,7 @@ def _documented(*statuses: int) -> Any:
              404: "unknown id", 409: "a rule refuses it, or the version changed", 422: "invalid fields",
              429: "too many failed attempts: see Retry-After"}
 
-    def decorate(fn: Any) -> Any:
-        for status in statuses:
-            fn = blp.alt_response(status, schema=ApiError, description=texts[status])(fn)
-        return fn
-
-    return decorate
+    return lambda fn: errors_documented(blp, fn, {status: texts[status] for status in statuses})
 
 
 def _address() -> str:

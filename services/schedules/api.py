@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from contracts.http.common import ApiError, CommandAccepted
+from contracts.http.common import CommandAccepted
 from contracts.http.schedules import (
     ChangePlanDraftRequest,
     DraftPlanRequest,
@@ -33,7 +33,7 @@ from toolkit.http.context import (
     deployment,
     expected_version,
 )
-from toolkit.http.receipts import accepted, command_errors
+from toolkit.http.receipts import accepted, command_errors, errors_documented
 
 blp = Blueprint(
     "schedules", __name__, url_prefix="/api/v1",
@@ -53,19 +53,17 @@ _command_errors = command_errors(blp)
 
 
 def _documented_command(fn: Any) -> Any:
-    fn = blp.alt_response(400, schema=ApiError, description="the body is not JSON, or If-Match is not a version")(fn)
-    fn = blp.alt_response(422, schema=ApiError, description="invalid fields (error.fields), or content that does not "
-                          "hold together (error.details.field names the place)")(fn)
-    return _command_errors(fn)
+    return _command_errors(errors_documented(blp, fn, {
+        400: "the body is not JSON, or If-Match is not a version",
+        422: "invalid fields (error.fields), or content that does not hold together (error.details.field names the "
+             "place)"}))
 
 
 _QUERY_ERRORS = {401: "no or invalid token", 403: "role or scope does not allow it", 404: "unknown plan or revision"}
 
 
 def _documented_query(fn: Any, statuses: tuple[int, ...] = (401, 403, 404)) -> Any:
-    for status in statuses:
-        fn = blp.alt_response(status, schema=ApiError, description=_QUERY_ERRORS[status])(fn)
-    return fn
+    return errors_documented(blp, fn, {status: _QUERY_ERRORS[status] for status in statuses})
 
 
 def _documented_list(fn: Any) -> Any:
