@@ -9,6 +9,10 @@ many short commands from several threads at once.
   two more calls, each letting go of Python's lock, that add nothing. Every read eventsourcing makes on SQLite is
   one statement (an aggregate's events, a page of notifications, the highest notification or tracking id); the
   write of several events keeps its transaction.
+- **A thread reads through a connection of its own.** The pool lends a connection under a semaphore and locks,
+  which took longer than the read on it. A file database's readers wait for no writer, so each thread that reads
+  keeps one connection for its reads (closed with the store, or when the thread ends); writes still borrow the
+  pool's, one writer of the process at a time.
 
 `PERSISTENCE_MODULE` names `SQLiteStoreFactory` (`dualtrack/bootstrap.py`); everything else is eventsourcing's.
 """
@@ -16,12 +20,14 @@ many short commands from several threads at once.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import _GeneratorContextManager, contextmanager, nullcontext
 from typing import Any
 
 from eventsourcing import persistence
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ConnectionPoolClosedError, StoredEvent
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteApplicationRecorder,
@@ -78,21 +84,36 @@ class SQLiteStore(SQLiteDatastore):
             pre_ping=unused.pre_ping,
         )
         unused.close()
+        self._readers = threading.local()
+        self._reading: weakref.WeakSet[SQLiteConnection] = weakref.WeakSet()
+        self._closed = False
 
-    @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
-        if commit:
-            with super().transaction(commit=True) as cursor:
-                yield cursor
-            return
-        with self.one_statement(commit=False) as cursor:
-            yield cursor
+    def _reader(self) -> SQLiteConnection:
+        """This thread's connection for reads (made at its first)."""
+        connection: SQLiteConnection | None = getattr(self._readers, "connection", None)
+        if connection is None:
+            if self._closed:
+                raise ConnectionPoolClosedError
+            connection = self._readers.connection = self.pool._create_connection()
+            self._reading.add(connection)
+        return connection
+
+    def close(self) -> None:
+        self._closed = True
+        for connection in list(getattr(self, "_reading", ())):  # also when __init__ failed (__del__ closes)
+            connection.close()
+        super().close()
+
+    def transaction(self, *, commit: bool) -> _GeneratorContextManager[SQLiteCursor]:
+        return super().transaction(commit=True) if commit else self.one_statement(commit=False)
 
     @contextmanager
     def one_statement(self, *, commit: bool) -> Iterator[SQLiteCursor]:
         """A cursor for one statement, which SQLite runs in a transaction of its own: a writer's connection when
-        `commit` (the pool lends it to one thread at a time, as for a transaction)."""
-        with self.get_connection(commit=commit) as connection:
+        `commit` (the pool lends it to one thread at a time, as for a transaction), else this thread's reader's (a
+        database in memory: the pool's, which keeps its readers and writer apart)."""
+        pooled = commit or self.pool.is_sqlite_memory_mode
+        with self.get_connection(commit=commit) if pooled else nullcontext(self._reader()) as connection:
             cursor = connection.cursor()
             try:
                 yield cursor

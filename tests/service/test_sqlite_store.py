@@ -4,18 +4,20 @@ errors, as its own stores do."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.persistence import ConnectionPoolClosedError, IntegrityError, OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from dualtrack.bootstrap import Container
 from services.common.identity import CommandContext
 from services.common.sqlite_store import SQLiteStore
-from services.placements.domain.enterprise import Enterprise
+from services.placements.domain.enterprise import Enterprise, TrainingCentre
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.api
@@ -29,9 +31,11 @@ def on_sqlite(tmp_path: Path) -> Iterator[Container]:
 
 
 def statements_sent(store: SQLiteStore) -> list[str]:
-    """What the store's connection is sent from now on (one thread: the pool lends it the same connection)."""
+    """What the store's connections are sent from now on by this thread: its reader's, and the pool's (one thread:
+    the pool lends it the same connection)."""
     sent: list[str] = []
-    with store.get_connection(commit=False) as connection:
+    store._reader()._sqlite_conn.set_trace_callback(sent.append)
+    with store.get_connection(commit=True) as connection:
         connection._sqlite_conn.set_trace_callback(sent.append)
     return sent
 
@@ -81,3 +85,54 @@ def test_given_a_table_that_is_not_there_when_it_is_read_then_the_error_is_event
 
     with pytest.raises(OperationalError, match="no such table"):
         missing.select_events(uuid4())
+
+
+def test_given_a_thread_that_read_a_centre_when_another_changes_its_capacity_then_its_next_read_sees_it(
+        on_sqlite: Container, admin: CommandContext) -> None:
+    app = on_sqlite.placements
+    centre = TrainingCentre.open(enterprise_id=uuid4(), name="Line 3", address="Qingdao", capacity=4,
+                                 specialities=["welding"], meta=admin.meta())
+    app.save(centre)
+    versions: list[list[int]] = []
+    read_once, changed = threading.Event(), threading.Event()
+
+    def reader() -> None:  # one thread, its one connection for reads
+        versions.append([e.originator_version for e in app.recorder.select_events(centre.id)])
+        read_once.set()
+        changed.wait(10)
+        versions.append([e.originator_version for e in app.recorder.select_events(centre.id)])
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    read_once.wait(10)
+    centre.change_capacity(6, admin.meta())
+    app.save(centre)
+    changed.set()
+    thread.join(10)
+
+    assert versions == [[1], [1, 2]]
+
+
+def test_given_a_closed_store_when_a_thread_reads_then_it_is_refused_and_the_readers_are_closed(
+        on_sqlite: Container, admin: CommandContext) -> None:
+    enterprise = on_sqlite.placements.register_enterprise(admin, name="Haier")
+    store = on_sqlite.placements.recorder.datastore
+    on_sqlite.placements.recorder.select_events(enterprise.id)
+    reader = store._reader()._sqlite_conn
+
+    store.close()
+
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        reader.execute("SELECT 1")
+    refused: list[Exception] = []
+
+    def read() -> None:  # a thread that never read before
+        try:
+            on_sqlite.placements.recorder.select_events(enterprise.id)
+        except ConnectionPoolClosedError as error:
+            refused.append(error)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join(10)
+    assert len(refused) == 1
